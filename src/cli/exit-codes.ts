@@ -1,0 +1,28 @@
+// Exit codes, stable for scripts (documented in the README):
+export const ExitCode = {
+  ok: 0,
+  /** the work itself failed: a check, a build */
+  failed: 1,
+  /** bad usage or bad input */
+  usage: 2,
+  /** Docker engine unreachable or access refused, and the command cannot go on without it */
+  engine: 3,
+  /** interrupted (Ctrl-C) */
+  interrupted: 130,
+} as const;
+
+/** Bad flags, bad paths, bad values: the user can fix the call. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The work failed and was already reported; carries the exit code to end with. */
+export class CommandFailed extends Error {
+  override name = "CommandFailed";
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.failed,
+  ) {
+    super(message);
+  }
+}

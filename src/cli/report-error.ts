@@ -1,0 +1,35 @@
+// Turns any error into one line on stderr (and one JSON object on stdout with --json)
+// and the documented exit code. Stack traces only with AICAGE_UTIL_DEBUG=1.
+import { EndpointError } from "../docker/endpoint.ts";
+import { DockerError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
+import { CommandFailed, ExitCode, UsageError } from "./exit-codes.ts";
+import { logger, printJson } from "./output.ts";
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof CommandFailed) return error.exitCode;
+  if (error instanceof UsageError || error instanceof EndpointError) return ExitCode.usage;
+  if ((error as Error)?.name === "CLIError") return ExitCode.usage; // citty: missing/invalid argument
+  if (error instanceof EngineUnreachableError || error instanceof EnginePermissionError) return ExitCode.engine;
+  return ExitCode.failed;
+}
+
+export function errorKind(error: unknown): string {
+  if (error instanceof EngineUnreachableError) return "engine-unreachable";
+  if (error instanceof EnginePermissionError) return "engine-permission";
+  if (exitCodeFor(error) === ExitCode.usage) return "usage";
+  if (error instanceof DockerError) return "docker";
+  return "failed";
+}
+
+/** Reports the error and answers the exit code to end with. */
+export function reportError(error: unknown, options: { json: boolean }): number {
+  const code = exitCodeFor(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (message) logger.error(message);
+  if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) logger.debug(error.stack);
+  // A CommandFailed comes after the command printed its own result (JSON included).
+  if (options.json && !(error instanceof CommandFailed)) {
+    printJson({ error: { kind: errorKind(error), exitCode: code, message } });
+  }
+  return code;
+}

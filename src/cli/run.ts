@@ -1,0 +1,61 @@
+// Runs the citty command tree with our own contract: --help and --version, unknown
+// flags rejected, every error reported in one line with the documented exit code.
+import { type CommandDef, runCommand, showUsage } from "citty";
+import { isShuttingDown } from "../runtime/shutdown.ts";
+import { rejectUnknownFlags } from "./args.ts";
+import { ExitCode, UsageError } from "./exit-codes.ts";
+import { reportError } from "./report-error.ts";
+
+type AnyCommand = CommandDef<any>;
+
+async function resolve<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promise<T> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+/** Follows subcommand names in rawArgs; answers the chain of commands and the leftover args. */
+async function resolveChain(root: AnyCommand, rawArgs: string[]) {
+  const chain: AnyCommand[] = [root];
+  const names: string[] = [];
+  let rest = rawArgs;
+  for (;;) {
+    const current = chain[chain.length - 1]!;
+    const subCommands = current.subCommands ? await resolve(current.subCommands) : undefined;
+    const index = rest.findIndex((arg) => !arg.startsWith("-"));
+    if (!subCommands || index < 0 || !(rest[index]! in subCommands)) break;
+    const name = rest[index]!;
+    chain.push(await resolve(subCommands[name] as AnyCommand));
+    names.push(name);
+    rest = rest.slice(index + 1);
+  }
+  return { chain, names, rest };
+}
+
+export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: string): Promise<never> {
+  const json = rawArgs.includes("--json");
+  let code: number = ExitCode.ok;
+  try {
+    const { chain, names, rest } = await resolveChain(root, rawArgs);
+    const command = chain[chain.length - 1]!;
+    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+      await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
+    } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      process.stdout.write(`${versionLine}\n`);
+    } else if (chain.length === 1 && rest.some((arg) => !arg.startsWith("-"))) {
+      const unknown = rest.find((arg) => !arg.startsWith("-"));
+      throw new UsageError(`unknown command '${unknown}'; see 'aicage-util --help'`);
+    } else if (chain.length === 1 || (!command.run && command.subCommands)) {
+      await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
+      code = ExitCode.usage;
+    } else {
+      rejectUnknownFlags(rest, (await resolve(command.args)) ?? {}, ["aicage-util", ...names].join(" "));
+      await runCommand(command, { rawArgs: rest });
+    }
+  } catch (error) {
+    if (!isShuttingDown()) code = reportError(error, { json });
+  }
+  // After a signal the shutdown handler removes what we created, then exits itself.
+  if (isShuttingDown()) await new Promise(() => {});
+  // Flush stdout before exiting: a piped --json result must arrive whole.
+  await new Promise<void>((done) => process.stdout.write("", () => done()));
+  process.exit(code);
+}

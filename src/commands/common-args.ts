@@ -1,0 +1,14 @@
+// Flags every engine-using command shares.
+import type { ArgsDef } from "citty";
+
+export const engineArgs = {
+  host: {
+    type: "string",
+    description: "Docker endpoint, unix:///path or tcp://host:port (default: DOCKER_HOST, docker context, usual sockets)",
+    valueHint: "URL",
+  },
+} as const satisfies ArgsDef;
+
+export const jsonArg = {
+  json: { type: "boolean", description: "Print one JSON object on stdout instead of text" },
+} as const satisfies ArgsDef;

@@ -1,0 +1,175 @@
+// A small Docker Engine API client: one HTTP transport (ofetch over a unix socket or
+// TCP), API version negotiation, and mapping of failures to typed errors. Resource
+// modules (system, images, containers, build) build on `request` and `stream`.
+import { type FetchOptions, ofetch } from "ofetch";
+import { tlsFetchOptions, unixSocketFetchOptions } from "../runtime/runtime.ts";
+import type { DockerEndpoint } from "./endpoint.ts";
+import { DockerError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
+
+/** Newest API version whose behaviour this client was written against. */
+export const CLIENT_MAX_API_VERSION = "1.47";
+/** Oldest engine we accept: Docker 20.10 (BuildKit builds over /build?version=2). */
+export const CLIENT_MIN_API_VERSION = "1.41";
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Time to the response headers, in ms (streams may run longer). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Names the operation in error messages, e.g. "inspect image foo". */
+  operation?: string;
+}
+
+export interface EngineVersionInfo {
+  apiVersion: string;
+  serverApiVersion: string;
+}
+
+export class DockerClient {
+  readonly endpoint: DockerEndpoint;
+  private readonly origin: string;
+  private readonly transport: Record<string, unknown>;
+  private negotiated?: Promise<string>;
+  private fixedApiVersion?: string;
+
+  constructor(endpoint: DockerEndpoint, options: { apiVersion?: string } = {}) {
+    this.endpoint = endpoint;
+    this.fixedApiVersion = options.apiVersion;
+    if (endpoint.kind === "unix") {
+      // The host part is ignored on a unix socket but must be a valid URL.
+      this.origin = "http://docker";
+      this.transport = unixSocketFetchOptions(endpoint.socketPath!);
+    } else {
+      this.origin = endpoint.origin!;
+      this.transport = endpoint.tls ? tlsFetchOptions(endpoint.tls) : {};
+    }
+  }
+
+  /** The API version used for requests: min(client max, server's), negotiated once. */
+  apiVersion(): Promise<string> {
+    if (this.fixedApiVersion) return Promise.resolve(this.fixedApiVersion);
+    this.negotiated ??= this.ping().then((server) => {
+      if (compareApiVersions(server, CLIENT_MIN_API_VERSION) < 0) {
+        throw new DockerError(
+          `Docker engine API ${server} at ${this.endpoint.display} is older than ${CLIENT_MIN_API_VERSION} (Docker 20.10); upgrade Docker`,
+        );
+      }
+      return compareApiVersions(server, CLIENT_MAX_API_VERSION) < 0 ? server : CLIENT_MAX_API_VERSION;
+    });
+    // A failed negotiation must not be cached: the engine may come up later.
+    this.negotiated.catch(() => (this.negotiated = undefined));
+    return this.negotiated;
+  }
+
+  /** GET /_ping (unversioned); returns the server's API version. */
+  async ping(signal?: AbortSignal): Promise<string> {
+    const response = await this.send("GET", "/_ping", { operation: "ping", timeoutMs: 10_000, signal }, false);
+    const header = response.headers.get("api-version");
+    await response.body?.cancel();
+    if (header) return header;
+    // Very old or unusual servers: ask /version instead.
+    const version = await this.requestJson<{ ApiVersion: string }>("GET", "/version", { operation: "version" }, false);
+    return version.ApiVersion;
+  }
+
+  /** A request whose answer is JSON (or empty). */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return this.requestJson<T>(method, path, options, true);
+  }
+
+  /** A request whose answer is read as a byte stream (logs, pull and build progress). */
+  async stream(method: string, path: string, options: RequestOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.send(method, path, options, true);
+    if (!response.body) return new ReadableStream({ start: (c) => c.close() });
+    return response.body;
+  }
+
+  private async requestJson<T>(method: string, path: string, options: RequestOptions, versioned: boolean): Promise<T> {
+    const response = await this.send(method, path, options, versioned);
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions, versioned: boolean): Promise<Response> {
+    const prefix = versioned ? `/v${await this.apiVersion()}` : "";
+    const body = options.body;
+    const isJsonBody = body !== undefined && !(body instanceof ReadableStream) && !(body instanceof Uint8Array);
+    const fetchOptions: FetchOptions<"stream"> & Record<string, unknown> = {
+      ...this.transport,
+      method,
+      query: cleanQuery(options.query),
+      headers: { ...(isJsonBody ? { "content-type": "application/json" } : {}), ...options.headers },
+      body: (isJsonBody ? JSON.stringify(body) : body) as any,
+      responseType: "stream",
+      ignoreResponseError: true,
+      retry: 0,
+      // false: no idle deadline on Bun's fetch; a silent build step can take long.
+      timeout: (options.timeoutMs ?? false) as number,
+      signal: options.signal,
+    };
+    let response: Response;
+    try {
+      response = await ofetch.raw(this.origin + prefix + path, fetchOptions);
+    } catch (error) {
+      throw this.connectionError(error);
+    }
+    if (response.status >= 400) {
+      const text = await response.text().catch(() => "");
+      throw apiErrorFor(response.status, engineMessage(text), options.operation ?? `${method} ${path}`);
+    }
+    return response;
+  }
+
+  /** Maps a network-level failure (no HTTP answer at all) to a typed error. */
+  private connectionError(error: unknown): Error {
+    const cause = (error as any)?.cause ?? error;
+    const code = String(cause?.code ?? "");
+    const text = `${cause?.message ?? ""} ${(error as any)?.message ?? ""}`;
+    if (cause?.name === "AbortError" || cause?.name === "TimeoutError") return cause as Error;
+    if (code === "EACCES" || code === "EPERM" || /permission denied|os error 13/i.test(text)) {
+      return new EnginePermissionError(this.endpoint);
+    }
+    let reason = "no answer";
+    if (code === "ENOENT" || /no such file|os error 2\b/i.test(text)) reason = "the socket does not exist";
+    else if (code === "ECONNREFUSED" || /connection refused|os error 111/i.test(text)) reason = "connection refused";
+    else if (code) reason = code;
+    else if (cause?.message) reason = String(cause.message).split("\n")[0]!;
+    return new EngineUnreachableError(this.endpoint, reason);
+  }
+}
+
+/** The engine answers errors as `{"message": "..."}`; fall back to the raw text. */
+function engineMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text);
+    if (typeof parsed?.message === "string") return parsed.message.trim();
+  } catch {
+    // not JSON
+  }
+  return text.trim() || "no message";
+}
+
+function cleanQuery(query?: Query): Record<string, string> | undefined {
+  if (!query) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    out[key] = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+  }
+  return out;
+}
+
+/** Compares "1.41" and "1.47" numerically, part by part. */
+export function compareApiVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}

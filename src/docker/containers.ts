@@ -1,0 +1,125 @@
+// Container endpoints: create, start, wait, logs, kill, remove, list.
+import type { DockerClient } from "./client.ts";
+import { NotFoundError } from "./errors.ts";
+import { labelFilters } from "./labels.ts";
+
+/** The body of POST /containers/create (the fields we use; the Engine accepts more). */
+export interface ContainerSpec {
+  Image: string;
+  Cmd?: string[];
+  Entrypoint?: string[] | null;
+  Env?: string[];
+  Labels?: Record<string, string>;
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  NetworkDisabled?: boolean;
+  HostConfig?: {
+    Binds?: string[];
+    Mounts?: Array<{ Type: "bind" | "volume" | "tmpfs"; Source?: string; Target: string; ReadOnly?: boolean }>;
+    NetworkMode?: string;
+    CapDrop?: string[];
+    CapAdd?: string[];
+    SecurityOpt?: string[];
+    PidsLimit?: number;
+    Memory?: number;
+    ReadonlyRootfs?: boolean;
+    Tmpfs?: Record<string, string>;
+    Init?: boolean;
+    AutoRemove?: boolean;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
+}
+
+export async function createContainer(client: DockerClient, spec: ContainerSpec, name?: string): Promise<string> {
+  const created = await client.request<{ Id: string; Warnings?: string[] }>("POST", "/containers/create", {
+    query: { name },
+    body: spec,
+    operation: `create container from ${spec.Image}`,
+  });
+  return created.Id;
+}
+
+export async function startContainer(client: DockerClient, id: string): Promise<void> {
+  await client.request("POST", `/containers/${id}/start`, { operation: `start container ${short(id)}` });
+}
+
+/**
+ * Waits for the container to stop and answers its exit code. Call with "next-exit"
+ * before starting it so a fast exit cannot be missed.
+ */
+export async function waitContainer(
+  client: DockerClient,
+  id: string,
+  condition: "not-running" | "next-exit" | "removed" = "not-running",
+  signal?: AbortSignal,
+): Promise<number> {
+  const result = await client.request<{ StatusCode: number; Error?: { Message?: string } | null }>(
+    "POST",
+    `/containers/${id}/wait`,
+    { query: { condition }, signal, operation: `wait for container ${short(id)}` },
+  );
+  return result.StatusCode;
+}
+
+/** Follows stdout and stderr (multiplexed, see streams/multiplex.ts) until the container stops. */
+export function containerLogs(
+  client: DockerClient,
+  id: string,
+  options: { follow?: boolean; signal?: AbortSignal } = {},
+): Promise<ReadableStream<Uint8Array>> {
+  return client.stream("GET", `/containers/${id}/logs`, {
+    query: { follow: options.follow ?? true, stdout: true, stderr: true },
+    signal: options.signal,
+    operation: `read logs of container ${short(id)}`,
+  });
+}
+
+export async function killContainer(client: DockerClient, id: string, signal = "SIGKILL"): Promise<void> {
+  await client.request("POST", `/containers/${id}/kill`, {
+    query: { signal },
+    operation: `kill container ${short(id)}`,
+  });
+}
+
+/** Force-removes a container with its anonymous volumes; an already gone container is fine. */
+export async function removeContainer(client: DockerClient, id: string): Promise<void> {
+  try {
+    await client.request("DELETE", `/containers/${id}`, {
+      query: { force: true, v: true },
+      operation: `remove container ${short(id)}`,
+    });
+  } catch (error) {
+    if (error instanceof NotFoundError) return;
+    // 409 "removal already in progress" means someone else is removing it: also fine.
+    if ((error as { status?: number }).status === 409) return;
+    throw error;
+  }
+}
+
+export function listContainers(
+  client: DockerClient,
+  options: { labels?: Record<string, string | true>; all?: boolean } = {},
+): Promise<ContainerSummary[]> {
+  return client.request<ContainerSummary[]>("GET", "/containers/json", {
+    query: { all: options.all ?? true, filters: options.labels ? labelFilters(options.labels) : undefined },
+    operation: "list containers",
+  });
+}
+
+function short(id: string): string {
+  return id.slice(0, 12);
+}

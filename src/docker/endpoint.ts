@@ -1,0 +1,140 @@
+// Where the Docker engine is, and how we found out. The order follows the docker CLI:
+// an explicit host, then the active context, then the usual socket locations of
+// Docker Engine, rootless Docker, Docker Desktop, Colima, OrbStack and Podman.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export interface DockerEndpoint {
+  kind: "unix" | "tcp";
+  /** unix: the socket path */
+  socketPath?: string;
+  /** tcp: http:// or https:// origin */
+  origin?: string;
+  tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
+  /** What to show the user: the socket path or the URL */
+  display: string;
+  /** How it was found, e.g. "DOCKER_HOST", "context colima", "default socket" */
+  source: string;
+}
+
+export interface EndpointInputs {
+  /** --host flag */
+  host?: string;
+  env?: Record<string, string | undefined>;
+  home?: string;
+  exists?: (path: string) => boolean;
+}
+
+export class EndpointError extends Error {
+  override name = "EndpointError";
+}
+
+export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
+  const env = inputs.env ?? process.env;
+  const home = inputs.home ?? homedir();
+  const exists = inputs.exists ?? existsSync;
+
+  if (inputs.host) return parseHost(inputs.host, "--host", env);
+  if (env.DOCKER_HOST) return parseHost(env.DOCKER_HOST, "DOCKER_HOST", env);
+
+  const fromContext = contextEndpoint(env, home);
+  if (fromContext) return fromContext;
+
+  for (const candidate of defaultSockets(env, home)) {
+    if (exists(candidate.path)) {
+      return { kind: "unix", socketPath: candidate.path, display: candidate.path, source: candidate.source };
+    }
+  }
+  const fallback = "/var/run/docker.sock";
+  return { kind: "unix", socketPath: fallback, display: fallback, source: "default socket, not found" };
+}
+
+/** Parses `unix:///path`, `tcp://host:port`, `http(s)://host:port` (DOCKER_HOST syntax). */
+export function parseHost(
+  value: string,
+  source: string,
+  env: Record<string, string | undefined> = {},
+  contextTls?: DockerEndpoint["tls"],
+): DockerEndpoint {
+  if (value.startsWith("unix://")) {
+    const socketPath = value.slice("unix://".length);
+    if (!socketPath) throw new EndpointError(`${source}: '${value}' names no socket path; use unix:///path/to/docker.sock`);
+    return { kind: "unix", socketPath, display: socketPath, source };
+  }
+  const match = /^(tcp|http|https):\/\/([^/]+?)(?::(\d+))?\/?$/.exec(value);
+  if (!match) {
+    throw new EndpointError(
+      `${source}: unsupported Docker host '${value}'; use unix:///path/to/docker.sock or tcp://HOST:PORT`,
+    );
+  }
+  const [, scheme, hostname, port] = match;
+  const tls = contextTls ?? tlsFromEnv(env);
+  const secure = scheme === "https" || (scheme === "tcp" && tls !== undefined);
+  const origin = `${secure ? "https" : "http"}://${hostname}:${port ?? (secure ? "2376" : "2375")}`;
+  return { kind: "tcp", origin, display: origin, source, tls: secure ? (tls ?? { verify: true }) : undefined };
+}
+
+/** DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them. */
+function tlsFromEnv(env: Record<string, string | undefined>): DockerEndpoint["tls"] {
+  const verify = env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== "" && env.DOCKER_TLS_VERIFY !== "0";
+  const certPath = env.DOCKER_CERT_PATH;
+  if (!verify && !certPath) return undefined;
+  const dir = certPath ?? join(env.HOME ?? homedir(), ".docker");
+  return { ca: join(dir, "ca.pem"), cert: join(dir, "cert.pem"), key: join(dir, "key.pem"), verify };
+}
+
+function dockerConfigDir(env: Record<string, string | undefined>, home: string): string {
+  return env.DOCKER_CONFIG || join(home, ".docker");
+}
+
+/** The endpoint of DOCKER_CONTEXT or of `currentContext` in config.json, unless it is "default". */
+function contextEndpoint(env: Record<string, string | undefined>, home: string): DockerEndpoint | undefined {
+  const configDir = dockerConfigDir(env, home);
+  let name = env.DOCKER_CONTEXT;
+  let how = "DOCKER_CONTEXT";
+  if (!name) {
+    try {
+      const config = JSON.parse(readFileSync(join(configDir, "config.json"), "utf8"));
+      name = typeof config.currentContext === "string" ? config.currentContext : undefined;
+      how = "current context";
+    } catch {
+      return undefined; // no config or unreadable config: the docker CLI also falls through
+    }
+  }
+  if (!name || name === "default") return undefined;
+
+  const id = createHash("sha256").update(name).digest("hex");
+  const metaPath = join(configDir, "contexts", "meta", id, "meta.json");
+  let meta: any;
+  try {
+    meta = JSON.parse(readFileSync(metaPath, "utf8"));
+  } catch {
+    throw new EndpointError(
+      `${how} '${name}' not found (${metaPath}); run 'docker context ls' or unset it`,
+    );
+  }
+  const docker = meta?.Endpoints?.docker;
+  if (typeof docker?.Host !== "string") {
+    throw new EndpointError(`${how} '${name}' has no docker endpoint in ${metaPath}`);
+  }
+  const tlsDir = join(configDir, "contexts", "tls", id, "docker");
+  const tls = existsSync(tlsDir)
+    ? { ca: join(tlsDir, "ca.pem"), cert: join(tlsDir, "cert.pem"), key: join(tlsDir, "key.pem"), verify: !docker.SkipTLSVerify }
+    : undefined;
+  return parseHost(docker.Host, `context ${name} (${how})`, {}, tls);
+}
+
+function defaultSockets(env: Record<string, string | undefined>, home: string) {
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  const list = [{ path: "/var/run/docker.sock", source: "default socket" }];
+  if (runtimeDir) list.push({ path: join(runtimeDir, "docker.sock"), source: "rootless Docker socket" });
+  list.push(
+    { path: join(home, ".docker", "run", "docker.sock"), source: "Docker Desktop socket" },
+    { path: join(home, ".colima", "default", "docker.sock"), source: "Colima socket" },
+    { path: join(home, ".orbstack", "run", "docker.sock"), source: "OrbStack socket" },
+  );
+  if (runtimeDir) list.push({ path: join(runtimeDir, "podman", "podman.sock"), source: "Podman socket" });
+  return list;
+}

@@ -1,0 +1,70 @@
+// Errors of the Engine client. Each message is one line that names the cause and,
+// where the user can act, the fix. The CLI maps the classes to exit codes.
+import type { DockerEndpoint } from "./endpoint.ts";
+
+export class DockerError extends Error {
+  override name = "DockerError";
+}
+
+/** Nothing answers at the endpoint (no socket, connection refused, DNS, TLS). */
+export class EngineUnreachableError extends DockerError {
+  override name = "EngineUnreachableError";
+  constructor(
+    readonly endpoint: DockerEndpoint,
+    readonly reason: string,
+  ) {
+    super(
+      `Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${reason}. ` +
+        `Start Docker, or point at a running engine with --host or DOCKER_HOST.`,
+    );
+  }
+}
+
+/** The socket exists but this user may not open it. */
+export class EnginePermissionError extends DockerError {
+  override name = "EnginePermissionError";
+  constructor(readonly endpoint: DockerEndpoint) {
+    super(
+      `Permission denied on ${endpoint.display} (${endpoint.source}). ` +
+        `Add your user to the 'docker' group and log in again, or use rootless Docker ` +
+        `(DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock).`,
+    );
+  }
+}
+
+/** Any error answer of the Engine API, with the engine's own message. */
+export class DockerApiError extends DockerError {
+  override name = "DockerApiError";
+  constructor(
+    readonly status: number,
+    readonly engineMessage: string,
+    readonly operation: string,
+  ) {
+    super(`${operation} failed: ${engineMessage} (HTTP ${status})`);
+  }
+}
+
+export class NotFoundError extends DockerApiError {
+  override name = "NotFoundError";
+}
+
+export class ConflictError extends DockerApiError {
+  override name = "ConflictError";
+}
+
+/** An error reported inside a progress stream (pull, build): the HTTP status was 200. */
+export class DockerStreamError extends DockerError {
+  override name = "DockerStreamError";
+  constructor(
+    readonly operation: string,
+    readonly engineMessage: string,
+  ) {
+    super(`${operation} failed: ${engineMessage}`);
+  }
+}
+
+export function apiErrorFor(status: number, engineMessage: string, operation: string): DockerApiError {
+  if (status === 404) return new NotFoundError(status, engineMessage, operation);
+  if (status === 409) return new ConflictError(status, engineMessage, operation);
+  return new DockerApiError(status, engineMessage, operation);
+}

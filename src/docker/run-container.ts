@@ -1,0 +1,135 @@
+// Runs one container to completion: create, start, follow its output, wait (with a
+// deadline), and always remove it, also on timeout, error and interrupt.
+import { onInterrupt, onShutdown } from "../runtime/shutdown.ts";
+import type { DockerClient } from "./client.ts";
+import {
+  type ContainerSpec,
+  containerLogs,
+  createContainer,
+  killContainer,
+  removeContainer,
+  startContainer,
+  waitContainer,
+} from "./containers.ts";
+import { demultiplex } from "./streams/multiplex.ts";
+
+export interface RunContainerOptions {
+  /** Kill the container after this many ms; the result then has timedOut=true. */
+  timeoutMs?: number;
+  /** Aborting kills and removes the container; runContainer then rejects with the reason. */
+  signal?: AbortSignal;
+  /** Bytes kept of each of stdout and stderr; more is read and dropped. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Sees every piece of output as it arrives, capped or not. */
+  onOutput?: (stream: "stdout" | "stderr", data: Uint8Array) => void;
+  /** Called with the container ID once it exists (before it starts). */
+  onCreated?: (id: string) => void;
+}
+
+export interface RunContainerResult {
+  containerId: string;
+  /** null when the container was killed on timeout */
+  exitCode: number | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number;
+}
+
+const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+
+export async function runContainer(
+  client: DockerClient,
+  spec: ContainerSpec,
+  options: RunContainerOptions = {},
+): Promise<RunContainerResult> {
+  const started = performance.now();
+  options.signal?.throwIfAborted();
+  const id = await createContainer(client, spec);
+  const unregisterCleanup = onShutdown(() => removeContainer(client, id));
+  options.onCreated?.(id);
+
+  const stdout = new CappedBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  const stderr = new CappedBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  let timedOut = false;
+  let stopReason: unknown;
+  const stopContainer = () => killContainer(client, id).catch(() => undefined);
+  const onAbort = () => {
+    stopReason = options.signal?.reason ?? new Error("aborted");
+    void stopContainer();
+  };
+  const unregisterInterrupt = onInterrupt(() => {
+    stopReason = new Error("interrupted");
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  try {
+    // Wait first, then start: the wait request sees even an instant exit.
+    const exit = waitContainer(client, id, "next-exit");
+    exit.catch(() => undefined);
+    await startContainer(client, id);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        void stopContainer();
+      }, options.timeoutMs);
+    }
+    const logs = await containerLogs(client, id, { follow: true });
+    for await (const frame of demultiplex(logs)) {
+      if (frame.stream === 0) continue;
+      const name = frame.stream === 2 ? "stderr" : "stdout";
+      (name === "stdout" ? stdout : stderr).push(frame.data);
+      options.onOutput?.(name, frame.data);
+    }
+    const exitCode = await exit;
+    if (stopReason) throw stopReason;
+    return {
+      containerId: id,
+      exitCode: timedOut ? null : exitCode,
+      timedOut,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      stdoutTruncated: stdout.truncated,
+      stderrTruncated: stderr.truncated,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    unregisterInterrupt();
+    await removeContainer(client, id).catch(() => undefined);
+    unregisterCleanup();
+  }
+}
+
+/** Keeps the first `limit` bytes of a stream and remembers whether more came. */
+class CappedBuffer {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly limit: number) {}
+
+  push(data: Uint8Array): void {
+    const room = this.limit - this.size;
+    if (data.length > room) this.truncated = true;
+    if (room <= 0) return;
+    const kept = data.length > room ? data.subarray(0, room) : data;
+    // Copy: the reader may reuse the chunk's buffer.
+    this.chunks.push(kept.slice());
+    this.size += kept.length;
+  }
+
+  text(): string {
+    const all = new Uint8Array(this.size);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      all.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return new TextDecoder("utf-8", { fatal: false }).decode(all);
+  }
+}

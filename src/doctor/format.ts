@@ -1,0 +1,33 @@
+// The human form of the doctor report: label, value, one line each.
+import type { DoctorReport } from "./report.ts";
+
+const yesNo = (value: boolean | null) => (value === null ? "unknown" : value ? "yes" : "no");
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const { tool, endpoint, engine } = report;
+  const lines: Array<[string, string]> = [
+    ["aicage-util", `${tool.version} (${tool.revision}) on ${tool.runtime}, ${tool.platform}`],
+    ["endpoint", `${endpoint.address} (${endpoint.source})`],
+  ];
+  if (!engine.reachable) {
+    lines.push(["engine", `not usable: ${engine.error?.message ?? "unknown error"}`]);
+    lines.push(["version checks", "will run on the host only until an engine answers"]);
+  } else {
+    lines.push(
+      ["engine", `Docker ${engine.version}, API ${engine.apiVersion} (using ${engine.usedApiVersion})`],
+      ["system", `${engine.operatingSystem ?? "?"}, ${engine.os}/${engine.arch}, kernel ${engine.kernel ?? "?"}`],
+      ["storage driver", engine.storageDriver ?? "unknown"],
+      ["rootless", yesNo(engine.rootless)],
+    );
+    for (const image of report.images) {
+      const state = !image.present
+        ? "missing (pulled or built on first use)"
+        : image.current
+          ? `present, current (${image.id?.slice(7, 19)})`
+          : `present, outdated (version ${image.version ?? "unknown"}; rebuilt on first use)`;
+      lines.push([`${image.kind} image`, `${image.ref}: ${state}`]);
+    }
+  }
+  const width = Math.max(...lines.map(([label]) => label.length));
+  return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+}

@@ -1,0 +1,71 @@
+// What `aicage-util doctor` finds out: which engine, how it was found, whether it
+// answers, what it is, and whether the util images are there. Never throws for an
+// engine problem: the report says what went wrong instead.
+import { toolRevision, toolVersion } from "../build-info.ts";
+import type { DockerClient } from "../docker/client.ts";
+import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
+import { engineInfo, engineVersion, isRootless } from "../docker/system.ts";
+import { runtimeName } from "../runtime/runtime.ts";
+import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
+import { type UtilImageStatus, utilImageStatus } from "../util-images/status.ts";
+
+export interface DoctorReport {
+  tool: { version: string; revision: string; runtime: string; platform: string };
+  endpoint: { kind: string; address: string; source: string };
+  engine: {
+    reachable: boolean;
+    error: { kind: "unreachable" | "permission" | "other"; message: string } | null;
+    version: string | null;
+    apiVersion: string | null;
+    usedApiVersion: string | null;
+    os: string | null;
+    arch: string | null;
+    operatingSystem: string | null;
+    kernel: string | null;
+    storageDriver: string | null;
+    rootless: boolean | null;
+  };
+  images: UtilImageStatus[];
+}
+
+export async function gatherDoctorReport(client: DockerClient): Promise<DoctorReport> {
+  const report: DoctorReport = {
+    tool: { version: toolVersion, revision: toolRevision, runtime: runtimeName, platform: `${process.platform}/${process.arch}` },
+    endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
+    engine: {
+      reachable: false,
+      error: null,
+      version: null,
+      apiVersion: null,
+      usedApiVersion: null,
+      os: null,
+      arch: null,
+      operatingSystem: null,
+      kernel: null,
+      storageDriver: null,
+      rootless: null,
+    },
+    images: [],
+  };
+  try {
+    report.engine.usedApiVersion = await client.apiVersion();
+    const [version, info] = await Promise.all([engineVersion(client), engineInfo(client)]);
+    Object.assign(report.engine, {
+      reachable: true,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+      operatingSystem: info.OperatingSystem ?? null,
+      kernel: version.KernelVersion ?? null,
+      storageDriver: info.Driver ?? null,
+      rootless: isRootless(info),
+    });
+    report.images = await Promise.all(UTIL_IMAGE_KINDS.map((kind) => utilImageStatus(client, kind)));
+  } catch (error) {
+    const kind =
+      error instanceof EngineUnreachableError ? "unreachable" : error instanceof EnginePermissionError ? "permission" : "other";
+    report.engine.error = { kind, message: (error as Error).message };
+  }
+  return report;
+}

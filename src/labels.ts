@@ -1,0 +1,14 @@
+// Labels this tool puts on everything it creates, so that leftovers can be found and
+// removed and so that images can say which tool version and inputs made them.
+export const MANAGED_LABEL = "org.aicage.util.managed";
+export const KIND_LABEL = "org.aicage.util.kind";
+export const DOCKERFILE_HASH_LABEL = "org.aicage.util.dockerfile-sha256";
+export const TOOL_VERSION_LABEL = "org.aicage.util.tool-version";
+export const BUILDER_IMAGE_LABEL = "org.aicage.util.builder-image";
+export const CONTEXT_HASH_LABEL = "org.aicage.util.context-sha256";
+export const OCI_VERSION_LABEL = "org.opencontainers.image.version";
+export const OCI_REVISION_LABEL = "org.opencontainers.image.revision";
+
+export function managedLabels(extra: Record<string, string> = {}): Record<string, string> {
+  return { [MANAGED_LABEL]: "true", ...extra };
+}

@@ -1,0 +1,41 @@
+// The one place that knows which JavaScript runtime runs us. Everything that differs
+// between Bun (the compiled binary, the tests) and Deno (`deno run -A src/cli.ts`)
+// lives here: how fetch reaches a unix socket and how it presents client certificates.
+import { readFileSync } from "node:fs";
+import { runtime } from "std-env";
+
+export type RuntimeName = "bun" | "deno" | "node" | "other";
+
+export const runtimeName: RuntimeName =
+  runtime === "bun" || runtime === "deno" || runtime === "node" ? (runtime as RuntimeName) : "other";
+
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** false only for an explicit "skip TLS verify" context */
+  verify: boolean;
+}
+
+/** Extra `fetch` init options that send a request over a unix socket. */
+export function unixSocketFetchOptions(socketPath: string): Record<string, unknown> {
+  if (runtimeName === "deno") {
+    const deno = (globalThis as any).Deno;
+    return { client: deno.createHttpClient({ proxy: { transport: "unix", path: socketPath } }) };
+  }
+  if (runtimeName === "bun") return { unix: socketPath };
+  throw new Error(`unix sockets need Bun or Deno; this is ${runtimeName}`);
+}
+
+/** Extra `fetch` init options that present client certificates to a TLS endpoint. */
+export function tlsFetchOptions(files: TlsFiles): Record<string, unknown> {
+  const read = (path?: string) => (path ? readFileSync(path, "utf8") : undefined);
+  const ca = read(files.ca);
+  const cert = read(files.cert);
+  const key = read(files.key);
+  if (runtimeName === "deno") {
+    const deno = (globalThis as any).Deno;
+    return { client: deno.createHttpClient({ caCerts: ca ? [ca] : undefined, cert, key }) };
+  }
+  return { tls: { ca, cert, key, rejectUnauthorized: files.verify } };
+}

@@ -1,0 +1,53 @@
+// The engine the integration tests talk to: the one scripts/test-engine.sh started.
+import { DockerClient } from "../../src/docker/client.ts";
+import { listContainers } from "../../src/docker/containers.ts";
+import { resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { MANAGED_LABEL } from "../../src/labels.ts";
+
+export const BASE_IMAGE = process.env.AICAGE_TEST_BASE_IMAGE || "aicage-test-base:trixie";
+export const TCP_HOST = process.env.AICAGE_TEST_TCP_HOST || "tcp://127.0.0.1:23750";
+export const SOCKET = "/var/run/docker.sock";
+
+export function testClient(host = `unix://${SOCKET}`): DockerClient {
+  return new DockerClient(resolveEndpoint({ host }));
+}
+
+/** IDs of containers carrying the tool's label, running or not. */
+export async function managedContainers(client = testClient()): Promise<string[]> {
+  const list = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
+  return list.map((c) => c.Id);
+}
+
+/**
+ * Remembers the labelled containers that exist now; `leaked()` answers those created
+ * since that are still there. (In CI nothing else runs; on a developer's machine a
+ * container of another session must not fail the suite.)
+ */
+export async function leakWatch(client = testClient()) {
+  const before = new Set(await managedContainers(client));
+  return {
+    leaked: async () => (await managedContainers(client)).filter((id) => !before.has(id)),
+  };
+}
+
+export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const BUN = process.execPath;
+
+/** Runs the CLI from source with Bun; answers exit code and both outputs. */
+export async function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; user?: string } = {}) {
+  const command = [BUN, `${REPO_ROOT}/src/cli.ts`, ...args];
+  const argv = options.user ? ["setpriv", `--reuid=${options.user}`, "--regid=65534", "--clear-groups", ...command] : command;
+  const proc = Bun.spawn(argv, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { exitCode, stdout, stderr };
+}

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { CLIENT_MAX_API_VERSION, DockerClient, compareApiVersions } from "../../src/docker/client.ts";
+import { findImage, inspectImage, listImages, pullImage, removeImage, tagImage } from "../../src/docker/images.ts";
+import { resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { DockerApiError, EngineUnreachableError, NotFoundError } from "../../src/docker/errors.ts";
+import { runContainer } from "../../src/docker/run-container.ts";
+import { engineVersion } from "../../src/docker/system.ts";
+import { MANAGED_LABEL, managedLabels } from "../../src/labels.ts";
+import { BASE_IMAGE, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
+
+const client = testClient();
+let watch: Awaited<ReturnType<typeof leakWatch>>;
+
+beforeAll(async () => {
+  watch = await leakWatch(client);
+});
+
+afterAll(async () => {
+  expect(await watch.leaked()).toEqual([]);
+});
+
+describe("engine connection", () => {
+  test("ping answers the server API version and negotiation picks the lower of both", async () => {
+    const server = await client.ping();
+    expect(server).toMatch(/^1\.\d+$/);
+    const expected = compareApiVersions(server, CLIENT_MAX_API_VERSION) < 0 ? server : CLIENT_MAX_API_VERSION;
+    expect(await client.apiVersion()).toBe(expected);
+    const version = await engineVersion(client);
+    expect(version.ApiVersion).toBe(server);
+  });
+
+  test("an older fixed API version is sent in the path and honoured", async () => {
+    const old = new DockerClient(resolveEndpoint({ host: "unix:///var/run/docker.sock" }), { apiVersion: "1.40" });
+    expect(await old.apiVersion()).toBe("1.40");
+    expect((await engineVersion(old)).Version).toBeString();
+  });
+
+  test("a wrong socket path gives the unreachable error naming that path", async () => {
+    const wrong = testClient("unix:///tmp/aicage-no-such.sock");
+    const error = await wrong.apiVersion().catch((e) => e);
+    expect(error).toBeInstanceOf(EngineUnreachableError);
+    expect(error.message).toBe(
+      "Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist. " +
+        "Start Docker, or point at a running engine with --host or DOCKER_HOST.",
+    );
+  });
+
+  test("DOCKER_HOST=tcp:// reaches the engine listening on loopback TCP", async () => {
+    const tcp = new DockerClient(resolveEndpoint({ env: { DOCKER_HOST: TCP_HOST }, exists: () => false }));
+    expect(tcp.endpoint.source).toBe("DOCKER_HOST");
+    expect((await engineVersion(tcp)).ApiVersion).toBe(await client.ping());
+    expect(await findImage(tcp, BASE_IMAGE)).toBeDefined();
+  });
+
+  test("a closed TCP port is reported as connection refused", async () => {
+    const error = await testClient("tcp://127.0.0.1:9").apiVersion().catch((e) => e);
+    expect(error).toBeInstanceOf(EngineUnreachableError);
+    expect(error.message).toContain("http://127.0.0.1:9 (--host): connection refused");
+  });
+});
+
+describe("images", () => {
+  test("inspect, tag, list, remove", async () => {
+    const base = await inspectImage(client, BASE_IMAGE);
+    const tag = `aicage-util-test/tagged:${Date.now()}`;
+    await tagImage(client, BASE_IMAGE, tag);
+    expect((await inspectImage(client, tag)).Id).toBe(base.Id);
+    const all = await listImages(client);
+    expect(all.find((image) => image.Id === base.Id)?.RepoTags).toContain(tag);
+    await removeImage(client, tag);
+    expect(await findImage(client, tag)).toBeUndefined();
+    expect((await inspectImage(client, BASE_IMAGE)).Id).toBe(base.Id);
+    const error = await inspectImage(client, tag).catch((e) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toContain(`inspect image ${tag} failed: `);
+    expect(error.message).toContain("No such image");
+  });
+
+  test("a pull with no registry reachable fails fast with the registry's message", async () => {
+    const started = performance.now();
+    const error = await pullImage(client, "ghcr.io/aicage/aicage-image-util:no-such-tag").catch((e) => e);
+    expect(error).toBeInstanceOf(DockerApiError);
+    expect(error.message).toMatch(/^pull ghcr\.io\/aicage\/aicage-image-util:no-such-tag failed: .*ghcr\.io/);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe("runContainer", () => {
+  const spec = (script: string) => ({
+    Image: BASE_IMAGE,
+    Cmd: ["bash", "-c", script],
+    Labels: managedLabels(),
+    HostConfig: { NetworkMode: "none" },
+  });
+
+  test("separates interleaved stdout and stderr and passes the exit code through", async () => {
+    const script = "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; exit 7";
+    const result = await runContainer(client, spec(script), { timeoutMs: 30_000 });
+    expect(result.exitCode).toBe(7);
+    expect(result.timedOut).toBe(false);
+    expect(result.stdout).toBe("out1\nout2\nout3\nout4\nout5\n");
+    expect(result.stderr).toBe("err1\nerr2\nerr3\nerr4\nerr5\n");
+    expect(await findContainer(result.containerId)).toBe(false);
+  });
+
+  test("exit 0 with output on both streams", async () => {
+    const result = await runContainer(client, spec("echo ok; echo note >&2"));
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([0, "ok\n", "note\n"]);
+  });
+
+  test("a timeout kills and removes the container", async () => {
+    const started = performance.now();
+    let id = "";
+    const result = await runContainer(client, spec("echo started; sleep 60"), {
+      timeoutMs: 1500,
+      onCreated: (created) => (id = created),
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.exitCode).toBeNull();
+    expect(result.stdout).toBe("started\n");
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(await findContainer(id)).toBe(false);
+  });
+
+  test("output beyond the cap is dropped and flagged", async () => {
+    const result = await runContainer(client, spec("head -c 3000000 /dev/zero | tr '\\0' x; echo tail >&2"), {
+      maxOutputBytes: 100_000,
+    });
+    expect(result.stdout.length).toBe(100_000);
+    expect(result.stdoutTruncated).toBe(true);
+    expect(result.stderr).toBe("tail\n");
+    expect(result.stderrTruncated).toBe(false);
+  });
+
+  test("an aborted run rejects and leaves no container", async () => {
+    const controller = new AbortController();
+    let id = "";
+    setTimeout(() => controller.abort(new Error("stop now")), 1000);
+    const error = await runContainer(client, spec("sleep 60"), {
+      signal: controller.signal,
+      onCreated: (created) => (id = created),
+    }).catch((e) => e);
+    expect(error.message).toBe("stop now");
+    expect(await findContainer(id)).toBe(false);
+  });
+
+  test("a missing image is a not-found error from create, and nothing is left", async () => {
+    const error = await runContainer(client, { ...spec("true"), Image: "aicage-util-test/absent:none" }).catch((e) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(await watch.leaked()).toEqual([]);
+  });
+});
+
+async function findContainer(id: string): Promise<boolean> {
+  expect(id).toMatch(/^[0-9a-f]{64}$/);
+  const all = await client.request<Array<{ Id: string }>>("GET", "/containers/json", {
+    query: { all: true, filters: JSON.stringify({ label: [MANAGED_LABEL] }) },
+  });
+  return all.some((c) => c.Id === id);
+}

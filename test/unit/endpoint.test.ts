@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EndpointError, resolveEndpoint } from "../../src/docker/endpoint.ts";
+
+const none = () => false;
+
+function homeWithContext(name: string, host: string, current = true) {
+  const home = mkdtempSync(join(tmpdir(), "aicage-endpoint-"));
+  const config = join(home, ".docker");
+  const id = createHash("sha256").update(name).digest("hex");
+  mkdirSync(join(config, "contexts", "meta", id), { recursive: true });
+  writeFileSync(join(config, "contexts", "meta", id, "meta.json"), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }));
+  if (current) writeFileSync(join(config, "config.json"), JSON.stringify({ currentContext: name }));
+  return home;
+}
+
+describe("resolveEndpoint", () => {
+  test("--host wins over DOCKER_HOST", () => {
+    const endpoint = resolveEndpoint({ host: "unix:///a.sock", env: { DOCKER_HOST: "unix:///b.sock" }, exists: none });
+    expect(endpoint).toMatchObject({ kind: "unix", socketPath: "/a.sock", source: "--host" });
+  });
+
+  test("DOCKER_HOST tcp:// without TLS is plain HTTP on the given port", () => {
+    const endpoint = resolveEndpoint({ env: { DOCKER_HOST: "tcp://127.0.0.1:23750" }, exists: none });
+    expect(endpoint).toMatchObject({ kind: "tcp", origin: "http://127.0.0.1:23750", source: "DOCKER_HOST" });
+    expect(endpoint.tls).toBeUndefined();
+  });
+
+  test("DOCKER_TLS_VERIFY switches tcp:// to HTTPS with the certs of DOCKER_CERT_PATH", () => {
+    const endpoint = resolveEndpoint({
+      env: { DOCKER_HOST: "tcp://host.docker.internal", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/certs" },
+      exists: none,
+    });
+    expect(endpoint.origin).toBe("https://host.docker.internal:2376");
+    expect(endpoint.tls).toEqual({ ca: "/certs/ca.pem", cert: "/certs/cert.pem", key: "/certs/key.pem", verify: true });
+  });
+
+  test("an unsupported scheme is a clear error", () => {
+    expect(() => resolveEndpoint({ host: "ssh://me@box", exists: none })).toThrow(EndpointError);
+    expect(() => resolveEndpoint({ host: "ssh://me@box", exists: none })).toThrow(/unsupported Docker host 'ssh:\/\/me@box'/);
+  });
+
+  test("the current context of config.json is used, its name is recorded", () => {
+    const home = homeWithContext("colima", "unix:///Users/me/.colima/default/docker.sock");
+    const endpoint = resolveEndpoint({ env: {}, home, exists: none });
+    expect(endpoint).toMatchObject({ socketPath: "/Users/me/.colima/default/docker.sock", source: "context colima (current context)" });
+  });
+
+  test("DOCKER_CONTEXT overrides config.json; a missing context is an error naming it", () => {
+    const home = homeWithContext("remote", "tcp://10.0.0.5:2375", false);
+    expect(resolveEndpoint({ env: { DOCKER_CONTEXT: "remote" }, home, exists: none }).origin).toBe("http://10.0.0.5:2375");
+    expect(() => resolveEndpoint({ env: { DOCKER_CONTEXT: "gone" }, home, exists: none })).toThrow(/DOCKER_CONTEXT 'gone' not found/);
+  });
+
+  test("the default context falls through to the sockets", () => {
+    const home = homeWithContext("default", "unix:///ignored.sock");
+    const endpoint = resolveEndpoint({ env: {}, home, exists: (p) => p === "/var/run/docker.sock" });
+    expect(endpoint).toMatchObject({ socketPath: "/var/run/docker.sock", source: "default socket" });
+  });
+
+  test("sockets are tried in order: engine, rootless, Desktop, Colima, OrbStack, Podman", () => {
+    const env = { XDG_RUNTIME_DIR: "/run/user/1000" };
+    const home = "/home/me";
+    const found = (path: string) => resolveEndpoint({ env, home, exists: (p) => p === path });
+    expect(found("/run/user/1000/docker.sock").source).toBe("rootless Docker socket");
+    expect(found("/home/me/.docker/run/docker.sock").source).toBe("Docker Desktop socket");
+    expect(found("/home/me/.colima/default/docker.sock").source).toBe("Colima socket");
+    expect(found("/home/me/.orbstack/run/docker.sock").source).toBe("OrbStack socket");
+    expect(found("/run/user/1000/podman/podman.sock").source).toBe("Podman socket");
+    const both = resolveEndpoint({ env, home, exists: (p) => p.endsWith("docker.sock") });
+    expect(both.socketPath).toBe("/var/run/docker.sock");
+  });
+
+  test("with no socket anywhere, the default path is named as not found", () => {
+    expect(resolveEndpoint({ env: {}, home: "/nowhere", exists: none })).toMatchObject({
+      socketPath: "/var/run/docker.sock",
+      source: "default socket, not found",
+    });
+  });
+});
