@@ -13,6 +13,7 @@ const main = defineCommand({
   },
   subCommands: {
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
+    images: () => import("./commands/images.ts").then((m) => m.default),
   },
 });
 

@@ -11,7 +11,7 @@ export const CLIENT_MAX_API_VERSION = "1.47";
 /** Oldest engine we accept: Docker 20.10 (BuildKit builds over /build?version=2). */
 export const CLIENT_MIN_API_VERSION = "1.41";
 
-export type Query = Record<string, string | number | boolean | undefined>;
+export type Query = Record<string, string | string[] | number | boolean | undefined>;
 
 export interface RequestOptions {
   query?: Query;
@@ -153,12 +153,14 @@ function engineMessage(text: string): string {
   return text.trim() || "no message";
 }
 
-function cleanQuery(query?: Query): Record<string, string> | undefined {
+/** Drops unset values and spells booleans as the Engine does; arrays repeat the key. */
+function cleanQuery(query?: Query): Record<string, string | string[]> | undefined {
   if (!query) return undefined;
-  const out: Record<string, string> = {};
+  const out: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined) continue;
-    out[key] = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+    if (Array.isArray(value)) out[key] = value;
+    else out[key] = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
   }
   return out;
 }

@@ -157,6 +157,14 @@ afterAll(async () => {
 });
 
 describe("install.sh", () => {
+  test("is POSIX sh that shellcheck finds nothing wrong with", async () => {
+    if (!Bun.which("shellcheck")) {
+      throw new Error("shellcheck is not installed: .ci/run must install it (apt-get install -y shellcheck)");
+    }
+    const r = await run(["shellcheck", "--shell=sh", "--severity=style", INSTALLER], { ...process.env });
+    expectExit(r, 0);
+  });
+
   test("installs the latest release and the binary runs --version and doctor", async () => {
     const r = await install();
     expectExit(r, 0);
@@ -235,6 +243,25 @@ describe("install.sh", () => {
     expect(r.stderr).toContain(`lists no ${ASSET}`);
     expect(await readdir(r.dir)).toEqual([]);
     expect(hitsFor(r.id).map((h) => path.basename(h.path))).toEqual(["SHA256SUMS"]);
+  });
+
+  test("asks for the asset release.ts names for each platform", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ AICAGE_UTIL_OS: "linux", AICAGE_UTIL_ARCH: "x86_64", AICAGE_UTIL_LIBC: "glibc" }, "linux-x64"],
+      [{ AICAGE_UTIL_OS: "Linux", AICAGE_UTIL_ARCH: "aarch64", AICAGE_UTIL_LIBC: "glibc" }, "linux-arm64"],
+      [{ AICAGE_UTIL_OS: "linux", AICAGE_UTIL_ARCH: "amd64", AICAGE_UTIL_LIBC: "musl" }, "linux-x64-musl"],
+      [{ AICAGE_UTIL_OS: "Darwin", AICAGE_UTIL_ARCH: "x86_64" }, "darwin-x64"],
+      [{ AICAGE_UTIL_OS: "darwin", AICAGE_UTIL_ARCH: "arm64" }, "darwin-arm64"],
+    ];
+    for (const [env, platform] of cases) {
+      // Only the host's asset exists here, so the others stop at the SHA256SUMS lookup.
+      const r = await install({ env, mode: "nosum" });
+      expectExit(r, 1);
+      expect(r.stderr).toContain(`lists no ${assetName(platform)};`);
+    }
+    const muslArm = await install({ env: { AICAGE_UTIL_OS: "linux", AICAGE_UTIL_ARCH: "arm64", AICAGE_UTIL_LIBC: "musl" } });
+    expectExit(muslArm, 2);
+    expect(muslArm.stderr).toContain("musl");
   });
 
   test("an unknown CPU architecture is named and exits 2", async () => {

@@ -1,0 +1,32 @@
+// Live progress on stderr. In a terminal one status line is rewritten in place (the
+// latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
+export interface ProgressDisplay {
+  line(text: string): void;
+  /** Clears the status line before normal output continues. */
+  done(): void;
+}
+
+export function createProgressDisplay(options: { quiet?: boolean; prefix?: string } = {}): ProgressDisplay {
+  const prefix = options.prefix ? `${options.prefix} ` : "";
+  if (options.quiet) return { line() {}, done() {} };
+  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  if (!tty) {
+    return {
+      line: (text) => process.stderr.write(`${prefix}${text}\n`),
+      done() {},
+    };
+  }
+  let shown = false;
+  return {
+    line(text) {
+      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      const single = `${prefix}${text}`.replace(/\s+/g, " ").slice(0, width);
+      process.stderr.write(`\r\x1b[2K\x1b[2m${single}\x1b[0m`);
+      shown = true;
+    },
+    done() {
+      if (shown) process.stderr.write("\r\x1b[2K");
+      shown = false;
+    },
+  };
+}

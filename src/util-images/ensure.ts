@@ -1,0 +1,76 @@
+// Makes sure a util image is there before a command uses it: present and current,
+// else pulled, else built locally from the embedded Dockerfile. Callers decide what to
+// do when even that fails (the version check falls back to the host).
+import type { DockerClient } from "../docker/client.ts";
+import { pullImage, tagImage } from "../docker/images.ts";
+import { type UtilImageBuildOptions, buildUtilImage } from "./build.ts";
+import type { UtilImageKind } from "./catalog.ts";
+import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
+
+export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {
+  /** one-line notices for the user ("pulling …", "building … locally") */
+  onNotice?: (message: string) => void;
+  /** pull progress lines */
+  onPullProgress?: (line: string) => void;
+}
+
+export interface EnsuredImage {
+  kind: UtilImageKind;
+  /** what to run: an image ID, stable while we use it */
+  id: string;
+  ref: string;
+  action: "present" | "pulled" | "built";
+}
+
+export class UtilImageUnavailableError extends Error {
+  override name = "UtilImageUnavailableError";
+}
+
+/** One ensure per kind and engine at a time: twenty concurrent checks build once. */
+const inFlight = new Map<string, Promise<EnsuredImage>>();
+
+export function ensureUtilImage(client: DockerClient, kind: UtilImageKind, options: EnsureOptions = {}): Promise<EnsuredImage> {
+  const key = `${client.endpoint.display}|${kind}|${options.image ?? ""}|${options.repository ?? ""}`;
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = ensureOnce(client, kind, options).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
+
+async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: EnsureOptions): Promise<EnsuredImage> {
+  const found = await findUtilImage(client, kind, options);
+  const { names } = found;
+  if (found.image && (options.image || isCurrent(kind, found.image, names))) {
+    return { kind, id: found.image.Id, ref: found.ref, action: "present" };
+  }
+
+  const pullRef = names.digestRef ?? names.tag;
+  let pullError: string;
+  try {
+    options.onNotice?.(`pulling ${pullRef}`);
+    await pullImage(client, pullRef, {
+      signal: options.signal,
+      onProgress: (m) => m.status && options.onPullProgress?.([m.id, m.status, m.progress].filter(Boolean).join(" ")),
+    });
+    if (names.digestRef) await tagImage(client, names.digestRef, names.tag);
+    const pulled = await findUtilImage(client, kind, options);
+    if (pulled.image) return { kind, id: pulled.image.Id, ref: pulled.ref, action: "pulled" };
+    pullError = "the pulled image cannot be found";
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    pullError = (error as Error).message;
+  }
+
+  options.onNotice?.(`could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`);
+  try {
+    const id = await buildUtilImage(client, kind, names.tag, options);
+    return { kind, id, ref: names.tag, action: "built" };
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    throw new UtilImageUnavailableError(
+      `the ${kind} image is not available: pull failed (${pullError}) and the local build failed (${(error as Error).message})`,
+    );
+  }
+}
