@@ -14,6 +14,7 @@ const main = defineCommand({
   subCommands: {
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
     images: () => import("./commands/images.ts").then((m) => m.default),
+    "version-check": () => import("./commands/version-check.ts").then((m) => m.default),
   },
 });
 

@@ -21,6 +21,8 @@ export interface ContextEntry {
   size: number;
   /** Where a symlink points, as stored in the link (not followed). */
   linkTarget?: string;
+  /** The bytes of a file that is not read from the context directory (a Dockerfile from outside it). */
+  content?: Uint8Array;
 }
 
 export interface BuildContext {
@@ -47,6 +49,11 @@ export interface BuildContextOptions {
   contextDir: string;
   /** The Dockerfile, relative to contextDir (an absolute path inside the context also works). */
   dockerfile: string;
+  /**
+   * Accept a Dockerfile outside the context: it is then sent inside the tar under a name made
+   * from its content (as the docker CLI does), and `BuildContext.dockerfile` names that entry.
+   */
+  allowDockerfileOutside?: boolean;
 }
 
 /** Reads files in chunks of this size: large enough for throughput, small enough to stay bounded. */
@@ -69,11 +76,13 @@ export async function packBuildContext(
 export async function scanBuildContext(opts: BuildContextOptions): Promise<BuildContext> {
   const dir = path.resolve(opts.contextDir);
   await requireContextDir(dir);
-  const dockerfile = await requireDockerfile(dir, opts.dockerfile);
+  const outside = opts.allowDockerfileOutside ? await dockerfileOutside(dir, opts.dockerfile) : undefined;
+  const dockerfile = outside ? outside.path : await requireDockerfile(dir, opts.dockerfile);
   const rules = await loadIgnoreRules(dir, dockerfile);
 
   const entries: ContextEntry[] = [];
   await walk(dir, "", rules, entries);
+  if (outside) entries.push(outside);
 
   let files = 0;
   let bytes = 0;
@@ -102,6 +111,19 @@ async function requireDockerfile(dir: string, dockerfile: string): Promise<strin
   const info = await stat(absolute).catch(() => undefined);
   if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
   return relative.split(path.sep).join("/");
+}
+
+/** The entry for a Dockerfile outside the context; undefined when it lies inside (the usual case). */
+async function dockerfileOutside(dir: string, dockerfile: string): Promise<ContextEntry | undefined> {
+  const absolute = path.resolve(dir, dockerfile);
+  const relative = path.relative(dir, absolute);
+  if (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative)) return undefined;
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
+  const content = new Uint8Array(await readFile(absolute));
+  // Named by content, not at random, so the context hash stays the same from build to build.
+  const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
+  return { path: name, type: "file", mode: 0o644, mtime: info.mtime, size: content.length, content };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +239,7 @@ async function hashEntries(root: string, entries: ContextEntry[]): Promise<strin
 }
 
 async function hashFile(hash: Hash, root: string, entry: ContextEntry, buffer: Uint8Array): Promise<void> {
+  if (entry.content) return void hash.update(entry.content);
   // The hash copies what it is given, so one buffer serves every read.
   for await (const chunk of readChunks(root, entry, () => buffer)) hash.update(chunk);
 }
@@ -320,6 +343,7 @@ type EntrySink = ReturnType<Pack["entry"]>;
 type EntryHeader = Parameters<Pack["entry"]>[0];
 
 async function writeFileBody(sink: EntrySink, root: string, entry: ContextEntry): Promise<void> {
+  if (entry.content) return void sink.write(entry.content);
   // A fresh buffer per chunk: the packer keeps a reference until the consumer has read it.
   for await (const chunk of readChunks(root, entry, () => Buffer.allocUnsafe(CHUNK_BYTES))) {
     if (!sink.write(chunk)) await drained(sink);

@@ -12,6 +12,7 @@ import {
   waitContainer,
 } from "./containers.ts";
 import { demultiplex } from "./streams/multiplex.ts";
+import { CappedOutput } from "../util/capped-output.ts";
 
 export interface RunContainerOptions {
   /** Kill the container after this many ms; the result then has timedOut=true. */
@@ -51,8 +52,8 @@ export async function runContainer(
   const unregisterCleanup = onShutdown(() => removeContainer(client, id));
   options.onCreated?.(id);
 
-  const stdout = new CappedBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
-  const stderr = new CappedBuffer(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  const stdout = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  const stderr = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   let timedOut = false;
   let stopReason: unknown;
   const stopContainer = () => killContainer(client, id).catch(() => undefined);
@@ -102,34 +103,5 @@ export async function runContainer(
     unregisterInterrupt();
     await removeContainer(client, id).catch(() => undefined);
     unregisterCleanup();
-  }
-}
-
-/** Keeps the first `limit` bytes of a stream and remembers whether more came. */
-class CappedBuffer {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly limit: number) {}
-
-  push(data: Uint8Array): void {
-    const room = this.limit - this.size;
-    if (data.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = data.length > room ? data.subarray(0, room) : data;
-    // Copy: the reader may reuse the chunk's buffer.
-    this.chunks.push(kept.slice());
-    this.size += kept.length;
-  }
-
-  text(): string {
-    const all = new Uint8Array(this.size);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      all.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return new TextDecoder("utf-8", { fatal: false }).decode(all);
   }
 }

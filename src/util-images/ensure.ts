@@ -8,8 +8,8 @@ import type { UtilImageKind } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
 
 export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {
-  /** one-line notices for the user ("pulling …", "building … locally") */
-  onNotice?: (message: string) => void;
+  /** one-line notices for the user: "pulling …" (info), "could not pull …; building locally" (warn) */
+  onNotice?: (message: string, level: "info" | "warn") => void;
   /** pull progress lines */
   onPullProgress?: (line: string) => void;
 }
@@ -49,7 +49,7 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
   const pullRef = names.digestRef ?? names.tag;
   let pullError: string;
   try {
-    options.onNotice?.(`pulling ${pullRef}`);
+    options.onNotice?.(`pulling ${pullRef}`, "info");
     await pullImage(client, pullRef, {
       signal: options.signal,
       onProgress: (m) => m.status && options.onPullProgress?.([m.id, m.status, m.progress].filter(Boolean).join(" ")),
@@ -63,7 +63,7 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
     pullError = (error as Error).message;
   }
 
-  options.onNotice?.(`could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`);
+  options.onNotice?.(`could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`, "warn");
   try {
     const id = await buildUtilImage(client, kind, names.tag, options);
     return { kind, id, ref: names.tag, action: "built" };

@@ -1,4 +1,7 @@
 // The engine the integration tests talk to: the one scripts/test-engine.sh started.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { listContainers } from "../../src/docker/containers.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
@@ -30,6 +33,18 @@ export async function leakWatch(client = testClient()) {
   };
 }
 
+/**
+ * Environment every CLI run in the tests gets: util images that must be built locally
+ * are built on the Debian test base with host networking (no registry here), and state
+ * goes to a throwaway folder.
+ */
+export const CLI_TEST_ENV: Record<string, string> = {
+  NO_COLOR: "1",
+  AICAGE_UTIL_BASE_IMAGE: BASE_IMAGE,
+  AICAGE_UTIL_BUILD_NETWORK: "host",
+  AICAGE_UTIL_STATE_DIR: mkdtempSync(join(tmpdir(), "aicage-state-")),
+};
+
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const BUN = process.execPath;
 
@@ -39,7 +54,7 @@ export async function runCli(args: string[], options: { env?: Record<string, str
   const argv = options.user ? ["setpriv", `--reuid=${options.user}`, "--regid=65534", "--clear-groups", ...command] : command;
   const proc = Bun.spawn(argv, {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    env: { ...process.env, ...CLI_TEST_ENV, ...options.env },
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",

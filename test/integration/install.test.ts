@@ -100,11 +100,20 @@ async function install(
 ): Promise<Run & { id: string; dir: string }> {
   const { url, id } = site(opts.mode);
   const dir = opts.dir ?? (await mkdtemp(path.join(work, "bin-")));
-  const env = installerEnv({ AICAGE_UTIL_DOWNLOAD_URL: url, AICAGE_UTIL_INSTALL_DIR: dir, ...opts.env });
+  // A TMPDIR of its own, to see that the installer's temporary files are gone when it exits.
+  const tmp = await mkdtemp(path.join(work, "tmp-"));
+  const env = installerEnv({
+    AICAGE_UTIL_DOWNLOAD_URL: url,
+    AICAGE_UTIL_INSTALL_DIR: dir,
+    TMPDIR: tmp,
+    ...opts.env,
+  });
   const args = opts.args ?? [];
   const result = opts.piped
     ? await run([SHELL, "-s", "--", ...args], env, await Bun.file(INSTALLER).text())
     : await run([SHELL, INSTALLER, ...args], env);
+  const leftovers = await readdir(tmp);
+  if (leftovers.length) throw new Error(`installer left ${leftovers.join(", ")} in TMPDIR; ${explain(result)}`);
   return { ...result, id, dir };
 }
 
@@ -259,7 +268,9 @@ describe("install.sh", () => {
       expectExit(r, 1);
       expect(r.stderr).toContain(`lists no ${assetName(platform)};`);
     }
-    const muslArm = await install({ env: { AICAGE_UTIL_OS: "linux", AICAGE_UTIL_ARCH: "arm64", AICAGE_UTIL_LIBC: "musl" } });
+    const muslArm = await install({
+      env: { AICAGE_UTIL_OS: "linux", AICAGE_UTIL_ARCH: "arm64", AICAGE_UTIL_LIBC: "musl" },
+    });
     expectExit(muslArm, 2);
     expect(muslArm.stderr).toContain("musl");
   });
@@ -289,7 +300,7 @@ describe("install.sh", () => {
     const help = await install({ args: ["--help"] });
     expectExit(help, 0);
     expect(help.stdout).toContain("AICAGE_UTIL_INSTALL_DIR");
-    expect(hits.filter((h) => [bad.id, noValue.id, badVersion.id, help.id].some((id) => h.path.startsWith(`/${id}/`)))).toEqual([]);
+    for (const r of [bad, noValue, badVersion, help]) expect(hitsFor(r.id)).toEqual([]);
   });
 
   test("running it twice re-installs in place", async () => {

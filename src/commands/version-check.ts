@@ -1,0 +1,86 @@
+import { defineCommand } from "citty";
+import { integerOption, repeatedValues } from "../cli/args.ts";
+import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
+import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { createProgressDisplay } from "../cli/progress.ts";
+import { openEngine } from "../engine.ts";
+import { collectAgents } from "../version-check/agents.ts";
+import { checkAgents } from "../version-check/check.ts";
+import { forwardedEnv } from "../version-check/forwarded-env.ts";
+import { formatResults, resultsJson } from "../version-check/format.ts";
+import { checkOrder } from "../version-check/order.ts";
+import { engineArgs, jsonArg } from "./common-args.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
+
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const DEFAULT_JOBS = 8;
+const MAX_OUTPUT_BYTES = 1024 * 1024;
+
+export default defineCommand({
+  meta: {
+    name: "version-check",
+    description: "Print the newest version of each agent by running its version.sh, in the version-check image first, then on the host",
+  },
+  args: {
+    paths: { type: "positional", required: false, description: "version.sh files or agent folders holding one", valueHint: "PATH" },
+    agents: { type: "string", description: "Check every subfolder of DIR that holds a version.sh (repeatable)", valueHint: "DIR" },
+    order: { type: "string", description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER", valueHint: "ORDER" },
+    only: { type: "string", description: "Try only image or only host", valueHint: "PLACE" },
+    timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
+    jobs: { type: "string", alias: ["j"], description: `Checks at once (default ${DEFAULT_JOBS})`, valueHint: "N" },
+    network: { type: "string", description: "Container network for the image attempt (default: the engine's)", valueHint: "MODE" },
+    env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
+    compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
+    "cache-ttl": { type: "string", description: "Answer from a record younger than this for an unchanged script", valueHint: "SECONDS" },
+    "cache-fallback": { type: "boolean", default: true, description: "When every attempt fails, answer the last recorded version (--no-cache-fallback: fail)" },
+    ...engineArgs,
+    ...jsonArg,
+    ...utilImageArgs,
+    ...utilImageBuildArgs,
+  },
+  async run({ args, rawArgs }) {
+    const json = Boolean(args.json);
+    setQuiet(json);
+    const agents = collectAgents(args._, repeatedValues(rawArgs, "agents"));
+    const order = args.compare ? (["image", "host"] as const).slice() : checkOrder({ order: args.order, only: args.only });
+    const timeoutSeconds = integerOption(args.timeout, "--timeout", 1) ?? DEFAULT_TIMEOUT_SECONDS;
+    const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
+    const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
+    const env = forwardedEnv(repeatedValues(rawArgs, "env"));
+    const client = order.includes("image") ? openEngine(args) : undefined;
+
+    const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
+    const results = await checkAgents(client, agents, {
+      order,
+      timeoutMs: timeoutSeconds * 1000,
+      jobs,
+      network: args.network || undefined,
+      env,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+      cacheTtlSeconds,
+      cacheFallback: args["cache-fallback"] !== false,
+      compare: Boolean(args.compare),
+      imageOptions: {
+        ...utilImageOptions("version-check", args),
+        onNotice: (message, level) => {
+          progress.done();
+          logger[level](message);
+        },
+      },
+      onWarning: (message) => {
+        progress.done();
+        logger.warn(message);
+      },
+      onProgress: (done, total, agent) => progress.line(`checked ${done}/${total}: ${agent}`),
+    });
+    progress.done();
+
+    if (json) printJson(resultsJson(results));
+    else printResult(formatResults(results));
+    const failed = results.filter((r) => !r.ok).length;
+    if (failed > 0) {
+      const what = args.compare ? "differ or failed" : "failed";
+      throw new CommandFailed(`${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`, ExitCode.failed);
+    }
+  },
+});

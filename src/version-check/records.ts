@@ -1,0 +1,50 @@
+// The last good version of each agent, one small JSON file per script in the state
+// dir. Used as the offline fallback and, with --cache-ttl, to skip a fresh check.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stateDir } from "../state/paths.ts";
+import type { CheckPlace } from "./order.ts";
+
+export interface VersionRecord {
+  agent: string;
+  script: string;
+  version: string;
+  source: CheckPlace;
+  checkedAt: string;
+  /** sha256 of the script's bytes when it was checked */
+  scriptSha256: string;
+}
+
+export function recordsDir(env?: Record<string, string | undefined>): string {
+  return join(stateDir(env), "version-checks");
+}
+
+/** One file per script path: two agents of the same name in different folders stay apart. */
+function recordPath(script: string, agent: string): string {
+  const id = createHash("sha256").update(script).digest("hex").slice(0, 16);
+  const safe = agent.replace(/[^A-Za-z0-9._-]/g, "_");
+  return join(recordsDir(), `${safe}-${id}.json`);
+}
+
+export function readRecord(script: string, agent: string): VersionRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(recordPath(script, agent), "utf8")) as VersionRecord;
+    return typeof record.version === "string" && record.version ? record : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: as if none
+  }
+}
+
+export function writeRecord(record: VersionRecord): void {
+  const path = recordPath(record.script, record.agent);
+  mkdirSync(recordsDir(), { recursive: true });
+  // Write then rename: concurrent checks never see half a file.
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(temp, path);
+}
+
+export function recordAgeSeconds(record: VersionRecord, now = Date.now()): number {
+  return (now - Date.parse(record.checkedAt)) / 1000;
+}
