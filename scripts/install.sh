@@ -261,13 +261,14 @@ main() {
         die 1 "checksum mismatch for $asset (expected $want, got $got); the download is corrupt or was tampered with, nothing was installed"
     say "Verified SHA-256 of $asset"
 
-    mkdir -p "$install_dir" 2>/dev/null ||
+    mkdir -p "$install_dir" ||
         die 1 "cannot create $install_dir; set AICAGE_UTIL_INSTALL_DIR to a directory you can write"
-    # Stage next to the target so the final mv is a rename within one file system.
+    # Stage next to the target so the final mv is a rename within one file system, and
+    # run it once there: a binary that cannot start never replaces a working one.
     STAGED=$install_dir/.$PROG.$$.tmp
-    cp "$TMP_DIR/$asset" "$STAGED" 2>/dev/null ||
+    cp "$TMP_DIR/$asset" "$STAGED" ||
         die 1 "cannot write to $install_dir; set AICAGE_UTIL_INSTALL_DIR to a directory you can write"
-    chmod 755 "$STAGED"
+    chmod 755 "$STAGED" || die 1 "cannot make $STAGED executable"
     if ! installed_version=$("$STAGED" --version 2>&1); then
         die 1 "the downloaded $asset does not run on this machine: $installed_version"
     fi

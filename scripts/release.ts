@@ -4,10 +4,14 @@
 //   bun scripts/release.ts [--out dist/release] [--targets linux-x64,darwin-arm64|host]
 //                          [--version X] [--digests-file F]
 //
-// Every target is cross-compiled from this one machine with `bun build --compile`;
-// Bun fetches the runtime of a foreign target from the npm registry on first use.
-// The version, git revision and util image digests are baked in as constants that
-// src/build-info.ts reads. Exit codes: 0 built, 1 build failed, 2 bad arguments.
+// Every target is cross-compiled from this one machine with `bun build --compile
+// --minify --bytecode`; Bun fetches the runtime of a foreign target from the npm
+// registry on first use (about 100 MiB each, cached in ~/.bun/install/cache). The
+// version (a leading "v" dropped), git revision and util image digests are baked in
+// as the constants src/build-info.ts reads. The binary of this machine's target is
+// run with --version before its checksum is written. The output folder loses only
+// earlier aicage-util-* assets and SHA256SUMS.
+// Exit codes: 0 built, 1 build failed, 2 bad arguments.
 import { readdirSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";

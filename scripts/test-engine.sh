@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Docker engine for the integration tests, on a fresh machine or a warm one:
-#   1. installs dockerd and debootstrap when missing (apt, needs root),
+#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget) when missing
+#      (apt, needs root),
 #   2. starts dockerd unless an engine already answers on the socket, with every network
 #      feature off so the engine never touches the host's firewall, bridges or routing,
 #      and also listening on loopback TCP for the tcp:// transport tests,
@@ -27,6 +28,9 @@ install_missing() {
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v curl >/dev/null || missing+=(curl)
+  # The installer tests lint scripts/install.sh and try the wget path.
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v wget >/dev/null || missing+=(wget)
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

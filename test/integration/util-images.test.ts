@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toolVersion } from "../../src/build-info.ts";
+import { findImage, inspectImage, removeImage, tagImage } from "../../src/docker/images.ts";
+import { runContainer } from "../../src/docker/run-container.ts";
+import { engineVersion } from "../../src/docker/system.ts";
+import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/labels.ts";
+import { dockerfileHash } from "../../src/util-images/catalog.ts";
+import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, testClient } from "../helpers/engine.ts";
+
+const client = testClient();
+let versionCheckImage = "";
+let builderImage = "";
+let watch: Awaited<ReturnType<typeof leakWatch>>;
+const createdTags: string[] = [];
+
+beforeAll(async () => {
+  watch = await leakWatch(client);
+  const options = { baseImage: BASE_IMAGE, network: "host" };
+  versionCheckImage = (await ensureUtilImage(client, "version-check", options)).id;
+  builderImage = (await ensureUtilImage(client, "builder", options)).id;
+}, 900_000);
+
+afterAll(async () => {
+  for (const tag of createdTags) await removeImage(client, tag, { force: true }).catch(() => undefined);
+  expect(await watch.leaked()).toEqual([]);
+});
+
+const run = (image: string, script: string, hostConfig: Record<string, unknown> = {}, user?: string) =>
+  runContainer(
+    client,
+    { Image: image, Cmd: ["bash", "-c", script], User: user, Labels: managedLabels(), HostConfig: { NetworkMode: "none", ...hostConfig } },
+    { timeoutMs: 120_000 },
+  );
+
+describe("the version-check image", () => {
+  test("every tool a version.sh may need answers, as the non-root user", async () => {
+    const tools = [
+      "bash --version",
+      "curl --version",
+      "git --version",
+      "jq --version",
+      "node --version",
+      "npm --version",
+      "python3 --version",
+      "python3 -m pip --version",
+      "python3 -m venv --help",
+      "tar --version",
+      "gzip --version",
+      "unzip -v",
+      "xz --version",
+    ];
+    const script = `set -e; id -u; id -g; echo "$HOME"; touch "$HOME/w"; ${tools.map((t) => `${t} >/dev/null && echo ok`).join("; ")}`;
+    const result = await run(versionCheckImage, script);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim().split("\n")).toEqual(["10001", "10001", "/home/aicage", ...tools.map(() => "ok")]);
+  });
+
+  test("it runs with every capability dropped, no-new-privileges and pid/memory limits", async () => {
+    const result = await run(versionCheckImage, "node -e 'console.log(1)' && python3 -c 'print(2)' && npm config get cache", {
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: 256,
+      Memory: 512 * 1024 * 1024,
+    });
+    expect([result.exitCode, result.stdout]).toEqual([0, "1\n2\n/home/aicage/.npm\n"]);
+  });
+
+  test("labels say what it is and which Dockerfile made it", async () => {
+    const labels = (await inspectImage(client, versionCheckImage)).Config?.Labels ?? {};
+    expect(labels["org.aicage.util.kind"]).toBe("version-check");
+    expect(labels[DOCKERFILE_HASH_LABEL]).toBe(dockerfileHash("version-check"));
+    expect(labels["org.opencontainers.image.version"]).toBe(toolVersion);
+    expect(labels["org.opencontainers.image.source"]).toBe("https://github.com/aicage/aicage-image-util");
+    expect(labels[MANAGED_LABEL]).toBe("true");
+  });
+});
+
+describe("the builder image with the host socket mounted", () => {
+  const withSocket = (context: string) => ({
+    Binds: [`${SOCKET}:/var/run/docker.sock`, `${context}:/ctx:ro`],
+    NetworkMode: "host",
+  });
+
+  function tinyContext(marker: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "aicage-ctx-"));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "payload.txt"), `${marker}\n`);
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nCOPY payload.txt /payload.txt\nRUN cat /payload.txt > /copied.txt\n`,
+    );
+    return dir;
+  }
+
+  test("docker version reaches the host engine", async () => {
+    const result = await run(builderImage, "docker version --format '{{.Server.Version}}'", withSocket(tmpdir()));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trim()).toBe((await engineVersion(client)).Version);
+  });
+
+  for (const [way, command] of [
+    ["classic build", "DOCKER_BUILDKIT=0 docker build --network host"],
+    ["buildx build", "docker buildx build --network host --load"],
+  ] as const) {
+    test(`a ${way} of a tiny context produces an image visible on the host`, async () => {
+      const tag = `aicage-util-test/builder-${way.split(" ")[0]}:${process.pid}`;
+      createdTags.push(tag);
+      const marker = `made by ${way} ${Date.now()}`;
+      const script = `${command} --build-arg BASE_IMAGE=${BASE_IMAGE} --label ${MANAGED_LABEL}=true -t ${tag} /ctx`;
+      const result = await run(builderImage, script, withSocket(tinyContext(marker)));
+      if (result.exitCode !== 0) throw new Error(`${way} failed:\n${result.stdout}\n${result.stderr}`);
+      expect(await findImage(client, tag)).toBeDefined();
+      const check = await run(tag, "cat /copied.txt");
+      expect(check.stdout).toBe(`${marker}\n`);
+    });
+  }
+});
+
+describe("ensure", () => {
+  test("absent and not pullable: built locally; again: reused; made from another Dockerfile: rebuilt", async () => {
+    const repository = `aicage-util-test/ensure-${process.pid}`;
+    const tag = `${repository}:version-check-${toolVersion}`;
+    createdTags.push(tag);
+    const notices: string[] = [];
+    const options = { repository, baseImage: BASE_IMAGE, network: "host", onNotice: (m: string) => notices.push(m) };
+
+    const first = await ensureUtilImage(client, "version-check", options);
+    expect(first.action).toBe("built");
+    expect(notices.at(-1)).toContain(`could not pull ${tag}`);
+
+    const second = await ensureUtilImage(client, "version-check", options);
+    expect(second).toMatchObject({ action: "present", id: first.id });
+
+    // An image under the tag that this Dockerfile did not make (an older release's, say).
+    await tagImage(client, BASE_IMAGE, tag);
+    const third = await ensureUtilImage(client, "version-check", options);
+    expect(third.action).toBe("built");
+    expect(third.id).not.toBe((await inspectImage(client, BASE_IMAGE)).Id);
+    expect((await inspectImage(client, tag)).Config?.Labels?.[DOCKERFILE_HASH_LABEL]).toBe(dockerfileHash("version-check"));
+  }, 600_000);
+
+  test("twenty concurrent ensures share one pull-or-build", async () => {
+    const repository = `aicage-util-test/ensure-many-${process.pid}`;
+    createdTags.push(`${repository}:version-check-${toolVersion}`);
+    let pulls = 0;
+    const options = {
+      repository,
+      baseImage: BASE_IMAGE,
+      network: "host",
+      onNotice: (m: string) => void (m.startsWith("pulling") && pulls++),
+    };
+    const all = await Promise.all(Array.from({ length: 20 }, () => ensureUtilImage(client, "version-check", options)));
+    expect(new Set(all.map((e) => e.id)).size).toBe(1);
+    expect(pulls).toBe(1);
+  }, 600_000);
+});
+
+describe("aicage-util images, compiled, outside the repository", () => {
+  test("images build, ls and rm work from the compiled binary in another folder", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "aicage-outside-"));
+    const binary = join(outside, "aicage-util");
+    const compile = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT });
+    expect(compile.exitCode).toBe(0);
+    const repository = `aicage-util-test/compiled-${process.pid}`;
+    createdTags.push(`${repository}:builder-${toolVersion}`);
+    const env = { ...process.env, ...CLI_TEST_ENV };
+    const exec = (args: string[]) => Bun.spawnSync([binary, ...args], { cwd: outside, env, stdout: "pipe", stderr: "pipe" });
+
+    const built = exec(["images", "build", "builder", "--repository", repository, "--network", "host", "--base-image", BASE_IMAGE, "--json"]);
+    expect([built.exitCode, built.stderr.toString()]).toEqual([0, ""]);
+    const [image] = JSON.parse(built.stdout.toString()).images;
+    expect(image).toMatchObject({ kind: "builder", tag: `${repository}:builder-${toolVersion}` });
+
+    const listed = exec(["images", "ls", "--repository", repository, "--json"]);
+    const rows = JSON.parse(listed.stdout.toString()).images;
+    expect(rows.find((r: any) => r.expected && r.kind === "builder")).toMatchObject({ present: true, current: true, id: image.id });
+
+    const removed = exec(["images", "rm", "builder", "--repository", repository, "--json"]);
+    expect(JSON.parse(removed.stdout.toString()).removed).toEqual([`${repository}:builder-${toolVersion}`]);
+    expect(await findImage(client, `${repository}:builder-${toolVersion}`)).toBeUndefined();
+  }, 600_000);
+
+  test("an unknown kind is a usage error", async () => {
+    const proc = Bun.spawnSync([BUN, `${REPO_ROOT}/src/cli.ts`, "images", "build", "compiler"], { env: { ...process.env, ...CLI_TEST_ENV } });
+    expect(proc.exitCode).toBe(2);
+    expect(proc.stderr.toString()).toContain("unknown image kind 'compiler'; use version-check or builder");
+  });
+});
