@@ -13,7 +13,7 @@ import { engineArgs, jsonArg } from "./common-args.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
-const DEFAULT_JOBS = 8;
+const DEFAULT_JOBS = 16;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
 export default defineCommand({
@@ -27,7 +27,7 @@ export default defineCommand({
     order: { type: "string", description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER", valueHint: "ORDER" },
     only: { type: "string", description: "Try only image or only host", valueHint: "PLACE" },
     timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
-    jobs: { type: "string", alias: ["j"], description: `Checks at once (default ${DEFAULT_JOBS})`, valueHint: "N" },
+    jobs: { type: "string", alias: ["j"], description: `Scripts at once (default ${DEFAULT_JOBS}); all image attempts share one container`, valueHint: "N" },
     network: { type: "string", description: "Container network for the image attempt (default: the engine's)", valueHint: "MODE" },
     env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
     compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
@@ -71,7 +71,7 @@ export default defineCommand({
         progress.done();
         logger.warn(message);
       },
-      onProgress: (done, total, agent) => progress.line(`checked ${done}/${total}: ${agent}`),
+      onProgress: (message) => progress.line(message),
     });
     progress.done();
 

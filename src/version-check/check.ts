@@ -1,16 +1,18 @@
-// The version check of many agents: each script tried in the configured order (image,
-// then host, by default) until one answers a version; failures fall back to the last
-// recorded version. Checks run concurrently up to --jobs; results keep input order.
+// The version check of many agents. Each place in the configured order (image, then
+// host, by default) gets the agents still without a version: all image attempts share
+// one container, host attempts run up to --jobs at once. Failures fall back to the last
+// recorded version. Results keep the input order.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import type { DockerClient } from "../docker/client.ts";
 import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
 import { mapWithLimit } from "../util/pool.ts";
 import type { AgentScript } from "./agents.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
-import { readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
-import { AGENT_MOUNT, runInImage } from "./run-in-image.ts";
+import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
+import { runBatchInImage } from "./run-in-image.ts";
 import { runOnHost } from "./run-on-host.ts";
 import { bashArgs, hasCrlf } from "./script-output.ts";
 
@@ -32,7 +34,8 @@ export interface CheckSettings {
   signal?: AbortSignal;
   /** one-line warnings for the user */
   onWarning: (message: string) => void;
-  onProgress?: (done: number, total: number, agent: string) => void;
+  /** what is happening now, for a progress line */
+  onProgress?: (message: string) => void;
 }
 
 export interface CheckResult {
@@ -50,128 +53,131 @@ export interface CheckResult {
   compare?: { image: string | null; host: string | null; match: boolean };
 }
 
+/** One agent on its way through the check. */
+interface Pending {
+  agent: AgentScript;
+  scriptSha256: string;
+  crlf: boolean;
+  previous?: VersionRecord;
+  attempts: Attempt[];
+  started: number;
+}
+
 export async function checkAgents(
   client: DockerClient | undefined,
   agents: AgentScript[],
   settings: CheckSettings,
 ): Promise<CheckResult[]> {
-  const image = imageProvider(client, settings);
-  let done = 0;
-  return mapWithLimit(agents, settings.jobs, async (agent) => {
-    const result = await checkAgent(agent, settings, image);
-    settings.onProgress?.(++done, agents.length, agent.agent);
-    return result;
-  });
-}
-
-/** Answers the engine and the version-check image ID, or throws why there is none. */
-type ImageProvider = () => Promise<{ client: DockerClient; imageId: string }>;
-
-/** Ensures the version-check image once per run; every image attempt shares the outcome. */
-function imageProvider(client: DockerClient | undefined, settings: CheckSettings): ImageProvider {
-  let pending: Promise<{ client: DockerClient; imageId: string }> | undefined;
-  return () => {
-    pending ??= (async () => {
-      if (!client) throw new Error("no Docker engine configured");
-      try {
-        const ensured = await ensureUtilImage(client, "version-check", settings.imageOptions);
-        return { client, imageId: ensured.id };
-      } catch (error) {
-        // Said once per run, not once per agent.
-        if (settings.order.includes("host")) {
-          settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
-        }
-        throw error;
-      }
-    })();
-    return pending;
-  };
-}
-
-async function checkAgent(agent: AgentScript, settings: CheckSettings, image: ImageProvider): Promise<CheckResult> {
   const started = performance.now();
-  const content = new Uint8Array(readFileSync(agent.script));
-  const scriptSha256 = createHash("sha256").update(content).digest("hex");
-  const crlf = hasCrlf(content);
-  const base = { agent: agent.agent, script: agent.script };
-  const elapsed = () => Math.round(performance.now() - started);
+  const pending: Pending[] = agents.map((agent) => {
+    const content = new Uint8Array(readFileSync(agent.script));
+    return {
+      agent,
+      scriptSha256: createHash("sha256").update(content).digest("hex"),
+      crlf: hasCrlf(content),
+      previous: readRecord(agent.script, agent.agent),
+      attempts: [],
+      started,
+    };
+  });
 
-  const previous = readRecord(agent.script, agent.agent);
-  if (
+  const fresh = (p: Pending) =>
     !settings.compare &&
     settings.cacheTtlSeconds !== undefined &&
-    previous?.scriptSha256 === scriptSha256 &&
-    recordAgeSeconds(previous) < settings.cacheTtlSeconds
-  ) {
-    return { ...base, ok: true, version: previous.version, source: "cache", stale: false, checkedAt: previous.checkedAt, durationMs: elapsed(), attempts: [] };
-  }
+    p.previous?.scriptSha256 === p.scriptSha256 &&
+    recordAgeSeconds(p.previous) < settings.cacheTtlSeconds;
 
-  const attempts: Attempt[] = [];
   for (const place of settings.order) {
     settings.signal?.throwIfAborted();
-    const attempt = await attemptIn(place, agent, crlf, settings, image);
-    attempts.push(attempt);
-    if (attempt.ok && !settings.compare) break;
+    const todo = pending.filter((p) => !fresh(p) && (settings.compare || !p.attempts.some((a) => a.ok)));
+    if (todo.length === 0) break;
+    settings.onProgress?.(`checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`);
+    const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
+    todo.forEach((p, i) => p.attempts.push(attempts[i]!));
   }
 
-  if (settings.compare) return compareResult(base, attempts, elapsed());
-
-  const good = attempts.find((a) => a.ok);
-  if (good) {
-    const checkedAt = new Date().toISOString();
-    writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256 });
-    return { ...base, ok: true, version: good.version, source: good.source, stale: false, checkedAt, durationMs: elapsed(), attempts };
-  }
-  if (settings.cacheFallback && previous) {
-    settings.onWarning(`${agent.agent}: every attempt failed; answering the version recorded at ${previous.checkedAt}`);
-    return { ...base, ok: true, version: previous.version, source: "cache", stale: true, checkedAt: previous.checkedAt, durationMs: elapsed(), attempts };
-  }
-  return { ...base, ok: false, version: null, source: null, stale: false, checkedAt: null, durationMs: elapsed(), attempts };
+  return pending.map((p) => finish(p, fresh(p), settings));
 }
 
-async function attemptIn(
-  place: CheckPlace,
-  agent: AgentScript,
-  crlf: boolean,
-  settings: CheckSettings,
-  image: ImageProvider,
-): Promise<Attempt> {
-  const started = performance.now();
-  const notRun = (error: unknown) => {
-    settings.signal?.throwIfAborted();
-    return attemptNotRun(place, (error as Error).message, Math.round(performance.now() - started));
-  };
-  const scriptName = agent.script.slice(agent.dir.length + 1);
-  try {
-    if (place === "host") {
+async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
+  return mapWithLimit(todo, settings.jobs, async (p) => {
+    const started = performance.now();
+    try {
       const run = await runOnHost({
-        argv: bashArgs(agent.script, crlf),
-        cwd: agent.dir,
+        argv: bashArgs(p.agent.script, p.crlf),
+        cwd: p.agent.dir,
         timeoutMs: settings.timeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
       });
-      return attemptFromRun(place, run, settings.timeoutMs);
+      return attemptFromRun("host", run, settings.timeoutMs);
+    } catch (error) {
+      settings.signal?.throwIfAborted();
+      const message = (error as NodeJS.ErrnoException).code === "ENOENT" ? "bash not found on the host" : (error as Error).message;
+      return attemptNotRun("host", message, Math.round(performance.now() - started));
     }
-    const { client, imageId } = await image();
-    const run = await runInImage(client, {
-      image: imageId,
-      dir: agent.dir,
-      argv: bashArgs(`${AGENT_MOUNT}/${scriptName}`, crlf),
-      env: settings.env,
-      network: settings.network,
-      timeoutMs: settings.timeoutMs,
-      maxOutputBytes: settings.maxOutputBytes,
-      agent: agent.agent,
-      signal: settings.signal,
-    });
-    return attemptFromRun(place, run, settings.timeoutMs);
+  });
+}
+
+async function attemptsInImage(client: DockerClient | undefined, todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
+  const started = performance.now();
+  const failAll = (error: unknown) => {
+    settings.signal?.throwIfAborted();
+    const message = (error as Error).message;
+    return todo.map(() => attemptNotRun("image", message, Math.round(performance.now() - started)));
+  };
+
+  let image: string;
+  try {
+    if (!client) throw new Error("no Docker engine configured");
+    image = (await ensureUtilImage(client, "version-check", settings.imageOptions)).id;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" && place === "host") {
-      return notRun(new Error("bash not found on the host (install bash, or check in the image)"));
+    if (settings.order.includes("host") && !settings.compare) {
+      // Said once per run, not once per agent.
+      settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
     }
-    return notRun(error);
+    return failAll(error);
   }
+
+  try {
+    const runs = await runBatchInImage(
+      client,
+      todo.map((p) => ({ dir: p.agent.dir, file: basename(p.agent.script), crlf: p.crlf })),
+      {
+        image,
+        env: settings.env,
+        network: settings.network,
+        jobs: settings.jobs,
+        timeoutMs: settings.timeoutMs,
+        maxOutputBytes: settings.maxOutputBytes,
+        signal: settings.signal,
+      },
+    );
+    return runs.map((run) => attemptFromRun("image", run, settings.timeoutMs));
+  } catch (error) {
+    return failAll(error);
+  }
+}
+
+function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResult {
+  const base = { agent: p.agent.agent, script: p.agent.script };
+  const durationMs = p.attempts.reduce((sum, a) => sum + a.durationMs, 0);
+  if (fresh && p.previous) {
+    return { ...base, ok: true, version: p.previous.version, source: "cache", stale: false, checkedAt: p.previous.checkedAt, durationMs: 0, attempts: [] };
+  }
+  if (settings.compare) return compareResult(base, p.attempts, durationMs);
+
+  const good = p.attempts.find((a) => a.ok);
+  if (good) {
+    const checkedAt = new Date().toISOString();
+    writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 });
+    return { ...base, ok: true, version: good.version, source: good.source, stale: false, checkedAt, durationMs, attempts: p.attempts };
+  }
+  if (settings.cacheFallback && p.previous) {
+    settings.onWarning(`${p.agent.agent}: every attempt failed; answering the version recorded at ${p.previous.checkedAt}`);
+    return { ...base, ok: true, version: p.previous.version, source: "cache", stale: true, checkedAt: p.previous.checkedAt, durationMs, attempts: p.attempts };
+  }
+  return { ...base, ok: false, version: null, source: null, stale: false, checkedAt: null, durationMs, attempts: p.attempts };
 }
 
 function compareResult(base: { agent: string; script: string }, attempts: Attempt[], durationMs: number): CheckResult {

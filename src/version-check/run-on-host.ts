@@ -19,6 +19,8 @@ export function runOnHost(options: HostRunOptions): Promise<ScriptRun> {
     const child = spawn(options.argv[0]!, options.argv.slice(1), {
       cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
+      // The full host environment, as aicage gives it; scripts can tell where they run.
+      env: { ...process.env, AICAGE_VERSION_CHECK_PLACE: "host" },
       detached: true, // a new process group: kill(-pid) reaches the script's children too
     });
     const out = new CappedOutput(options.maxOutputBytes);
