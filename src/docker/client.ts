@@ -126,18 +126,21 @@ export class DockerClient {
 
   /** Maps a network-level failure (no HTTP answer at all) to a typed error. */
   private connectionError(error: unknown): Error {
-    const cause = (error as any)?.cause ?? error;
-    const code = String(cause?.code ?? "");
-    const text = `${cause?.message ?? ""} ${(error as any)?.message ?? ""}`;
-    if (cause?.name === "AbortError" || cause?.name === "TimeoutError") return cause as Error;
-    if (code === "EACCES" || code === "EPERM" || /permission denied|os error 13/i.test(text)) {
+    // Bun puts a code on the error; Deno nests the OS error a few causes deep.
+    const chain: any[] = [];
+    for (let e: any = error; e && chain.length < 6; e = e.cause) chain.push(e);
+    const aborted = chain.find((e) => e?.name === "AbortError" || e?.name === "TimeoutError");
+    if (aborted) return aborted as Error;
+    const code = String(chain.find((e) => e?.code)?.code ?? "");
+    const text = chain.map((e) => String(e?.message ?? "")).join(" ");
+    if (code === "EACCES" || code === "EPERM" || /permission denied|os error 13\b/i.test(text)) {
       return new EnginePermissionError(this.endpoint);
     }
     let reason = "no answer";
     if (code === "ENOENT" || /no such file|os error 2\b/i.test(text)) reason = "the socket does not exist";
-    else if (code === "ECONNREFUSED" || /connection refused|os error 111/i.test(text)) reason = "connection refused";
+    else if (code === "ECONNREFUSED" || /connection refused|os error 111\b/i.test(text)) reason = "connection refused";
     else if (code) reason = code;
-    else if (cause?.message) reason = String(cause.message).split("\n")[0]!;
+    else if (chain.at(-1)?.message) reason = String(chain.at(-1).message).split("\n")[0]!;
     return new EngineUnreachableError(this.endpoint, reason);
   }
 }
