@@ -3,7 +3,7 @@
 // modules (system, images, containers, build) build on `request` and `stream`.
 import { type FetchOptions, ofetch } from "ofetch";
 import { tlsFetchOptions, unixSocketFetchOptions } from "../runtime/runtime.ts";
-import type { DockerEndpoint } from "./endpoint.ts";
+import { type DockerEndpoint, EndpointError } from "./endpoint.ts";
 import { DockerError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
 
 /** Newest API version whose behaviour this client was written against. */
@@ -45,7 +45,7 @@ export class DockerClient {
       this.transport = unixSocketFetchOptions(endpoint.socketPath!);
     } else {
       this.origin = endpoint.origin!;
-      this.transport = endpoint.tls ? tlsFetchOptions(endpoint.tls) : {};
+      this.transport = endpoint.tls ? readTlsFiles(endpoint) : {};
     }
   }
 
@@ -142,6 +142,18 @@ export class DockerClient {
     else if (code) reason = code;
     else if (chain.at(-1)?.message) reason = String(chain.at(-1).message).split("\n")[0]!;
     return new EngineUnreachableError(this.endpoint, reason);
+  }
+}
+
+function readTlsFiles(endpoint: DockerEndpoint): Record<string, unknown> {
+  try {
+    return tlsFetchOptions(endpoint.tls!);
+  } catch (error) {
+    const detail = (error as Error).message.split("\n")[0];
+    throw new EndpointError(
+      `cannot read the TLS certificates for ${endpoint.display} (${endpoint.source}): ${detail}; ` +
+        `set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem`,
+    );
   }
 }
 

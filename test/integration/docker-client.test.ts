@@ -6,7 +6,8 @@ import { DockerApiError, EngineUnreachableError, NotFoundError } from "../../src
 import { runContainer } from "../../src/docker/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/labels.ts";
-import { BASE_IMAGE, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, REPO_ROOT, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
+import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
 
 const client = testClient();
 let watch: Awaited<ReturnType<typeof leakWatch>>;
@@ -50,6 +51,38 @@ describe("engine connection", () => {
     expect(tcp.endpoint.source).toBe("DOCKER_HOST");
     expect((await engineVersion(tcp)).ApiVersion).toBe(await client.ping());
     expect(await findImage(tcp, BASE_IMAGE)).toBeDefined();
+  });
+
+  test("DOCKER_TLS_VERIFY with DOCKER_CERT_PATH: HTTPS with a client certificate, under Bun and Deno", async () => {
+    const certs = makeCertificates();
+    const [, hostname, port] = /^tcp:\/\/(.+):(\d+)$/.exec(TCP_HOST)!;
+    const proxy = startTlsProxy(certs, { hostname: hostname!, port: Number(port) });
+    try {
+      const env = { DOCKER_HOST: proxy.host, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs };
+      const tls = new DockerClient(resolveEndpoint({ env, exists: () => false }));
+      expect(tls.endpoint.origin).toStartWith("https://127.0.0.1:");
+      expect((await engineVersion(tls)).ApiVersion).toBe(await client.ping());
+      // Async spawn: the proxy lives in this process and must keep serving meanwhile.
+      const deno = Bun.spawn([`${REPO_ROOT}/node_modules/.bin/deno`, "run", "-A", "src/cli.ts", "doctor", "--json"], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdout: "pipe",
+      });
+      const report = JSON.parse(await new Response(deno.stdout).text());
+      expect([await deno.exited, report.engine.reachable]).toEqual([0, true]);
+      // Without a client certificate the TLS front refuses: unreachable, not a hang.
+      const anonymous = new DockerClient(resolveEndpoint({ host: proxy.host.replace("tcp://", "https://"), env: {}, exists: () => false }));
+      expect(await anonymous.apiVersion().catch((e) => e)).toBeInstanceOf(EngineUnreachableError);
+    } finally {
+      proxy.stop();
+    }
+  });
+
+  test("missing TLS certificate files are named, as a usage error", () => {
+    const env = { DOCKER_HOST: "tcp://127.0.0.1:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/tmp/aicage-no-certs" };
+    expect(() => new DockerClient(resolveEndpoint({ env, exists: () => false }))).toThrow(
+      /^cannot read the TLS certificates for https:\/\/127\.0\.0\.1:2376 \(DOCKER_HOST\): .*\/tmp\/aicage-no-certs\/ca\.pem.*; set DOCKER_CERT_PATH/,
+    );
   });
 
   test("a closed TCP port is reported as connection refused", async () => {

@@ -1,0 +1,58 @@
+// A TLS front for the real engine's loopback TCP port, demanding a client certificate
+// signed by a throwaway CA (the way a TLS-protected remote engine behaves). Bytes pass
+// through unchanged: what answers is the real engine.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function openssl(dir: string, args: string[]): void {
+  const run = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr.toString()}`);
+}
+
+/** CA, server certificate for 127.0.0.1, client certificate: the DOCKER_CERT_PATH layout. */
+export function makeCertificates(): string {
+  const dir = mkdtempSync(join(tmpdir(), "aicage-tls-"));
+  const sign = (csr: string, out: string, ext: string) =>
+    openssl(dir, ["x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", out, "-days", "2", "-extfile", ext]);
+  openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=aicage-test-ca"]);
+  openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+  writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  sign("server.csr", "server-cert.pem", "server.ext");
+  openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "client.csr", "-subj", "/CN=aicage-test-client"]);
+  writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
+  sign("client.csr", "cert.pem", "client.ext");
+  return dir;
+}
+
+export function startTlsProxy(certDir: string, engine: { hostname: string; port: number }) {
+  const read = (name: string) => readFileSync(join(certDir, name), "utf8");
+  type Link = { upstream?: { write(data: Uint8Array): number; end(): void }; queued: Uint8Array[] };
+  const server = Bun.listen<Link>({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: { cert: read("server-cert.pem"), key: read("server-key.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true } as never,
+    socket: {
+      async open(client) {
+        client.data = { queued: [] };
+        const upstream = await Bun.connect({
+          ...engine,
+          socket: {
+            data: (_s, chunk) => void client.write(chunk),
+            close: () => void client.end(),
+            error: () => void client.end(),
+          },
+        });
+        for (const chunk of client.data.queued) upstream.write(chunk);
+        client.data.upstream = upstream;
+      },
+      data(client, chunk) {
+        if (client.data.upstream) client.data.upstream.write(chunk);
+        else client.data.queued.push(new Uint8Array(chunk));
+      },
+      close: (client) => client.data.upstream?.end(),
+      error: (client) => client.data.upstream?.end(),
+    },
+  });
+  return { host: `tcp://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+}
