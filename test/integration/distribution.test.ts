@@ -1,7 +1,7 @@
 // The product as users get it: the compiled binary for this machine, run from a folder
 // that is not this repository, and the same source under Deno.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assetName, hostTarget } from "../../scripts/release.ts";
@@ -74,6 +74,22 @@ describe("the compiled release binary, outside the repository", () => {
     // The version check above built this version's image: remove it again.
     exec([binary, "images", "rm", "--json"], outside);
   });
+});
+
+describe("a release binary with image digests", () => {
+  test("asks for its util images by the digests it was released with", () => {
+    const dir = mkdtempSync(join(tmpdir(), "aicage-digests-"));
+    const digests = { "version-check": `sha256:${"a".repeat(64)}`, builder: `sha256:${"b".repeat(64)}` };
+    writeFileSync(join(dir, "digests.json"), JSON.stringify(digests));
+    const built = exec(
+      [BUN, `${REPO_ROOT}/scripts/release.ts`, "--targets", "host", "--out", dir, "--version", "0.1.0-test", "--digests-file", join(dir, "digests.json")],
+      REPO_ROOT,
+    );
+    expect(built.exitCode).toBe(0);
+    const run = exec([join(dir, assetName(hostTarget()!)), "images", "ls", "--json"], outside);
+    const names = JSON.parse(run.stdout).images.filter((r: any) => r.expected).map((r: any) => r.name);
+    expect(names).toEqual([`ghcr.io/aicage/aicage-image-util@${digests["version-check"]}`, `ghcr.io/aicage/aicage-image-util@${digests.builder}`]);
+  }, 300_000);
 });
 
 describe("the source under Deno", () => {
