@@ -12,6 +12,7 @@ const main = defineCommand({
     description: "Version checks and local image builds for aicage, through the Docker Engine API",
   },
   subCommands: {
+    build: () => import("./commands/build.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
     images: () => import("./commands/images.ts").then((m) => m.default),
     "version-check": () => import("./commands/version-check.ts").then((m) => m.default),

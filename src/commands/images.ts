@@ -81,7 +81,8 @@ const build = defineCommand({
     ...utilImageArgs,
     "base-image": utilImageBuildArgs["base-image"],
     network: { ...utilImageBuildArgs["build-network"], description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)" },
-    "no-cache": { type: "boolean", description: "Do not use the build cache" },
+    // citty reads --no-cache as the negation of "cache"
+    cache: { type: "boolean", default: true, description: "Use the build cache (--no-cache: build every step again)" },
   },
   async run({ args }) {
     setQuiet(Boolean(args.json));
@@ -93,7 +94,7 @@ const build = defineCommand({
       const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: `[${kind}]` });
       const started = performance.now();
       try {
-        const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args["no-cache"], onLine: progress.line });
+        const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args.cache === false, onLine: progress.line });
         progress.done();
         results.push({ kind, tag, id, durationMs: Math.round(performance.now() - started) });
         logger.success(`built ${tag} (${id.slice(7, 19)})`);

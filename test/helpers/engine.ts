@@ -1,5 +1,5 @@
 // The engine the integration tests talk to: the one scripts/test-engine.sh started.
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
@@ -33,6 +33,19 @@ export async function leakWatch(client = testClient()) {
   };
 }
 
+const tempDirs: string[] = [];
+process.on("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary folder removed when the test process ends; 0755 so a container user can read it. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  tempDirs.push(dir);
+  return dir;
+}
+
 /**
  * Environment every CLI run in the tests gets: util images that must be built locally
  * are built on the Debian test base with host networking (no registry here), and state
@@ -42,7 +55,7 @@ export const CLI_TEST_ENV: Record<string, string> = {
   NO_COLOR: "1",
   AICAGE_UTIL_BASE_IMAGE: BASE_IMAGE,
   AICAGE_UTIL_BUILD_NETWORK: "host",
-  AICAGE_UTIL_STATE_DIR: mkdtempSync(join(tmpdir(), "aicage-state-")),
+  AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-"),
 };
 
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");

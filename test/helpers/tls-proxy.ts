@@ -47,11 +47,13 @@ export function startTlsProxy(certDir: string, engine: { hostname: string; port:
         client.data.upstream = upstream;
       },
       data(client, chunk) {
+        client.data ??= { queued: [] };
         if (client.data.upstream) client.data.upstream.write(chunk);
         else client.data.queued.push(new Uint8Array(chunk));
       },
-      close: (client) => client.data.upstream?.end(),
-      error: (client) => client.data.upstream?.end(),
+      // A client refused during the handshake closes before open() ever ran.
+      close: (client) => client.data?.upstream?.end(),
+      error: (client) => client.data?.upstream?.end(),
     },
   });
   return { host: `tcp://127.0.0.1:${server.port}`, stop: () => server.stop(true) };

@@ -1,11 +1,11 @@
 // The product as users get it: the compiled binary for this machine, run from a folder
 // that is not this repository, and the same source under Deno.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
+
 import { join } from "node:path";
 import { assetName, hostTarget } from "../../scripts/release.ts";
-import { BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch } from "../helpers/engine.ts";
+import { BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir } from "../helpers/engine.ts";
 
 const EDGE = `${REPO_ROOT}/test/fixtures/agents-edge`;
 const EXAMPLE = `${REPO_ROOT}/examples/agents/pinned-agent`;
@@ -21,7 +21,7 @@ function exec(argv: string[], cwd: string, env: Record<string, string> = {}) {
 
 beforeAll(() => {
   watch = undefined as never;
-  outside = mkdtempSync(join(tmpdir(), "aicage-dist-"));
+  outside = tempDir("aicage-dist-");
   const target = hostTarget();
   if (!target) throw new Error(`no release target for ${process.platform}-${process.arch}`);
   const built = exec([BUN, `${REPO_ROOT}/scripts/release.ts`, "--targets", "host", "--out", outside, "--version", "0.1.0-test"], REPO_ROOT);
@@ -78,7 +78,7 @@ describe("the compiled release binary, outside the repository", () => {
 
 describe("a release binary with image digests", () => {
   test("asks for its util images by the digests it was released with", () => {
-    const dir = mkdtempSync(join(tmpdir(), "aicage-digests-"));
+    const dir = tempDir("aicage-digests-");
     const digests = { "version-check": `sha256:${"a".repeat(64)}`, builder: `sha256:${"b".repeat(64)}` };
     writeFileSync(join(dir, "digests.json"), JSON.stringify(digests));
     const built = exec(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toolVersion } from "../../src/build-info.ts";
@@ -9,7 +9,7 @@ import { engineVersion } from "../../src/docker/system.ts";
 import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/labels.ts";
 import { dockerfileHash } from "../../src/util-images/catalog.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
 
 const client = testClient();
 let versionCheckImage = "";
@@ -87,8 +87,7 @@ describe("the builder image with the host socket mounted", () => {
   });
 
   function tinyContext(marker: string): string {
-    const dir = mkdtempSync(join(tmpdir(), "aicage-ctx-"));
-    chmodSync(dir, 0o755);
+    const dir = tempDir("aicage-ctx-");
     writeFileSync(join(dir, "payload.txt"), `${marker}\n`);
     writeFileSync(
       join(dir, "Dockerfile"),
@@ -162,7 +161,7 @@ describe("ensure", () => {
 
 describe("aicage-util images, compiled, outside the repository", () => {
   test("images build, ls and rm work from the compiled binary in another folder", async () => {
-    const outside = mkdtempSync(join(tmpdir(), "aicage-outside-"));
+    const outside = tempDir("aicage-outside-");
     const binary = join(outside, "aicage-util");
     const compile = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT });
     expect(compile.exitCode).toBe(0);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, removeImage } from "../../src/docker/images.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, managedContainers, runCli, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, managedContainers, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { UPSTREAM_VERSIONS, type Upstream, startUpstream } from "../helpers/upstream-server.ts";
 
 const client = testClient();
@@ -15,7 +14,7 @@ let watch: Awaited<ReturnType<typeof leakWatch>>;
 
 /** A PATH with the basics but no npm, node, python, jq: a host that lacks the toolchain. */
 function bareHostPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), "aicage-bare-bin-"));
+  const dir = tempDir("aicage-bare-bin-");
   for (const tool of ["bash", "sh", "sed", "head", "tr", "cat", "grep", "env", "sleep", "seq", "uname", "curl"]) {
     const found = Bun.which(tool);
     if (found) symlinkSync(found, join(dir, tool));
@@ -25,9 +24,7 @@ function bareHostPath(): string {
 
 /** A folder the container's non-root user can read (mkdtemp makes 0700 folders). */
 function agentsDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "aicage-agents-"));
-  chmodSync(dir, 0o755);
-  return dir;
+  return tempDir("aicage-agents-");
 }
 
 function writeAgent(root: string, name: string, body: string): string {
@@ -209,7 +206,7 @@ describe("records", () => {
   test("--cache-ttl answers from a fresh record of an unchanged script without running it", async () => {
     const root = agentsDir();
     const dir = writeAgent(root, "cached", "echo 1.0.0\n");
-    const env = { AICAGE_UTIL_STATE_DIR: mkdtempSync(join(tmpdir(), "aicage-state-")) };
+    const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
     expect((await check(["--only", "host", dir], env)).results[0].source).toBe("host");
     writeFileSync(join(dir, "marker"), "");
     const cached = await check(["--only", "host", "--cache-ttl", "3600", dir], env);
@@ -222,7 +219,7 @@ describe("records", () => {
   test("when every attempt fails the last recorded version is answered as stale, exit 0 with a warning", async () => {
     const root = agentsDir();
     const dir = writeAgent(root, "flaky", 'if [ -f "$(dirname "$0")/offline" ]; then echo offline >&2; exit 6; fi\necho 4.2.0\n');
-    const env = { AICAGE_UTIL_STATE_DIR: mkdtempSync(join(tmpdir(), "aicage-state-")) };
+    const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
     expect((await check(["--only", "host", dir], env)).results[0].version).toBe("4.2.0");
     writeFileSync(join(dir, "offline"), "");
     const stale = await check(["--only", "host", dir], env);

@@ -1,0 +1,118 @@
+// The container that builds with `--via builder`: the builder util image running
+// `docker buildx build` against the host's engine. The host socket is mounted in (or, for a
+// TCP engine, DOCKER_HOST is passed), the context read-only at /context, and a Dockerfile from
+// outside the context with its folder read-only at /dockerfile. Everything reaches buildx as
+// an argument array: no shell, no quoting.
+import path from "node:path";
+import type { ContainerSpec } from "../docker/containers.ts";
+import type { DockerEndpoint } from "../docker/endpoint.ts";
+import { managedLabels } from "../labels.ts";
+
+export const CONTEXT_MOUNT = "/context";
+export const DOCKERFILE_MOUNT = "/dockerfile";
+const CERTS_MOUNT = "/certs";
+
+export interface BuilderBuild {
+  /** the builder image to run (an ID) */
+  image: string;
+  endpoint: DockerEndpoint;
+  /** absolute paths on the host */
+  contextDir: string;
+  dockerfile: string;
+  tags: string[];
+  /** the user's build arguments, passed as K=V */
+  buildArgs: Record<string, string>;
+  /** proxy variables: passed by name and read from the container's environment, so their values stay out of the command */
+  proxyArgs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  platform?: string;
+  noCache?: boolean;
+  pull?: boolean;
+  network?: string;
+}
+
+type Mount = NonNullable<NonNullable<ContainerSpec["HostConfig"]>["Mounts"]>[number];
+
+export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
+  const mounts: Mount[] = [{ Type: "bind", Source: build.contextDir, Target: CONTEXT_MOUNT, ReadOnly: true }];
+  const relative = path.relative(build.contextDir, build.dockerfile);
+  const inside = relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+  let dockerfile: string;
+  if (inside) {
+    dockerfile = path.posix.join(CONTEXT_MOUNT, relative.split(path.sep).join("/"));
+  } else {
+    mounts.push({ Type: "bind", Source: path.dirname(build.dockerfile), Target: DOCKERFILE_MOUNT, ReadOnly: true });
+    dockerfile = path.posix.join(DOCKERFILE_MOUNT, path.basename(build.dockerfile));
+  }
+
+  const env = [
+    // buildx would add provenance attestations, which the docker driver cannot store on older engines.
+    "BUILDX_NO_DEFAULT_ATTESTATIONS=1",
+    "DOCKER_CLI_HINTS=false",
+    ...Object.entries(build.proxyArgs).map(([name, value]) => `${name}=${value}`),
+  ];
+  const engine = engineAccess(build.endpoint);
+  mounts.push(...engine.mounts);
+  env.push(...engine.env);
+
+  const cmd = ["docker", "buildx", "build", "--progress=plain", "-f", dockerfile];
+  for (const tag of build.tags) cmd.push("-t", tag);
+  for (const [name, value] of Object.entries(build.buildArgs)) cmd.push("--build-arg", `${name}=${value}`);
+  for (const name of Object.keys(build.proxyArgs)) {
+    if (!(name in build.buildArgs)) cmd.push("--build-arg", name);
+  }
+  for (const [name, value] of Object.entries(build.labels)) cmd.push("--label", `${name}=${value}`);
+  if (build.target) cmd.push("--target", build.target);
+  if (build.platform) cmd.push("--platform", build.platform);
+  if (build.noCache) cmd.push("--no-cache");
+  if (build.pull) cmd.push("--pull");
+  if (build.network) cmd.push("--network", build.network);
+  // With buildx's default "docker" driver the image lands in the engine's store: no --load needed.
+  cmd.push(CONTEXT_MOUNT);
+
+  return {
+    Image: build.image,
+    Cmd: cmd,
+    Entrypoint: null,
+    Env: env,
+    Labels: managedLabels(),
+    WorkingDir: CONTEXT_MOUNT,
+    HostConfig: { Mounts: mounts, NetworkMode: engine.networkMode },
+  };
+}
+
+/** How the docker CLI inside reaches the same engine this tool talks to. */
+function engineAccess(endpoint: DockerEndpoint): { mounts: Mount[]; env: string[]; networkMode: string } {
+  if (endpoint.kind === "unix") {
+    // Only the socket is needed: the container itself gets no network.
+    const socket = socketSeenByEngine(endpoint.socketPath!);
+    return { mounts: [{ Type: "bind", Source: socket, Target: "/var/run/docker.sock" }], env: [], networkMode: "none" };
+  }
+  // TCP: the container shares the host's network, so the same address works from inside.
+  const url = new URL(endpoint.origin!);
+  const env = [`DOCKER_HOST=tcp://${url.host}`];
+  const mounts: Mount[] = [];
+  if (endpoint.tls) {
+    env.push("DOCKER_TLS=1", `DOCKER_CERT_PATH=${CERTS_MOUNT}`);
+    if (endpoint.tls.verify) env.push("DOCKER_TLS_VERIFY=1");
+    for (const [file, name] of [
+      [endpoint.tls.ca, "ca.pem"],
+      [endpoint.tls.cert, "cert.pem"],
+      [endpoint.tls.key, "key.pem"],
+    ] as const) {
+      if (file) mounts.push({ Type: "bind", Source: file, Target: `${CERTS_MOUNT}/${name}`, ReadOnly: true });
+    }
+  }
+  return { mounts, env, networkMode: "host" };
+}
+
+/**
+ * The socket path as the engine sees it, for a bind mount. Docker Desktop, Colima and OrbStack
+ * run the engine in a VM and forward its socket to a path in the user's home; inside the VM,
+ * where bind sources are resolved, the engine's socket is /var/run/docker.sock.
+ */
+export function socketSeenByEngine(socketPath: string): string {
+  const forwardedFromVm = /\/\.docker\/(run|desktop)\/docker\.sock$|\/\.colima\/|\/\.orbstack\//;
+  return forwardedFromVm.test(socketPath) ? "/var/run/docker.sock" : socketPath;
+}

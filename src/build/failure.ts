@@ -1,0 +1,13 @@
+// A build that ran and failed (as opposed to one that could not start): it carries what the
+// user needs to see, the step that failed and why; the caller adds the log.
+export class BuildFailure extends Error {
+  override name = "BuildFailure";
+  constructor(
+    /** the builder's own words, one line */
+    readonly reason: string,
+    /** the step that failed, e.g. "[3/4] RUN make", when known */
+    readonly step?: string,
+  ) {
+    super(step ? `failed at step ${step}: ${reason}` : `failed: ${reason}`);
+  }
+}

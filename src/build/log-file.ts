@@ -1,0 +1,65 @@
+// The whole log of one build, written line by line as it happens (so it is complete up to
+// the moment of a crash or Ctrl-C), with the last lines kept in memory for the error report.
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import path from "node:path";
+import { stateDir } from "../state/paths.ts";
+
+/** Lines shown again when a build fails. */
+export const TAIL_LINES = 20;
+
+export interface BuildLog {
+  readonly path: string;
+  /** A line of build output. */
+  write(line: string): void;
+  /** A line of the tool's own ("# ..."), such as the header; not part of the tail. */
+  note(text: string): void;
+  /** The last TAIL_LINES lines written. */
+  tail(): string[];
+  close(): void;
+}
+
+/** `<state dir>/builds/<UTC time>-<first tag, made file-safe>.log` */
+export function defaultLogPath(tag: string, now = new Date(), env: Record<string, string | undefined> = process.env): string {
+  // 2026-05-07T12:01:02.345Z -> 20260507T120102.345Z: sorts by time, no colons for other filesystems.
+  const time = now.toISOString().replace(/[-:]/g, "");
+  const name = tag.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 100);
+  return path.join(stateDir(env), "builds", `${time}-${name}.log`);
+}
+
+/**
+ * Opens the log. A default path never overwrites an earlier log (two builds of one tag in
+ * the same millisecond get "-2"); a path the user chose is overwritten.
+ */
+export function openBuildLog(file: string, options: { exclusive: boolean }): BuildLog {
+  mkdirSync(path.dirname(file), { recursive: true });
+  let chosen = file;
+  let fd: number | undefined;
+  for (let attempt = 2; fd === undefined; attempt++) {
+    try {
+      fd = openSync(chosen, options.exclusive ? "wx" : "w", 0o644);
+    } catch (error) {
+      if (!options.exclusive || (error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 100) throw error;
+      chosen = file.replace(/\.log$/, "") + `-${attempt}.log`;
+    }
+  }
+  const descriptor = fd;
+  const lines: string[] = [];
+  let open = true;
+  // Synchronous and unbuffered: the file is whole whenever the process stops.
+  const append = (text: string) => open && writeSync(descriptor, `${text}\n`);
+  return {
+    path: chosen,
+    write(line) {
+      lines.push(line);
+      if (lines.length > TAIL_LINES) lines.shift();
+      append(line);
+    },
+    note: (text) => append(`# ${text}`),
+    tail: () => [...lines],
+    close() {
+      if (!open) return;
+      open = false;
+      closeSync(descriptor);
+    },
+  };
+}

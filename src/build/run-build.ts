@@ -1,0 +1,240 @@
+// One `aicage-util build`: scan the context and work out the image's identity, skip when
+// --if-changed finds it built already, pick the way to build (the builder image, or the
+// Engine API when that image cannot be had), run it with a log file, and report.
+import { readFile } from "node:fs/promises";
+import type { DockerClient } from "../docker/client.ts";
+import { findImage, tagImage } from "../docker/images.ts";
+import { toolVersion } from "../build-info.ts";
+import { CONTEXT_HASH_LABEL } from "../labels.ts";
+import { onInterrupt, onShutdown } from "../runtime/shutdown.ts";
+import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
+import { scanBuildContext } from "./context-tar.ts";
+import { BuildFailure } from "./failure.ts";
+import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
+import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
+import { proxyBuildArgs } from "./proxy-args.ts";
+import { buildViaApi } from "./via-api.ts";
+import { buildViaBuilder } from "./via-builder.ts";
+
+export type BuildWay = "builder" | "api";
+
+export interface BuildRequest {
+  /** absolute paths */
+  contextDir: string;
+  dockerfile: string;
+  /** at least one */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  target?: string;
+  platform?: string;
+  noCache?: boolean;
+  pull?: boolean;
+  network?: string;
+  ifChanged?: boolean;
+  via: BuildWay;
+  /** default: one new file per build under the state dir */
+  logFile?: string;
+}
+
+export interface BuildResult {
+  tag: string;
+  tags: string[];
+  imageId: string;
+  skipped: boolean;
+  /** how it was built; "api" also after falling back from "builder" */
+  via: BuildWay;
+  /** null when skipped */
+  logFile: string | null;
+  durationMs: number;
+}
+
+export interface BuildHooks {
+  /** how to get the builder image (flags of the util images) */
+  builderImage?: EnsureOptions;
+  env?: Record<string, string | undefined>;
+  /** one-line notices: the log path, a fall back */
+  onNotice?: (message: string, level: "info" | "warn") => void;
+  /** progress lines, as they are written to the log */
+  onLine?: (line: string) => void;
+  onLogFile?: (path: string) => void;
+}
+
+/** A failed build with what the user needs: the step, the last lines, the log. */
+export class BuildFailedError extends Error {
+  override name = "BuildFailedError";
+  constructor(
+    message: string,
+    readonly step: string | undefined,
+    readonly tail: string[],
+    readonly logFile: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function runBuild(client: DockerClient, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const tag = request.tags[0]!;
+  // An engine that does not answer is the first thing to report, before any scan or log file.
+  await client.apiVersion();
+
+  const context = await scanBuildContext({
+    contextDir: request.contextDir,
+    dockerfile: request.dockerfile,
+    allowDockerfileOutside: true,
+  });
+  const inputsHash = buildInputsHash({
+    contextHash: context.contextHash,
+    dockerfile: new Uint8Array(await readFile(request.dockerfile)),
+    buildArgs: request.buildArgs,
+    labels: request.labels,
+    target: request.target,
+    platform: request.platform,
+  });
+
+  if (request.ifChanged) {
+    const imageId = await upToDateImage(client, request.tags, inputsHash);
+    if (imageId) {
+      return { tag, tags: request.tags, imageId, skipped: true, via: request.via, logFile: null, durationMs: elapsed() };
+    }
+  }
+
+  const controller = new AbortController();
+  const stopOnInterrupt = onInterrupt(() => controller.abort(new Error("interrupted")));
+  let log: BuildLog | undefined;
+  let settled: Promise<unknown> = Promise.resolve();
+  // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
+  const stopWaiting = onShutdown(() => settled);
+  try {
+    let via = request.via;
+    let builderImage = API_BUILDER;
+    if (via === "builder") {
+      try {
+        const ensured = await ensureUtilImage(client, "builder", { ...hooks.builderImage, signal: controller.signal });
+        builderImage = ensured.id;
+      } catch (error) {
+        if (!(error instanceof UtilImageUnavailableError)) throw error;
+        via = "api";
+        hooks.onNotice?.(`${oneLine(error.message)}; building through the Engine API instead (--via api)`, "warn");
+      }
+    }
+
+    log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
+    hooks.onLogFile?.(log.path);
+    const proxyArgs = proxyBuildArgs(hooks.env);
+    const labels = imageLabels(request.labels, { inputsHash, builderImage });
+    writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
+
+    const onLine = (line: string) => {
+      log!.write(line);
+      hooks.onLine?.(line);
+    };
+    const shared = {
+      tags: request.tags,
+      labels,
+      target: request.target,
+      platform: request.platform,
+      noCache: request.noCache,
+      pull: request.pull,
+      network: request.network,
+    };
+    const build =
+      via === "builder"
+        ? buildViaBuilder(
+            client,
+            {
+              ...shared,
+              image: builderImage,
+              endpoint: client.endpoint,
+              contextDir: context.dir,
+              dockerfile: request.dockerfile,
+              buildArgs: request.buildArgs,
+              proxyArgs,
+            },
+            { signal: controller.signal, onLine },
+          )
+        : buildViaApi(
+            client,
+            // The user's build arguments win over a proxy variable of the same name.
+            { ...shared, context, buildArgs: { ...proxyArgs, ...request.buildArgs } },
+            {
+              signal: controller.signal,
+              onLine,
+              onNotice: (message) => {
+                log!.note(message);
+                hooks.onNotice?.(message, "warn");
+              },
+            },
+          );
+    settled = build.catch(() => undefined);
+    const { imageId } = await build;
+    log.note(`built ${imageId} in ${(elapsed() / 1000).toFixed(1)}s`);
+    return { tag, tags: request.tags, imageId, skipped: false, via, logFile: log.path, durationMs: elapsed() };
+  } catch (error) {
+    if (controller.signal.aborted) {
+      log?.note("interrupted");
+      throw error;
+    }
+    if (!(error instanceof BuildFailure) || !log) throw error;
+    log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
+    const hint = networkHint(error.reason, request.network);
+    throw new BuildFailedError(
+      `build of ${tag} ${error.message}${hint} (log: ${log.path})`,
+      error.step,
+      log.tail(),
+      log.path,
+    );
+  } finally {
+    log?.close();
+    stopOnInterrupt();
+    stopWaiting();
+  }
+}
+
+/**
+ * The ID of the image the first tag names when it was built from these same inputs. The
+ * other tags are pointed at it too, so every tag asked for names the up-to-date image.
+ */
+async function upToDateImage(client: DockerClient, tags: string[], inputsHash: string): Promise<string | undefined> {
+  const image = await findImage(client, tags[0]!);
+  if (image?.Config?.Labels?.[CONTEXT_HASH_LABEL] !== inputsHash) return undefined;
+  for (const other of tags.slice(1)) {
+    if ((await findImage(client, other))?.Id !== image.Id) await tagImage(client, image.Id, other);
+  }
+  return image.Id;
+}
+
+/** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */
+function networkHint(reason: string, network: string | undefined): string {
+  if (network || !/network bridge not found|bridge.*not found/i.test(reason)) return "";
+  return "; this engine has no default bridge network: try --network host (or --network none for steps without network access)";
+}
+
+function writeHeader(
+  log: BuildLog,
+  request: BuildRequest,
+  facts: { via: BuildWay; builderImage: string; files: number; bytes: number; inputsHash: string; proxyArgs: Record<string, string> },
+): void {
+  log.note(`aicage-util ${toolVersion} build, ${new Date().toISOString()}`);
+  log.note(`via: ${facts.via}${facts.via === "builder" ? ` (builder image ${facts.builderImage})` : ""}`);
+  log.note(`context: ${request.contextDir} (${facts.files} files, ${facts.bytes} bytes after .dockerignore)`);
+  log.note(`dockerfile: ${request.dockerfile}`);
+  log.note(`tags: ${request.tags.join(" ")}`);
+  for (const [name, value] of Object.entries(request.buildArgs)) log.note(`build arg: ${name}=${value}`);
+  // Proxy values may hold credentials: only their names are written.
+  const proxies = Object.keys(facts.proxyArgs);
+  if (proxies.length) log.note(`proxy variables passed on: ${proxies.join(" ")}`);
+  for (const [name, value] of Object.entries(request.labels)) log.note(`label: ${name}=${value}`);
+  for (const [name, value] of Object.entries({ target: request.target, platform: request.platform, network: request.network })) {
+    if (value) log.note(`${name}: ${value}`);
+  }
+  if (request.noCache) log.note("no cache");
+  if (request.pull) log.note("pull: always");
+  log.note(`inputs hash: ${facts.inputsHash}`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}

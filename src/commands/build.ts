@@ -1,0 +1,82 @@
+import { defineCommand } from "citty";
+import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { createProgressDisplay } from "../cli/progress.ts";
+import { BuildFailedError, runBuild } from "../build/run-build.ts";
+import { createStepTracker } from "../build/step-tracker.ts";
+import { openEngine } from "../engine.ts";
+import { buildRequestFrom } from "./build-options.ts";
+import { engineArgs, jsonArg } from "./common-args.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
+
+export default defineCommand({
+  meta: {
+    name: "build",
+    description: "Build an image from a context folder, in the builder image (default) or through the Engine API",
+  },
+  args: {
+    context: { type: "positional", required: false, description: "Build context folder", valueHint: "CONTEXT" },
+    tag: { type: "string", alias: ["t"], description: "Name the image (repeatable; the first is the one --if-changed checks)", valueHint: "TAG" },
+    file: { type: "string", alias: ["f"], description: "Dockerfile (default CONTEXT/Dockerfile)", valueHint: "DOCKERFILE" },
+    "build-arg": { type: "string", description: "Build argument (repeatable)", valueHint: "K=V" },
+    label: { type: "string", description: "Image label (repeatable)", valueHint: "K=V" },
+    target: { type: "string", description: "Build this stage of a multi-stage Dockerfile", valueHint: "STAGE" },
+    platform: { type: "string", description: "Target platform, e.g. linux/arm64", valueHint: "PLATFORM" },
+    "no-cache": { type: "boolean", description: "Do not use the build cache" },
+    pull: { type: "boolean", description: "Always pull newer versions of the base images" },
+    network: { type: "string", description: "Network for RUN steps: host, none, default (default: the engine's)", valueHint: "MODE" },
+    "log-file": { type: "string", description: "Write the build log here (default: a new file under the state dir)", valueHint: "FILE" },
+    "if-changed": { type: "boolean", description: "Skip the build when the first tag was built from the same inputs" },
+    via: { type: "string", description: "builder (default): buildx in the builder image; api: straight through the Engine API", valueHint: "WAY" },
+    ...engineArgs,
+    ...jsonArg,
+    ...utilImageArgs,
+    ...utilImageBuildArgs,
+  },
+  async run({ args, rawArgs }) {
+    const json = Boolean(args.json);
+    setQuiet(json);
+    const request = buildRequestFrom(args, rawArgs);
+    const client = openEngine(args);
+
+    // A terminal gets one status line naming the current step; elsewhere every line is printed.
+    const statusLine = Boolean(process.stderr.isTTY) && !process.env.CI;
+    const steps = createStepTracker();
+    const progress = createProgressDisplay({ quiet: json });
+    const notice = (message: string, level: "info" | "warn") => {
+      progress.done();
+      logger[level](message);
+    };
+    const builderImage = utilImageOptions("builder", args);
+    try {
+      const result = await runBuild(client, request, {
+        builderImage: {
+          ...builderImage,
+          // A builder image built here needs the same network as the user's own build steps.
+          network: builderImage.network ?? request.network,
+          onNotice: (message) => notice(message, "info"),
+          onLine: (line) => progress.line(`[builder image] ${line}`),
+        },
+        onNotice: notice,
+        onLogFile: (path) => notice(`build log: ${path}`, "info"),
+        onLine: (line) => {
+          const status = steps.push(line);
+          progress.line(statusLine ? status : line);
+        },
+      });
+      progress.done();
+      if (json) return printJson(result);
+      const id = result.imageId.replace(/^sha256:/, "").slice(0, 12);
+      if (result.skipped) logger.success(`${result.tag} is up to date (${id}), built from the same inputs: skipped (--if-changed)`);
+      else logger.success(`built ${result.tags.join(", ")} (${id}) via ${result.via} in ${(result.durationMs / 1000).toFixed(1)}s`);
+      printResult(result.imageId);
+    } catch (error) {
+      progress.done();
+      // Plain output has just shown these lines; a status line or --json has not.
+      if (error instanceof BuildFailedError && (statusLine || json)) {
+        const tail = error.tail.map((line) => `  ${line}`).join("\n");
+        process.stderr.write(`last ${error.tail.length} lines of the build log:\n${tail}\n`);
+      }
+      throw error;
+    }
+  },
+});

@@ -1,0 +1,430 @@
+// `aicage-util build` against the real engine: the fixtures in test/fixtures/builds built
+// both ways (--via builder and --via api), the results run and inspected, and the failure,
+// Ctrl-C, concurrency, --if-changed and fallback paths.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { pack } from "tar-stream";
+import { toolVersion } from "../../src/build-info.ts";
+import { NotFoundError } from "../../src/docker/errors.ts";
+import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
+import { runContainer } from "../../src/docker/run-container.ts";
+import {
+  BUILDER_IMAGE_LABEL,
+  CONTEXT_HASH_LABEL,
+  MANAGED_LABEL,
+  TOOL_VERSION_LABEL,
+  managedLabels,
+} from "../../src/labels.ts";
+import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, TCP_HOST, leakWatch, runCli, testClient } from "../helpers/engine.ts";
+
+const client = testClient();
+const FIXTURES = join(REPO_ROOT, "test", "fixtures", "builds");
+/** Unique per run, so runs on one engine never share a tag. */
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const WAYS = ["builder", "api"] as const;
+const FROM_BASE = ["--build-arg", `FROM_IMAGE=${BASE_IMAGE}`];
+
+const tag = (name: string, suffix = "") => `aicage-util-test/build-${name}:${RUN}${suffix}`;
+/** Image IDs the tests made, in order, removed newest first at the end. */
+const madeImages: string[] = [];
+const tempDirs: string[] = [];
+let builderImageId = "";
+let watch: Awaited<ReturnType<typeof leakWatch>>;
+
+beforeAll(async () => {
+  watch = await leakWatch(client);
+  // Once per run at most (reused when present): the builder image, as the CLI will find it.
+  builderImageId = (await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" })).id;
+}, 600_000);
+
+afterAll(async () => {
+  for (const id of [...new Set(madeImages)].reverse()) {
+    await removeImage(client, id, { force: true }).catch((error) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  expect(await watch.leaked()).toEqual([]);
+});
+
+interface BuildJson {
+  tag: string;
+  tags: string[];
+  imageId: string;
+  skipped: boolean;
+  via: string;
+  logFile: string | null;
+  durationMs: number;
+}
+
+/** Runs `aicage-util build --json ARGS`, which must succeed; remembers the image for cleanup. */
+async function build(args: string[], env: Record<string, string> = {}) {
+  const result = await runCli(["build", "--json", ...args], { env });
+  if (result.exitCode !== 0) throw new Error(`build exited ${result.exitCode}:\n${result.stderr}\n${result.stdout}`);
+  const json = JSON.parse(result.stdout) as BuildJson;
+  madeImages.push(json.imageId);
+  return { ...result, json };
+}
+
+/** Runs a shell script in an image, without network; answers its stdout. */
+async function runIn(image: string, script?: string): Promise<string> {
+  const result = await runContainer(
+    client,
+    { Image: image, ...(script ? { Cmd: ["sh", "-c", script] } : {}), Labels: managedLabels(), HostConfig: { NetworkMode: "none" } },
+    { timeoutMs: 60_000 },
+  );
+  if (result.exitCode !== 0) throw new Error(`container exited ${result.exitCode}: ${result.stderr}`);
+  return result.stdout;
+}
+
+function tempCopy(fixture: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `aicage-build-${fixture}-`));
+  tempDirs.push(dir);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  return dir;
+}
+
+/** Our labels minus the one that says which way built the image. */
+function sharedLabels(labels: Record<string, string>): Record<string, string> {
+  const { [BUILDER_IMAGE_LABEL]: _, ...rest } = labels;
+  return rest;
+}
+
+const baseTags = [tag("base"), tag("base", "-also")];
+
+describe("fixtures, built both ways", () => {
+  const baseArgs = [
+    join(FIXTURES, "base"),
+    "-t",
+    baseTags[0]!,
+    "--tag",
+    baseTags[1]!,
+    "--network",
+    "host",
+    ...FROM_BASE,
+    "--build-arg",
+    "BASE_FLAVOUR=fixture",
+    "--label",
+    "org.example.owner=tests",
+  ];
+
+  test("custom base image: same tags and labels both ways; package, files, bind-mount step, .dockerignore with !", async () => {
+    const labelsByWay: Record<string, Record<string, string>> = {};
+    for (const way of WAYS) {
+      const { json, stderr } = await build([...baseArgs, "--via", way]);
+      expect(json).toMatchObject({ tag: baseTags[0], tags: baseTags, skipped: false, via: way });
+      expect(json.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(json.durationMs).toBeGreaterThan(0);
+      expect(stderr).toBe(""); // --json: quiet on success
+      expect(readFileSync(json.logFile!, "utf8")).toContain(`# via: ${way}`);
+
+      const image = await inspectImage(client, json.imageId);
+      expect(image.RepoTags).toEqual(expect.arrayContaining(baseTags));
+      const labels = image.Config!.Labels!;
+      expect(labels).toMatchObject({
+        "org.example.fixture": "base",
+        "org.example.owner": "tests",
+        [MANAGED_LABEL]: "true",
+        [TOOL_VERSION_LABEL]: toolVersion,
+        [BUILDER_IMAGE_LABEL]: way === "builder" ? builderImageId : "api",
+      });
+      expect(labels[CONTEXT_HASH_LABEL]).toMatch(/^sha256:[0-9a-f]{64}$/);
+      labelsByWay[way] = labels;
+
+      const script = [
+        "cat /opt/base/flavour /opt/base/setup.txt",
+        "(cd /opt/base/files && find . -type f | sort)",
+        "command -v tree",
+        "test -e /mnt/setup/install.sh && echo setup-kept || echo setup-not-kept",
+      ].join("; ");
+      expect(await runIn(json.imageId, script)).toBe(
+        ["fixture", "installed from setup", "./hello.txt", "./private/keep.txt", "/usr/bin/tree", "setup-not-kept", ""].join("\n"),
+      );
+    }
+    expect(sharedLabels(labelsByWay.api!)).toEqual(sharedLabels(labelsByWay.builder!));
+  }, 300_000);
+
+  test("extension on the base: script, ENV, build arg; proxy variables reach RUN steps but are not printed or hashed", async () => {
+    const extTag = tag("extension");
+    const proxies = { HTTP_PROXY: "http://proxy.invalid:3128", no_proxy: ".example.invalid" };
+    const args = [
+      join(FIXTURES, "extension"),
+      "-t",
+      extTag,
+      "--network",
+      "none",
+      "--build-arg",
+      `BASE_IMAGE=${baseTags[0]}`,
+      "--build-arg",
+      "EXT_GREETING=hi",
+    ];
+    const hashes = new Set<string>();
+    for (const way of WAYS) {
+      const { json, stdout, stderr } = await build([...args, "--via", way], proxies);
+      const image = await inspectImage(client, json.imageId);
+      expect(image.RepoTags).toContain(extTag);
+      expect(image.Config!.Env).toContain("EXT_NAME=fixture-extension");
+      expect(image.Config!.Env!.some((e) => /proxy/i.test(e))).toBe(false);
+      hashes.add(image.Config!.Labels![CONTEXT_HASH_LABEL]!);
+      // Built on the base: its label and file are inherited.
+      expect(image.Config!.Labels!["org.example.fixture"]).toBe("base");
+
+      const out = await runIn(json.imageId, "ext-hello; cat /opt/ext-proxy /opt/base/flavour");
+      expect(out).toBe("fixture-extension says hi\nhttp://proxy.invalid:3128 .example.invalid\nfixture\n");
+      for (const text of [stdout, stderr, readFileSync(json.logFile!, "utf8")]) expect(text).not.toContain("proxy.invalid");
+      expect(readFileSync(json.logFile!, "utf8")).toContain("# proxy variables passed on: HTTP_PROXY no_proxy");
+    }
+    expect(hashes.size).toBe(1);
+    // The proxies are not inputs: without them the image counts as up to date.
+    const again = await build([...args, "--if-changed"]);
+    expect(again.json.skipped).toBe(true);
+  }, 120_000);
+
+  test("agent from a tarball context, Dockerfile outside the context: unpacked into /opt, entry command, build arg", async () => {
+    const context = mkdtempSync(join(tmpdir(), "aicage-build-agent-"));
+    tempDirs.push(context);
+    writeFileSync(join(context, "agent.tar.gz"), await agentTarball());
+    const agentTag = tag("agent");
+    const hashes = new Set<string>();
+    for (const way of WAYS) {
+      const { json } = await build([
+        context,
+        "-f",
+        join(FIXTURES, "agent", "Dockerfile"),
+        "-t",
+        agentTag,
+        "--network",
+        "none",
+        "--build-arg",
+        `BASE_IMAGE=${baseTags[0]}`,
+        "--build-arg",
+        "AGENT_VERSION=1.2.3",
+        "--via",
+        way,
+      ]);
+      const image = await inspectImage(client, json.imageId);
+      expect(image.Config!.Labels!["org.example.agent-version"]).toBe("1.2.3");
+      expect(image.Config!.Cmd).toEqual(["agent", "--hello"]);
+      hashes.add(image.Config!.Labels![CONTEXT_HASH_LABEL]!);
+      expect(await runIn(json.imageId)).toBe("agent 1.2.3 called with: --hello\n");
+      expect(await runIn(json.imageId, "ls /opt/agent; test -e /opt/agent.tar.gz || echo no-tarball")).toBe("VERSION\nbin\nno-tarball\n");
+    }
+    expect(hashes.size).toBe(1);
+  }, 120_000);
+});
+
+describe("failures", () => {
+  for (const way of WAYS) {
+    test(`a failing RUN step (--via ${way}): exit 1, the step, the error, the log path`, async () => {
+      const failTag = tag("failing", `-${way}`);
+      const args = ["build", join(FIXTURES, "failing"), "-t", failTag, "--network", "none", ...FROM_BASE, "--via", way];
+      const { exitCode, stderr, stdout } = await runCli(args);
+      expect(exitCode).toBe(1);
+      expect(stdout).toBe("");
+      const last = stderr.trim().split("\n").at(-1)!;
+      const match = /^\[error\] build of (\S+) failed at step \[3\/4\] RUN echo "about to fail" && exit 3: (.*) \(log: (\S+)\)$/.exec(last);
+      expect(match).not.toBeNull();
+      expect(match![1]).toBe(failTag);
+      expect(match![2]).toContain("exit code: 3");
+      const log = readFileSync(match![3]!, "utf8");
+      expect(log).toContain("about to fail");
+      expect(log).toContain("# failed at step [3/4]");
+      // Plain output (not a terminal): the lines were shown as they came.
+      expect(stderr).toContain("about to fail");
+      expect(await findImage(client, failTag)).toBeUndefined();
+    });
+  }
+
+  test("--json failure: the error object on stdout, the last lines on stderr", async () => {
+    const args = ["build", join(FIXTURES, "failing"), "-t", tag("failing", "-json"), "--network", "none", ...FROM_BASE, "--via", "api", "--json"];
+    const { exitCode, stderr, stdout } = await runCli(args);
+    expect(exitCode).toBe(1);
+    const error = JSON.parse(stdout).error;
+    expect(error).toMatchObject({ kind: "failed", exitCode: 1 });
+    expect(error.message).toContain('failed at step [3/4] RUN echo "about to fail" && exit 3');
+    expect(stderr).toMatch(/^last \d+ lines of the build log:$/m);
+    expect(stderr).toContain("about to fail");
+  });
+
+  test("no default bridge and no --network: the error hints at --network host", async () => {
+    const { exitCode, stderr } = await runCli(["build", join(FIXTURES, "failing"), "-t", tag("failing", "-bridge"), ...FROM_BASE, "--via", "api"]);
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain("network bridge not found; this engine has no default bridge network: try --network host");
+  });
+});
+
+describe("Ctrl-C", () => {
+  for (const way of WAYS) {
+    test(`mid-build (--via ${way}): exit 130, no container left, no image`, async () => {
+      const slowTag = tag("slow", `-${way}`);
+      const before = await allContainerIds();
+      const proc = Bun.spawn(
+        [BUN, join(REPO_ROOT, "src", "cli.ts"), "build", join(FIXTURES, "slow"), "-t", slowTag, "--network", "none", ...FROM_BASE,
+          "--build-arg", `RUN_ID=${RUN}-${way}`, "--no-cache", "--via", way],
+        { env: { ...process.env, ...CLI_TEST_ENV }, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+      );
+      const stderr = await readUntil(proc.stderr, `sleeping for ${RUN}-${way}`, 120_000);
+      expect(stderr).toContain("sleeping for");
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(130);
+      expect(await allContainerIds()).toEqual(before);
+      expect(await watch.leaked()).toEqual([]);
+      expect(await findImage(client, slowTag)).toBeUndefined();
+    }, 180_000);
+  }
+});
+
+describe("more than one build", () => {
+  test("two builds at once both succeed, each with its own log", async () => {
+    const context = join(FIXTURES, "tiny");
+    const [one, two] = await Promise.all(
+      ["one", "two"].map((name) => build([context, "-t", tag("concurrent", `-${name}`), ...FROM_BASE, "--network", "none"])),
+    );
+    expect(one!.json.via).toBe("builder");
+    expect(two!.json.via).toBe("builder");
+    expect(one!.json.logFile).not.toBe(two!.json.logFile);
+    expect((await inspectImage(client, tag("concurrent", "-one"))).Id).toBe(one!.json.imageId);
+    expect((await inspectImage(client, tag("concurrent", "-two"))).Id).toBe(two!.json.imageId);
+  }, 120_000);
+
+  test("--if-changed skips unchanged inputs (either way, ignored files too) and rebuilds after a change", async () => {
+    const context = tempCopy("tiny");
+    mkdirSync(join(context, "scratch"));
+    writeFileSync(join(context, "scratch", "notes.txt"), "one");
+    writeFileSync(join(context, ".dockerignore"), "scratch/\n");
+    const first = tag("if-changed");
+    const args = [context, "-t", first, ...FROM_BASE, "--network", "none", "--if-changed"];
+
+    const built = await build([...args, "--via", "api"]);
+    expect(built.json.skipped).toBe(false);
+
+    const skipped = await build([...args, "--via", "api"]);
+    expect(skipped.json).toMatchObject({ skipped: true, imageId: built.json.imageId, logFile: null, via: "api" });
+
+    // Changes that .dockerignore leaves out, and the other way of building, change nothing.
+    writeFileSync(join(context, "scratch", "notes.txt"), "two");
+    expect((await build([...args, "--via", "builder"])).json).toMatchObject({ skipped: true, imageId: built.json.imageId });
+
+    writeFileSync(join(context, "note.txt"), "changed\n");
+    const rebuilt = await build([...args, "--via", "api"]);
+    expect(rebuilt.json.skipped).toBe(false);
+    expect(rebuilt.json.imageId).not.toBe(built.json.imageId);
+    expect(await runIn(rebuilt.json.imageId, "cat /note.txt")).toBe("changed\n");
+
+    // A skip still points every tag asked for at the image.
+    const second = tag("if-changed", "-second");
+    const retagged = await build([...args, "-t", second]);
+    expect(retagged.json).toMatchObject({ skipped: true, imageId: rebuilt.json.imageId, tags: [first, second] });
+    expect((await inspectImage(client, second)).Id).toBe(rebuilt.json.imageId);
+
+    // A different build argument is a different input.
+    expect((await build([...args, "--build-arg", "EXTRA=1"])).json.skipped).toBe(false);
+  }, 120_000);
+});
+
+describe("ways to reach the engine and the builder", () => {
+  test("a TCP engine: the builder container reaches it over the host network; text output", async () => {
+    const { exitCode, stdout, stderr } = await runCli(["build", join(FIXTURES, "tiny"), "-t", tag("tcp"), ...FROM_BASE, "--network", "none", "--host", TCP_HOST]);
+    expect(exitCode).toBe(0);
+    const image = await inspectImage(client, tag("tcp"));
+    madeImages.push(image.Id);
+    // The image ID alone on stdout; the log path, the progress and the outcome on stderr.
+    expect(stdout).toBe(`${image.Id}\n`);
+    expect(stderr).toMatch(/^\[info\] build log: \S+\.log$/m);
+    expect(stderr).toContain('#0 building with "default" instance using docker driver');
+    expect(stderr).toMatch(/^\[success\] built \S+ \([0-9a-f]{12}\) via builder in \d+\.\ds$/m);
+    expect(image.Config!.Labels![BUILDER_IMAGE_LABEL]).toBe(builderImageId);
+  }, 120_000);
+
+  test("without a builder image the build goes through the API, saying so in one line", async () => {
+    const { exitCode, stderr } = await runCli([
+      "build", join(FIXTURES, "tiny"), "-t", tag("fallback"), ...FROM_BASE, "--network", "none",
+      "--builder-image", "aicage-util-test/no-such-builder:none",
+      "--base-image", "aicage-util-test/no-such-base:none",
+    ]);
+    if (exitCode !== 0) throw new Error(`build exited ${exitCode}:\n${stderr}`);
+    const fallback = stderr.split("\n").filter((line) => line.includes("building through the Engine API instead"));
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]).toMatch(/^\[warn\] the builder image is not available: .*; building through the Engine API instead \(--via api\)$/);
+    const image = await inspectImage(client, tag("fallback"));
+    madeImages.push(image.Id);
+    expect(image.Config!.Labels![BUILDER_IMAGE_LABEL]).toBe("api");
+  }, 120_000);
+});
+
+describe("bad input and no engine", () => {
+  const tiny = join(FIXTURES, "tiny");
+  const cases: Array<[string, string[], string]> = [
+    ["missing context", ["build", "/tmp/aicage-no-such-context", "-t", "x:1"], "build context not found: /tmp/aicage-no-such-context"],
+    ["missing Dockerfile", ["build", tiny, "-t", "x:1", "-f", "/tmp/aicage-no-such/Dockerfile"], "Dockerfile not found: /tmp/aicage-no-such/Dockerfile"],
+    ["context without Dockerfile", ["build", join(FIXTURES, "base", "files"), "-t", "x:1"], `Dockerfile not found: ${join(FIXTURES, "base", "files", "Dockerfile")}`],
+    ["build arg without =", ["build", tiny, "-t", "x:1", "--build-arg", "FROM_IMAGE"], "--build-arg takes KEY=VALUE, not 'FROM_IMAGE'"],
+    ["label without key", ["build", tiny, "-t", "x:1", "--label", "=v"], "--label takes KEY=VALUE, not '=v'"],
+    ["no tag", ["build", tiny], "missing -t TAG: name the image to build"],
+    ["bad tag", ["build", tiny, "-t", "Upper/Case:1"], "invalid tag 'Upper/Case:1'"],
+    ["bad --via", ["build", tiny, "-t", "x:1", "--via", "docker"], "--via takes builder or api, not 'docker'"],
+  ];
+  for (const [name, args, message] of cases) {
+    test(`${name}: exit 2, one line`, async () => {
+      const { exitCode, stderr, stdout } = await runCli(args);
+      expect(exitCode).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toContain(message);
+    });
+  }
+
+  for (const way of WAYS) {
+    test(`unreachable engine (--via ${way}): exit 3, one line`, async () => {
+      const { exitCode, stderr } = await runCli(["build", tiny, "-t", "x:1", "--via", way, "--host", "unix:///tmp/aicage-no-such.sock"]);
+      expect(exitCode).toBe(3);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toContain("Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist.");
+    });
+  }
+});
+
+async function allContainerIds(): Promise<string[]> {
+  const list = await client.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all: true } });
+  return list.map((c) => c.Id).sort();
+}
+
+/** Reads a stream until `text` appears (or it ends, or time runs out); answers what was read. */
+async function readUntil(stream: ReadableStream<Uint8Array>, text: string, timeoutMs: number): Promise<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let seen = "";
+  const deadline = Date.now() + timeoutMs;
+  while (!seen.includes(text) && Date.now() < deadline) {
+    const next = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)]);
+    if (!next || next.done) break;
+    seen += decoder.decode(next.value, { stream: true });
+  }
+  // Keep draining in the background so the child never blocks on a full pipe.
+  void (async () => {
+    while (!(await reader.read()).done);
+  })().catch(() => undefined);
+  return seen;
+}
+
+/** The agent's release tarball: agent/bin/agent and agent/VERSION. */
+async function agentTarball(): Promise<Uint8Array> {
+  const archive = pack();
+  const chunks: Uint8Array[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    archive.on("data", (chunk) => chunks.push(chunk as Uint8Array));
+    archive.on("end", resolve);
+    archive.on("error", reject);
+  });
+  for (const dir of ["agent/", "agent/bin/"]) archive.entry({ name: dir, type: "directory", mode: 0o755, mtime: new Date(0) });
+  const file = (name: string, mode: number, content: string) => archive.entry({ name, mode, mtime: new Date(0) }, content);
+  file("agent/bin/agent", 0o755, '#!/bin/sh\necho "agent $(cat /opt/agent/VERSION) called with: $*"\n');
+  file("agent/VERSION", 0o644, "1.2.3\n");
+  archive.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}

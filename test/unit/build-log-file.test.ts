@@ -1,0 +1,49 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TAIL_LINES, defaultLogPath, openBuildLog } from "../../src/build/log-file.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "aicage-build-log-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("build log file", () => {
+  test("default path: the state dir, UTC time, the tag made file-safe", () => {
+    const at = new Date("2026-05-07T12:01:02.345Z");
+    expect(defaultLogPath("ghcr.io/team/agent:1.2", at, { XDG_STATE_HOME: "/state" })).toBe(
+      "/state/aicage-util/builds/20260507T120102.345Z-ghcr.io_team_agent_1.2.log",
+    );
+    expect(defaultLogPath("a:1", at, { HOME: "/home/me" })).toBe("/home/me/.local/state/aicage-util/builds/20260507T120102.345Z-a_1.log");
+  });
+
+  test("writes every line at once, notes apart from the tail, keeps the last lines", () => {
+    const log = openBuildLog(join(dir, "new", "sub", "one.log"), { exclusive: true });
+    log.note("header");
+    for (let i = 1; i <= 25; i++) log.write(`line ${i}`);
+    // Written already, before close: a killed process leaves a whole log.
+    expect(readFileSync(log.path, "utf8")).toContain("line 25\n");
+    log.note("done");
+    log.close();
+    expect(log.tail()).toHaveLength(TAIL_LINES);
+    expect(log.tail()[0]).toBe(`line ${25 - TAIL_LINES + 1}`);
+    expect(log.tail().at(-1)).toBe("line 25");
+    const text = readFileSync(log.path, "utf8");
+    expect(text.startsWith("# header\nline 1\n")).toBe(true);
+    expect(text.endsWith("line 25\n# done\n")).toBe(true);
+  });
+
+  test("a default path is never overwritten; a chosen one is", () => {
+    const file = join(dir, "same.log");
+    const first = openBuildLog(file, { exclusive: true });
+    const second = openBuildLog(file, { exclusive: true });
+    expect(first.path).toBe(file);
+    expect(second.path).toBe(join(dir, "same-2.log"));
+    first.write("first");
+    first.close();
+    second.close();
+    const chosen = openBuildLog(file, { exclusive: false });
+    chosen.write("again");
+    chosen.close();
+    expect(readFileSync(file, "utf8")).toBe("again\n");
+  });
+});

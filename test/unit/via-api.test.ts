@@ -1,0 +1,80 @@
+// buildViaApi against a stand-in engine: the BuildKit attempt, the fall back to the classic
+// builder when the engine has no BuildKit, and a build failure with its step.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scanBuildContext } from "../../src/build/context-tar.ts";
+import { BuildFailure } from "../../src/build/failure.ts";
+import { buildViaApi } from "../../src/build/via-api.ts";
+import type { DockerClient, RequestOptions } from "../../src/docker/client.ts";
+import { apiErrorFor } from "../../src/docker/errors.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "aicage-via-api-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
+
+/** An engine that answers each POST /build with the next reply; records the queries and bodies it got. */
+function fakeEngine(replies: Array<Error | object[]>) {
+  const calls: Array<{ query: RequestOptions["query"]; bodyBytes: number }> = [];
+  const client = {
+    async stream(_method: string, _path: string, options: RequestOptions) {
+      let bodyBytes = 0;
+      for await (const chunk of options.body as ReadableStream<Uint8Array>) bodyBytes += chunk.length;
+      calls.push({ query: options.query, bodyBytes });
+      const reply = replies.shift()!;
+      if (reply instanceof Error) throw reply;
+      const text = reply.map((message) => `${JSON.stringify(message)}\r\n`).join("");
+      return new Response(text).body!;
+    },
+  } as unknown as DockerClient;
+  return { client, calls };
+}
+
+const classicSuccess = [
+  { stream: "Step 1/1 : FROM scratch\n" },
+  { stream: " ---> Running in 0123\n" },
+  { aux: { ID: "sha256:classic" } },
+  { stream: "Successfully built classic\n" },
+];
+
+async function request() {
+  return { context: await scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile" }), tags: ["t:1"], buildArgs: {}, labels: { a: "b" } };
+}
+
+describe("buildViaApi", () => {
+  test("an engine that refuses BuildKit gets the classic builder, a fresh tar, and one notice", async () => {
+    const { client, calls } = fakeEngine([apiErrorFor(400, "buildkit is only supported with experimental mode", "build t:1"), classicSuccess]);
+    const notices: string[] = [];
+    const lines: string[] = [];
+    const result = await buildViaApi(client, await request(), { onNotice: (m) => notices.push(m), onLine: (l) => lines.push(l) });
+    expect(result).toEqual({ imageId: "sha256:classic", builder: "classic" });
+    expect(calls.map((c) => (c.query as Record<string, unknown>).version)).toEqual(["2", "1"]);
+    expect(calls[1]!.bodyBytes).toBe(calls[0]!.bodyBytes);
+    expect(calls[1]!.bodyBytes).toBeGreaterThan(0);
+    expect(notices).toEqual([
+      "the engine has no BuildKit (buildkit is only supported with experimental mode); building with the classic builder instead",
+    ]);
+    expect(lines).toContain("Step 1/1 : FROM scratch");
+  });
+
+  test("Windows' in-band 'executor not implemented' also falls back", async () => {
+    const { client } = fakeEngine([[{ errorDetail: { message: "buildkit executor not implemented for windows" } }], classicSuccess]);
+    expect((await buildViaApi(client, await request())).builder).toBe("classic");
+  });
+
+  test("any other failure is the build's: no second attempt, the step named", async () => {
+    const { client, calls } = fakeEngine([[{ stream: "Step 1/2 : FROM scratch\n" }, { stream: "Step 2/2 : RUN false\n" }, { errorDetail: { message: "exit code: 1" } }]]);
+    const error = await buildViaApi(client, await request()).catch((e) => e);
+    expect(error).toBeInstanceOf(BuildFailure);
+    expect(error.step).toBe("Step 2/2 : RUN false");
+    expect(error.reason).toBe("exit code: 1");
+    expect(calls).toHaveLength(1);
+  });
+
+  test("a refusal for another reason is not a fall back", async () => {
+    const { client, calls } = fakeEngine([apiErrorFor(500, "no space left on device", "build t:1")]);
+    await expect(buildViaApi(client, await request())).rejects.toThrow("no space left on device");
+    expect(calls).toHaveLength(1);
+  });
+});
