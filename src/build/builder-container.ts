@@ -7,29 +7,23 @@ import path from "node:path";
 import type { ContainerSpec } from "../docker/containers.ts";
 import type { DockerEndpoint } from "../docker/endpoint.ts";
 import { managedLabels } from "../labels.ts";
+import type { BuildSettings } from "./build-settings.ts";
 
 export const CONTEXT_MOUNT = "/context";
 export const DOCKERFILE_MOUNT = "/dockerfile";
 const CERTS_MOUNT = "/certs";
 
-export interface BuilderBuild {
+export interface BuilderBuild extends BuildSettings {
   /** the builder image to run (an ID) */
   image: string;
   endpoint: DockerEndpoint;
   /** absolute paths on the host */
   contextDir: string;
   dockerfile: string;
-  tags: string[];
   /** the user's build arguments, passed as K=V */
   buildArgs: Record<string, string>;
   /** proxy variables: passed by name and read from the container's environment, so their values stay out of the command */
   proxyArgs: Record<string, string>;
-  labels: Record<string, string>;
-  target?: string;
-  platform?: string;
-  noCache?: boolean;
-  pull?: boolean;
-  network?: string;
 }
 
 type Mount = NonNullable<NonNullable<ContainerSpec["HostConfig"]>["Mounts"]>[number];

@@ -15,22 +15,15 @@ import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { proxyBuildArgs } from "./proxy-args.ts";
 import { buildViaApi } from "./via-api.ts";
 import { buildViaBuilder } from "./via-builder.ts";
+import type { BuildSettings } from "./build-settings.ts";
 
 export type BuildWay = "builder" | "api";
 
-export interface BuildRequest {
+export interface BuildRequest extends BuildSettings {
   /** absolute paths */
   contextDir: string;
   dockerfile: string;
-  /** at least one */
-  tags: string[];
   buildArgs: Record<string, string>;
-  labels: Record<string, string>;
-  target?: string;
-  platform?: string;
-  noCache?: boolean;
-  pull?: boolean;
-  network?: string;
   ifChanged?: boolean;
   via: BuildWay;
   /** default: one new file per build under the state dir */

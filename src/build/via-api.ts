@@ -7,18 +7,12 @@ import { DockerApiError, DockerStreamError } from "../docker/errors.ts";
 import { type BuildContext, tarBuildContext } from "./context-tar.ts";
 import { BuildFailure } from "./failure.ts";
 import { createBuildLineReader } from "./progress-lines.ts";
+import type { BuildSettings } from "./build-settings.ts";
 
-export interface ApiBuild {
+export interface ApiBuild extends BuildSettings {
   context: BuildContext;
-  tags: string[];
   /** the user's build arguments and the proxy variables, together */
   buildArgs: Record<string, string>;
-  labels: Record<string, string>;
-  target?: string;
-  platform?: string;
-  noCache?: boolean;
-  pull?: boolean;
-  network?: string;
 }
 
 export interface ViaApiOptions {
