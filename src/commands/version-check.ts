@@ -48,6 +48,8 @@ export default defineCommand({
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
     const env = forwardedEnv(repeatedValues(rawArgs, "env"));
     const client = order.includes("image") ? openEngine(args) : undefined;
+    // With no host to fall back to, a missing engine ends the command: exit 3, one line.
+    if (client && !order.includes("host")) await client.apiVersion();
 
     const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
     const results = await checkAgents(client, agents, {

@@ -168,6 +168,18 @@ describe("falling back to the host", () => {
     expect(lines[0]).toEndWith("version checks run on the host instead");
   });
 
+  test("--only image without an engine cannot go on: exit 3, one line", async () => {
+    const run = await runCli(["version-check", "--only", "image", `${EDGE}/multi-line`], {
+      env: { DOCKER_HOST: "unix:///tmp/aicage-no-engine.sock" },
+    });
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.trim().split("\n")).toEqual([
+      "[error] Docker engine unreachable at /tmp/aicage-no-engine.sock (DOCKER_HOST): the socket does not exist. " +
+        "Start Docker, or point at a running engine with --host or DOCKER_HOST.",
+    ]);
+  });
+
   test("the order is reversible by flag and by environment", async () => {
     const byEnv = await check([`${EDGE}/fails-in-image`], { AICAGE_VERSION_CHECK_ORDER: "host,image" });
     expect(byEnv.results[0].attempts.map((a: any) => a.source)).toEqual(["host"]);
