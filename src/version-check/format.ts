@@ -2,7 +2,8 @@
 import { formatTable } from "../cli/output.ts";
 import type { CheckResult } from "./check.ts";
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+/** Script run time: the scripts' own time, without the shared container's start. */
+const seconds = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);
 /** Table cells stay short; --json and the warnings carry the whole message. */
 const clip = (text: string, max = 90) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
