@@ -97,6 +97,14 @@ describe("version-check in the image", () => {
     expect(run.stdout + run.stderr).not.toContain(token);
   });
 
+  test("proxy variables reach the container (either case) without --env", async () => {
+    const root = agentsDir();
+    const dir = writeAgent(root, "proxy-echo", 'echo "${HTTPS_PROXY:-none}|${no_proxy:-none}|${UNRELATED:-none}"\n');
+    const env = { HTTPS_PROXY: "http://proxy.internal:3128", no_proxy: "localhost,.corp", UNRELATED: "secret" };
+    const { results } = await check(["--only", "image", dir], env);
+    expect(results[0]).toMatchObject({ source: "image", version: "http://proxy.internal:3128|localhost,.corp|none" });
+  });
+
   test("stderr noise with a good stdout; multi-line output gives the first non-empty line", async () => {
     const { results } = await check([`${EDGE}/noisy-stderr`, `${EDGE}/multi-line`]);
     expect(results.map((r) => [r.version, r.source])).toEqual([
