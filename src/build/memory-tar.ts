@@ -1,8 +1,10 @@
-// A tar archive of a few in-memory files: the context of a util image build, which is
-// just its embedded Dockerfile.
+// A tar archive of a few in-memory files: the context of a util image build (just its
+// embedded Dockerfile), and small archives the tests make. Parent folders are implied.
 import { pack } from "tar-stream";
 
-export async function tarOfFiles(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
+export type MemoryFile = string | Uint8Array | { content: string | Uint8Array; mode: number };
+
+export async function tarOfFiles(files: Record<string, MemoryFile>): Promise<Uint8Array> {
   const archive = pack();
   const chunks: Uint8Array[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -10,9 +12,10 @@ export async function tarOfFiles(files: Record<string, string | Uint8Array>): Pr
     archive.on("end", resolve);
     archive.on("error", reject);
   });
-  for (const [name, content] of Object.entries(files)) {
+  for (const [name, file] of Object.entries(files)) {
+    const { content, mode } = typeof file === "object" && "mode" in file ? file : { content: file, mode: 0o644 };
     const data = typeof content === "string" ? new TextEncoder().encode(content) : content;
-    archive.entry({ name, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, Buffer.from(data));
+    archive.entry({ name, mode, mtime: new Date(0), uid: 0, gid: 0 }, Buffer.from(data));
   }
   archive.finalize();
   await done;

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { pack } from "tar-stream";
+import { tarOfFiles } from "../../src/build/memory-tar.ts";
 import { toolVersion } from "../../src/build-info.ts";
 import { NotFoundError } from "../../src/docker/errors.ts";
 import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
@@ -413,18 +413,9 @@ async function readUntil(stream: ReadableStream<Uint8Array>, text: string, timeo
 
 /** The agent's release tarball: agent/bin/agent and agent/VERSION. */
 async function agentTarball(): Promise<Uint8Array> {
-  const archive = pack();
-  const chunks: Uint8Array[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    archive.on("data", (chunk) => chunks.push(chunk as Uint8Array));
-    archive.on("end", resolve);
-    archive.on("error", reject);
+  const tar = await tarOfFiles({
+    "agent/bin/agent": { content: '#!/bin/sh\necho "agent $(cat /opt/agent/VERSION) called with: $*"\n', mode: 0o755 },
+    "agent/VERSION": "1.2.3\n",
   });
-  for (const dir of ["agent/", "agent/bin/"]) archive.entry({ name: dir, type: "directory", mode: 0o755, mtime: new Date(0) });
-  const file = (name: string, mode: number, content: string) => archive.entry({ name, mode, mtime: new Date(0) }, content);
-  file("agent/bin/agent", 0o755, '#!/bin/sh\necho "agent $(cat /opt/agent/VERSION) called with: $*"\n');
-  file("agent/VERSION", 0o644, "1.2.3\n");
-  archive.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
+  return gzipSync(tar);
 }
