@@ -1,7 +1,7 @@
 // Which agents to check: paths given by the user (a version.sh, or a folder holding
 // one) and every agent folder under --agents DIR. Bad paths are collected and reported
 // together, before anything runs.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../cli/exit-codes.ts";
 
@@ -43,6 +43,9 @@ export function collectAgents(paths: string[], agentsDirs: string[], cwd = proce
     agents.push(...found.map(agentOf));
   }
 
+  for (const { script } of agents) {
+    if (!readable(script)) problems.push(`${script}: not readable (check its permissions)`);
+  }
   if (problems.length > 0) throw new UsageError(`bad agent path${problems.length > 1 ? "s" : ""}: ${problems.join("; ")}`);
   if (agents.length === 0) throw new UsageError("name at least one version.sh, agent folder, or --agents DIR");
   return agents;
@@ -51,6 +54,15 @@ export function collectAgents(paths: string[], agentsDirs: string[], cwd = proce
 function agentOf(script: string): AgentScript {
   const dir = dirname(script);
   return { agent: basename(dir), script, dir };
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function fileKind(path: string): "file" | "dir" | "missing" {

@@ -170,7 +170,12 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
   const good = p.attempts.find((a) => a.ok);
   if (good) {
     const checkedAt = new Date().toISOString();
-    writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 });
+    try {
+      writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 });
+    } catch (error) {
+      // The version is still right; only the offline fallback is lost.
+      settings.onWarning(`${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`);
+    }
     return { ...base, ok: true, version: good.version, source: good.source, stale: false, checkedAt, durationMs, attempts: p.attempts };
   }
   if (settings.cacheFallback && p.previous) {

@@ -61,12 +61,27 @@ export const CLI_TEST_ENV: Record<string, string> = {
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const BUN = process.execPath;
 
+let compiled: string | undefined;
+
+/** The CLI compiled once per test process into a folder every user can read. */
+function compiledCli(): string {
+  if (compiled) return compiled;
+  const binary = join(tempDir("aicage-cli-"), "aicage-util");
+  const build = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`compiling the CLI failed: ${build.stderr.toString()}`);
+  compiled = binary;
+  return binary;
+}
+
 /** Runs the CLI from source with Bun; answers exit code and both outputs. */
 export async function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; user?: string } = {}) {
-  const command = [BUN, `${REPO_ROOT}/src/cli.ts`, ...args];
-  const argv = options.user ? ["setpriv", `--reuid=${options.user}`, "--regid=65534", "--clear-groups", ...command] : command;
+  // Another user may not be able to enter the checkout (CI clones anywhere): it runs a
+  // compiled copy from a world-readable temp folder, from there.
+  const argv = options.user
+    ? ["setpriv", `--reuid=${options.user}`, "--regid=65534", "--clear-groups", compiledCli(), ...args]
+    : [BUN, `${REPO_ROOT}/src/cli.ts`, ...args];
   const proc = Bun.spawn(argv, {
-    cwd: options.cwd ?? REPO_ROOT,
+    cwd: options.cwd ?? (options.user ? tmpdir() : REPO_ROOT),
     env: { ...process.env, ...CLI_TEST_ENV, ...options.env },
     stdout: "pipe",
     stderr: "pipe",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, removeImage } from "../../src/docker/images.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
@@ -277,6 +277,24 @@ describe("usage and interruption", () => {
       "[error] bad agent paths: /nonexistent/agent: no such file or folder; " +
         `${REPO_ROOT}/test: folder has no version.sh; --agents /nonexistent/dir: not a folder`,
     );
+  });
+
+  test("an unreadable script is a usage error; an unwritable state dir only a warning", async () => {
+    const root = agentsDir();
+    const dir = writeAgent(root, "locked", "echo 1.0.0\n");
+    chmodSync(join(dir, "version.sh"), 0o000);
+    const locked = await runCli(["version-check", "--only", "host", dir], { user: "nobody", env: { HOME: "/tmp" } });
+    expect(locked.exitCode).toBe(2);
+    expect(locked.stderr.trim()).toBe(`[error] bad agent path: ${dir}/version.sh: not readable (check its permissions)`);
+
+    chmodSync(join(dir, "version.sh"), 0o644);
+    const unwritable = await runCli(["version-check", "--only", "host", dir], {
+      user: "nobody",
+      env: { HOME: "/tmp", AICAGE_UTIL_STATE_DIR: "/root/aicage-state" },
+    });
+    expect(unwritable.exitCode).toBe(0);
+    expect(unwritable.stdout).toMatch(/^locked +1\.0\.0 +host /m);
+    expect(unwritable.stderr).toContain("[warn] locked: could not record the version (EACCES");
   });
 
   test("bad flag values are usage errors, exit 2", async () => {
