@@ -2,7 +2,7 @@
 // aicage-util: runs agent version checks and local image builds through Docker,
 // talking to the Engine API directly (no docker CLI, Node or npm needed on the host).
 import { defineCommand } from "citty";
-import { toolRevision, toolVersion } from "./build-info.ts";
+import { toolRevision, toolVersion } from "./core/tool-info.ts";
 import { runCli } from "./cli/run.ts";
 
 const main = defineCommand({

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { mapWithLimit } from "../../src/util/pool.ts";
+import { mapWithLimit } from "../../src/lib/pool.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 // Runs the citty command tree with our own contract: --help and --version, unknown
 // flags rejected, every error reported in one line with the documented exit code.
 import { type CommandDef, runCommand, showUsage } from "citty";
-import { isShuttingDown } from "../runtime/shutdown.ts";
+import { isShuttingDown } from "../lib/shutdown.ts";
 import { rejectUnknownFlags } from "./args.ts";
 import { ExitCode, UsageError } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";

@@ -1,12 +1,12 @@
 import { defineCommand } from "citty";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
-import { BuildFailedError, runBuild } from "../build/run-build.ts";
-import { createStepTracker } from "../build/step-tracker.ts";
-import { openEngine } from "../engine.ts";
-import { buildRequestFrom } from "./build-options.ts";
-import { engineArgs, jsonArg } from "./common-args.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
+import { BuildFailedError, runBuild } from "../local-build/run-build.ts";
+import { createStepTracker } from "../local-build/step-tracker.ts";
+import { openEngine } from "../engine/open-engine.ts";
+import { buildRequestFrom } from "../cli/flags/build.ts";
+import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 export default defineCommand({
   meta: {

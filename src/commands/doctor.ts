@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { printJson, printResult, setQuiet } from "../cli/output.ts";
-import { formatDoctorReport } from "../doctor/format.ts";
+import { formatDoctorReport } from "../cli/render/doctor.ts";
 import { gatherDoctorReport } from "../doctor/report.ts";
-import { openEngine } from "../engine.ts";
-import { engineArgs, jsonArg } from "./common-args.ts";
+import { openEngine } from "../engine/open-engine.ts";
+import { engineArgs, jsonArg } from "../cli/flags/common.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Report which Docker engine is used, how it was found, and the util images" },

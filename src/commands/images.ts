@@ -4,13 +4,13 @@ import { formatTable, logger, printJson, printResult, setQuiet } from "../cli/ou
 import { createProgressDisplay } from "../cli/progress.ts";
 import { pullImage, removeImage } from "../docker/images.ts";
 import { NotFoundError } from "../docker/errors.ts";
-import { openEngine } from "../engine.ts";
-import { buildUtilImage } from "../util-images/build.ts";
+import { openEngine } from "../engine/open-engine.ts";
+import { buildUtilImage } from "../util-images/build-util-image.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
 import { listUtilImages } from "../util-images/list.ts";
 import { CommandFailed } from "../cli/exit-codes.ts";
-import { engineArgs, jsonArg } from "./common-args.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
+import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const kindsArg = {
   kinds: { type: "positional", required: false, description: "version-check, builder (default: both)", valueHint: "KIND" },

@@ -3,14 +3,14 @@ import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
-import { openEngine } from "../engine.ts";
+import { openEngine } from "../engine/open-engine.ts";
 import { collectAgents } from "../version-check/agents.ts";
 import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
-import { formatResults, resultsJson } from "../version-check/format.ts";
+import { formatResults, resultsJson } from "../cli/render/version-check.ts";
 import { checkOrder } from "../version-check/order.ts";
-import { engineArgs, jsonArg } from "./common-args.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "./image-args.ts";
+import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const DEFAULT_JOBS = 16;

@@ -2,7 +2,7 @@
 // TCP), API version negotiation, and mapping of failures to typed errors. Resource
 // modules (system, images, containers, build) build on `request` and `stream`.
 import { type FetchOptions, ofetch } from "ofetch";
-import { tlsFetchOptions, unixSocketFetchOptions } from "../runtime/runtime.ts";
+import { tlsFetchOptions, unixSocketFetchOptions } from "./transport.ts";
 import { type DockerEndpoint, EndpointError } from "./endpoint.ts";
 import { DockerError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
 

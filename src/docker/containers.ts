@@ -1,7 +1,7 @@
 // Container endpoints: create, start, wait, logs, kill, remove, list.
 import type { DockerClient } from "./client.ts";
 import { NotFoundError } from "./errors.ts";
-import { labelFilters } from "./labels.ts";
+import { labelFilters } from "./filters.ts";
 
 /** The body of POST /containers/create (the fields we use; the Engine accepts more). */
 export interface ContainerSpec {

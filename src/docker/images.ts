@@ -1,7 +1,7 @@
 // Image endpoints: inspect, pull, list, remove.
 import type { DockerClient } from "./client.ts";
 import { NotFoundError } from "./errors.ts";
-import { labelFilters } from "./labels.ts";
+import { labelFilters } from "./filters.ts";
 import { type ProgressMessage, readProgress } from "./streams/json-lines.ts";
 
 export interface ImageInspect {

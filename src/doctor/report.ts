@@ -1,11 +1,11 @@
 // What `aicage-util doctor` finds out: which engine, how it was found, whether it
 // answers, what it is, and whether the util images are there. Never throws for an
 // engine problem: the report says what went wrong instead.
-import { toolRevision, toolVersion } from "../build-info.ts";
+import { toolRevision, toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
 import { engineInfo, engineVersion, isRootless } from "../docker/system.ts";
-import { runtimeName } from "../runtime/runtime.ts";
+import { runtimeName } from "../docker/transport.ts";
 import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
 import { type UtilImageStatus, utilImageStatus } from "../util-images/status.ts";
 

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import builderDockerfile from "../../images/builder/Dockerfile" with { type: "text" };
 import versionCheckDockerfile from "../../images/version-check/Dockerfile" with { type: "text" };
-import { releasedImageDigests, toolVersion } from "../build-info.ts";
+import { releasedImageDigests, toolVersion } from "../core/tool-info.ts";
 
 export const UTIL_IMAGE_KINDS = ["version-check", "builder"] as const;
 export type UtilImageKind = (typeof UTIL_IMAGE_KINDS)[number];

@@ -3,7 +3,7 @@
 // do when even that fails (the version check falls back to the host).
 import type { DockerClient } from "../docker/client.ts";
 import { pullImage, tagImage } from "../docker/images.ts";
-import { type UtilImageBuildOptions, buildUtilImage } from "./build.ts";
+import { type UtilImageBuildOptions, buildUtilImage } from "./build-util-image.ts";
 import type { UtilImageKind } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
 

@@ -2,7 +2,7 @@
 // and older or foreign ones carrying the util kind label.
 import type { DockerClient } from "../docker/client.ts";
 import { listImages } from "../docker/images.ts";
-import { KIND_LABEL, OCI_VERSION_LABEL } from "../labels.ts";
+import { KIND_LABEL, OCI_VERSION_LABEL } from "../core/labels.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind } from "./catalog.ts";
 import { type UtilImageLookup, utilImageStatus } from "./status.ts";
 

@@ -1,8 +1,8 @@
 // Is a util image present, and is it the one this binary expects?
-import { toolVersion } from "../build-info.ts";
+import { toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, type ImageInspect } from "../docker/images.ts";
-import { DOCKERFILE_HASH_LABEL, OCI_VERSION_LABEL } from "../labels.ts";
+import { DOCKERFILE_HASH_LABEL, OCI_VERSION_LABEL } from "../core/labels.ts";
 import { type UtilImageKind, type UtilImageNames, dockerfileHash, utilImageNames } from "./catalog.ts";
 
 export interface UtilImageStatus {

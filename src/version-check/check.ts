@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { DockerClient } from "../docker/client.ts";
 import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
-import { mapWithLimit } from "../util/pool.ts";
+import { mapWithLimit } from "../lib/pool.ts";
 import type { AgentScript } from "./agents.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stateDir } from "../state/paths.ts";
+import { stateDir } from "../core/state-dir.ts";
 import type { CheckPlace } from "./order.ts";
 
 export interface VersionRecord {

@@ -5,8 +5,8 @@
 // socket. One container for twenty agents costs about as much as for one: the
 // benchmark (scripts/bench-version-check) measured it 5x faster than a container each.
 import type { DockerClient } from "../docker/client.ts";
-import { runContainer } from "../docker/run-container.ts";
-import { managedLabels } from "../labels.ts";
+import { runContainer } from "../engine/run-container.ts";
+import { managedLabels } from "../core/labels.ts";
 import type { ScriptRun } from "./attempt.ts";
 
 export const AGENTS_MOUNT = "/agents";

@@ -1,8 +1,8 @@
 // Runs a version.sh on the host with bash: an argument vector, never a shell string,
 // in its own process group so a timeout or Ctrl-C kills the whole tree it started.
 import { spawn } from "node:child_process";
-import { onShutdown } from "../runtime/shutdown.ts";
-import { CappedOutput } from "../util/capped-output.ts";
+import { onShutdown } from "../lib/shutdown.ts";
+import { CappedOutput } from "../lib/capped-output.ts";
 import type { ScriptRun } from "./attempt.ts";
 
 export interface HostRunOptions {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { listContainers } from "../../src/docker/containers.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
-import { MANAGED_LABEL } from "../../src/labels.ts";
+import { MANAGED_LABEL } from "../../src/core/labels.ts";
 
 export const BASE_IMAGE = process.env.AICAGE_TEST_BASE_IMAGE || "aicage-test-base:trixie";
 export const TCP_HOST = process.env.AICAGE_TEST_TCP_HOST || "tcp://127.0.0.1:23750";

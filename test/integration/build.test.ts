@@ -6,18 +6,18 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { tarOfFiles } from "../../src/build/memory-tar.ts";
-import { toolVersion } from "../../src/build-info.ts";
+import { tarOfFiles } from "../../src/lib/memory-tar.ts";
+import { toolVersion } from "../../src/core/tool-info.ts";
 import { NotFoundError } from "../../src/docker/errors.ts";
 import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
-import { runContainer } from "../../src/docker/run-container.ts";
+import { runContainer } from "../../src/engine/run-container.ts";
 import {
   BUILDER_IMAGE_LABEL,
   CONTEXT_HASH_LABEL,
   MANAGED_LABEL,
   TOOL_VERSION_LABEL,
   managedLabels,
-} from "../../src/labels.ts";
+} from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
 import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, TCP_HOST, leakWatch, runCli, testClient } from "../helpers/engine.ts";
 

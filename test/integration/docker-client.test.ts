@@ -3,9 +3,9 @@ import { CLIENT_MAX_API_VERSION, DockerClient, compareApiVersions } from "../../
 import { findImage, inspectImage, listImages, pullImage, removeImage, tagImage } from "../../src/docker/images.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { DockerApiError, EngineUnreachableError, NotFoundError } from "../../src/docker/errors.ts";
-import { runContainer } from "../../src/docker/run-container.ts";
+import { runContainer } from "../../src/engine/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
-import { MANAGED_LABEL, managedLabels } from "../../src/labels.ts";
+import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { BASE_IMAGE, REPO_ROOT, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
 import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
 

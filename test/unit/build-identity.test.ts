@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { toolVersion } from "../../src/build-info.ts";
-import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/build/identity.ts";
-import { proxyBuildArgs } from "../../src/build/proxy-args.ts";
+import { toolVersion } from "../../src/core/tool-info.ts";
+import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/local-build/identity.ts";
+import { proxyBuildArgs } from "../../src/local-build/proxy-args.ts";
 
 const inputs: BuildInputs = {
   contextHash: "sha256:aaaa",

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TAIL_LINES, defaultLogPath, openBuildLog } from "../../src/build/log-file.ts";
+import { TAIL_LINES, defaultLogPath, openBuildLog } from "../../src/local-build/log-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-log-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/cli/exit-codes.ts";
-import { buildRequestFrom } from "../../src/commands/build-options.ts";
+import { buildRequestFrom } from "../../src/cli/flags/build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

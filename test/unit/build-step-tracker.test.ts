@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createStepTracker } from "../../src/build/step-tracker.ts";
+import { createStepTracker } from "../../src/local-build/step-tracker.ts";
 
 // What `docker buildx build --progress=plain` printed for a failing build on Docker 20.10.
 const BUILDX_FAILURE = `#0 building with "default" instance using docker driver

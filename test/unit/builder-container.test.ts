@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type BuilderBuild, builderContainerSpec, socketSeenByEngine } from "../../src/build/builder-container.ts";
+import { type BuilderBuild, builderContainerSpec, socketSeenByEngine } from "../../src/local-build/builder-container.ts";
 import { parseHost } from "../../src/docker/endpoint.ts";
 
 const build: BuilderBuild = {

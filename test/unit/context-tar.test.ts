@@ -3,7 +3,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, trun
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { extract } from "tar-stream";
-import { packBuildContext, scanBuildContext, tarBuildContext } from "../../src/build/context-tar.ts";
+import { packBuildContext, scanBuildContext, tarBuildContext } from "../../src/local-build/context-tar.ts";
 
 const tempDirs: string[] = [];
 afterAll(() => {

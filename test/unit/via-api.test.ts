@@ -4,9 +4,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scanBuildContext } from "../../src/build/context-tar.ts";
-import { BuildFailure } from "../../src/build/failure.ts";
-import { buildViaApi } from "../../src/build/via-api.ts";
+import { scanBuildContext } from "../../src/local-build/context-tar.ts";
+import { BuildFailure } from "../../src/local-build/failure.ts";
+import { buildViaApi } from "../../src/local-build/via-api.ts";
 import type { DockerClient, RequestOptions } from "../../src/docker/client.ts";
 import { apiErrorFor } from "../../src/docker/errors.ts";
 

@@ -1,6 +1,6 @@
 // Opens the Docker engine the user asked for (flag, environment, context or default).
-import { DockerClient } from "./docker/client.ts";
-import { type DockerEndpoint, resolveEndpoint } from "./docker/endpoint.ts";
+import { DockerClient } from "../docker/client.ts";
+import { type DockerEndpoint, resolveEndpoint } from "../docker/endpoint.ts";
 
 export interface EngineOptions {
   /** --host: unix:///path or tcp://host:port */

@@ -1,7 +1,7 @@
 // `--via api`: streams the context as a tar to the Engine's `POST /build` and turns the
 // progress into plain lines. BuildKit first; the classic builder only when the engine has no
 // BuildKit, which it says when asked for one.
-import { buildImage } from "../docker/build.ts";
+import { buildImage } from "../docker/builds.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { DockerApiError, DockerStreamError } from "../docker/errors.ts";
 import { type BuildContext, tarBuildContext } from "./context-tar.ts";

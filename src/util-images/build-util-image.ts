@@ -1,12 +1,12 @@
 // Builds a util image locally from the Dockerfile embedded in this binary, through
 // the Engine's BuildKit (no docker CLI, no checkout of this repository needed).
-import { toolRevision, toolVersion } from "../build-info.ts";
-import { createBuildLineReader } from "../build/progress-lines.ts";
-import { tarOfFiles } from "../build/memory-tar.ts";
-import { buildImage } from "../docker/build.ts";
+import { toolRevision, toolVersion } from "../core/tool-info.ts";
+import { createBuildLineReader } from "../local-build/progress-lines.ts";
+import { tarOfFiles } from "../lib/memory-tar.ts";
+import { buildImage } from "../docker/builds.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { DockerStreamError } from "../docker/errors.ts";
-import { managedLabels } from "../labels.ts";
+import { managedLabels } from "../core/labels.ts";
 import { type UtilImageKind, dockerfileHash, embeddedDockerfile } from "./catalog.ts";
 
 export interface UtilImageBuildOptions {

@@ -1,5 +1,5 @@
 // The human form of the doctor report: label, value, one line each.
-import type { DoctorReport } from "./report.ts";
+import type { DoctorReport } from "../../doctor/report.ts";
 
 const yesNo = (value: boolean | null) => (value === null ? "unknown" : value ? "yes" : "no");
 

@@ -4,9 +4,9 @@
 import { readFile } from "node:fs/promises";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, tagImage } from "../docker/images.ts";
-import { toolVersion } from "../build-info.ts";
-import { CONTEXT_HASH_LABEL } from "../labels.ts";
-import { onInterrupt, onShutdown } from "../runtime/shutdown.ts";
+import { toolVersion } from "../core/tool-info.ts";
+import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
+import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
 import { scanBuildContext } from "./context-tar.ts";
 import { BuildFailure } from "./failure.ts";

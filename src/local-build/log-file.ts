@@ -2,7 +2,7 @@
 // the moment of a crash or Ctrl-C), with the last lines kept in memory for the error report.
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
-import { stateDir } from "../state/paths.ts";
+import { stateDir } from "../core/state-dir.ts";
 
 /** Lines shown again when a build fails. */
 export const TAIL_LINES = 20;

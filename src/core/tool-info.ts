@@ -1,7 +1,7 @@
 // What this build of the tool is. Release builds fill the constants in with
 // `bun build --define` (see scripts/release.ts); a source checkout falls back to
 // package.json and "dev", so the same code runs unchanged under Bun and Deno.
-import pkg from "../package.json" with { type: "json" };
+import pkg from "../../package.json" with { type: "json" };
 
 declare const AICAGE_UTIL_VERSION: string | undefined;
 declare const AICAGE_UTIL_REVISION: string | undefined;

@@ -1,7 +1,7 @@
 // Runs one container to completion: create, start, follow its output, wait (with a
 // deadline), and always remove it, also on timeout, error and interrupt.
-import { onInterrupt, onShutdown } from "../runtime/shutdown.ts";
-import type { DockerClient } from "./client.ts";
+import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import type { DockerClient } from "../docker/client.ts";
 import {
   type ContainerSpec,
   containerLogs,
@@ -10,9 +10,9 @@ import {
   removeContainer,
   startContainer,
   waitContainer,
-} from "./containers.ts";
-import { demultiplex } from "./streams/multiplex.ts";
-import { CappedOutput } from "../util/capped-output.ts";
+} from "../docker/containers.ts";
+import { demultiplex } from "../docker/streams/multiplex.ts";
+import { CappedOutput } from "../lib/capped-output.ts";
 
 export interface RunContainerOptions {
   /** Kill the container after this many ms; the result then has timedOut=true. */

@@ -2,9 +2,9 @@
 // user can get wrong is caught here, before the engine is contacted, as a UsageError (exit 2).
 import { statSync } from "node:fs";
 import path from "node:path";
-import { repeatedValues } from "../cli/args.ts";
-import { UsageError } from "../cli/exit-codes.ts";
-import type { BuildRequest, BuildWay } from "../build/run-build.ts";
+import { repeatedValues } from "../args.ts";
+import { UsageError } from "../exit-codes.ts";
+import type { BuildRequest, BuildWay } from "../../local-build/run-build.ts";
 
 export interface BuildFlags {
   _: string[];

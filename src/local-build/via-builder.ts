@@ -3,7 +3,7 @@
 // is removed afterwards whatever happens, on Ctrl-C too (runContainer sees to that).
 import type { DockerClient } from "../docker/client.ts";
 import { findImage } from "../docker/images.ts";
-import { runContainer } from "../docker/run-container.ts";
+import { runContainer } from "../engine/run-container.ts";
 import { type BuilderBuild, builderContainerSpec } from "./builder-container.ts";
 import { BuildFailure } from "./failure.ts";
 import { createStepTracker } from "./step-tracker.ts";

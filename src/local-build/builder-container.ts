@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { ContainerSpec } from "../docker/containers.ts";
 import type { DockerEndpoint } from "../docker/endpoint.ts";
-import { managedLabels } from "../labels.ts";
+import { managedLabels } from "../core/labels.ts";
 import type { BuildSettings } from "./build-settings.ts";
 
 export const CONTEXT_MOUNT = "/context";

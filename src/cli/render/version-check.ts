@@ -1,6 +1,6 @@
 // The human form of version-check results: one table row per agent.
-import { formatTable } from "../cli/output.ts";
-import type { CheckResult } from "./check.ts";
+import { formatTable } from "../output.ts";
+import type { CheckResult } from "../../version-check/check.ts";
 
 /** Script run time: the scripts' own time, without the shared container's start. */
 const seconds = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);

@@ -1,7 +1,7 @@
 // Flags that choose the util images, shared by every command that runs one.
 import type { ArgsDef } from "citty";
-import type { UtilImageKind } from "../util-images/catalog.ts";
-import type { EnsureOptions } from "../util-images/ensure.ts";
+import type { UtilImageKind } from "../../util-images/catalog.ts";
+import type { EnsureOptions } from "../../util-images/ensure.ts";
 
 export const utilImageArgs = {
   repository: {

@@ -1,8 +1,8 @@
 // What identifies a build: one hash over everything that decides the image, and the labels
 // that record it (with this tool's version and the builder used) on the image.
 import { createHash } from "node:crypto";
-import { toolVersion } from "../build-info.ts";
-import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../labels.ts";
+import { toolVersion } from "../core/tool-info.ts";
+import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../core/labels.ts";
 
 /** The value of the builder label for images built straight through the Engine API. */
 export const API_BUILDER = "api";
