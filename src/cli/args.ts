@@ -1,7 +1,7 @@
 // Flag checks citty does not do: unknown flags are usage errors (a typo must not be
 // ignored silently in a script), and repeatable flags (-t A -t B) keep every value.
 import type { ArgsDef } from "citty";
-import { UsageError } from "./exit-codes.ts";
+import { UsageError } from "../core/errors.ts";
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 

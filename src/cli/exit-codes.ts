@@ -1,4 +1,5 @@
-// Exit codes, stable for scripts (documented in the README):
+// Exit codes, stable for scripts (documented in the README). Errors are mapped to them in
+// one place, src/cli/report-error.ts.
 export const ExitCode = {
   ok: 0,
   /** the work itself failed: a check, a build */
@@ -10,11 +11,6 @@ export const ExitCode = {
   /** interrupted (Ctrl-C) */
   interrupted: 130,
 } as const;
-
-/** Bad flags, bad paths, bad values: the user can fix the call. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /** The work failed and was already reported; carries the exit code to end with. */
 export class CommandFailed extends Error {

@@ -1,12 +1,13 @@
 // Human output goes to stderr through consola (progress, warnings, errors); results go
 // to stdout (tables, reports, JSON), so `--json` output can always be piped.
 import { createConsola } from "consola";
+import { isInteractive } from "../lib/terminal.ts";
 
 export const logger = createConsola({
   stdout: process.stderr,
   stderr: process.stderr,
   // CI logs and pipes get plain lines; a terminal gets consola's fancy reporter.
-  fancy: Boolean(process.stderr.isTTY) && !process.env.CI,
+  fancy: isInteractive(),
   formatOptions: { date: false },
 } as Parameters<typeof createConsola>[0]);
 

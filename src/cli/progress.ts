@@ -1,5 +1,7 @@
 // Live progress on stderr. In a terminal one status line is rewritten in place (the
 // latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
+import { isInteractive } from "../lib/terminal.ts";
+
 export interface ProgressDisplay {
   line(text: string): void;
   /** Clears the status line before normal output continues. */
@@ -9,7 +11,7 @@ export interface ProgressDisplay {
 export function createProgressDisplay(options: { quiet?: boolean; prefix?: string } = {}): ProgressDisplay {
   const prefix = options.prefix ? `${options.prefix} ` : "";
   if (options.quiet) return { line() {}, done() {} };
-  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  const tty = isInteractive();
   if (!tty) {
     return {
       line: (text) => process.stderr.write(`${prefix}${text}\n`),

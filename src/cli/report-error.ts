@@ -1,8 +1,8 @@
 // Turns any error into one line on stderr (and one JSON object on stdout with --json)
 // and the documented exit code. Stack traces only with AICAGE_UTIL_DEBUG=1.
-import { EndpointError } from "../docker/endpoint.ts";
-import { DockerError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
-import { CommandFailed, ExitCode, UsageError } from "./exit-codes.ts";
+import { UsageError } from "../core/errors.ts";
+import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
+import { CommandFailed, ExitCode } from "./exit-codes.ts";
 import { logger, printJson } from "./output.ts";
 
 export function exitCodeFor(error: unknown): number {
@@ -24,7 +24,7 @@ export function errorKind(error: unknown): string {
 /** Reports the error and answers the exit code to end with. */
 export function reportError(error: unknown, options: { json: boolean }): number {
   const code = exitCodeFor(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageFor(error);
   if (message) logger.error(message);
   if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) logger.debug(error.stack);
   // A CommandFailed comes after the command printed its own result (JSON included).
@@ -32,4 +32,13 @@ export function reportError(error: unknown, options: { json: boolean }): number 
     printJson({ error: { kind: errorKind(error), exitCode: code, message } });
   }
   return code;
+}
+
+/** What a user can do when no engine answers, in the CLI's terms. */
+export const UNREACHABLE_FIX = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
+
+/** The error's own line, with the CLI's way out where the engine could not be reached. */
+function messageFor(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof EngineUnreachableError ? `${message} ${UNREACHABLE_FIX}` : message;
 }

@@ -3,7 +3,8 @@
 import { type CommandDef, runCommand, showUsage } from "citty";
 import { isShuttingDown } from "../lib/shutdown.ts";
 import { rejectUnknownFlags } from "./args.ts";
-import { ExitCode, UsageError } from "./exit-codes.ts";
+import { UsageError } from "../core/errors.ts";
+import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
 
 type AnyCommand = CommandDef<any>;

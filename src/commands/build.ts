@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
+import { createBuildView } from "../cli/build-view.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
-import { createProgressDisplay } from "../cli/progress.ts";
+import { buildSuccessLine, formatBuildTail } from "../cli/render/build.ts";
 import { BuildFailedError, runBuild } from "../local-build/run-build.ts";
-import { createStepTracker } from "../local-build/step-tracker.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildRequestFrom } from "../cli/flags/build.ts";
-import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 export default defineCommand({
@@ -36,14 +36,13 @@ export default defineCommand({
     const json = Boolean(args.json);
     setQuiet(json);
     const request = buildRequestFrom(args, rawArgs);
-    const client = openEngine(args);
+    const client = openEngine(engineChoice(args));
 
-    // A terminal gets one status line naming the current step; elsewhere every line is printed.
-    const statusLine = Boolean(process.stderr.isTTY) && !process.env.CI;
-    const steps = createStepTracker();
-    const progress = createProgressDisplay({ quiet: json });
+    const view = createBuildView({ quiet: json });
+    const builderView = createBuildView({ quiet: json, prefix: "[builder image]" });
     const notice = (message: string, level: "info" | "warn") => {
-      progress.done();
+      view.done();
+      builderView.done();
       logger[level](message);
     };
     const builderImage = utilImageOptions("builder", args);
@@ -54,28 +53,20 @@ export default defineCommand({
           // A builder image built here needs the same network as the user's own build steps.
           network: builderImage.network ?? request.network,
           onNotice: (message) => notice(message, "info"),
-          onLine: (line) => progress.line(`[builder image] ${line}`),
+          onEvent: builderView.event,
         },
         onNotice: notice,
         onLogFile: (path) => notice(`build log: ${path}`, "info"),
-        onLine: (line) => {
-          const status = steps.push(line);
-          progress.line(statusLine ? status : line);
-        },
+        onEvent: view.event,
       });
-      progress.done();
+      view.done();
       if (json) return printJson(result);
-      const id = result.imageId.replace(/^sha256:/, "").slice(0, 12);
-      if (result.skipped) logger.success(`${result.tag} is up to date (${id}), built from the same inputs: skipped (--if-changed)`);
-      else logger.success(`built ${result.tags.join(", ")} (${id}) via ${result.via} in ${(result.durationMs / 1000).toFixed(1)}s`);
+      logger.success(buildSuccessLine(result));
       printResult(result.imageId);
     } catch (error) {
-      progress.done();
+      view.done();
       // Plain output has just shown these lines; a status line or --json has not.
-      if (error instanceof BuildFailedError && (statusLine || json)) {
-        const tail = error.tail.map((line) => `  ${line}`).join("\n");
-        process.stderr.write(`last ${error.tail.length} lines of the build log:\n${tail}\n`);
-      }
+      if (error instanceof BuildFailedError && !view.plain) process.stderr.write(formatBuildTail(error.tail));
       throw error;
     }
   },

@@ -1,15 +1,18 @@
 import { defineCommand } from "citty";
-import { UsageError } from "../cli/exit-codes.ts";
-import { formatTable, logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { createBuildView } from "../cli/build-view.ts";
+import { CommandFailed } from "../cli/exit-codes.ts";
+import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
-import { pullImage, removeImage } from "../docker/images.ts";
-import { NotFoundError } from "../docker/errors.ts";
+import { formatUtilImages } from "../cli/render/images.ts";
+import { UsageError } from "../core/errors.ts";
+import { shortId } from "../docker/ids.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildUtilImage } from "../util-images/build-util-image.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
 import { listUtilImages } from "../util-images/list.ts";
-import { CommandFailed } from "../cli/exit-codes.ts";
-import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { pullUtilImage } from "../util-images/pull-util-image.ts";
+import { removeUtilImages } from "../util-images/remove-util-images.ts";
+import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const kindsArg = {
@@ -25,22 +28,14 @@ function kindsFrom(positionals: string[]): UtilImageKind[] {
   return [...new Set(positionals as UtilImageKind[])];
 }
 
-const size = (bytes: number | null) => (bytes === null ? "-" : `${(bytes / 1e6).toFixed(0)} MB`);
-
 const ls = defineCommand({
   meta: { name: "ls", description: "List the util images: name, ID, size, version, and whether current for this binary" },
   args: { ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
     setQuiet(Boolean(args.json));
-    const rows = await listUtilImages(openEngine(args), (kind) => utilImageOptions(kind, args));
+    const rows = await listUtilImages(openEngine(engineChoice(args)), (kind) => utilImageOptions(kind, args));
     if (args.json) return printJson({ images: rows });
-    const state = (r: (typeof rows)[number]) => (!r.present ? "missing" : r.current ? "current" : r.expected ? "outdated" : "other version");
-    printResult(
-      formatTable(
-        ["KIND", "IMAGE", "ID", "SIZE", "VERSION", "STATE"],
-        rows.map((r) => [r.kind, r.name, r.id?.slice(7, 19) ?? "-", size(r.size), r.version ?? "-", state(r)]),
-      ),
-    );
+    printResult(formatUtilImages(rows));
   },
 });
 
@@ -49,7 +44,7 @@ const pull = defineCommand({
   args: { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
     setQuiet(Boolean(args.json));
-    const client = openEngine(args);
+    const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, args);
@@ -57,7 +52,7 @@ const pull = defineCommand({
       const ref = names.digestRef ?? names.tag;
       const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: kind });
       try {
-        await pullImage(client, ref, { onProgress: (m) => m.status && progress.line([m.id, m.status, m.progress].filter(Boolean).join(" ")) });
+        await pullUtilImage(client, kind, { ...options, onProgress: progress.line });
         results.push({ kind, ref, ok: true, error: null });
         logger.success(`pulled ${ref}`);
       } catch (error) {
@@ -86,20 +81,20 @@ const build = defineCommand({
   },
   async run({ args }) {
     setQuiet(Boolean(args.json));
-    const client = openEngine(args);
+    const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, { ...args, "build-network": args.network });
       const tag = options.image ?? utilImageNames(kind, options).tag;
-      const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: `[${kind}]` });
+      const view = createBuildView({ quiet: Boolean(args.json), prefix: `[${kind}]` });
       const started = performance.now();
       try {
-        const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args.cache === false, onLine: progress.line });
-        progress.done();
+        const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args.cache === false, onEvent: view.event });
+        view.done();
         results.push({ kind, tag, id, durationMs: Math.round(performance.now() - started) });
-        logger.success(`built ${tag} (${id.slice(7, 19)})`);
+        logger.success(`built ${tag} (${shortId(id)})`);
       } finally {
-        progress.done();
+        view.done();
       }
     }
     if (args.json) printJson({ images: results });
@@ -117,20 +112,12 @@ const rm = defineCommand({
   },
   async run({ args }) {
     setQuiet(Boolean(args.json));
-    const client = openEngine(args);
-    const kinds = kindsFrom(args._);
-    const rows = await listUtilImages(client, (kind) => utilImageOptions(kind, args));
-    const removed: string[] = [];
-    for (const row of rows) {
-      if (!row.present || !kinds.includes(row.kind) || (!row.expected && !args.all)) continue;
-      try {
-        await removeImage(client, row.id!, { force: true });
-        removed.push(row.name);
-        logger.success(`removed ${row.name}`);
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
+    const client = openEngine(engineChoice(args));
+    const removed = await removeUtilImages(client, kindsFrom(args._), {
+      all: Boolean(args.all),
+      lookup: (kind) => utilImageOptions(kind, args),
+      onRemoved: (name) => logger.success(`removed ${name}`),
+    });
     if (args.json) printJson({ removed });
     else if (removed.length === 0) logger.info("no util image to remove");
   },

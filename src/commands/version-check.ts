@@ -9,7 +9,7 @@ import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
 import { formatResults, resultsJson } from "../cli/render/version-check.ts";
 import { checkOrder } from "../version-check/order.ts";
-import { engineArgs, jsonArg } from "../cli/flags/common.ts";
+import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -47,7 +47,7 @@ export default defineCommand({
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
     const env = forwardedEnv(repeatedValues(rawArgs, "env"));
-    const client = order.includes("image") ? openEngine(args) : undefined;
+    const client = order.includes("image") ? openEngine(engineChoice(args)) : undefined;
     // With no host to fall back to, a missing engine ends the command: exit 3, one line.
     if (client && !order.includes("host")) await client.apiVersion();
 

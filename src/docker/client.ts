@@ -3,8 +3,8 @@
 // modules (system, images, containers, build) build on `request` and `stream`.
 import { type FetchOptions, ofetch } from "ofetch";
 import { tlsFetchOptions, unixSocketFetchOptions } from "./transport.ts";
-import { type DockerEndpoint, EndpointError } from "./endpoint.ts";
-import { DockerError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
+import type { DockerEndpoint } from "./endpoint.ts";
+import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
 
 /** Newest API version whose behaviour this client was written against. */
 export const CLIENT_MAX_API_VERSION = "1.47";
@@ -22,11 +22,6 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Names the operation in error messages, e.g. "inspect image foo". */
   operation?: string;
-}
-
-export interface EngineVersionInfo {
-  apiVersion: string;
-  serverApiVersion: string;
 }
 
 export class DockerClient {

@@ -1,7 +1,8 @@
 // Container endpoints: create, start, wait, logs, kill, remove, list.
 import type { DockerClient } from "./client.ts";
-import { NotFoundError } from "./errors.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 import { labelFilters } from "./filters.ts";
+import { shortId as short } from "./ids.ts";
 
 /** The body of POST /containers/create (the fields we use; the Engine accepts more). */
 export interface ContainerSpec {
@@ -105,7 +106,7 @@ export async function removeContainer(client: DockerClient, id: string): Promise
   } catch (error) {
     if (error instanceof NotFoundError) return;
     // 409 "removal already in progress" means someone else is removing it: also fine.
-    if ((error as { status?: number }).status === 409) return;
+    if (error instanceof ConflictError) return;
     throw error;
   }
 }
@@ -118,8 +119,4 @@ export function listContainers(
     query: { all: options.all ?? true, filters: options.labels ? labelFilters(options.labels) : undefined },
     operation: "list containers",
   });
-}
-
-function short(id: string): string {
-  return id.slice(0, 12);
 }

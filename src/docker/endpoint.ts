@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { EndpointError } from "./errors.ts";
 
 export interface DockerEndpoint {
   kind: "unix" | "tcp";
@@ -20,15 +21,13 @@ export interface DockerEndpoint {
 }
 
 export interface EndpointInputs {
-  /** --host flag */
+  /** an endpoint chosen explicitly (a command-line flag), winning over everything else */
   host?: string;
+  /** how to name that choice in messages; default "host setting" */
+  hostSource?: string;
   env?: Record<string, string | undefined>;
   home?: string;
   exists?: (path: string) => boolean;
-}
-
-export class EndpointError extends Error {
-  override name = "EndpointError";
 }
 
 export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
@@ -36,7 +35,7 @@ export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
   const home = inputs.home ?? homedir();
   const exists = inputs.exists ?? existsSync;
 
-  if (inputs.host) return parseHost(inputs.host, "--host", env);
+  if (inputs.host) return parseHost(inputs.host, inputs.hostSource ?? "host setting", env);
   if (env.DOCKER_HOST) return parseHost(env.DOCKER_HOST, "DOCKER_HOST", env);
 
   const fromContext = contextEndpoint(env, home);

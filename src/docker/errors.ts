@@ -1,9 +1,15 @@
-// Errors of the Engine client. Each message is one line that names the cause and,
-// where the user can act, the fix. The CLI maps the classes to exit codes.
+// Errors of the Engine client, one family. Each message is one line that names the cause
+// and, where the fix lies in the engine or its settings, the fix. Callers map the classes to
+// their own words and exit codes.
 import type { DockerEndpoint } from "./endpoint.ts";
 
 export class DockerError extends Error {
   override name = "DockerError";
+}
+
+/** The endpoint setting itself is wrong (a malformed host, a missing context, unreadable TLS files). */
+export class EndpointError extends DockerError {
+  override name = "EndpointError";
 }
 
 /** Nothing answers at the endpoint (no socket, connection refused, DNS, TLS). */
@@ -13,10 +19,7 @@ export class EngineUnreachableError extends DockerError {
     readonly endpoint: DockerEndpoint,
     readonly reason: string,
   ) {
-    super(
-      `Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${reason}. ` +
-        `Start Docker, or point at a running engine with --host or DOCKER_HOST.`,
-    );
+    super(`Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${reason}.`);
   }
 }
 

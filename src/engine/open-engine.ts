@@ -1,13 +1,15 @@
-// Opens the Docker engine the user asked for (flag, environment, context or default).
+// Opens the Docker engine the user asked for: an explicit choice, else the environment,
+// the docker context or the usual sockets (see docker/endpoint.ts for the order).
 import { DockerClient } from "../docker/client.ts";
-import { type DockerEndpoint, resolveEndpoint } from "../docker/endpoint.ts";
+import { resolveEndpoint } from "../docker/endpoint.ts";
 
-export interface EngineOptions {
-  /** --host: unix:///path or tcp://host:port */
+export interface EngineChoice {
+  /** unix:///path or tcp://host:port chosen explicitly; wins over the environment */
   host?: string;
+  /** how that choice is named in messages, e.g. "--host" */
+  hostSource?: string;
 }
 
-export function openEngine(options: EngineOptions = {}): DockerClient {
-  const endpoint: DockerEndpoint = resolveEndpoint({ host: options.host || undefined });
-  return new DockerClient(endpoint);
+export function openEngine(choice: EngineChoice = {}): DockerClient {
+  return new DockerClient(resolveEndpoint({ host: choice.host || undefined, hostSource: choice.hostSource }));
 }

@@ -8,12 +8,14 @@ import { toolVersion } from "../core/tool-info.ts";
 import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
 import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
-import { scanBuildContext } from "./context-tar.ts";
-import { BuildFailure } from "./failure.ts";
+import { buildThroughApi } from "../engine/api-build.ts";
+import { type BuildEvent, eventLine } from "../engine/build-events.ts";
+import { BuildFailure } from "../engine/build-failure.ts";
+import { scanBuildContext, tarBuildContext } from "./context-tar.ts";
 import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
-import { proxyBuildArgs } from "./proxy-args.ts";
-import { buildViaApi } from "./via-api.ts";
+import { proxyVariables } from "../lib/proxy-env.ts";
+import { oneLine } from "../lib/text.ts";
 import { buildViaBuilder } from "./via-builder.ts";
 import type { BuildSettings } from "./build-settings.ts";
 
@@ -48,8 +50,8 @@ export interface BuildHooks {
   env?: Record<string, string | undefined>;
   /** one-line notices: the log path, a fall back */
   onNotice?: (message: string, level: "info" | "warn") => void;
-  /** progress lines, as they are written to the log */
-  onLine?: (line: string) => void;
+  /** the build's progress; the log file has each event's line */
+  onEvent?: (event: BuildEvent) => void;
   onLogFile?: (path: string) => void;
 }
 
@@ -116,13 +118,14 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
 
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
     hooks.onLogFile?.(log.path);
-    const proxyArgs = proxyBuildArgs(hooks.env);
+    const proxyArgs = proxyVariables(hooks.env);
     const labels = imageLabels(request.labels, { inputsHash, builderImage });
     writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
 
-    const onLine = (line: string) => {
-      log!.write(line);
-      hooks.onLine?.(line);
+    const onEvent = (event: BuildEvent) => {
+      const line = eventLine(event);
+      if (line !== undefined) log!.write(line);
+      hooks.onEvent?.(event);
     };
     const shared = {
       tags: request.tags,
@@ -146,15 +149,26 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
               buildArgs: request.buildArgs,
               proxyArgs,
             },
-            { signal: controller.signal, onLine },
+            { signal: controller.signal, onEvent },
           )
-        : buildViaApi(
+        : buildThroughApi(
             client,
-            // The user's build arguments win over a proxy variable of the same name.
-            { ...shared, context, buildArgs: { ...proxyArgs, ...request.buildArgs } },
+            () => tarBuildContext(context),
+            {
+              tags: shared.tags,
+              dockerfile: context.dockerfile,
+              // The user's build arguments win over a proxy variable of the same name.
+              buildArgs: { ...proxyArgs, ...request.buildArgs },
+              labels,
+              target: shared.target,
+              platform: shared.platform,
+              noCache: shared.noCache,
+              pull: shared.pull,
+              networkMode: shared.network,
+            },
             {
               signal: controller.signal,
-              onLine,
+              onEvent,
               onNotice: (message) => {
                 log!.note(message);
                 hooks.onNotice?.(message, "warn");
@@ -226,8 +240,4 @@ function writeHeader(
   if (request.noCache) log.note("no cache");
   if (request.pull) log.note("pull: always");
   log.note(`inputs hash: ${facts.inputsHash}`);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
 }

@@ -1,71 +1,50 @@
 // `--via builder`: runs `docker buildx build` in the builder util image (see
-// builder-container.ts) and follows its plain progress output line by line. The container
+// builder-container.ts) and turns its plain progress output into build events. The container
 // is removed afterwards whatever happens, on Ctrl-C too (runContainer sees to that).
 import type { DockerClient } from "../docker/client.ts";
 import { findImage } from "../docker/images.ts";
+import type { BuildEvent } from "../engine/build-events.ts";
+import { BuildFailure } from "../engine/build-failure.ts";
+import { createBuildxPlainProgress } from "../engine/build-progress/buildx-plain.ts";
+import { createBuildSteps } from "../engine/build-steps.ts";
 import { runContainer } from "../engine/run-container.ts";
+import { createLineSplitter } from "../lib/lines.ts";
 import { type BuilderBuild, builderContainerSpec } from "./builder-container.ts";
-import { BuildFailure } from "./failure.ts";
-import { createStepTracker } from "./step-tracker.ts";
 
 export interface ViaBuilderOptions {
   signal?: AbortSignal;
-  onLine?: (line: string) => void;
+  onEvent?: (event: BuildEvent) => void;
 }
-
-/** The docker exporter names the image it wrote: "#9 writing image sha256:… done". */
-const WRITTEN_IMAGE = /\bwriting image (sha256:[0-9a-f]{64})\b/;
 
 export async function buildViaBuilder(
   client: DockerClient,
   build: BuilderBuild,
   options: ViaBuilderOptions = {},
 ): Promise<{ imageId: string }> {
-  const steps = createStepTracker();
-  let imageId: string | undefined;
-  const onLine = (line: string) => {
-    // buildx separates steps with blank lines; the log and the display do without them.
-    if (!line.trim()) return;
-    steps.push(line);
-    imageId = WRITTEN_IMAGE.exec(line)?.[1] ?? imageId;
-    options.onLine?.(line);
+  const progress = createBuildxPlainProgress();
+  const steps = createBuildSteps();
+  const readLine = (line: string) => {
+    for (const event of progress.push(line)) {
+      steps.push(event);
+      options.onEvent?.(event);
+    }
   };
-  const splitters = { stdout: lineSplitter(onLine), stderr: lineSplitter(onLine) };
+  const splitters = { stdout: createLineSplitter(), stderr: createLineSplitter() };
 
   const result = await runContainer(client, builderContainerSpec(build), {
     signal: options.signal,
     // The output is handled line by line as it comes; only a little is kept in memory.
     maxOutputBytes: 64 * 1024,
-    onOutput: (stream, data) => splitters[stream].push(data),
+    onOutput: (stream, data) => splitters[stream].push(data).forEach(readLine),
   });
-  splitters.stdout.end();
-  splitters.stderr.end();
+  splitters.stdout.end().forEach(readLine);
+  splitters.stderr.end().forEach(readLine);
 
   if (result.exitCode !== 0) {
     throw new BuildFailure(steps.errorLine() ?? `docker buildx exited with code ${result.exitCode}`, steps.failedStep());
   }
   // Other image stores name no image ID in the output: the tag says which image was built.
-  imageId ??= (await findImage(client, build.tags[0]!))?.Id;
+  const imageId = steps.imageId() ?? (await findImage(client, build.tags[0]!))?.Id;
   if (!imageId) throw new BuildFailure(`the build succeeded but ${build.tags[0]} is not in the engine`);
   return { imageId };
-}
-
-/** Turns chunks of output into lines, across chunk edges and UTF-8 sequences. */
-function lineSplitter(onLine: (line: string) => void) {
-  const decoder = new TextDecoder();
-  let pending = "";
-  const emit = (text: string) => {
-    pending += text;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) onLine(line.replace(/\r$/, ""));
-  };
-  return {
-    push: (data: Uint8Array) => emit(decoder.decode(data, { stream: true })),
-    end() {
-      emit(decoder.decode());
-      if (pending) onLine(pending);
-      pending = "";
-    },
-  };
 }

@@ -1,12 +1,12 @@
-// Builds a util image locally from the Dockerfile embedded in this binary, through
-// the Engine's BuildKit (no docker CLI, no checkout of this repository needed).
-import { toolRevision, toolVersion } from "../core/tool-info.ts";
-import { createBuildLineReader } from "../local-build/progress-lines.ts";
-import { tarOfFiles } from "../lib/memory-tar.ts";
-import { buildImage } from "../docker/builds.ts";
-import type { DockerClient } from "../docker/client.ts";
-import { DockerStreamError } from "../docker/errors.ts";
+// Builds a util image locally from the Dockerfile embedded in this binary, through the
+// Engine API (no docker CLI, no checkout of this repository needed).
 import { managedLabels } from "../core/labels.ts";
+import { toolRevision, toolVersion } from "../core/tool-info.ts";
+import type { DockerClient } from "../docker/client.ts";
+import { buildThroughApi } from "../engine/api-build.ts";
+import type { BuildEvent } from "../engine/build-events.ts";
+import { BuildFailure } from "../engine/build-failure.ts";
+import { tarOfFiles } from "../lib/memory-tar.ts";
 import { type UtilImageKind, dockerfileHash, embeddedDockerfile } from "./catalog.ts";
 
 export interface UtilImageBuildOptions {
@@ -16,8 +16,8 @@ export interface UtilImageBuildOptions {
   network?: string;
   noCache?: boolean;
   signal?: AbortSignal;
-  /** one call per progress line */
-  onLine?: (line: string) => void;
+  /** the build's progress */
+  onEvent?: (event: BuildEvent) => void;
 }
 
 export class UtilImageBuildError extends Error {
@@ -33,33 +33,30 @@ export async function buildUtilImage(
   const baseImage = options.baseImage || process.env.AICAGE_UTIL_BASE_IMAGE || undefined;
   const network = options.network || process.env.AICAGE_UTIL_BUILD_NETWORK || undefined;
   const context = await tarOfFiles({ Dockerfile: embeddedDockerfile(kind) });
-  const lines = createBuildLineReader();
   try {
-    const { imageId } = await buildImage(client, context, {
-      tags: [tag],
-      buildArgs: {
-        ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
-        VERSION: toolVersion,
-        REVISION: toolRevision,
-        CREATED: new Date().toISOString(),
-        DOCKERFILE_SHA256: dockerfileHash(kind),
+    const { imageId } = await buildThroughApi(
+      client,
+      () => context,
+      {
+        tags: [tag],
+        buildArgs: {
+          ...(baseImage ? { BASE_IMAGE: baseImage } : {}),
+          VERSION: toolVersion,
+          REVISION: toolRevision,
+          CREATED: new Date().toISOString(),
+          DOCKERFILE_SHA256: dockerfileHash(kind),
+        },
+        labels: managedLabels(),
+        networkMode: network,
+        noCache: options.noCache,
       },
-      labels: managedLabels(),
-      networkMode: network,
-      noCache: options.noCache,
-      signal: options.signal,
-      onMessage: (message) => {
-        for (const line of lines.push(message)) options.onLine?.(line);
-      },
-    });
-    for (const line of lines.flush()) options.onLine?.(line);
+      { signal: options.signal, onEvent: options.onEvent },
+    );
     return imageId;
   } catch (error) {
-    for (const line of lines.flush()) options.onLine?.(line);
-    if (!(error instanceof DockerStreamError)) throw error;
-    const step = lines.failedStep();
+    if (!(error instanceof BuildFailure)) throw error;
     throw new UtilImageBuildError(
-      `building the ${kind} image ${tag} failed${step ? ` at ${step}` : ""}: ${error.engineMessage}` +
+      `building the ${kind} image ${tag} failed${error.step ? ` at ${error.step}` : ""}: ${error.reason}` +
         (network ? "" : " (no network for RUN steps? try --network host)"),
     );
   }

@@ -2,8 +2,8 @@
 // else pulled, else built locally from the embedded Dockerfile. Callers decide what to
 // do when even that fails (the version check falls back to the host).
 import type { DockerClient } from "../docker/client.ts";
-import { pullImage, tagImage } from "../docker/images.ts";
 import { type UtilImageBuildOptions, buildUtilImage } from "./build-util-image.ts";
+import { pullUtilImage } from "./pull-util-image.ts";
 import type { UtilImageKind } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
 
@@ -50,14 +50,8 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
   let pullError: string;
   try {
     options.onNotice?.(`pulling ${pullRef}`, "info");
-    await pullImage(client, pullRef, {
-      signal: options.signal,
-      onProgress: (m) => m.status && options.onPullProgress?.([m.id, m.status, m.progress].filter(Boolean).join(" ")),
-    });
-    if (names.digestRef) await tagImage(client, names.digestRef, names.tag);
-    const pulled = await findUtilImage(client, kind, options);
-    if (pulled.image) return { kind, id: pulled.image.Id, ref: pulled.ref, action: "pulled" };
-    pullError = "the pulled image cannot be found";
+    const pulled = await pullUtilImage(client, kind, { ...options, onProgress: options.onPullProgress });
+    return { kind, id: pulled.id, ref: pulled.ref, action: "pulled" };
   } catch (error) {
     options.signal?.throwIfAborted();
     pullError = (error as Error).message;

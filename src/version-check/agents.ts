@@ -3,7 +3,7 @@
 // together, before anything runs.
 import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { UsageError } from "../cli/exit-codes.ts";
+import { UsageError } from "../core/errors.ts";
 
 export const SCRIPT_NAME = "version.sh";
 

@@ -1,9 +1,8 @@
 // Environment passed into the version-check container: proxy settings always (scripts
 // call npm, pip and curl), plus names the user asks for (e.g. GITHUB_TOKEN). Values are
 // read here and never printed.
-import { UsageError } from "../cli/exit-codes.ts";
-
-const PROXY_NAMES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "FTP_PROXY"];
+import { UsageError } from "../core/errors.ts";
+import { proxyVariables } from "../lib/proxy-env.ts";
 
 export function forwardedEnv(extraNames: string[], env: Record<string, string | undefined> = process.env): string[] {
   for (const name of extraNames) {
@@ -11,11 +10,10 @@ export function forwardedEnv(extraNames: string[], env: Record<string, string | 
       throw new UsageError(`--env takes a variable name (e.g. GITHUB_TOKEN), not '${name}'`);
     }
   }
-  const names = [...PROXY_NAMES, ...PROXY_NAMES.map((n) => n.toLowerCase()), ...extraNames];
-  const out: string[] = [];
-  for (const name of new Set(names)) {
+  const out = new Map(Object.entries(proxyVariables(env)));
+  for (const name of extraNames) {
     const value = env[name];
-    if (value !== undefined) out.push(`${name}=${value}`);
+    if (value !== undefined) out.set(name, value);
   }
-  return out;
+  return [...out].map(([name, value]) => `${name}=${value}`);
 }

@@ -1,6 +1,6 @@
 // Where a check runs and in which order. Image first, then host, by default; the
 // order is a setting (flag or environment) so it can be reversed without code changes.
-import { UsageError } from "../cli/exit-codes.ts";
+import { UsageError } from "../core/errors.ts";
 
 export type CheckPlace = "image" | "host";
 const PLACES: readonly CheckPlace[] = ["image", "host"];

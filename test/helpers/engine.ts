@@ -12,7 +12,7 @@ export const TCP_HOST = process.env.AICAGE_TEST_TCP_HOST || "tcp://127.0.0.1:237
 export const SOCKET = "/var/run/docker.sock";
 
 export function testClient(host = `unix://${SOCKET}`): DockerClient {
-  return new DockerClient(resolveEndpoint({ host }));
+  return new DockerClient(resolveEndpoint({ host, hostSource: "--host" }));
 }
 
 /** IDs of containers carrying the tool's label, running or not. */

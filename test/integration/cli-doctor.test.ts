@@ -32,6 +32,8 @@ describe("aicage-util doctor", () => {
     expect(stdout).toContain("will run on the host only");
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain("Docker engine unreachable at /tmp/aicage-missing.sock (DOCKER_HOST): the socket does not exist.");
+    // The fix is the CLI's words (the Engine client knows no flags), on the same line.
+    expect(stderr).toContain("the socket does not exist. Start Docker, or point at a running engine with --host or DOCKER_HOST.");
   });
 
   test("--json without an engine says why, exit 3", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { toolVersion } from "../../src/core/tool-info.ts";
 import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/local-build/identity.ts";
-import { proxyBuildArgs } from "../../src/local-build/proxy-args.ts";
+import { proxyVariables as proxyBuildArgs } from "../../src/lib/proxy-env.ts";
 
 const inputs: BuildInputs = {
   contextHash: "sha256:aaaa",

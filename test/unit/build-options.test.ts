@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../../src/cli/exit-codes.ts";
+import { UsageError } from "../../src/core/errors.ts";
 import { buildRequestFrom } from "../../src/cli/flags/build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-options-"));

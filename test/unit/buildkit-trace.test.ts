@@ -2,13 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import {
-  BUILDKIT_TRACE_ID,
-  type BuildkitProgressEvent,
-  type BuildkitStatus,
-  createBuildkitProgress,
-  decodeBuildkitStatus,
-} from "../../src/docker/streams/buildkit-trace.ts";
+import { BUILDKIT_TRACE_ID, type BuildkitStatus, decodeBuildkitStatus } from "../../src/docker/streams/buildkit-status.ts";
+import type { BuildEvent } from "../../src/engine/build-events.ts";
+import { createBuildkitProgress } from "../../src/engine/build-progress/buildkit.ts";
+
+type BuildkitProgressEvent = Exclude<BuildEvent, { kind: "message" } | { kind: "image" }>;
 
 // Real output of Docker Engine 20.10.24 (BuildKit), recorded with
 //   curl --unix-socket /var/run/docker.sock -X POST -H 'Content-Type: application/x-tar' \

@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EndpointError, resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { EndpointError } from "../../src/docker/errors.ts";
 
 const none = () => false;
 
@@ -19,7 +20,7 @@ function homeWithContext(name: string, host: string, current = true) {
 
 describe("resolveEndpoint", () => {
   test("--host wins over DOCKER_HOST", () => {
-    const endpoint = resolveEndpoint({ host: "unix:///a.sock", env: { DOCKER_HOST: "unix:///b.sock" }, exists: none });
+    const endpoint = resolveEndpoint({ host: "unix:///a.sock", hostSource: "--host", env: { DOCKER_HOST: "unix:///b.sock" }, exists: none });
     expect(endpoint).toMatchObject({ kind: "unix", socketPath: "/a.sock", source: "--host" });
   });
 

@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { repeatedValues } from "../args.ts";
-import { UsageError } from "../exit-codes.ts";
+import { UsageError } from "../../core/errors.ts";
 import type { BuildRequest, BuildWay } from "../../local-build/run-build.ts";
 
 export interface BuildFlags {

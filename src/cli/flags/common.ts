@@ -1,5 +1,6 @@
 // Flags every engine-using command shares.
 import type { ArgsDef } from "citty";
+import type { EngineChoice } from "../../engine/open-engine.ts";
 
 export const engineArgs = {
   host: {
@@ -12,3 +13,8 @@ export const engineArgs = {
 export const jsonArg = {
   json: { type: "boolean", description: "Print one JSON object on stdout instead of text" },
 } as const satisfies ArgsDef;
+
+/** The engine the flags name: --host, else whatever the environment says. */
+export function engineChoice(args: { host?: string }): EngineChoice {
+  return { host: args.host || undefined, hostSource: "--host" };
+}

@@ -1,4 +1,5 @@
 // The human form of the doctor report: label, value, one line each.
+import { shortId } from "../../docker/ids.ts";
 import type { DoctorReport } from "../../doctor/report.ts";
 
 const yesNo = (value: boolean | null) => (value === null ? "unknown" : value ? "yes" : "no");
@@ -23,7 +24,7 @@ export function formatDoctorReport(report: DoctorReport): string {
       const state = !image.present
         ? "missing (pulled or built on first use)"
         : image.current
-          ? `present, current (${image.id?.slice(7, 19)})`
+          ? `present, current (${shortId(image.id ?? "")})`
           : `present, outdated (version ${image.version ?? "unknown"}; rebuilt on first use)`;
       lines.push([`${image.kind} image`, `${image.ref}: ${state}`]);
     }

@@ -1,12 +1,14 @@
-// buildViaApi against a stand-in engine: the BuildKit attempt, the fall back to the classic
-// builder when the engine has no BuildKit, and a build failure with its step.
+// buildThroughApi against a stand-in engine: the BuildKit attempt, the fall back to the classic
+// builder when the engine has no BuildKit, and a build failure with its step. (The fall back
+// decision is the code under test; real engines' builds are tested in test/integration.)
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { scanBuildContext } from "../../src/local-build/context-tar.ts";
-import { BuildFailure } from "../../src/local-build/failure.ts";
-import { buildViaApi } from "../../src/local-build/via-api.ts";
+import { buildThroughApi } from "../../src/engine/api-build.ts";
+import { eventLine } from "../../src/engine/build-events.ts";
+import { BuildFailure } from "../../src/engine/build-failure.ts";
+import { scanBuildContext, tarBuildContext } from "../../src/local-build/context-tar.ts";
 import type { DockerClient, RequestOptions } from "../../src/docker/client.ts";
 import { apiErrorFor } from "../../src/docker/errors.ts";
 
@@ -38,16 +40,17 @@ const classicSuccess = [
   { stream: "Successfully built classic\n" },
 ];
 
-async function request() {
-  return { context: await scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile" }), tags: ["t:1"], buildArgs: {}, labels: { a: "b" } };
-}
+const context = await scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile" });
+const settings = { tags: ["t:1"], dockerfile: context.dockerfile, buildArgs: {}, labels: { a: "b" } };
+const buildViaApi = (client: DockerClient, hooks: Parameters<typeof buildThroughApi>[3] = {}) =>
+  buildThroughApi(client, () => tarBuildContext(context), settings, hooks);
 
-describe("buildViaApi", () => {
+describe("buildThroughApi", () => {
   test("an engine that refuses BuildKit gets the classic builder, a fresh tar, and one notice", async () => {
     const { client, calls } = fakeEngine([apiErrorFor(400, "buildkit is only supported with experimental mode", "build t:1"), classicSuccess]);
     const notices: string[] = [];
     const lines: string[] = [];
-    const result = await buildViaApi(client, await request(), { onNotice: (m) => notices.push(m), onLine: (l) => lines.push(l) });
+    const result = await buildViaApi(client, { onNotice: (m) => notices.push(m), onEvent: (e) => lines.push(eventLine(e) ?? "") });
     expect(result).toEqual({ imageId: "sha256:classic", builder: "classic" });
     expect(calls.map((c) => (c.query as Record<string, unknown>).version)).toEqual(["2", "1"]);
     expect(calls[1]!.bodyBytes).toBe(calls[0]!.bodyBytes);
@@ -55,26 +58,26 @@ describe("buildViaApi", () => {
     expect(notices).toEqual([
       "the engine has no BuildKit (buildkit is only supported with experimental mode); building with the classic builder instead",
     ]);
-    expect(lines).toContain("Step 1/1 : FROM scratch");
+    expect(lines).toContain("#1 [1/1] FROM scratch");
   });
 
   test("Windows' in-band 'executor not implemented' also falls back", async () => {
     const { client } = fakeEngine([[{ errorDetail: { message: "buildkit executor not implemented for windows" } }], classicSuccess]);
-    expect((await buildViaApi(client, await request())).builder).toBe("classic");
+    expect((await buildViaApi(client)).builder).toBe("classic");
   });
 
   test("any other failure is the build's: no second attempt, the step named", async () => {
     const { client, calls } = fakeEngine([[{ stream: "Step 1/2 : FROM scratch\n" }, { stream: "Step 2/2 : RUN false\n" }, { errorDetail: { message: "exit code: 1" } }]]);
-    const error = await buildViaApi(client, await request()).catch((e) => e);
+    const error = await buildViaApi(client).catch((e) => e);
     expect(error).toBeInstanceOf(BuildFailure);
-    expect(error.step).toBe("Step 2/2 : RUN false");
+    expect(error.step).toBe("[2/2] RUN false");
     expect(error.reason).toBe("exit code: 1");
     expect(calls).toHaveLength(1);
   });
 
   test("a refusal for another reason is not a fall back", async () => {
     const { client, calls } = fakeEngine([apiErrorFor(500, "no space left on device", "build t:1")]);
-    await expect(buildViaApi(client, await request())).rejects.toThrow("no space left on device");
+    await expect(buildViaApi(client)).rejects.toThrow("no space left on device");
     expect(calls).toHaveLength(1);
   });
 });

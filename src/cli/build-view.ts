@@ -1,0 +1,30 @@
+// Shows a build's events on stderr: in a terminal, one status line naming the current step
+// and its latest line; elsewhere (CI, pipes) every line as the log file has it.
+import { eventLine, type BuildEvent } from "../engine/build-events.ts";
+import { createBuildSteps } from "../engine/build-steps.ts";
+import { isInteractive } from "../lib/terminal.ts";
+import { type ProgressDisplay, createProgressDisplay } from "./progress.ts";
+
+export interface BuildView {
+  event(event: BuildEvent): void;
+  /** Clears the status line before normal output continues. */
+  done(): void;
+  /** Whether lines are shown one by one (false: a status line, or nothing). */
+  readonly plain: boolean;
+  readonly display: ProgressDisplay;
+}
+
+export function createBuildView(options: { quiet?: boolean; prefix?: string } = {}): BuildView {
+  const display = createProgressDisplay(options);
+  const statusLine = isInteractive();
+  const steps = createBuildSteps();
+  return {
+    event(event) {
+      const text = statusLine ? steps.push(event) : eventLine(event);
+      if (text !== undefined) display.line(text);
+    },
+    done: () => display.done(),
+    plain: !options.quiet && !statusLine,
+    display,
+  };
+}

@@ -1,0 +1,14 @@
+// The human form of `images ls`: one table row per util image.
+import { shortId } from "../../docker/ids.ts";
+import type { UtilImageRow } from "../../util-images/list.ts";
+import { formatTable } from "../output.ts";
+
+const size = (bytes: number | null) => (bytes === null ? "-" : `${(bytes / 1e6).toFixed(0)} MB`);
+const state = (row: UtilImageRow) => (!row.present ? "missing" : row.current ? "current" : row.expected ? "outdated" : "other version");
+
+export function formatUtilImages(rows: UtilImageRow[]): string {
+  return formatTable(
+    ["KIND", "IMAGE", "ID", "SIZE", "VERSION", "STATE"],
+    rows.map((r) => [r.kind, r.name, r.id ? shortId(r.id) : "-", size(r.size), r.version ?? "-", state(r)]),
+  );
+}

@@ -1,0 +1,81 @@
+// Builds an image through the Engine's POST /build and reports progress as build events.
+// BuildKit first; the classic builder only when the engine has no BuildKit, which it says
+// when asked for one. A build that runs and fails throws a BuildFailure naming the step.
+import { type BuildImageOptions, buildImage } from "../docker/builds.ts";
+import type { DockerClient } from "../docker/client.ts";
+import { DockerApiError, DockerStreamError } from "../docker/errors.ts";
+import { oneLine } from "../lib/text.ts";
+import type { BuildEvent } from "./build-events.ts";
+import { BuildFailure } from "./build-failure.ts";
+import { createApiBuildProgress } from "./build-progress/api-stream.ts";
+
+export type ApiBuildSettings = Omit<BuildImageOptions, "builder" | "onMessage" | "signal">;
+
+export interface ApiBuildHooks {
+  signal?: AbortSignal;
+  onEvent?: (event: BuildEvent) => void;
+  /** one-line notices, such as the fall back to the classic builder */
+  onNotice?: (message: string) => void;
+}
+
+/**
+ * Runs the build. `context` is called for each attempt: a refused BuildKit attempt may have
+ * read part of the last tar, so the classic attempt needs a fresh one.
+ */
+export async function buildThroughApi(
+  client: DockerClient,
+  context: () => ReadableStream<Uint8Array> | Uint8Array,
+  settings: ApiBuildSettings,
+  hooks: ApiBuildHooks = {},
+): Promise<{ imageId: string; builder: "buildkit" | "classic" }> {
+  try {
+    return { imageId: await buildOnce(client, context(), settings, "2", hooks), builder: "buildkit" };
+  } catch (error) {
+    const message = error instanceof DockerApiError ? error.engineMessage : error instanceof BuildFailure ? error.reason : "";
+    if (!lacksBuildkit(message)) throw error;
+    hooks.onNotice?.(`the engine has no BuildKit (${message}); building with the classic builder instead`);
+  }
+  return { imageId: await buildOnce(client, context(), settings, "1", hooks), builder: "classic" };
+}
+
+/**
+ * How engines without a working BuildKit answer `version=2`: refused up front (switched off,
+ * or experimental-only on old engines), or failing at the first step (Windows has no executor).
+ */
+function lacksBuildkit(message: string): boolean {
+  return /buildkit\b.*\b(not (supported|enabled)|unsupported|disabled|only supported with experimental)|buildkit executor not implemented/i.test(
+    message,
+  );
+}
+
+async function buildOnce(
+  client: DockerClient,
+  context: ReadableStream<Uint8Array> | Uint8Array,
+  settings: ApiBuildSettings,
+  builder: "1" | "2",
+  hooks: ApiBuildHooks,
+): Promise<string> {
+  const progress = createApiBuildProgress();
+  const emit = (events: BuildEvent[]) => {
+    for (const event of events) hooks.onEvent?.(event);
+  };
+  try {
+    const { imageId } = await buildImage(client, context, {
+      ...settings,
+      builder,
+      signal: hooks.signal,
+      onMessage: (message) => emit(progress.push(message)),
+    });
+    emit(progress.end());
+    emit([{ kind: "image", id: imageId }]);
+    return imageId;
+  } catch (error) {
+    if (!(error instanceof DockerStreamError)) {
+      emit(progress.end());
+      throw error;
+    }
+    const reason = oneLine(error.engineMessage);
+    emit(progress.fail(reason));
+    throw new BuildFailure(reason, progress.failedStep());
+  }
+}

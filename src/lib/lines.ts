@@ -1,0 +1,42 @@
+// Splits a byte stream into text lines: UTF-8 decoded across chunk edges, "\n" or "\r\n"
+// endings, the last line given even without a newline. The one line splitter of the tool:
+// progress streams, container output and build logs all arrive cut at arbitrary bytes.
+export interface LineSplitter {
+  /** Feeds a chunk; answers the lines it completed. */
+  push(chunk: Uint8Array | string): string[];
+  /** At the end of the stream: answers what is left after the last newline, if anything. */
+  end(): string[];
+}
+
+export function createLineSplitter(): LineSplitter {
+  const decoder = new TextDecoder();
+  let pending = "";
+  const take = (): string[] => {
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    return lines.map(stripCarriageReturn);
+  };
+  return {
+    push(chunk) {
+      pending += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      return pending.includes("\n") ? take() : [];
+    },
+    end() {
+      pending += decoder.decode();
+      const rest = pending ? [stripCarriageReturn(pending)] : [];
+      pending = "";
+      return rest;
+    },
+  };
+}
+
+/** The lines of a whole stream, as they arrive. */
+export async function* readLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const splitter = createLineSplitter();
+  for await (const chunk of body) yield* splitter.push(chunk);
+  yield* splitter.end();
+}
+
+function stripCarriageReturn(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import type { BuildEvent } from "../../src/engine/build-events.ts";
+import { createBuildxPlainProgress } from "../../src/engine/build-progress/buildx-plain.ts";
+import { createClassicProgress } from "../../src/engine/build-progress/classic.ts";
+import { createBuildSteps } from "../../src/engine/build-steps.ts";
+
+/** Status text per line of buildx plain output, as the terminal view shows it. */
+function statusesOf(lines: string[], steps = createBuildSteps()) {
+  const progress = createBuildxPlainProgress();
+  return lines.map((line) => progress.push(line).map((event) => steps.push(event)).at(-1));
+}
+
+// What `docker buildx build --progress=plain` printed for a failing build on Docker 20.10.
+const BUILDX_FAILURE = `#0 building with "default" instance using docker driver
+#1 [internal] load build definition from Dockerfile
+#1 transferring dockerfile: 113B done
+#1 DONE 0.0s
+#4 [1/3] FROM docker.io/library/aicage-test-base:trixie
+#4 DONE 0.0s
+#5 [2/3] RUN echo hello-from-run
+#5 CACHED
+#6 [3/3] RUN echo bye && exit 3
+#6 0.048 bye
+#6 ERROR: executor failed running [/bin/sh -c echo bye && exit 3]: exit code: 3
+------
+ > [3/3] RUN echo bye && exit 3:
+0.048 bye
+------
+ERROR: failed to solve: executor failed running [/bin/sh -c echo bye && exit 3]: exit code: 3`.split("\n");
+
+describe("build steps from events", () => {
+  test("buildx plain output: the failed step, the overall error, and status lines naming the step", () => {
+    const steps = createBuildSteps();
+    const statuses = statusesOf(BUILDX_FAILURE, steps);
+    expect(steps.failedStep()).toBe("[3/3] RUN echo bye && exit 3");
+    expect(steps.errorLine()).toBe("failed to solve: executor failed running [/bin/sh -c echo bye && exit 3]: exit code: 3");
+    expect(statuses[8]).toBe("[3/3] RUN echo bye && exit 3");
+    expect(statuses[9]).toBe("[3/3] RUN echo bye && exit 3 › bye");
+    expect(statuses[7]).toBe("[2/3] RUN echo hello-from-run › CACHED");
+  });
+
+  test("events of the API's BuildKit trace: the failed step, no builder error line", () => {
+    const steps = createBuildSteps();
+    const step = { index: 3, name: "[2/2] RUN make" };
+    const events: BuildEvent[] = [
+      { kind: "step-started", ...step },
+      { kind: "log", ...step, stream: 1, line: "compiling" },
+      { kind: "step-failed", ...step, error: "executor failed running [make]: exit code: 2" },
+    ];
+    for (const event of events) steps.push(event);
+    expect(steps.failedStep()).toBe("[2/2] RUN make");
+    expect(steps.errorLine()).toBeUndefined();
+  });
+
+  test("classic builder output: the step running when the error came is the one that failed", () => {
+    const steps = createBuildSteps();
+    const classic = createClassicProgress();
+    for (const event of classic.push("Step 1/2 : FROM base\n ---> 123\nStep 2/2 : RUN make\n ---> Running in abc\n")) steps.push(event);
+    expect(classic.push("make: *** no rule\n").map((event) => steps.push(event))).toEqual(["[2/2] RUN make › make: *** no rule"]);
+    for (const event of classic.fail("exit code: 2")) steps.push(event);
+    expect(steps.failedStep()).toBe("[2/2] RUN make");
+    expect(classic.failedStep()).toBe("[2/2] RUN make");
+  });
+
+  test("a successful build names no failed step", () => {
+    const steps = createBuildSteps();
+    statusesOf(BUILDX_FAILURE.slice(0, 8), steps);
+    expect(steps.failedStep()).toBeUndefined();
+  });
+});
