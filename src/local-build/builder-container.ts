@@ -4,6 +4,7 @@
 // outside the context with its folder read-only at /dockerfile. Everything reaches buildx as
 // an argument array: no shell, no quoting.
 import path from "node:path";
+import { isInside } from "../lib/paths.ts";
 import type { ContainerSpec } from "../docker/containers.ts";
 import type { DockerEndpoint } from "../docker/endpoint.ts";
 import { managedLabels } from "../core/labels.ts";
@@ -30,10 +31,9 @@ type Mount = NonNullable<NonNullable<ContainerSpec["HostConfig"]>["Mounts"]>[num
 
 export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
   const mounts: Mount[] = [{ Type: "bind", Source: build.contextDir, Target: CONTEXT_MOUNT, ReadOnly: true }];
-  const relative = path.relative(build.contextDir, build.dockerfile);
-  const inside = relative !== "" && relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
   let dockerfile: string;
-  if (inside) {
+  if (isInside(build.contextDir, build.dockerfile)) {
+    const relative = path.relative(build.contextDir, build.dockerfile);
     dockerfile = path.posix.join(CONTEXT_MOUNT, relative.split(path.sep).join("/"));
   } else {
     mounts.push({ Type: "bind", Source: path.dirname(build.dockerfile), Target: DOCKERFILE_MOUNT, ReadOnly: true });

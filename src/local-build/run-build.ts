@@ -11,7 +11,8 @@ import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "
 import { buildThroughApi } from "../engine/api-build.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
-import { scanBuildContext, tarBuildContext } from "./context-tar.ts";
+import { scanBuildContext } from "./context/scan.ts";
+import { tarBuildContext } from "./context/tar.ts";
 import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { proxyVariables } from "../lib/proxy-env.ts";

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { buildThroughApi } from "../../src/engine/api-build.ts";
 import { eventLine } from "../../src/engine/build-events.ts";
 import { BuildFailure } from "../../src/engine/build-failure.ts";
-import { scanBuildContext, tarBuildContext } from "../../src/local-build/context-tar.ts";
+import { scanBuildContext } from "../../src/local-build/context/scan.ts";
+import { tarBuildContext } from "../../src/local-build/context/tar.ts";
 import type { DockerClient, RequestOptions } from "../../src/docker/client.ts";
 import { apiErrorFor } from "../../src/docker/errors.ts";
 

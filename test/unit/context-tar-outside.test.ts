@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extract } from "tar-stream";
-import { packBuildContext, scanBuildContext } from "../../src/local-build/context-tar.ts";
+import { scanBuildContext } from "../../src/local-build/context/scan.ts";
+import { packBuildContext } from "../../src/local-build/context/tar.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-outside-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

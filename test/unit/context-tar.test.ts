@@ -3,7 +3,8 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, trun
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { extract } from "tar-stream";
-import { packBuildContext, scanBuildContext, tarBuildContext } from "../../src/local-build/context-tar.ts";
+import { scanBuildContext } from "../../src/local-build/context/scan.ts";
+import { packBuildContext, tarBuildContext } from "../../src/local-build/context/tar.ts";
 
 const tempDirs: string[] = [];
 afterAll(() => {

@@ -1,0 +1,66 @@
+// .dockerignore as the docker CLI and BuildKit apply it: which paths of the context are sent.
+import path from "node:path";
+import { readFile } from "node:fs/promises";
+import ignore, { type Ignore } from "@balena/dockerignore";
+
+export interface IgnoreRules {
+  matcher: Ignore;
+  /** The `!` patterns, cleaned, to decide whether an excluded directory must still be walked. */
+  exceptions: string[];
+  /** Sent whatever the patterns say: the Dockerfile and the ignore files, as the docker CLI does. */
+  alwaysSent: Set<string>;
+  file?: string;
+}
+
+/**
+ * `<Dockerfile>.dockerignore` next to the Dockerfile wins over the context's `.dockerignore`,
+ * as in BuildKit; without either, nothing is excluded.
+ */
+export async function loadIgnoreRules(dir: string, dockerfile: string): Promise<IgnoreRules> {
+  const candidates = [`${dockerfile}.dockerignore`, ".dockerignore"];
+  const alwaysSent = new Set([dockerfile, ...candidates]);
+  // Docker matches case-sensitively; the library defaults to case-insensitive.
+  const matcher = ignore({ ignorecase: false });
+  for (const candidate of candidates) {
+    const text = await readFile(path.join(dir, candidate), "utf8").catch(() => undefined);
+    if (text === undefined) continue;
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    matcher.add(lines);
+    return { matcher, exceptions: exceptionPatterns(lines), alwaysSent, file: candidate };
+  }
+  return { matcher, exceptions: [], alwaysSent };
+}
+
+function exceptionPatterns(lines: string[]): string[] {
+  const patterns: string[] = [];
+  for (const raw of lines) {
+    if (raw.startsWith("#")) continue;
+    const line = raw.trim();
+    if (!line.startsWith("!")) continue;
+    const pattern = path.posix.normalize(line.slice(1).trim()).replace(/^\/+/, "").replace(/\/+$/, "");
+    if (pattern && pattern !== ".") patterns.push(pattern);
+  }
+  return patterns;
+}
+
+/**
+ * Whether anything inside the excluded directory `dir` could still be sent. Errs on the side of
+ * walking: each path found is checked against the full rules anyway, so an extra walk only costs
+ * time. Compares the literal part of each exception (up to its first wildcard) with the directory.
+ */
+export function mayReincludeInside(rules: IgnoreRules, dir: string): boolean {
+  const prefix = `${dir}/`;
+  for (const sent of rules.alwaysSent) if (sent.startsWith(prefix)) return true;
+  const depth = dir.split("/").length;
+  return rules.exceptions.some((pattern) => {
+    // Without `**` a pattern of n segments only matches paths (or their parents) n deep.
+    if (!pattern.includes("**") && pattern.split("/").length <= depth) return false;
+    const wildcard = pattern.search(/[*?[\\]/);
+    const literal = wildcard === -1 ? pattern : pattern.slice(0, wildcard);
+    return literal.startsWith(prefix) || prefix.startsWith(literal);
+  });
+}
+
+export function isSent(rules: IgnoreRules, relPath: string): boolean {
+  return rules.alwaysSent.has(relPath) || !rules.matcher.ignores(relPath);
+}

@@ -1,0 +1,136 @@
+// The build context as the Engine's `POST /build` takes it, step one: walk the context
+// directory, filter it by .dockerignore the way the docker CLI does, and hash what is sent.
+// Step two, streaming those entries as a tar, is tar.ts.
+import { createHash } from "node:crypto";
+import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
+import path from "node:path";
+import { isInside } from "../../lib/paths.ts";
+import { type IgnoreRules, isSent, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
+import { hashEntries } from "./hash.ts";
+
+export interface ContextEntry {
+  /** Path inside the context: forward slashes, no leading `./`, no trailing `/`. */
+  path: string;
+  type: "file" | "directory" | "symlink";
+  /** Permission bits, including setuid, setgid and sticky. */
+  mode: number;
+  mtime: Date;
+  /** Bytes of a regular file; 0 for the other types. */
+  size: number;
+  /** Where a symlink points, as stored in the link (not followed). */
+  linkTarget?: string;
+  /** The bytes of a file that is not read from the context directory (a Dockerfile from outside it). */
+  content?: Uint8Array;
+}
+
+export interface BuildContext {
+  /** Absolute path of the context directory. */
+  dir: string;
+  /** The Dockerfile's path inside the context, forward slashes (the `dockerfile` query parameter). */
+  dockerfile: string;
+  /** The ignore file that was applied, inside the context; undefined when there is none. */
+  ignoreFile?: string;
+  /** Everything that goes into the tar, parents before children, names sorted. */
+  entries: ContextEntry[];
+  /** Number of regular files. */
+  files: number;
+  /** Sum of the regular files' sizes. */
+  bytes: number;
+  /**
+   * `sha256:<hex>` over every entry's path, type, mode, symlink target and content, in entry
+   * order. Modification times are left out, so touching a file does not change it.
+   */
+  contextHash: string;
+}
+
+export interface BuildContextOptions {
+  contextDir: string;
+  /** The Dockerfile, relative to contextDir (an absolute path inside the context also works). */
+  dockerfile: string;
+  /**
+   * Accept a Dockerfile outside the context: it is then sent inside the tar under a name made
+   * from its content (as the docker CLI does), and `BuildContext.dockerfile` names that entry.
+   */
+  allowDockerfileOutside?: boolean;
+}
+
+
+/**
+ * Walks the context directory, applies the ignore file and hashes the result. Throws an Error
+ * naming the path when the context directory or the Dockerfile is missing.
+ */
+export async function scanBuildContext(opts: BuildContextOptions): Promise<BuildContext> {
+  const dir = path.resolve(opts.contextDir);
+  await requireContextDir(dir);
+  const outside = opts.allowDockerfileOutside ? await dockerfileOutside(dir, opts.dockerfile) : undefined;
+  const dockerfile = outside ? outside.path : await requireDockerfile(dir, opts.dockerfile);
+  const rules = await loadIgnoreRules(dir, dockerfile);
+
+  const entries: ContextEntry[] = [];
+  await walk(dir, "", rules, entries);
+  if (outside) entries.push(outside);
+
+  let files = 0;
+  let bytes = 0;
+  for (const entry of entries) {
+    if (entry.type !== "file") continue;
+    files += 1;
+    bytes += entry.size;
+  }
+  const contextHash = await hashEntries(dir, entries);
+  return { dir, dockerfile, ignoreFile: rules.file, entries, files, bytes, contextHash };
+}
+
+async function requireContextDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new Error(`build context not found: ${dir}`);
+  if (!info.isDirectory()) throw new Error(`build context is not a directory: ${dir}`);
+}
+
+/** Returns the Dockerfile's path inside the context, with forward slashes. */
+async function requireDockerfile(dir: string, dockerfile: string): Promise<string> {
+  const absolute = path.resolve(dir, dockerfile);
+  if (!isInside(dir, absolute)) throw new Error(`Dockerfile is not inside the build context ${dir}: ${absolute}`);
+  const relative = path.relative(dir, absolute);
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
+  return relative.split(path.sep).join("/");
+}
+
+/** The entry for a Dockerfile outside the context; undefined when it lies inside (the usual case). */
+async function dockerfileOutside(dir: string, dockerfile: string): Promise<ContextEntry | undefined> {
+  const absolute = path.resolve(dir, dockerfile);
+  if (absolute === dir || isInside(dir, absolute)) return undefined;
+  const info = await stat(absolute).catch(() => undefined);
+  if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
+  const content = new Uint8Array(await readFile(absolute));
+  // Named by content, not at random, so the context hash stays the same from build to build.
+  const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
+  return { path: name, type: "file", mode: 0o644, mtime: info.mtime, size: content.length, content };
+}
+
+async function walk(root: string, relDir: string, rules: IgnoreRules, out: ContextEntry[]): Promise<void> {
+  // Sorted names make the entry order, and so the hash and the tar, independent of the filesystem.
+  const names = (await readdir(path.join(root, relDir))).sort();
+  for (const name of names) {
+    const relPath = relDir ? `${relDir}/${name}` : name;
+    const absPath = path.join(root, relPath);
+    const info = await lstat(absPath);
+    const base = { path: relPath, mode: info.mode & 0o7777, mtime: info.mtime, size: 0 };
+
+    if (info.isDirectory()) {
+      if (isSent(rules, relPath)) {
+        out.push({ ...base, type: "directory" });
+        await walk(root, relPath, rules, out);
+      } else if (mayReincludeInside(rules, relPath)) {
+        // Like the docker CLI: the excluded directory itself is not sent, only what is re-included.
+        await walk(root, relPath, rules, out);
+      }
+    } else if (info.isFile()) {
+      if (isSent(rules, relPath)) out.push({ ...base, type: "file", size: info.size });
+    } else if (info.isSymbolicLink()) {
+      if (isSent(rules, relPath)) out.push({ ...base, type: "symlink", linkTarget: await readlink(absPath) });
+    }
+    // Sockets, fifos and devices have no place in a build context: left out.
+  }
+}
