@@ -16,6 +16,8 @@ import { readdirSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+// Image kinds whose digests a release may carry: the util images this source builds.
+import { UTIL_IMAGE_KINDS } from "../src/util-images/catalog.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const ENTRY = path.join(ROOT, "src", "cli.ts");
@@ -32,8 +34,6 @@ export const TARGETS: Record<string, string> = {
   "windows-x64": "bun-windows-x64",
 };
 
-/** Image kinds whose digests a release may carry (see the release workflow). */
-export const IMAGE_KINDS = ["version-check", "builder"] as const;
 
 export function assetName(target: string): string {
   return `${ASSET_PREFIX}${target}${target.startsWith("windows-") ? ".exe" : ""}`;
@@ -108,8 +108,8 @@ async function readDigests(file: string | undefined): Promise<Record<string, str
   }
   const digests: Record<string, string> = {};
   for (const [kind, digest] of Object.entries(parsed)) {
-    if (!(IMAGE_KINDS as readonly string[]).includes(kind)) {
-      throw new UsageError(`digests file ${file}: unknown image kind ${JSON.stringify(kind)} (known: ${IMAGE_KINDS.join(", ")})`);
+    if (!(UTIL_IMAGE_KINDS as readonly string[]).includes(kind)) {
+      throw new UsageError(`digests file ${file}: unknown image kind ${JSON.stringify(kind)} (known: ${UTIL_IMAGE_KINDS.join(", ")})`);
     }
     if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
       throw new UsageError(`digests file ${file}: ${kind} is not a sha256:<64 hex> digest`);

@@ -5,7 +5,7 @@ import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableErr
 import { CommandFailed, ExitCode } from "./exit-codes.ts";
 import { logger, printJson } from "./output.ts";
 
-export function exitCodeFor(error: unknown): number {
+function exitCodeFor(error: unknown): number {
   if (error instanceof CommandFailed) return error.exitCode;
   if (error instanceof UsageError || error instanceof EndpointError) return ExitCode.usage;
   if ((error as Error)?.name === "CLIError") return ExitCode.usage; // citty: missing/invalid argument
@@ -13,7 +13,7 @@ export function exitCodeFor(error: unknown): number {
   return ExitCode.failed;
 }
 
-export function errorKind(error: unknown): string {
+function errorKind(error: unknown): string {
   if (error instanceof EngineUnreachableError) return "engine-unreachable";
   if (error instanceof EnginePermissionError) return "engine-permission";
   if (exitCodeFor(error) === ExitCode.usage) return "usage";

@@ -7,7 +7,8 @@ export const TOOL_VERSION_LABEL = "org.aicage.util.tool-version";
 export const BUILDER_IMAGE_LABEL = "org.aicage.util.builder-image";
 export const CONTEXT_HASH_LABEL = "org.aicage.util.context-sha256";
 export const OCI_VERSION_LABEL = "org.opencontainers.image.version";
-export const OCI_REVISION_LABEL = "org.opencontainers.image.revision";
+/** What a container of ours is for, e.g. "version-check". */
+export const PURPOSE_LABEL = "org.aicage.util.purpose";
 
 export function managedLabels(extra: Record<string, string> = {}): Record<string, string> {
   return { [MANAGED_LABEL]: "true", ...extra };

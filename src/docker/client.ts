@@ -9,7 +9,7 @@ import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableErr
 /** Newest API version whose behaviour this client was written against. */
 export const CLIENT_MAX_API_VERSION = "1.47";
 /** Oldest engine we accept: Docker 20.10 (BuildKit builds over /build?version=2). */
-export const CLIENT_MIN_API_VERSION = "1.41";
+const CLIENT_MIN_API_VERSION = "1.41";
 
 export type Query = Record<string, string | string[] | number | boolean | undefined>;
 

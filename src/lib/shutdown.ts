@@ -31,7 +31,7 @@ export function isShuttingDown(): boolean {
   return shuttingDown;
 }
 
-export async function runCleanupSteps(): Promise<void> {
+async function runCleanupSteps(): Promise<void> {
   const pending = [...steps];
   steps.clear();
   await Promise.allSettled(pending.map(async (step) => step()));

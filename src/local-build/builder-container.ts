@@ -10,8 +10,8 @@ import type { DockerEndpoint } from "../docker/endpoint.ts";
 import { managedLabels } from "../core/labels.ts";
 import type { BuildSettings } from "./build-settings.ts";
 
-export const CONTEXT_MOUNT = "/context";
-export const DOCKERFILE_MOUNT = "/dockerfile";
+const CONTEXT_MOUNT = "/context";
+const DOCKERFILE_MOUNT = "/dockerfile";
 const CERTS_MOUNT = "/certs";
 
 export interface BuilderBuild extends BuildSettings {

@@ -9,7 +9,7 @@ import { releasedImageDigests, toolVersion } from "../core/tool-info.ts";
 export const UTIL_IMAGE_KINDS = ["version-check", "builder"] as const;
 export type UtilImageKind = (typeof UTIL_IMAGE_KINDS)[number];
 
-export const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/aicage/aicage-image-util";
+const DEFAULT_IMAGE_REPOSITORY = "ghcr.io/aicage/aicage-image-util";
 
 const DOCKERFILES: Record<UtilImageKind, string> = {
   "version-check": versionCheckDockerfile,

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, readdirSync, statSync } from "node:f
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
-export const SCRIPT_NAME = "version.sh";
+const SCRIPT_NAME = "version.sh";
 
 export interface AgentScript {
   /** the agent's name: its folder's name */

@@ -4,9 +4,9 @@ import { UsageError } from "../core/errors.ts";
 
 export type CheckPlace = "image" | "host";
 const PLACES: readonly CheckPlace[] = ["image", "host"];
-export const DEFAULT_ORDER: CheckPlace[] = ["image", "host"];
+const DEFAULT_ORDER: CheckPlace[] = ["image", "host"];
 
-export function parseOrder(value: string, origin: string): CheckPlace[] {
+function parseOrder(value: string, origin: string): CheckPlace[] {
   const places = value.split(",").map((p) => p.trim()).filter(Boolean);
   const bad = places.filter((p) => !PLACES.includes(p as CheckPlace));
   if (places.length === 0 || bad.length > 0 || new Set(places).size !== places.length) {

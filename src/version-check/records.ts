@@ -16,7 +16,7 @@ export interface VersionRecord {
   scriptSha256: string;
 }
 
-export function recordsDir(env?: Record<string, string | undefined>): string {
+function recordsDir(env?: Record<string, string | undefined>): string {
   return join(stateDir(env), "version-checks");
 }
 

@@ -6,10 +6,10 @@
 // benchmark (scripts/bench-version-check) measured it 5x faster than a container each.
 import type { DockerClient } from "../docker/client.ts";
 import { runContainer } from "../engine/run-container.ts";
-import { managedLabels } from "../core/labels.ts";
+import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import type { ScriptRun } from "./attempt.ts";
 
-export const AGENTS_MOUNT = "/agents";
+const AGENTS_MOUNT = "/agents";
 const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids count threads
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
 const KILL_GRACE_SECONDS = 2;
@@ -94,7 +94,7 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
       Entrypoint: null,
       Env: [...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
       WorkingDir: AGENTS_MOUNT,
-      Labels: managedLabels({ "org.aicage.util.purpose": "version-check" }),
+      Labels: managedLabels({ [PURPOSE_LABEL]: "version-check" }),
       HostConfig: {
         Mounts: scripts.map((script, n) => ({ Type: "bind" as const, Source: script.dir, Target: `${AGENTS_MOUNT}/${n}`, ReadOnly: true })),
         NetworkMode: options.network,
