@@ -34,6 +34,23 @@ export function rejectUnknownFlags(rawArgs: string[], args: ArgsDef, command: st
   }
 }
 
+/**
+ * Throws a UsageError for a value of an enum flag that is not one of its options, in our words
+ * (citty's own check would print colour codes and another wording).
+ */
+export function rejectBadEnumValues(rawArgs: string[], args: ArgsDef): void {
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type !== "enum") continue;
+    const options = (def as { options?: string[] }).options ?? [];
+    for (const value of repeatedValues(rawArgs, name)) {
+      if (!options.includes(value)) {
+        const choices = options.length > 1 ? `${options.slice(0, -1).join(", ")} or ${options.at(-1)}` : options.join("");
+        throw new UsageError(`--${name} takes ${choices}, not '${value}'`);
+      }
+    }
+  }
+}
+
 /** Every value given for a repeatable flag, in order: `--tag a -t b --tag=c` gives [a, b, c]. */
 export function repeatedValues(rawArgs: string[], long: string, short?: string): string[] {
   const values: string[] = [];

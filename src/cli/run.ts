@@ -2,7 +2,7 @@
 // flags rejected, every error reported in one line with the documented exit code.
 import { type CommandDef, runCommand, showUsage } from "citty";
 import { isShuttingDown } from "../lib/shutdown.ts";
-import { rejectUnknownFlags } from "./args.ts";
+import { rejectBadEnumValues, rejectUnknownFlags } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
@@ -48,7 +48,9 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
       await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
       code = ExitCode.usage;
     } else {
-      rejectUnknownFlags(rest, (await resolve(command.args)) ?? {}, ["aicage-util", ...names].join(" "));
+      const args = (await resolve(command.args)) ?? {};
+      rejectUnknownFlags(rest, args, ["aicage-util", ...names].join(" "));
+      rejectBadEnumValues(rest, args);
       await runCommand(command, { rawArgs: rest });
     }
   } catch (error) {

@@ -26,7 +26,11 @@ export default defineCommand({
     network: { type: "string", description: "Network for RUN steps: host, none, default (default: the engine's)", valueHint: "MODE" },
     "log-file": { type: "string", description: "Write the build log here (default: a new file under the state dir)", valueHint: "FILE" },
     "if-changed": { type: "boolean", description: "Skip the build when the first tag was built from the same inputs" },
-    via: { type: "string", description: "builder (default): buildx in the builder image; api: straight through the Engine API", valueHint: "WAY" },
+    via: {
+      type: "enum",
+      options: ["builder", "api"],
+      description: "builder (default): buildx in the builder image; api: straight through the Engine API",
+    },
     ...engineArgs,
     ...jsonArg,
     ...utilImageArgs,

@@ -25,7 +25,7 @@ export default defineCommand({
     paths: { type: "positional", required: false, description: "version.sh files or agent folders holding one", valueHint: "PATH" },
     agents: { type: "string", description: "Check every subfolder of DIR that holds a version.sh (repeatable)", valueHint: "DIR" },
     order: { type: "string", description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER", valueHint: "ORDER" },
-    only: { type: "string", description: "Try only image or only host", valueHint: "PLACE" },
+    only: { type: "enum", options: ["image", "host"], description: "Try only image or only host" },
     timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
     jobs: { type: "string", alias: ["j"], description: `Scripts at once (default ${DEFAULT_JOBS}); all image attempts share one container`, valueHint: "N" },
     network: { type: "string", description: "Container network for the image attempt (default: the engine's)", valueHint: "MODE" },
