@@ -3,9 +3,8 @@ import { createBuildView } from "../cli/build-view.ts";
 import { CommandFailed } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
-import { formatUtilImages } from "../cli/render/images.ts";
+import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
-import { shortId } from "../docker/ids.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildUtilImage } from "../util-images/build-util-image.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
@@ -92,7 +91,7 @@ const build = defineCommand({
         const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args.cache === false, onEvent: view.event });
         view.done();
         results.push({ kind, tag, id, durationMs: Math.round(performance.now() - started) });
-        logger.success(`built ${tag} (${shortId(id)})`);
+        logger.success(utilImageBuiltLine(tag, id));
       } finally {
         view.done();
       }

@@ -12,3 +12,7 @@ export function formatUtilImages(rows: UtilImageRow[]): string {
     rows.map((r) => [r.kind, r.name, r.id ? shortId(r.id) : "-", size(r.size), r.version ?? "-", state(r)]),
   );
 }
+
+export function utilImageBuiltLine(tag: string, id: string): string {
+  return `built ${tag} (${shortId(id)})`;
+}

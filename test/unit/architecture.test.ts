@@ -1,0 +1,85 @@
+// Keeps the layers of ARCHITECTURE.md: reads every import in src/ and fails on one the rules
+// there do not allow. The rules are parsed from the page itself, so they cannot drift apart.
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dir, "../..");
+const SRC = path.join(ROOT, "src");
+const CLI_LIBRARIES = new Set(["citty", "consola"]);
+const CLI_LAYERS = new Set(["cli", "commands", "entry"]);
+/** Files outside src/ a layer may read, besides its own code. */
+const OUTSIDE_SRC: Record<string, RegExp> = { core: /^package\.json$/, "util-images": /^images\/[^/]+\/Dockerfile$/ };
+
+function rulesFromArchitecturePage(): Map<string, Set<string>> {
+  const page = readFileSync(path.join(ROOT, "ARCHITECTURE.md"), "utf8");
+  const block = /```text\nlayer +may import\n([\s\S]*?)```/.exec(page);
+  if (!block) throw new Error("ARCHITECTURE.md has no 'layer may import' block");
+  const rules = new Map<string, Set<string>>();
+  for (const line of block[1]!.trim().split("\n")) {
+    const [layer, ...allowed] = line.trim().split(/\s+/);
+    rules.set(layer!, new Set(allowed.filter((name) => name !== "-")));
+  }
+  return rules;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? sourceFiles(file) : /\.tsx?$/.test(name) ? [file] : [];
+  });
+}
+
+function layerOf(file: string): string {
+  const relative = path.relative(SRC, file);
+  return relative.includes(path.sep) ? relative.split(path.sep)[0]! : "entry";
+}
+
+/** Every module a file names in an import, an export-from or a dynamic import(). */
+function importsOf(text: string): string[] {
+  const found: string[] = [];
+  const patterns = [/^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
+  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
+  return found;
+}
+
+const rules = rulesFromArchitecturePage();
+const files = sourceFiles(SRC);
+
+describe("layers (ARCHITECTURE.md)", () => {
+  test("every folder of src/ is a layer the page names", () => {
+    const folders = readdirSync(SRC).filter((name) => statSync(path.join(SRC, name)).isDirectory());
+    expect(folders.filter((folder) => !rules.has(folder))).toEqual([]);
+  });
+
+  test("imports point only where the rules allow", () => {
+    const broken: string[] = [];
+    for (const file of files) {
+      const layer = layerOf(file);
+      const allowed = rules.get(layer) ?? new Set<string>();
+      for (const specifier of importsOf(readFileSync(file, "utf8"))) {
+        const where = `${path.relative(ROOT, file)} imports ${specifier}`;
+        if (!specifier.startsWith(".")) {
+          if (CLI_LIBRARIES.has(specifier) && !CLI_LAYERS.has(layer)) broken.push(`${where}: CLI libraries belong to the CLI layers`);
+          continue;
+        }
+        const target = path.resolve(path.dirname(file), specifier);
+        if (!target.startsWith(`${SRC}${path.sep}`)) {
+          if (!OUTSIDE_SRC[layer]?.test(path.relative(ROOT, target))) broken.push(`${where}: outside src/`);
+          continue;
+        }
+        const targetLayer = layerOf(target);
+        if (targetLayer !== layer && !allowed.has(targetLayer)) broken.push(`${where}: ${layer} may not import ${targetLayer}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  test("the check sees imports of every kind (it cannot pass by reading nothing)", () => {
+    const seen = importsOf(['import { a } from "./a.ts";', 'import type { B } from "../b.ts";', 'export { c } from "./c.ts";', 'const d = () => import("./d.ts");', 'import "./e.ts";'].join("\n"));
+    expect(seen.sort()).toEqual(["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts"]);
+    expect(files.length).toBeGreaterThan(50);
+    const total = files.reduce((sum, file) => sum + importsOf(readFileSync(file, "utf8")).length, 0);
+    expect(total).toBeGreaterThan(200);
+  });
+});
