@@ -49,13 +49,10 @@ export default defineCommand({
       builderView.done();
       logger[level](message);
     };
-    const builderImage = utilImageOptions("builder", args);
     try {
       const result = await runBuild(client, request, {
         builderImage: {
-          ...builderImage,
-          // A builder image built here needs the same network as the user's own build steps.
-          network: builderImage.network ?? request.network,
+          ...utilImageOptions("builder", args),
           onNotice: (message) => notice(message, "info"),
           onEvent: builderView.event,
         },

@@ -108,7 +108,9 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     let builderImage = API_BUILDER;
     if (via === "builder") {
       try {
-        const ensured = await ensureUtilImage(client, "builder", { ...hooks.builderImage, signal: controller.signal });
+        // A builder image built here needs the same network as the user's own build steps.
+        const network = hooks.builderImage?.network ?? request.network;
+        const ensured = await ensureUtilImage(client, "builder", { ...hooks.builderImage, network, signal: controller.signal });
         builderImage = ensured.id;
       } catch (error) {
         if (!(error instanceof UtilImageUnavailableError)) throw error;
