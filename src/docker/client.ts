@@ -4,7 +4,7 @@
 import { type FetchOptions, ofetch } from "ofetch";
 import { tlsFetchOptions, unixSocketFetchOptions } from "./transport.ts";
 import type { DockerEndpoint } from "./endpoint.ts";
-import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError, apiErrorFor } from "./errors.ts";
+import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError, NoEngineAnswersError, apiErrorFor } from "./errors.ts";
 
 /** Newest API version whose behaviour this client was written against. */
 export const CLIENT_MAX_API_VERSION = "1.47";
@@ -25,15 +25,24 @@ export interface RequestOptions {
 }
 
 export class DockerClient {
-  readonly endpoint: DockerEndpoint;
-  private readonly origin: string;
-  private readonly transport: Record<string, unknown>;
+  private current!: DockerEndpoint;
+  private origin!: string;
+  private transport!: Record<string, unknown>;
   private negotiated?: Promise<string>;
   private fixedApiVersion?: string;
 
   constructor(endpoint: DockerEndpoint, options: { apiVersion?: string } = {}) {
-    this.endpoint = endpoint;
+    this.use(endpoint);
     this.fixedApiVersion = options.apiVersion;
+  }
+
+  /** The endpoint in use: after negotiation, the candidate that answered. */
+  get endpoint(): DockerEndpoint {
+    return this.current;
+  }
+
+  private use(endpoint: DockerEndpoint): void {
+    this.current = endpoint;
     if (endpoint.kind === "unix") {
       // The host part is ignored on a unix socket but must be a valid URL.
       this.origin = "http://docker";
@@ -47,7 +56,7 @@ export class DockerClient {
   /** The API version used for requests: min(client max, server's), negotiated once. */
   apiVersion(): Promise<string> {
     if (this.fixedApiVersion) return Promise.resolve(this.fixedApiVersion);
-    this.negotiated ??= this.ping().then((server) => {
+    this.negotiated ??= this.negotiate().then((server) => {
       if (compareApiVersions(server, CLIENT_MIN_API_VERSION) < 0) {
         throw new DockerError(
           `Docker engine API ${server} at ${this.endpoint.display} is older than ${CLIENT_MIN_API_VERSION} (Docker 20.10); upgrade Docker`,
@@ -58,6 +67,29 @@ export class DockerClient {
     // A failed negotiation must not be cached: the engine may come up later.
     this.negotiated.catch(() => (this.negotiated = undefined));
     return this.negotiated;
+  }
+
+  /**
+   * Pings the endpoint; when it was found among the usual sockets and refuses or is gone, the
+   * next one that exists is tried, so a socket this user may not open never wins over one that
+   * answers. Answers the server's API version.
+   */
+  private async negotiate(): Promise<string> {
+    const first = this.current;
+    const candidates = [first, ...(first.alternatives ?? [])];
+    const failures: Array<{ endpoint: DockerEndpoint; reason: string }> = [];
+    for (const candidate of candidates) {
+      this.use(candidate);
+      try {
+        return await this.ping();
+      } catch (error) {
+        const reason = error instanceof EngineUnreachableError ? error.reason : error instanceof EnginePermissionError ? "permission denied" : undefined;
+        if (reason === undefined || candidates.length === 1) throw error;
+        failures.push({ endpoint: candidate, reason });
+      }
+    }
+    this.use(first);
+    throw new NoEngineAnswersError(first, failures);
   }
 
   /** GET /_ping (unversioned); returns the server's API version. */

@@ -18,6 +18,8 @@ export interface DockerEndpoint {
   display: string;
   /** How it was found, e.g. "DOCKER_HOST", "context colima", "default socket" */
   source: string;
+  /** Found among the usual sockets: the others that exist, tried in order when this one refuses. */
+  alternatives?: DockerEndpoint[];
 }
 
 export interface EndpointInputs {
@@ -41,11 +43,10 @@ export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
   const fromContext = contextEndpoint(env, home);
   if (fromContext) return fromContext;
 
-  for (const candidate of defaultSockets(env, home)) {
-    if (exists(candidate.path)) {
-      return { kind: "unix", socketPath: candidate.path, display: candidate.path, source: candidate.source };
-    }
-  }
+  const found: DockerEndpoint[] = defaultSockets(env, home)
+    .filter((candidate) => exists(candidate.path))
+    .map((candidate) => ({ kind: "unix", socketPath: candidate.path, display: candidate.path, source: candidate.source }));
+  if (found.length > 0) return found.length > 1 ? { ...found[0]!, alternatives: found.slice(1) } : found[0]!;
   const fallback = "/var/run/docker.sock";
   return { kind: "unix", socketPath: fallback, display: fallback, source: "default socket, not found" };
 }
@@ -135,5 +136,6 @@ function defaultSockets(env: Record<string, string | undefined>, home: string) {
     { path: join(home, ".orbstack", "run", "docker.sock"), source: "OrbStack socket" },
   );
   if (runtimeDir) list.push({ path: join(runtimeDir, "podman", "podman.sock"), source: "Podman socket" });
+  list.push({ path: "/run/podman/podman.sock", source: "Podman socket (rootful)" });
   return list;
 }

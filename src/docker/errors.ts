@@ -23,6 +23,18 @@ export class EngineUnreachableError extends DockerError {
   }
 }
 
+/** Several usual sockets exist and none answers: each one tried, and why it failed. */
+export class NoEngineAnswersError extends EngineUnreachableError {
+  override name = "NoEngineAnswersError";
+  constructor(
+    endpoint: DockerEndpoint,
+    readonly tried: Array<{ endpoint: DockerEndpoint; reason: string }>,
+  ) {
+    super(endpoint, tried.map((t) => `${t.endpoint.display} (${t.endpoint.source}): ${t.reason}`).join("; "));
+    this.message = `no Docker engine answers at the usual sockets: ${this.reason}.`;
+  }
+}
+
 /** The socket exists but this user may not open it. */
 export class EnginePermissionError extends DockerError {
   override name = "EnginePermissionError";

@@ -67,5 +67,7 @@ export async function gatherDoctorReport(client: DockerClient): Promise<DoctorRe
       error instanceof EngineUnreachableError ? "unreachable" : error instanceof EnginePermissionError ? "permission" : "other";
     report.engine.error = { kind, message: (error as Error).message };
   }
+  // Discovery may have moved on to another socket than the first one found.
+  report.endpoint = { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source };
   return report;
 }

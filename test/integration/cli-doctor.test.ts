@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { SOCKET, TCP_HOST, runCli } from "../helpers/engine.ts";
+import { join } from "node:path";
+import { SOCKET, TCP_HOST, runCli, tempDir } from "../helpers/engine.ts";
+import { startUnixForwarder, staleSocket } from "../helpers/unix-forwarder.ts";
 
 describe("aicage-util doctor", () => {
   test("reports the engine, how it was found, and the util images", async () => {
@@ -47,6 +49,32 @@ describe("aicage-util doctor", () => {
     expect(exitCode).toBe(3);
     expect(stderr).toContain(`Permission denied on ${SOCKET} (default socket). Add your user to the 'docker' group`);
     expect(stderr).not.toContain("    at ");
+  });
+
+  test("socket discovery: a socket this user may not open does not win over one that answers", async () => {
+    const runtimeDir = tempDir("aicage-xdg-");
+    const forwarder = startUnixForwarder(join(runtimeDir, "docker.sock"), SOCKET);
+    try {
+      const { exitCode, stdout } = await runCli(["doctor", "--json"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir } });
+      expect(exitCode).toBe(0);
+      const report = JSON.parse(stdout);
+      expect(report.endpoint).toEqual({ kind: "unix", address: join(runtimeDir, "docker.sock"), source: "rootless Docker socket" });
+      expect(report.engine.reachable).toBe(true);
+    } finally {
+      forwarder.stop();
+    }
+  });
+
+  test("socket discovery: when none answers, every socket tried is named with its reason, one line, exit 3", async () => {
+    const runtimeDir = tempDir("aicage-xdg-");
+    staleSocket(join(runtimeDir, "docker.sock"));
+    const { exitCode, stderr } = await runCli(["doctor"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir } });
+    expect(exitCode).toBe(3);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain(
+      `no Docker engine answers at the usual sockets: ${SOCKET} (default socket): permission denied; ` +
+        `${join(runtimeDir, "docker.sock")} (rootless Docker socket): connection refused.`,
+    );
   });
 
   test("an unknown flag is a usage error, exit 2, one line", async () => {

@@ -71,8 +71,21 @@ describe("resolveEndpoint", () => {
     expect(found("/home/me/.colima/default/docker.sock").source).toBe("Colima socket");
     expect(found("/home/me/.orbstack/run/docker.sock").source).toBe("OrbStack socket");
     expect(found("/run/user/1000/podman/podman.sock").source).toBe("Podman socket");
+    expect(found("/run/podman/podman.sock").source).toBe("Podman socket (rootful)");
     const both = resolveEndpoint({ env, home, exists: (p) => p.endsWith("docker.sock") });
     expect(both.socketPath).toBe("/var/run/docker.sock");
+  });
+
+  test("the other sockets that exist come along, in order, to be tried when the first refuses", () => {
+    const env = { XDG_RUNTIME_DIR: "/run/user/1000" };
+    const present = new Set(["/var/run/docker.sock", "/run/user/1000/docker.sock", "/run/user/1000/podman/podman.sock"]);
+    const endpoint = resolveEndpoint({ env, home: "/home/me", exists: (p) => present.has(p) });
+    expect(endpoint.socketPath).toBe("/var/run/docker.sock");
+    expect(endpoint.alternatives?.map((e) => [e.socketPath, e.source])).toEqual([
+      ["/run/user/1000/docker.sock", "rootless Docker socket"],
+      ["/run/user/1000/podman/podman.sock", "Podman socket"],
+    ]);
+    expect(resolveEndpoint({ env, home: "/home/me", exists: (p) => p === "/var/run/docker.sock" }).alternatives).toBeUndefined();
   });
 
   test("with no socket anywhere, the default path is named as not found", () => {

@@ -1,0 +1,43 @@
+// A unix socket that passes bytes through to the real engine's socket, at a path and with a
+// mode the test chooses: what answers on it is the real engine (rootless-style sockets that
+// another user may open, in tests that run as root).
+import { chmodSync } from "node:fs";
+
+export function startUnixForwarder(path: string, target: string, mode = 0o666) {
+  type Link = { upstream?: { write(data: Uint8Array): number; end(): void }; queued: Uint8Array[] };
+  const server = Bun.listen<Link>({
+    unix: path,
+    socket: {
+      async open(client) {
+        client.data = { queued: [] };
+        const upstream = await Bun.connect({
+          unix: target,
+          socket: {
+            data: (_s, chunk) => void client.write(chunk),
+            close: () => void client.end(),
+            error: () => void client.end(),
+          },
+        });
+        for (const chunk of client.data.queued) upstream.write(chunk);
+        client.data.upstream = upstream;
+      },
+      data(client, chunk) {
+        client.data ??= { queued: [] };
+        if (client.data.upstream) client.data.upstream.write(chunk);
+        else client.data.queued.push(new Uint8Array(chunk));
+      },
+      close: (client) => client.data?.upstream?.end(),
+      error: (client) => client.data?.upstream?.end(),
+    },
+  });
+  chmodSync(path, mode);
+  return { stop: () => server.stop(true) };
+}
+
+/** A socket file nothing listens on any more: connecting to it is refused. */
+export function staleSocket(path: string): void {
+  // Bound but never listening, as a crashed engine leaves its socket (Bun and node unlink theirs on close).
+  const bind = Bun.spawnSync(["python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path]);
+  if (bind.exitCode !== 0) throw new Error(`could not make a stale socket at ${path}: ${bind.stderr.toString()}`);
+  chmodSync(path, 0o666);
+}
