@@ -2,6 +2,10 @@
 import type { DockerClient } from "./client.ts";
 
 export interface EngineVersion {
+  /** Docker says "Docker Engine - Community" here; Debian's build and Podman leave it empty or name the OS */
+  Platform?: { Name?: string };
+  /** Docker names its parts "Engine", "containerd", …; Podman "Podman Engine", "Conmon", … */
+  Components?: Array<{ Name: string; Version: string }>;
   Version: string;
   ApiVersion: string;
   MinAPIVersion?: string;

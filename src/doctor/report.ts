@@ -4,8 +4,8 @@
 import { toolRevision, toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
-import { engineInfo, engineVersion, isRootless } from "../docker/system.ts";
 import { runtimeName } from "../docker/transport.ts";
+import { identifyEngine } from "../engine/identity.ts";
 import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
 import { type UtilImageStatus, utilImageStatus } from "../util-images/status.ts";
 
@@ -15,6 +15,8 @@ export interface DoctorReport {
   engine: {
     reachable: boolean;
     error: { kind: "unreachable" | "permission" | "other"; message: string } | null;
+    /** "Docker Engine", "Podman" */
+    product: string | null;
     version: string | null;
     apiVersion: string | null;
     usedApiVersion: string | null;
@@ -24,6 +26,10 @@ export interface DoctorReport {
     kernel: string | null;
     storageDriver: string | null;
     rootless: boolean | null;
+    /** what builds through the Engine API: "buildkit" (Docker) or "buildah" (Podman) */
+    apiBuilder: string | null;
+    /** the ways `build --via` works on this engine */
+    buildWays: { api: boolean; builder: boolean } | null;
   };
   images: UtilImageStatus[];
 }
@@ -35,6 +41,7 @@ export async function gatherDoctorReport(client: DockerClient): Promise<DoctorRe
     engine: {
       reachable: false,
       error: null,
+      product: null,
       version: null,
       apiVersion: null,
       usedApiVersion: null,
@@ -44,22 +51,27 @@ export async function gatherDoctorReport(client: DockerClient): Promise<DoctorRe
       kernel: null,
       storageDriver: null,
       rootless: null,
+      apiBuilder: null,
+      buildWays: null,
     },
     images: [],
   };
   try {
-    report.engine.usedApiVersion = await client.apiVersion();
-    const [version, info] = await Promise.all([engineVersion(client), engineInfo(client)]);
+    const identity = await identifyEngine(client);
     Object.assign(report.engine, {
       reachable: true,
-      version: version.Version,
-      apiVersion: version.ApiVersion,
-      os: version.Os,
-      arch: version.Arch,
-      operatingSystem: info.OperatingSystem ?? null,
-      kernel: version.KernelVersion ?? null,
-      storageDriver: info.Driver ?? null,
-      rootless: isRootless(info),
+      product: identity.product,
+      version: identity.version,
+      apiVersion: identity.apiVersion,
+      usedApiVersion: identity.usedApiVersion,
+      os: identity.os,
+      arch: identity.arch,
+      operatingSystem: identity.operatingSystem,
+      kernel: identity.kernel,
+      storageDriver: identity.storageDriver,
+      rootless: identity.rootless,
+      apiBuilder: identity.apiBuilder,
+      buildWays: { api: true, builder: identity.builderImageWorks },
     });
     report.images = await Promise.all(UTIL_IMAGE_KINDS.map((kind) => utilImageStatus(client, kind)));
   } catch (error) {

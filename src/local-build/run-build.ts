@@ -9,6 +9,7 @@ import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
 import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
+import { identifyEngine } from "../engine/identity.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
 import { scanBuildContext } from "./context/scan.ts";
@@ -106,6 +107,17 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   try {
     let via = request.via;
     let builderImage = API_BUILDER;
+    const engine = await identifyEngine(client);
+    if (via === "builder" && !engine.builderImageWorks) {
+      via = "api";
+      hooks.onNotice?.(
+        `${engine.product} ${engine.version} cannot build with buildx in the builder image; building through the Engine API instead (--via api)`,
+        "warn",
+      );
+    }
+    if (via === "api" && engine.apiBuilder === "buildah") {
+      hooks.onNotice?.(`${engine.product} builds with buildah, not BuildKit: BuildKit-only Dockerfile features may not work`, "info");
+    }
     if (via === "builder") {
       try {
         // A builder image built here needs the same network as the user's own build steps.

@@ -9,7 +9,8 @@ describe("aicage-util doctor", () => {
     expect(stderr).toBe("");
     expect(exitCode).toBe(0);
     expect(stdout).toMatch(/^endpoint +\/var\/run\/docker\.sock \(--host\)$/m);
-    expect(stdout).toMatch(/^engine +Docker \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
+    expect(stdout).toMatch(/^engine +Docker Engine \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
+    expect(stdout).toMatch(/^builds +--via api \(BuildKit\), --via builder \(buildx in the builder image\)$/m);
     expect(stdout).toMatch(/^storage driver +\S+$/m);
     expect(stdout).toMatch(/^rootless +no$/m);
     expect(stdout).toMatch(/^version-check image +\S+:version-check-\S+: /m);
@@ -24,6 +25,7 @@ describe("aicage-util doctor", () => {
     expect(report.engine.reachable).toBe(true);
     expect(report.engine.os).toBe("linux");
     expect(report.engine.storageDriver).toBeString();
+    expect(report.engine).toMatchObject({ product: "Docker Engine", apiBuilder: "buildkit", buildWays: { api: true, builder: true } });
     expect(report.images.map((i: { kind: string }) => i.kind)).toEqual(["version-check", "builder"]);
   });
 

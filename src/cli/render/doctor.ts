@@ -4,6 +4,12 @@ import type { DoctorReport } from "../../doctor/report.ts";
 
 const yesNo = (value: boolean | null) => (value === null ? "unknown" : value ? "yes" : "no");
 
+function buildWays(apiBuilder: string | null, ways: { api: boolean; builder: boolean } | null): string {
+  const api = `--via api (${apiBuilder === "buildah" ? "buildah" : "BuildKit"})`;
+  if (ways?.builder) return `${api}, --via builder (buildx in the builder image)`;
+  return `${api}; --via builder is not possible here and goes through the API`;
+}
+
 export function formatDoctorReport(report: DoctorReport): string {
   const { tool, endpoint, engine } = report;
   const lines: Array<[string, string]> = [
@@ -15,10 +21,11 @@ export function formatDoctorReport(report: DoctorReport): string {
     lines.push(["version checks", "will run on the host only until an engine answers"]);
   } else {
     lines.push(
-      ["engine", `Docker ${engine.version}, API ${engine.apiVersion} (using ${engine.usedApiVersion})`],
+      ["engine", `${engine.product === "unknown" ? "unknown engine" : engine.product} ${engine.version}, API ${engine.apiVersion} (using ${engine.usedApiVersion})`],
       ["system", `${engine.operatingSystem ?? "?"}, ${engine.os}/${engine.arch}, kernel ${engine.kernel ?? "?"}`],
       ["storage driver", engine.storageDriver ?? "unknown"],
       ["rootless", yesNo(engine.rootless)],
+      ["builds", buildWays(engine.apiBuilder, engine.buildWays)],
     );
     for (const image of report.images) {
       const state = !image.present
