@@ -27,8 +27,13 @@ export interface LoopbackRequest {
 }
 
 export interface LoopbackRegistry {
-  /** https://127.0.0.1:PORT */
+  /**
+   * https://localhost:PORT. A host name, not the IP: pip 25 (truststore) cannot check an
+   * https URL whose host is an IP address; the server listens on 127.0.0.1 only.
+   */
   origin: string;
+  /** https://127.0.0.1:PORT */
+  ipOrigin: string;
   /** registry URL for npm (ends in /) */
   npmUrl: string;
   /** simple index URL for pip (ends in /) */
@@ -182,7 +187,7 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
       return new Response("not found\n", { status: 404 });
     },
   });
-  origin = `https://127.0.0.1:${server.port}`;
+  origin = `https://localhost:${server.port}`;
 
   // The CA certificate (public) in a folder any container user can read.
   const caDir = mkdtempSync(join(tmpdir(), "aicage-registry-trust-"));
@@ -192,6 +197,7 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
 
   return {
     origin,
+    ipOrigin: `https://127.0.0.1:${server.port}`,
     npmUrl: `${origin}/npm/`,
     pipUrl: `${origin}/pypi/simple/`,
     port: server.port!,
