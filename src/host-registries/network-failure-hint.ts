@@ -12,7 +12,7 @@ export type NetworkFailureKind = "authentication" | "tls-unknown-ca" | "tls" | "
 
 const PATTERNS: Array<[NetworkFailureKind, RegExp]> = [
   // npm E401; pip asking for a user name with no terminal (EOFError) or --no-input's 401; curl -f
-  ["authentication", /\bcode E401\b|\b401 Client Error\b|_prompt_for_password|User for [^\s:]+:|HTTP error 401|returned error: 401\b/],
+  ["authentication", /\bcode E401\b|Incorrect or missing password|\b401 Client Error\b|_prompt_for_password|User for [^\s:]+:|HTTP error 401|returned error: 401\b/],
   // the issuer is missing from the trust store: the usual TLS-inspecting proxy or private CA
   [
     "tls-unknown-ca",

@@ -73,6 +73,11 @@ describe("networkFailureHint", () => {
     expect(networkFailureHint("", true)).toBeNull();
   });
 
+  test("the end of npm's 401 message alone is enough (a stderr tail)", () => {
+    const stderr = stderrOf("npm-auth-401");
+    expect(networkFailureHint(stderr.slice(stderr.indexOf("Incorrect or missing password")), false)).toBe("the registry asked for credentials (HTTP 401)");
+  });
+
   test("a timeout without retries keeps the plain words", () => {
     expect(networkFailureHint(stderrOf("npm-dns-nxdomain"), true)).toBe("name resolution failed");
   });
