@@ -195,6 +195,9 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
   const caFile = join(caDir, "loopback-ca.pem");
   writeFileSync(caFile, caPem, { mode: 0o644 });
 
+  const removeCa = () => rmSync(caDir, { recursive: true, force: true });
+  process.on("exit", removeCa); // also when a test run dies before stop()
+
   return {
     origin,
     ipOrigin: `https://127.0.0.1:${server.port}`,
@@ -206,7 +209,8 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
     requests,
     stop() {
       server.stop(true);
-      rmSync(caDir, { recursive: true, force: true });
+      removeCa();
+      process.off("exit", removeCa);
     },
   };
 }

@@ -10,6 +10,8 @@ import { type HostRegistrySetup, hostRegistrySetup } from "../../src/host-regist
 import { tempDir } from "../helpers/engine.ts";
 import { LOOPBACK_PACKAGES, type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
 
+// npm and pip start slowly on a loaded 2-core machine: more than bun's default 5 s per test.
+const TIMEOUT = 60_000;
 const TOKEN = "loopback-Tok3n-value";
 const PIP_USER = { username: "builder", password: "pip-Passw0rd-value" };
 let open: LoopbackRegistry;
@@ -64,14 +66,14 @@ describe("host npm and pip through the loopback registry", () => {
     const plain = await npmView(PLAIN, cleanEnv(home));
     expect(plain).toMatchObject({ exitCode: 0, stdout: `${latest(LOOPBACK_PACKAGES.npm[PLAIN as "plain-agent"])}\n` });
     expect(open.requests.map((r) => r.path)).toContain("/npm/@mirror%2fagent");
-  });
+  }, TIMEOUT);
 
   test("npm without the mirror's CA fails TLS verification", async () => {
     const home = writeHome({ ".npmrc": `registry=${open.npmUrl}\nfetch-retries=0\n` });
     const result = await npmView(SCOPED, cleanEnv(home));
     expect(result.exitCode).not.toBe(0);
     expect(networkFailureHint(result.stderr, false)).toBe("TLS verification failed: unknown CA");
-  });
+  }, TIMEOUT);
 
   test("pip answers through the mirror with its CA", async () => {
     const home = writeHome({ ".config/pip/pip.conf": `[global]\nindex-url = ${open.pipUrl}\ncert = ${open.caFile}\n` });
@@ -79,7 +81,7 @@ describe("host npm and pip through the loopback registry", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split("\n")[0]).toBe(`mirror-agent (${latest(LOOPBACK_PACKAGES.pip["mirror-agent"])})`);
     expect(open.requests.some((r) => r.path === "/pypi/simple/mirror-agent/")).toBe(true);
-  });
+  }, TIMEOUT);
 
   test("a registry that demands a token: npm with _authToken answers, without it gets 401", async () => {
     const nerf = guarded.npmUrl.replace(/^https:/, "");
@@ -90,7 +92,7 @@ describe("host npm and pip through the loopback registry", () => {
     expect(refused.exitCode).not.toBe(0);
     expect(networkFailureHint(refused.stderr, false)).toBe("the registry asked for credentials (HTTP 401)");
     expect(guarded.requests.filter((r) => r.authScheme === "bearer").every((r) => r.authorized)).toBe(true);
-  });
+  }, TIMEOUT);
 
   test("pip with the user and password in its index URL answers", async () => {
     const url = guarded.pipUrl.replace("https://", `https://${PIP_USER.username}:${PIP_USER.password}@`);
@@ -98,7 +100,7 @@ describe("host npm and pip through the loopback registry", () => {
     const result = await pipVersions("mirror-agent", cleanEnv(home));
     expect(result.exitCode).toBe(0);
     expect(result.stdout.split("\n")[0]).toBe("mirror-agent (0.3.5)");
-  });
+  }, TIMEOUT);
 });
 
 describe("the set-up hostRegistrySetup() reads from a HOME works for npm and pip elsewhere", () => {
@@ -138,7 +140,7 @@ describe("the set-up hostRegistrySetup() reads from a HOME works for npm and pip
     const pip = await pipVersions("mirror-agent", env);
     expect(pip.exitCode).toBe(0);
     expect(pip.stdout.split("\n")[0]).toBe("mirror-agent (0.3.5)");
-  });
+  }, TIMEOUT);
 
   test("by default the token and the password stay home: the registry refuses, and neither appears anywhere", async () => {
     const home = hostHome();
@@ -151,5 +153,5 @@ describe("the set-up hostRegistrySetup() reads from a HOME works for npm and pip
     expect(all).not.toContain(PIP_USER.password);
     const npm = await npmView(SCOPED, env);
     expect(networkFailureHint(npm.stderr, false)).toBe("the registry asked for credentials (HTTP 401)");
-  });
+  }, TIMEOUT);
 });
