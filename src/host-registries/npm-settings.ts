@@ -44,7 +44,7 @@ function expand(value: NpmrcValue, env: NpmSettingsOptions["env"]): NpmSetting["
 }
 
 /** npm's `path` type: ${VAR} expanded, `~/` is the home folder, relative to the current folder. */
-function npmPath(value: NpmSetting["value"] | undefined, options: NpmSettingsOptions): string | null {
+export function npmPath(value: NpmSetting["value"] | undefined, options: { home: string; cwd: string }): string | null {
   if (typeof value !== "string" || value === "") return null;
   if (value.startsWith("~/")) return resolve(options.home, value.slice(2));
   return isAbsolute(value) ? resolve(value) : resolve(options.cwd, value);

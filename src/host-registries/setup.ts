@@ -12,7 +12,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { type CaSource, collectCaCertificates } from "./ca-certificates.ts";
 import { type HostFiles, realHostFiles } from "./host-files.ts";
-import { type NpmSetting, readNpmSettings } from "./npm-settings.ts";
+import { type NpmSetting, npmPath, readNpmSettings } from "./npm-settings.ts";
 import { npmrcLine } from "./npmrc-format.ts";
 import { pipConfigText } from "./pip-config-format.ts";
 import { type PipSetting, readPipSettings } from "./pip-settings.ts";
@@ -181,9 +181,8 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
     notices.push(`npm ${key}: client certificates are not forwarded`);
   }
   const cafile = npm.settings.get("cafile");
-  if (cafile && typeof cafile.value === "string" && cafile.value) {
-    caSources.push({ origin: `npm cafile (${cafile.source})`, kind: "file", value: cafile.value });
-  }
+  const cafilePath = cafile && npmPath(cafile.value, { home, cwd });
+  if (cafile && cafilePath) caSources.push({ origin: `npm cafile (${cafile.source})`, kind: "file", value: cafilePath });
   const ca = npm.settings.get("ca");
   if (ca) {
     for (const item of Array.isArray(ca.value) ? ca.value : [ca.value]) {

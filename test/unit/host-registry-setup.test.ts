@@ -178,6 +178,13 @@ describe("npm settings", () => {
     );
   });
 
+  test("cafile is a path as npm reads it: ~/ is the home folder, a relative one the current folder", () => {
+    const root = host({ "/home/dev/.npmrc": "cafile=~/certs/corp.pem\n", "/home/dev/certs/corp.pem": CORP });
+    expect(setup(root).shown).toEqual([{ name: "CA /home/dev/certs/corp.pem (1 certificate)", source: "npm cafile (/home/dev/.npmrc)" }]);
+    layOut(root, { "/home/dev/.npmrc": "cafile=certs/corp.pem\n" });
+    expect(setup(root).caCertificates).toBe(pemCertificates(CORP).join(""));
+  });
+
   test("no node and no npm on PATH: the user npmrc and the variables still count", () => {
     const root = host({ "/home/dev/.npmrc": "registry=https://user.example/\n", "/usr/etc/npmrc": "strict-ssl=false\n" });
     const result = setup(root, { PATH: "/nowhere" });
