@@ -10,13 +10,15 @@
 // `withheld` and `notices` hold setting names, paths and counts, never a setting's value.
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { type CaSource, collectCaCertificates } from "./ca-certificates.ts";
+import { type CaCollection, collectCaCertificates } from "./ca-certificates.ts";
+import type { Findings, SettingOrigin } from "./findings.ts";
 import { type HostFiles, realHostFiles } from "./host-files.ts";
-import { type NpmSetting, npmPath, readNpmSettings } from "./npm-settings.ts";
-import { npmrcLine } from "./npmrc-format.ts";
-import { pipConfigText } from "./pip-config-format.ts";
-import { type PipSetting, readPipSettings } from "./pip-settings.ts";
-import { isHostPath, urlHasCredentials } from "./url-credentials.ts";
+import { npmrcForContainer } from "./npm-forwarding.ts";
+import { readNpmSettings } from "./npm-settings.ts";
+import { pipConfForContainer } from "./pip-forwarding.ts";
+import { readPipSettings } from "./pip-settings.ts";
+
+export type { SettingOrigin } from "./findings.ts";
 
 export interface ContainerFile {
   /** absolute path in the container */
@@ -24,13 +26,6 @@ export interface ContainerFile {
   content: Uint8Array;
   /** 0o600 when it holds credentials; owner must be the container user */
   mode: number;
-}
-
-export interface SettingOrigin {
-  /** e.g. "npm registry", "npm //mirror.example/:_authToken", "pip global.index-url" */
-  name: string;
-  /** a host file path or `$VARIABLE` */
-  source: string;
 }
 
 export interface HostRegistrySetup {
@@ -88,20 +83,6 @@ export const CA_ENV_NAMES = [
 /** Host variables that name CA files or folders. */
 const CA_FILE_VARIABLES = ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"];
 
-/** The sections pip reads for `pip install`, `pip download` and `pip index`, over [global]. */
-const PIP_SECTIONS = ["global", "install", "download", "index"];
-const PIP_SINGLE_URL = ["index-url", "proxy"];
-const PIP_URL_LISTS = ["extra-index-url"];
-const PIP_LISTS = ["trusted-host"];
-
-const NPM_PLAIN = ["strict-ssl", "noproxy"];
-const NPM_URLS = ["registry", "proxy", "https-proxy"];
-const SCOPED_REGISTRY = /^@[^:/\s]+:registry$/;
-/** npm credential settings, bare or per registry ("//host/path/:_authToken"). */
-const NPM_CREDENTIAL = /^(?:\/\/[^\s]*:)?(?:_authtoken|-authtoken|_auth|_password|password|username)$/i;
-/** mTLS client certificate settings: paths to host files, never forwarded. */
-const NPM_CLIENT_CERT = /^(?:\/\/[^\s]*:)?(?:certfile|keyfile)$/i;
-
 /** Debian/Ubuntu first (the image's family), then the other usual places. */
 const IMAGE_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
 
@@ -118,22 +99,6 @@ function text(value: string): Uint8Array {
   return new TextEncoder().encode(value);
 }
 
-/** A setting value as text, or null when it is unset/empty/null. */
-function settingText(value: NpmSetting["value"]): string | null {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) {
-    const parts = value.filter((v): v is string | boolean => v !== null).map(String);
-    return parts.length ? parts.join(",") : null;
-  }
-  const out = String(value);
-  return out === "" ? null : out;
-}
-
-/** npm's `ca` may be written with "\n" for each line break. */
-function inlinePem(value: string): string {
-  return value.includes("\n") ? value : value.replace(/\\n/g, "\n");
-}
-
 export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySetup {
   const env = options.env;
   const home = options.home ?? (env.HOME || homedir());
@@ -141,154 +106,62 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
   const files = options.files ?? realHostFiles;
   const forward = options.forwardCredentials === true;
   const paths = containerPaths(options.containerHome);
-  const shown: SettingOrigin[] = [];
-  const withheld: SettingOrigin[] = [];
-  const notices: string[] = [];
-  const caSources: CaSource[] = [];
+  const findings: Findings = { shown: [], withheld: [], notices: [], caSources: [] };
   const out: ContainerFile[] = [];
 
-  // ---- npm
-  const npm = readNpmSettings({ env, home, cwd, files });
-  notices.push(...npm.notices);
-  const npmLines: string[] = [];
-  let npmHasCredentials = false;
-  const npmKeys = [...npm.settings.keys()];
-  const ordered = [
-    "registry",
-    ...npmKeys.filter((k) => SCOPED_REGISTRY.test(k)).sort(),
-    ...NPM_PLAIN,
-    "proxy",
-    "https-proxy",
-    ...npmKeys.filter((k) => NPM_CREDENTIAL.test(k)).sort(),
-  ];
-  for (const key of new Set(ordered)) {
-    const setting = npm.settings.get(key);
-    if (!setting) continue;
-    const value = settingText(setting.value);
-    if (value === null) continue;
-    const name = `npm ${key}`;
-    const isCredential = NPM_CREDENTIAL.test(key) || ((NPM_URLS.includes(key) || SCOPED_REGISTRY.test(key)) && urlHasCredentials(value));
-    if (isCredential && !forward) {
-      withheld.push({ name, source: setting.source });
-      continue;
-    }
-    npmHasCredentials ||= isCredential;
-    npmLines.push(npmrcLine(key, value));
-    shown.push({ name, source: setting.source });
-  }
-  for (const key of npmKeys.filter((k) => NPM_CLIENT_CERT.test(k)).sort()) {
-    withheld.push({ name: `npm ${key}`, source: npm.settings.get(key)!.source });
-    notices.push(`npm ${key}: client certificates are not forwarded`);
-  }
-  const cafile = npm.settings.get("cafile");
-  const cafilePath = cafile && npmPath(cafile.value, { home, cwd });
-  if (cafile && cafilePath) caSources.push({ origin: `npm cafile (${cafile.source})`, kind: "file", value: cafilePath });
-  const ca = npm.settings.get("ca");
-  if (ca) {
-    for (const item of Array.isArray(ca.value) ? ca.value : [ca.value]) {
-      if (typeof item === "string" && item) caSources.push({ origin: `npm ca (${ca.source})`, kind: "pem", value: inlinePem(item) });
-    }
-  }
-  if (npmLines.length) {
-    out.push({ path: paths.npmrc, content: text(`${npmLines.join("\n")}\n`), mode: npmHasCredentials ? 0o600 : 0o644 });
-  }
+  const npmSettings = readNpmSettings({ env, home, cwd, files });
+  findings.notices.push(...npmSettings.notices);
+  const npmrc = npmrcForContainer(npmSettings, forward, { home, cwd }, findings);
+  if (npmrc.text) out.push({ path: paths.npmrc, content: text(npmrc.text), mode: npmrc.hasCredentials ? 0o600 : 0o644 });
 
-  // ---- pip
-  const pip = readPipSettings({ env, home, platform: options.platform ?? process.platform, files });
-  notices.push(...pip.notices);
-  // Variables beat every section: fold them into [global] and drop the key from the command
-  // sections, which pip would otherwise let win over [global].
-  const sections = new Map<string, Map<string, PipSetting & { label: string }>>();
-  for (const section of PIP_SECTIONS) {
-    const options = new Map<string, PipSetting & { label: string }>();
-    for (const [key, setting] of pip.sections.get(section) ?? []) options.set(key, { ...setting, label: `${section}.${key}` });
-    sections.set(section, options);
-  }
-  for (const [key, setting] of pip.env) {
-    if (!setting.value) continue; // pip ignores empty values
-    for (const section of PIP_SECTIONS) sections.get(section)!.delete(key);
-    sections.get("global")!.set(key, { ...setting, label: `:env:.${key}` });
-  }
-  let pipHasCredentials = false;
-  const pipOut = new Map<string, Map<string, string[]>>();
-  for (const [section, options] of sections) {
-    const written = new Map<string, string[]>();
-    for (const [key, setting] of options) {
-      if (!setting.value) continue;
-      const name = `pip ${setting.label}`;
-      if (key === "cert") {
-        caSources.push({ origin: `${name} (${setting.source})`, kind: "file", value: resolve(cwd, setting.value) });
-        continue;
-      }
-      const isList = PIP_URL_LISTS.includes(key) || PIP_LISTS.includes(key);
-      if (!isList && !PIP_SINGLE_URL.includes(key)) continue;
-      const items = isList ? setting.value.split(/\s+/).filter(Boolean) : [setting.value.trim()];
-      const kept: string[] = [];
-      let hidden = 0;
-      let local = 0;
-      for (const item of items) {
-        if (PIP_LISTS.includes(key)) kept.push(item);
-        else if (isHostPath(item)) local++;
-        else if (urlHasCredentials(item) && !forward) hidden++;
-        else {
-          pipHasCredentials ||= urlHasCredentials(item);
-          kept.push(item);
-        }
-      }
-      const count = (n: number) => (items.length > 1 ? ` (${n} of ${items.length})` : "");
-      if (hidden) withheld.push({ name: `${name}${count(hidden)}`, source: setting.source });
-      if (local) notices.push(`${name} (${setting.source}): ${local} local ${local === 1 ? "index" : "indexes"} left out (a host path)`);
-      if (kept.length) {
-        written.set(key, kept);
-        shown.push({ name: `${name}${count(kept.length)}`, source: setting.source });
-      }
-    }
-    if (written.size) pipOut.set(section, written);
-  }
-  if (pipOut.size) {
-    out.push({ path: paths.pipConf, content: text(pipConfigText(pipOut)), mode: pipHasCredentials ? 0o600 : 0o644 });
-  }
+  const pipSettings = readPipSettings({ env, home, platform: options.platform ?? process.platform, files });
+  findings.notices.push(...pipSettings.notices);
+  const pipConf = pipConfForContainer(pipSettings, forward, cwd, findings);
+  if (pipConf.text) out.push({ path: paths.pipConf, content: text(pipConf.text), mode: pipConf.hasCredentials ? 0o600 : 0o644 });
 
-  // ---- CA certificates named by variables
+  // CA files and folders named by variables come after those npm and pip name.
   for (const name of CA_FILE_VARIABLES) {
     const value = env[name];
-    if (value) caSources.push({ origin: `$${name}`, kind: "file", value: resolve(cwd, value) });
+    if (value) findings.caSources.push({ origin: `$${name}`, kind: "file", value: resolve(cwd, value) });
   }
   for (const dir of (env.SSL_CERT_DIR ?? "").split(":")) {
-    if (dir) caSources.push({ origin: "$SSL_CERT_DIR", kind: "folder", value: resolve(cwd, dir) });
+    if (dir) findings.caSources.push({ origin: "$SSL_CERT_DIR", kind: "folder", value: resolve(cwd, dir) });
   }
-  const cas = collectCaCertificates(caSources, files);
-  notices.push(...cas.notices);
-  // One line per CA file or folder, however many settings name it.
-  const byPath = new Map<string, { added: number; origins: string[] }>();
-  for (const c of cas.contributions) {
-    const entry = byPath.get(c.path ?? "inline certificates") ?? { added: 0, origins: [] };
-    entry.added += c.added;
-    entry.origins.push(c.origin);
-    byPath.set(c.path ?? "inline certificates", entry);
+  const cas = collectCaCertificates(findings.caSources, files);
+  findings.notices.push(...cas.notices);
+  findings.shown.push(...caLines(cas.contributions));
+  if (!cas.pem) {
+    return { env: [], files: out, caCertificates: null, caEnvNames: [], prepareScript: null, ...report(findings) };
   }
-  for (const [what, { added, origins }] of byPath) {
-    const count = added ? `${added} ${added === 1 ? "certificate" : "certificates"}` : "no new certificates";
-    shown.push({ name: `CA ${what} (${count})`, source: origins.join(", ") });
-  }
-  let caEnv: string[] = [];
-  let prepareScript: string | null = null;
-  if (cas.pem) {
-    out.push({ path: paths.hostCa, content: text(cas.pem), mode: 0o644 });
-    caEnv = CA_ENV_NAMES.map((name) => `${name}=${paths.caBundle}`);
-    prepareScript = caBundleScript(paths.hostCa, paths.caBundle);
-  }
-
+  out.push({ path: paths.hostCa, content: text(cas.pem), mode: 0o644 });
   return {
-    env: caEnv,
+    env: CA_ENV_NAMES.map((name) => `${name}=${paths.caBundle}`),
     files: out,
     caCertificates: cas.pem,
-    caEnvNames: cas.pem ? CA_ENV_NAMES : [],
-    prepareScript,
-    shown,
-    withheld,
-    notices,
+    caEnvNames: CA_ENV_NAMES,
+    prepareScript: caBundleScript(paths.hostCa, paths.caBundle),
+    ...report(findings),
   };
+}
+
+function report({ shown, withheld, notices }: Findings) {
+  return { shown, withheld, notices };
+}
+
+/** One line per CA file or folder, however many settings name it. */
+function caLines(contributions: CaCollection["contributions"]): SettingOrigin[] {
+  const byPath = new Map<string, { added: number; origins: string[] }>();
+  for (const c of contributions) {
+    const what = c.path ?? "inline certificates";
+    const entry = byPath.get(what) ?? { added: 0, origins: [] };
+    entry.added += c.added;
+    entry.origins.push(c.origin);
+    byPath.set(what, entry);
+  }
+  return [...byPath].map(([what, { added, origins }]) => {
+    const count = added ? `${added} ${added === 1 ? "certificate" : "certificates"}` : "no new certificates";
+    return { name: `CA ${what} (${count})`, source: origins.join(", ") };
+  });
 }
 
 /**
