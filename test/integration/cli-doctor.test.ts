@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { SOCKET, TCP_HOST, runCli } from "../helpers/engine.ts";
+import { ENGINE, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli } from "../helpers/engine.ts";
 
 describe("aicage-util doctor", () => {
   test("reports the engine, how it was found, and the util images", async () => {
     const { exitCode, stdout, stderr } = await runCli(["doctor", "--host", `unix://${SOCKET}`]);
     expect(stderr).toBe("");
     expect(exitCode).toBe(0);
-    expect(stdout).toMatch(/^endpoint +\/var\/run\/docker\.sock \(--host\)$/m);
+    expect(stdout).toMatch(new RegExp(`^endpoint +${escapeRegExp(SOCKET)} \\(--host\\)$`, "m"));
     expect(stdout).toMatch(/^engine +Docker \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
     expect(stdout).toMatch(/^storage driver +\S+$/m);
-    expect(stdout).toMatch(/^rootless +no$/m);
+    expect(stdout).toMatch(new RegExp(`^rootless +${ENGINE === "rootless" ? "yes" : "no"}$`, "m"));
     expect(stdout).toMatch(/^version-check image +\S+:version-check-\S+: /m);
     expect(stdout).toMatch(/^builder image +\S+:builder-\S+: /m);
   });
@@ -43,7 +43,7 @@ describe("aicage-util doctor", () => {
   test("a socket this user may not open gives the permission error, exit 3", async () => {
     const { exitCode, stderr } = await runCli(["doctor"], { user: "nobody", env: { HOME: "/tmp" } });
     expect(exitCode).toBe(3);
-    expect(stderr).toContain(`Permission denied on ${SOCKET} (default socket). Add your user to the 'docker' group`);
+    expect(stderr).toContain(`Permission denied on ${SOCKET} (${SOCKET_SOURCE}). Add your user to the 'docker' group`);
     expect(stderr).not.toContain("    at ");
   });
 
