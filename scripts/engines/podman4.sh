@@ -5,9 +5,14 @@
 # so the service runs in a network namespace of its own (loopback only, no package archive:
 # images it needs are copied in from the primary engine). Config and storage live in a
 # folder of its own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF), nothing under /etc or
-# /var/lib/containers is touched. The TCP front (socat on 127.0.0.1) exists twice, on the
-# host and in the service's namespace, so the same tcp:// address works from the tests and
-# from containers on the "host" network.
+# /var/lib/containers is touched.
+# What makes that namespace usable for the tests, without touching the host's network:
+#   - slirp4netns gives it outbound access in user space (a tap device inside it, NAT in a
+#     process; host loopback not reachable), so builds reach the package archive;
+#   - the TCP front (socat on 127.0.0.1:23752) exists twice, on the host and in the namespace,
+#     so the same tcp:// address works from the tests and from containers on "host" network;
+#   - the tests' upstream server listens on the fixed host port 23760
+#     (AICAGE_TEST_UPSTREAM_PORT), forwarded into the namespace through a unix socket.
 #   start | stop [--purge: also its storage] | env | status
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +21,7 @@ NAME=podman4
 DIR=$STATE_ROOT/$NAME
 SOCKET=$DIR/run/podman.sock
 TCP_PORT=23752
+UPSTREAM_PORT=23760
 LOG=$DIR/service.log
 PIDFILE=$DIR/service.pid
 export CONTAINERS_CONF=$DIR/containers.conf
@@ -47,7 +53,7 @@ CONF
 }
 
 start() {
-  apt_install podman catatonit netavark curl jq socat iproute2 docker.io
+  apt_install podman catatonit netavark slirp4netns curl jq socat iproute2 docker.io
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
   else
@@ -63,8 +69,25 @@ start() {
   fi
   local pid
   pid=$(live_pid "$PIDFILE") || die "$NAME: answers on $SOCKET but not started by this script (no $PIDFILE)"
+  if ! live_pid "$DIR/slirp4netns.pid" >/dev/null; then
+    setsid slirp4netns --configure --mtu=65520 --disable-host-loopback "$pid" tap0 \
+      >"$DIR/slirp4netns.log" 2>&1 </dev/null &
+    echo $! >"$DIR/slirp4netns.pid"
+  fi
   start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp.pid"
   start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp-netns.pid" "$pid"
+  # The upstream server's port: namespace loopback -> unix socket -> host loopback.
+  if ! live_pid "$DIR/upstream-host.pid" >/dev/null; then
+    rm -f "$DIR/upstream.sock"
+    setsid socat "UNIX-LISTEN:$DIR/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$UPSTREAM_PORT" \
+      >"$DIR/upstream-host.log" 2>&1 </dev/null &
+    echo $! >"$DIR/upstream-host.pid"
+  fi
+  if ! live_pid "$DIR/upstream-netns.pid" >/dev/null; then
+    setsid nsenter "--net=/proc/$pid/ns/net" socat "TCP-LISTEN:$UPSTREAM_PORT,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$DIR/upstream.sock" \
+      >"$DIR/upstream-netns.log" 2>&1 </dev/null &
+    echo $! >"$DIR/upstream-netns.pid"
+  fi
 }
 
 # Pids of every process in the network namespace of pid $1 (the service's).
@@ -79,6 +102,7 @@ pids_in_netns_of() {
 stop() {
   local pid id
   stop_pid_file "$DIR/tcp.pid" 5
+  stop_pid_file "$DIR/upstream-host.pid" 5
   if pid=$(live_pid "$PIDFILE"); then
     # Containers first, through the service (so netavark tears down inside its namespace).
     for id in $(curl -fsS --max-time 10 --unix-socket "$SOCKET" 'http://localhost/containers/json?all=1' | jq -r '.[].Id'); do
@@ -92,7 +116,8 @@ stop() {
     sleep 1
     for id in $left; do kill -KILL "$id" 2>/dev/null || true; done
   fi
-  rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$SOCKET"
+  stop_pid_file "$DIR/slirp4netns.pid" 5
+  rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$DIR/upstream-netns.pid" "$SOCKET" "$DIR/upstream.sock"
   # Overlay mounts of containers that were not cleaned up.
   findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done
   if [[ ${1:-} == --purge ]]; then
@@ -105,6 +130,7 @@ env_lines() {
   echo "AICAGE_TEST_ENGINE=$NAME"
   echo "AICAGE_TEST_SOCKET=$SOCKET"
   echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
+  echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
 }
 
 case ${1:-} in
