@@ -1,7 +1,7 @@
 # Shared helpers of the test engines (sourced by scripts/engines/*.sh and scripts/test-engine.sh).
 # Every engine keeps its state, pid files and logs under $STATE_ROOT/<engine>/, and writes
 # nothing to stdout but the variables its `env` command prints.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the settings below are read by the scripts that source this
 
 STATE_ROOT=${AICAGE_TEST_STATE_DIR:-/var/tmp/aicage-test-engine}
 PRIMARY_SOCKET=${AICAGE_TEST_SOCKET_PRIMARY:-/var/run/docker.sock}
@@ -102,6 +102,32 @@ start_tcp_forward() {
   echo $! >"$pidfile"
 }
 
+# Makes host loopback port $1 reachable on 127.0.0.1:$1 inside the network namespace of pid $2
+# (an engine whose "host" network is a namespace of its own), through the unix socket
+# $3/upstream.sock: the tests' upstream server, for containers on the "host" network.
+start_upstream_forward() {
+  local port=$1 netns_of=$2 dir=$3
+  if ! live_pid "$dir/upstream-host.pid" >/dev/null; then
+    rm -f "$dir/upstream.sock"
+    setsid socat "UNIX-LISTEN:$dir/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$port" \
+      >"$dir/upstream-host.log" 2>&1 </dev/null &
+    echo $! >"$dir/upstream-host.pid"
+  fi
+  if ! live_pid "$dir/upstream-netns.pid" >/dev/null; then
+    setsid nsenter "--net=/proc/$netns_of/ns/net" \
+      socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$dir/upstream.sock" \
+      >"$dir/upstream-netns.log" 2>&1 </dev/null &
+    echo $! >"$dir/upstream-netns.pid"
+  fi
+}
+
+stop_upstream_forward() {
+  local dir=$1
+  stop_pid_file "$dir/upstream-netns.pid" 5
+  stop_pid_file "$dir/upstream-host.pid" 5
+  rm -f "$dir/upstream.sock"
+}
+
 # The docker CLI against the unix socket $1.
 docker_at() {
   local socket=$1
@@ -173,7 +199,7 @@ ensure_util_images_on_primary() {
   local stale
   stale=$(jq -r '.images[] | select(.expected and (.current | not)) | .kind' <<<"$listing")
   if [[ -n $stale ]]; then
-    log "building util images on the primary engine: $(echo $stale)"
+    log "building util images on the primary engine: ${stale//$'\n'/ }"
     # shellcheck disable=SC2086 # kinds are single words from the tool's own listing
     "${env[@]}" "$bun" "$REPO_ROOT/src/cli.ts" images build $stale --network host --base-image "$BASE_IMAGE" --json "${cli[@]}" >/dev/null || return 1
   fi

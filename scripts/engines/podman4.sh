@@ -76,18 +76,7 @@ start() {
   fi
   start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp.pid"
   start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp-netns.pid" "$pid"
-  # The upstream server's port: namespace loopback -> unix socket -> host loopback.
-  if ! live_pid "$DIR/upstream-host.pid" >/dev/null; then
-    rm -f "$DIR/upstream.sock"
-    setsid socat "UNIX-LISTEN:$DIR/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$UPSTREAM_PORT" \
-      >"$DIR/upstream-host.log" 2>&1 </dev/null &
-    echo $! >"$DIR/upstream-host.pid"
-  fi
-  if ! live_pid "$DIR/upstream-netns.pid" >/dev/null; then
-    setsid nsenter "--net=/proc/$pid/ns/net" socat "TCP-LISTEN:$UPSTREAM_PORT,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$DIR/upstream.sock" \
-      >"$DIR/upstream-netns.log" 2>&1 </dev/null &
-    echo $! >"$DIR/upstream-netns.pid"
-  fi
+  start_upstream_forward "$UPSTREAM_PORT" "$pid" "$DIR"
 }
 
 # Pids of every process in the network namespace of pid $1 (the service's).
@@ -102,7 +91,7 @@ pids_in_netns_of() {
 stop() {
   local pid id
   stop_pid_file "$DIR/tcp.pid" 5
-  stop_pid_file "$DIR/upstream-host.pid" 5
+  stop_upstream_forward "$DIR"
   if pid=$(live_pid "$PIDFILE"); then
     # Containers first, through the service (so netavark tears down inside its namespace).
     for id in $(curl -fsS --max-time 10 --unix-socket "$SOCKET" 'http://localhost/containers/json?all=1' | jq -r '.[].Id'); do
@@ -117,7 +106,7 @@ stop() {
     for id in $left; do kill -KILL "$id" 2>/dev/null || true; done
   fi
   stop_pid_file "$DIR/slirp4netns.pid" 5
-  rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$DIR/upstream-netns.pid" "$SOCKET" "$DIR/upstream.sock"
+  rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$SOCKET"
   # Overlay mounts of containers that were not cleaned up.
   findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done
   if [[ ${1:-} == --purge ]]; then

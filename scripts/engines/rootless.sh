@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Rootless Docker 20.10 for the tests: Debian's dockerd-rootless.sh run by an unprivileged user
-# of its own (aicage-rootless), socket /run/user/UID/docker.sock. RootlessKit shares the
-# host's network namespace (DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host): /dev/net/tun is 0600 here,
-# so slirp4netns cannot run, and an unprivileged user cannot change the host's network anyway;
-# dockerd still gets every network feature off. A loopback TCP front (socat) serves the
-# tcp:// tests.
+# of its own (aicage-rootless), socket /run/user/UID/docker.sock, dockerd with every network
+# feature off. Two network set-ups, by AICAGE_TEST_ROOTLESS_NET:
+#   host (default)  RootlessKit shares the host's network namespace
+#                   (DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host, port driver none). Containers on
+#                   the "host" network cannot start there ("failed to create default sandbox
+#                   ... operation not permitted": Docker does not support RootlessKit's host
+#                   network, moby/moby#51363), so neither can builds with --network host.
+#   slirp4netns     as rootless Docker runs on users' machines: RootlessKit's own namespace,
+#                   outbound through slirp4netns in user space. /dev/net/tun is 0600 on these
+#                   VMs, so the user gets an ACL entry on it for the engine's lifetime (removed
+#                   by stop); the host's network itself stays untouched. The tests' upstream
+#                   port (AICAGE_TEST_UPSTREAM_PORT) and the TCP front are forwarded into that
+#                   namespace, as for podman4.
+# A loopback TCP front (socat, 127.0.0.1:23753) serves the tcp:// tests.
 #   start | stop [--purge: also its data and the user] | env | status
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -13,6 +22,9 @@ NAME=rootless
 USER_NAME=aicage-rootless
 DIR=$STATE_ROOT/$NAME
 TCP_PORT=23753
+UPSTREAM_PORT=23761
+NET=${AICAGE_TEST_ROOTLESS_NET:-host}
+[[ $NET == host || $NET == slirp4netns ]] || die "AICAGE_TEST_ROOTLESS_NET must be host or slirp4netns, not '$NET'"
 LOG=$DIR/dockerd.log
 PIDFILE=$DIR/runuser.pid
 
@@ -41,7 +53,7 @@ ensure_user() {
 }
 
 start() {
-  apt_install docker.io rootlesskit uidmap slirp4netns curl jq socat
+  apt_install docker.io rootlesskit uidmap slirp4netns curl jq socat acl
   ensure_user
   local uid socket
   uid=$(user_id)
@@ -53,11 +65,17 @@ start() {
     : >"$LOG"
     chown "$USER_NAME" "$LOG"
     log "$NAME: starting dockerd-rootless.sh as $USER_NAME (log: $LOG)"
+    local net_env=(DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=none)
+    if [[ $NET == slirp4netns ]]; then
+      net_env=(DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns)
+      setfacl -m "u:$USER_NAME:rw" /dev/net/tun
+    fi
+    echo "$NET" >"$DIR/net"
     # A clean environment: the user's own HOME and runtime folder, nothing of root's.
     setsid runuser -u "$USER_NAME" -- env -i \
       HOME="$(getent passwd "$USER_NAME" | cut -d: -f6)" USER="$USER_NAME" LOGNAME="$USER_NAME" \
       PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="/run/user/$uid" \
-      DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=none \
+      "${net_env[@]}" \
       /usr/share/docker.io/contrib/dockerd-rootless.sh "${DOCKERD_NO_NETWORK[@]}" \
       >>"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
@@ -65,11 +83,19 @@ start() {
     log "$NAME: engine is up"
   fi
   start_tcp_forward "$TCP_PORT" "$socket" "$DIR/tcp.pid"
+  if [[ $(cat "$DIR/net" 2>/dev/null) == slirp4netns ]]; then
+    local dockerd
+    dockerd=$(pgrep -u "$uid" -x dockerd | head -n 1) || die "$NAME: no dockerd of $USER_NAME found"
+    start_tcp_forward "$TCP_PORT" "$socket" "$DIR/tcp-netns.pid" "$dockerd"
+    start_upstream_forward "$UPSTREAM_PORT" "$dockerd" "$DIR"
+  fi
 }
 
 stop() {
   local uid pids i
   stop_pid_file "$DIR/tcp.pid" 5
+  stop_pid_file "$DIR/tcp-netns.pid" 5
+  stop_upstream_forward "$DIR"
   if uid=$(user_id); then
     # Every process of this user is part of the engine: RootlessKit first (it stops dockerd
     # and, with it, the containers), then whatever remains.
@@ -87,6 +113,10 @@ stop() {
     rm -f "/run/user/$uid/docker.sock"
   fi
   stop_pid_file "$PIDFILE" 5
+  if [[ $(cat "$DIR/net" 2>/dev/null) == slirp4netns ]] && command -v setfacl >/dev/null; then
+    setfacl -x "u:$USER_NAME" /dev/net/tun 2>/dev/null || true
+  fi
+  rm -f "$DIR/net"
   if [[ ${1:-} == --purge ]] && uid=$(user_id); then
     # Its data root holds files of subordinate ids: remove it from inside its namespace.
     runuser -u "$USER_NAME" -- rootlesskit rm -rf "$(getent passwd "$USER_NAME" | cut -d: -f6)/.local/share/docker" 2>/dev/null || true
@@ -101,6 +131,8 @@ env_lines() {
   echo "AICAGE_TEST_ENGINE=$NAME"
   echo "AICAGE_TEST_SOCKET=$(socket_path)"
   echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
+  [[ $(cat "$DIR/net" 2>/dev/null || echo "$NET") == slirp4netns ]] && echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
+  return 0
 }
 
 case ${1:-} in
