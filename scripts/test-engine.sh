@@ -3,7 +3,7 @@
 # one. AICAGE_TEST_ENGINE picks it (scripts/engines/engine.sh list):
 #   docker20  (default) Debian's Docker 20.10 on /var/run/docker.sock, also on 127.0.0.1:23750
 #   docker26  Docker 26 in a container of docker20     podman4   Podman 4.3, own network namespace
-#   rootless  rootless Docker 20.10 of a user of its own
+#   rootless  rootless Docker 20.10 of a user of its own   podman5   Podman 5 in a container of docker20
 # Steps:
 #   1. installs the test tools (debootstrap, shellcheck, wget, jq, curl) when missing (apt, root),
 #   2. starts the primary engine (docker20) unless one answers on its socket; every engine runs

@@ -4,13 +4,13 @@
 #   scripts/engines/engine.sh list            the engine names
 #   scripts/engines/engine.sh stop-all        stops every engine but the primary (docker20)
 #   scripts/engines/engine.sh check-network   fails when the host's network was changed
-# NAME: docker20 (the primary, /var/run/docker.sock), docker26, podman4, rootless.
+# NAME: docker20 (the primary, /var/run/docker.sock), docker26, podman4, rootless, podman5.
 # Logs and state: /var/tmp/aicage-test-engine/ (AICAGE_TEST_STATE_DIR).
 set -euo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
 source "$DIR/lib.sh"
 
-ENGINES=(docker20 docker26 podman4 rootless)
+ENGINES=(docker20 docker26 podman4 rootless podman5)
 
 is_engine() {
   local name

@@ -2,17 +2,18 @@
 # Rootless Docker 20.10 for the tests: Debian's dockerd-rootless.sh run by an unprivileged user
 # of its own (aicage-rootless), socket /run/user/UID/docker.sock, dockerd with every network
 # feature off. Two network set-ups, by AICAGE_TEST_ROOTLESS_NET:
-#   host (default)  RootlessKit shares the host's network namespace
-#                   (DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host, port driver none). Containers on
-#                   the "host" network cannot start there ("failed to create default sandbox
-#                   ... operation not permitted": Docker does not support RootlessKit's host
-#                   network, moby/moby#51363), so neither can builds with --network host.
-#   slirp4netns     as rootless Docker runs on users' machines: RootlessKit's own namespace,
-#                   outbound through slirp4netns in user space. /dev/net/tun is 0600 on these
-#                   VMs, so the user gets an ACL entry on it for the engine's lifetime (removed
-#                   by stop); the host's network itself stays untouched. The tests' upstream
-#                   port (AICAGE_TEST_UPSTREAM_PORT) and the TCP front are forwarded into that
-#                   namespace, as for podman4.
+#   slirp4netns (default)  as rootless Docker runs on users' machines: RootlessKit's own network
+#                   namespace, outbound through slirp4netns in user space. /dev/net/tun is 0600
+#                   on these VMs, so the user gets an ACL entry on it while the engine runs
+#                   (removed by stop); the host's network itself is never touched. The tests'
+#                   upstream port (AICAGE_TEST_UPSTREAM_PORT) and the TCP front are forwarded
+#                   into that namespace, as for podman4.
+#   host            RootlessKit shares the host's network namespace
+#                   (DOCKERD_ROOTLESS_ROOTLESSKIT_NET=host, port driver none), no ACL needed. But
+#                   containers on the "host" network cannot start there ("failed to create
+#                   default sandbox ... operation not permitted": Docker does not support
+#                   RootlessKit's host network, moby/moby#51363), nor can builds with
+#                   --network host reach anything: most of the suite fails for that alone.
 # A loopback TCP front (socat, 127.0.0.1:23753) serves the tcp:// tests.
 #   start | stop [--purge: also its data and the user] | env | status
 set -euo pipefail
@@ -23,7 +24,7 @@ USER_NAME=aicage-rootless
 DIR=$STATE_ROOT/$NAME
 TCP_PORT=23753
 UPSTREAM_PORT=23761
-NET=${AICAGE_TEST_ROOTLESS_NET:-host}
+NET=${AICAGE_TEST_ROOTLESS_NET:-slirp4netns}
 [[ $NET == host || $NET == slirp4netns ]] || die "AICAGE_TEST_ROOTLESS_NET must be host or slirp4netns, not '$NET'"
 LOG=$DIR/dockerd.log
 PIDFILE=$DIR/runuser.pid
