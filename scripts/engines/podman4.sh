@@ -108,7 +108,7 @@ stop() {
   stop_pid_file "$DIR/slirp4netns.pid" 5
   rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$SOCKET"
   # Overlay mounts of containers that were not cleaned up.
-  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done
+  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$DIR/storage" "$DIR/runroot" "$DIR/tmp"
   fi

@@ -26,14 +26,15 @@ build_image() {
   ensure_base_image
   log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
   mkdir -p "$DIR/empty"
-  # The settings this VM needs: no systemd or journald, cgroup v1, an open-files limit that
-  # root here may set.
+  # The settings this VM needs: no systemd or journald, cgroup v1 (crun refuses the hybrid
+  # layout here: runc), an open-files limit that root here may set; nft for netavark's
+  # rules inside the container's own namespace.
   DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" >"$DIR/image-build.log" 2>&1 <<DOCKERFILE || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
 FROM $BASE_IMAGE
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman catatonit ca-certificates \\
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman catatonit runc nftables ca-certificates \\
     && rm -rf /var/lib/apt/lists/*
 RUN printf '%s\n' '[containers]' 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' \\
-      '[engine]' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' > /etc/containers/containers.conf
+      '[engine]' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' 'runtime = "runc"' > /etc/containers/containers.conf
 LABEL $ENGINE_LABEL=$NAME
 DOCKERFILE
 }
@@ -94,7 +95,7 @@ stop() {
   fi
   stop_pid_file "$DIR/slirp4netns.pid" 5
   rm -f "$SOCKET"
-  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done
+  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$DIR/storage" "$DIR/runroot"
     docker_at "$PRIMARY_SOCKET" rmi "$IMAGE" >/dev/null 2>&1 || true
