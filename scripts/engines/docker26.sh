@@ -35,6 +35,10 @@ LABEL $ENGINE_LABEL=$NAME"
 start() {
   apt_install docker.io curl jq socat
   mkdir -p "$RUN_DIR" "$DATA_DIR"
+  if answers "$SOCKET" && ! container_sees_checkout "$CONTAINER"; then
+    log "$NAME: the running engine was started from another checkout; restarting it for $REPO_ROOT"
+    stop
+  fi
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
   else

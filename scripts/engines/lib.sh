@@ -128,6 +128,15 @@ stop_upstream_forward() {
   rm -f "$dir/upstream.sock"
 }
 
+# Whether container $1 of the primary engine sees this checkout at its own path (an engine in a
+# container resolves the tests' bind mounts in its own file system; one started from another
+# checkout does not have this one, unless it lies under /tmp).
+container_sees_checkout() {
+  [[ $REPO_ROOT == /tmp/* ]] && return 0
+  docker_at "$PRIMARY_SOCKET" inspect --format '{{range .Mounts}}{{println .Destination}}{{end}}' "$1" 2>/dev/null |
+    grep -qxF "$REPO_ROOT"
+}
+
 # The docker CLI against the unix socket $1.
 docker_at() {
   local socket=$1

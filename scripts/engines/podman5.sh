@@ -46,6 +46,10 @@ container_pid() {
 start() {
   apt_install docker.io slirp4netns curl jq socat
   mkdir -p "$DIR/run" "$DIR/storage" "$DIR/runroot"
+  if answers "$SOCKET" && ! container_sees_checkout "$CONTAINER"; then
+    log "$NAME: the running engine was started from another checkout; restarting it for $REPO_ROOT"
+    stop
+  fi
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
   else
