@@ -8,7 +8,7 @@
 // --minify --bytecode`; Bun fetches the runtime of a foreign target from the npm
 // registry on first use (about 100 MiB each, cached in ~/.bun/install/cache). The
 // version (a leading "v" dropped), git revision and util image digests are baked in
-// as the constants src/build-info.ts reads. The binary of this machine's target is
+// as the constants src/core/tool-info.ts reads. The binary of this machine's target is
 // run with --version before its checksum is written. The output folder loses only
 // earlier aicage-util-* assets and SHA256SUMS.
 // Exit codes: 0 built, 1 build failed, 2 bad arguments.

@@ -1,86 +1,40 @@
 #!/usr/bin/env bash
-# Prepares a Docker engine for the integration tests, on a fresh machine or a warm one:
-#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget) when missing
-#      (apt, needs root),
-#   2. starts dockerd unless an engine already answers on the socket, with every network
-#      feature off so the engine never touches the host's firewall, bridges or routing,
-#      and also listening on loopback TCP for the tcp:// transport tests,
-#   3. builds the local Debian base image the tests use instead of ubuntu:latest
-#      (no registry is reachable from CI), reusing it when it already exists.
-# Prints the variables the tests read (AICAGE_TEST_BASE_IMAGE, AICAGE_TEST_TCP_HOST) on stdout.
+# Prepares the Docker-API engine the integration tests talk to, on a fresh machine or a warm
+# one. AICAGE_TEST_ENGINE picks it (scripts/engines/engine.sh list):
+#   docker20  (default) Debian's Docker 20.10 on /var/run/docker.sock, also on 127.0.0.1:23750
+#   docker26  Docker 26 in a container of docker20     podman4   Podman 4.3, own network namespace
+#   rootless  rootless Docker 20.10 of a user of its own   podman5   Podman 5 in a container of docker20
+# Steps:
+#   1. installs the test tools (debootstrap, shellcheck, wget, jq, curl) when missing (apt, root),
+#   2. starts the primary engine (docker20) unless one answers on its socket; every engine runs
+#      with its network features off, so nothing touches the host's firewall, bridges, routing,
+#   3. builds the local Debian base image the tests use instead of ubuntu:latest on the primary
+#      (no registry is reachable from CI), reusing it when it already exists,
+#   4. for another engine: starts it (scripts/engines/NAME.sh), copies the base image and the
+#      util images of this checkout into it (docker save | load: faster than building there,
+#      and Podman's network namespace has no package archive), checks the host's network.
+# Prints the variables the tests read on stdout: AICAGE_TEST_BASE_IMAGE, AICAGE_TEST_ENGINE,
+# AICAGE_TEST_SOCKET, AICAGE_TEST_TCP_HOST.
 set -euo pipefail
+source "$(dirname "$0")/engines/lib.sh"
 
-SOCKET=${AICAGE_TEST_SOCKET:-/var/run/docker.sock}
-TCP_ADDR=${AICAGE_TEST_TCP_ADDR:-127.0.0.1:23750}
-BASE_IMAGE=${AICAGE_TEST_BASE_IMAGE:-aicage-test-base:trixie}
-SUITE=${AICAGE_TEST_SUITE:-trixie}
-STATE_DIR=${AICAGE_TEST_STATE_DIR:-/var/tmp/aicage-test-engine}
-DOCKERD_LOG=$STATE_DIR/dockerd.log
+ENGINE=${AICAGE_TEST_ENGINE:-docker20}
+"$ENGINES_DIR/engine.sh" list | grep -qx -- "$ENGINE" ||
+  die "AICAGE_TEST_ENGINE='$ENGINE' is not a test engine; use one of: $("$ENGINES_DIR/engine.sh" list | tr '\n' ' ')"
 
-log() { printf 'test-engine: %s\n' "$*" >&2; }
+# The installer tests lint scripts/install.sh and try the wget path.
+apt_install debootstrap curl shellcheck wget jq
+start_primary
+ensure_base_image
 
-engine_answers() {
-  curl -fsS --max-time 3 --unix-socket "$SOCKET" http://localhost/_ping >/dev/null 2>&1
-}
+if [[ $ENGINE != docker20 ]]; then
+  "$ENGINES_DIR/$ENGINE.sh" start
+  socket=$("$ENGINES_DIR/$ENGINE.sh" env | sed -n 's/^AICAGE_TEST_SOCKET=//p')
+  util_images=$(ensure_util_images_on_primary) || { log "could not prepare the util images on the primary engine; the tests build them"; util_images=; }
+  # shellcheck disable=SC2086 # image names have no spaces
+  copy_images "$PRIMARY_SOCKET" "$socket" "$BASE_IMAGE" $util_images
+  check_host_network
+fi
 
-install_missing() {
-  local missing=()
-  command -v dockerd >/dev/null || missing+=(docker.io)
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v curl >/dev/null || missing+=(curl)
-  # The installer tests lint scripts/install.sh and try the wget path.
-  command -v shellcheck >/dev/null || missing+=(shellcheck)
-  command -v wget >/dev/null || missing+=(wget)
-  ((${#missing[@]} == 0)) && return 0
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-}
-
-start_engine() {
-  if engine_answers; then
-    log "engine already answers on $SOCKET"
-    return 0
-  fi
-  mkdir -p "$STATE_DIR"
-  log "starting dockerd (log: $DOCKERD_LOG)"
-  # setsid: the engine must outlive this script and not get the test runner's signals.
-  setsid dockerd \
-    --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false \
-    -H "unix://$SOCKET" -H "tcp://$TCP_ADDR" \
-    >"$DOCKERD_LOG" 2>&1 </dev/null &
-  for _ in $(seq 1 120); do
-    engine_answers && { log "engine is up"; return 0; }
-    sleep 0.5
-  done
-  log "dockerd did not answer within 60 s; last lines of its log:"
-  tail -n 20 "$DOCKERD_LOG" >&2
-  return 1
-}
-
-build_base_image() {
-  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-    log "base image $BASE_IMAGE already present"
-    return 0
-  fi
-  local root
-  root=$(mktemp -d /var/tmp/aicage-rootfs.XXXXXX)
-  log "debootstrap $SUITE into $root"
-  debootstrap --variant=minbase "$SUITE" "$root" >"$STATE_DIR/debootstrap.log" 2>&1 || {
-    tail -n 20 "$STATE_DIR/debootstrap.log" >&2
-    rm -rf "$root"
-    return 1
-  }
-  # Images built from this base run apt inside: clean caches keep the import small.
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-  tar -C "$root" -c . | docker import - "$BASE_IMAGE" >/dev/null
-  rm -rf "$root"
-  log "imported $BASE_IMAGE"
-}
-
-install_missing
-start_engine
-build_base_image
 echo "AICAGE_TEST_BASE_IMAGE=$BASE_IMAGE"
-echo "AICAGE_TEST_TCP_HOST=tcp://$TCP_ADDR"
+"$ENGINES_DIR/$ENGINE.sh" env

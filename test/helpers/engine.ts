@@ -1,4 +1,7 @@
-// The engine the integration tests talk to: the one scripts/test-engine.sh started.
+// The engine the integration tests talk to: the one scripts/test-engine.sh started and
+// named in AICAGE_TEST_ENGINE / AICAGE_TEST_SOCKET (default: the primary Docker 20.10 on
+// /var/run/docker.sock). CLI runs of the tests reach it the way a user's would: the primary
+// by the tool's own socket discovery, any other through DOCKER_HOST.
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,8 +11,18 @@ import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { MANAGED_LABEL } from "../../src/core/labels.ts";
 
 export const BASE_IMAGE = process.env.AICAGE_TEST_BASE_IMAGE || "aicage-test-base:trixie";
+/** docker20 (the primary), docker26, podman4 or rootless: see scripts/engines/engine.sh. */
+export const ENGINE = process.env.AICAGE_TEST_ENGINE || "docker20";
+/** True for the primary engine, the one the tool finds by itself at /var/run/docker.sock. */
+export const PRIMARY_ENGINE = ENGINE === "docker20";
+if (!PRIMARY_ENGINE && !process.env.AICAGE_TEST_SOCKET) {
+  throw new Error(`AICAGE_TEST_ENGINE=${ENGINE} needs AICAGE_TEST_SOCKET: run the tests with 'npm test' (scripts/test.sh)`);
+}
+export const SOCKET = process.env.AICAGE_TEST_SOCKET || "/var/run/docker.sock";
+/** The engine's loopback TCP address (another engine than the primary: a socat front). */
 export const TCP_HOST = process.env.AICAGE_TEST_TCP_HOST || "tcp://127.0.0.1:23750";
-export const SOCKET = "/var/run/docker.sock";
+/** How a CLI run finds the engine under test: "default socket" (the primary) or "DOCKER_HOST". */
+export const SOCKET_SOURCE = PRIMARY_ENGINE ? "default socket" : "DOCKER_HOST";
 
 export function testClient(host = `unix://${SOCKET}`): DockerClient {
   return new DockerClient(resolveEndpoint({ host, hostSource: "--host" }));
@@ -56,7 +69,13 @@ export const CLI_TEST_ENV: Record<string, string> = {
   AICAGE_UTIL_BASE_IMAGE: BASE_IMAGE,
   AICAGE_UTIL_BUILD_NETWORK: "host",
   AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-"),
+  ...(PRIMARY_ENGINE ? {} : { DOCKER_HOST: `unix://${SOCKET}` }),
 };
+
+/** A string matched literally inside a RegExp. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const BUN = process.execPath;

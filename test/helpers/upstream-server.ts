@@ -22,7 +22,9 @@ export function startUpstream(): Upstream {
   const v = UPSTREAM_VERSIONS;
   const server = Bun.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    // An engine whose "host" network is a namespace of its own (podman4) forwards one fixed
+    // loopback port into it; elsewhere any free port.
+    port: Number(process.env.AICAGE_TEST_UPSTREAM_PORT || 0),
     fetch(request) {
       const path = new URL(request.url).pathname;
       requests.push({ path, authorization: request.headers.get("authorization") });

@@ -2,7 +2,7 @@
 // both ways (--via builder and --via api), the results run and inspected, and the failure,
 // Ctrl-C, concurrency, --if-changed and fallback paths.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -81,9 +81,16 @@ async function runIn(image: string, script?: string): Promise<string> {
   return result.stdout;
 }
 
-function tempCopy(fixture: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `aicage-build-${fixture}-`));
+/** A temporary folder of the test run; 0755, so an engine running as another user (rootless) can mount it. */
+function tempFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
   tempDirs.push(dir);
+  return dir;
+}
+
+function tempCopy(fixture: string): string {
+  const dir = tempFolder(`aicage-build-${fixture}-`);
   cpSync(join(FIXTURES, fixture), dir, { recursive: true });
   return dir;
 }
@@ -185,8 +192,7 @@ describe("fixtures, built both ways", () => {
   }, 120_000);
 
   test("agent from a tarball context, Dockerfile outside the context: unpacked into /opt, entry command, build arg", async () => {
-    const context = mkdtempSync(join(tmpdir(), "aicage-build-agent-"));
-    tempDirs.push(context);
+    const context = tempFolder("aicage-build-agent-");
     writeFileSync(join(context, "agent.tar.gz"), await agentTarball());
     const agentTag = tag("agent");
     const hashes = new Set<string>();

@@ -1,18 +1,24 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SOCKET, TCP_HOST, runCli, tempDir } from "../helpers/engine.ts";
+import { ENGINE, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli, tempDir } from "../helpers/engine.ts";
 import { startUnixForwarder, staleSocket } from "../helpers/unix-forwarder.ts";
+
+const PODMAN = ENGINE.startsWith("podman");
 
 describe("aicage-util doctor", () => {
   test("reports the engine, how it was found, and the util images", async () => {
     const { exitCode, stdout, stderr } = await runCli(["doctor", "--host", `unix://${SOCKET}`]);
     expect(stderr).toBe("");
     expect(exitCode).toBe(0);
-    expect(stdout).toMatch(/^endpoint +\/var\/run\/docker\.sock \(--host\)$/m);
-    expect(stdout).toMatch(/^engine +Docker Engine \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
-    expect(stdout).toMatch(/^builds +--via api \(BuildKit\), --via builder \(buildx in the builder image\)$/m);
+    expect(stdout).toMatch(new RegExp(`^endpoint +${escapeRegExp(SOCKET)} \\(--host\\)$`, "m"));
+    expect(stdout).toMatch(new RegExp(`^engine +${PODMAN ? "Podman" : "Docker Engine"} \\S+, API 1\\.\\d+ \\(using 1\\.\\d+\\)$`, "m"));
+    expect(stdout).toMatch(
+      PODMAN
+        ? /^builds +--via api \(buildah\); --via builder is not possible here and goes through the API$/m
+        : /^builds +--via api \(BuildKit\), --via builder \(buildx in the builder image\)$/m,
+    );
     expect(stdout).toMatch(/^storage driver +\S+$/m);
-    expect(stdout).toMatch(/^rootless +no$/m);
+    expect(stdout).toMatch(new RegExp(`^rootless +${ENGINE === "rootless" ? "yes" : "no"}$`, "m"));
     expect(stdout).toMatch(/^version-check image +\S+:version-check-\S+: /m);
     expect(stdout).toMatch(/^builder image +\S+:builder-\S+: /m);
   });
@@ -25,7 +31,9 @@ describe("aicage-util doctor", () => {
     expect(report.engine.reachable).toBe(true);
     expect(report.engine.os).toBe("linux");
     expect(report.engine.storageDriver).toBeString();
-    expect(report.engine).toMatchObject({ product: "Docker Engine", apiBuilder: "buildkit", buildWays: { api: true, builder: true } });
+    expect(report.engine).toMatchObject(
+      PODMAN ? { product: "Podman", apiBuilder: "buildah", buildWays: { api: true, builder: false } } : { product: "Docker Engine", apiBuilder: "buildkit", buildWays: { api: true, builder: true } },
+    );
     expect(report.images.map((i: { kind: string }) => i.kind)).toEqual(["version-check", "builder"]);
   });
 
@@ -49,7 +57,7 @@ describe("aicage-util doctor", () => {
   test("a socket this user may not open gives the permission error, exit 3", async () => {
     const { exitCode, stderr } = await runCli(["doctor"], { user: "nobody", env: { HOME: "/tmp" } });
     expect(exitCode).toBe(3);
-    expect(stderr).toContain(`Permission denied on ${SOCKET} (default socket). Add your user to the 'docker' group`);
+    expect(stderr).toContain(`Permission denied on ${SOCKET} (${SOCKET_SOURCE}). Add your user to the 'docker' group`);
     expect(stderr).not.toContain("    at ");
   });
 
@@ -57,7 +65,7 @@ describe("aicage-util doctor", () => {
     const runtimeDir = tempDir("aicage-xdg-");
     const forwarder = startUnixForwarder(join(runtimeDir, "docker.sock"), SOCKET);
     try {
-      const { exitCode, stdout } = await runCli(["doctor", "--json"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir } });
+      const { exitCode, stdout } = await runCli(["doctor", "--json"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir, DOCKER_HOST: "" } });
       expect(exitCode).toBe(0);
       const report = JSON.parse(stdout);
       expect(report.endpoint).toEqual({ kind: "unix", address: join(runtimeDir, "docker.sock"), source: "rootless Docker socket" });
@@ -70,11 +78,11 @@ describe("aicage-util doctor", () => {
   test("socket discovery: when none answers, every socket tried is named with its reason, one line, exit 3", async () => {
     const runtimeDir = tempDir("aicage-xdg-");
     staleSocket(join(runtimeDir, "docker.sock"));
-    const { exitCode, stderr } = await runCli(["doctor"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir } });
+    const { exitCode, stderr } = await runCli(["doctor"], { user: "nobody", env: { HOME: "/tmp", XDG_RUNTIME_DIR: runtimeDir, DOCKER_HOST: "" } });
     expect(exitCode).toBe(3);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toContain(
-      `no Docker engine answers at the usual sockets: ${SOCKET} (default socket): permission denied; ` +
+      `no Docker engine answers at the usual sockets: /var/run/docker.sock (default socket): permission denied; ` +
         `${join(runtimeDir, "docker.sock")} (rootless Docker socket): connection refused.`,
     );
   });

@@ -6,7 +6,7 @@ import { DockerApiError, EngineUnreachableError, NotFoundError } from "../../src
 import { runContainer } from "../../src/engine/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { BASE_IMAGE, REPO_ROOT, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, REPO_ROOT, SOCKET, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
 import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
 
 const client = testClient();
@@ -31,7 +31,7 @@ describe("engine connection", () => {
   });
 
   test("an older fixed API version is sent in the path and honoured", async () => {
-    const old = new DockerClient(resolveEndpoint({ host: "unix:///var/run/docker.sock" }), { apiVersion: "1.40" });
+    const old = new DockerClient(resolveEndpoint({ host: `unix://${SOCKET}` }), { apiVersion: "1.40" });
     expect(await old.apiVersion()).toBe("1.40");
     expect((await engineVersion(old)).Version).toBeString();
   });

@@ -263,7 +263,8 @@ describe("the util image itself", () => {
     } finally {
       const images = await client.request<Array<{ Id: string; RepoTags: string[] | null }>>("GET", "/images/json");
       for (const image of images) {
-        for (const tag of image.RepoTags ?? []) if (tag.startsWith(repository)) await removeImage(client, tag);
+        // Podman answers tags fully qualified (docker.io/aicage-util-test/…).
+        for (const tag of image.RepoTags ?? []) if (tag.replace(/^docker\.io\//, "").startsWith(repository)) await removeImage(client, tag);
       }
     }
   }, 600_000);

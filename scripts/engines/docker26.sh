@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Docker 26 (Debian trixie's docker.io) for the tests, inside a container of the primary
+# engine: host network (its dockerd runs with every network feature off, as the primary's),
+# the capabilities this VM allows (no --privileged: root here lacks CAP_SYS_RESOURCE), its
+# own data root and a socket in a folder bind-mounted from the host. /tmp and the checkout
+# are mounted at the same paths, so bind mounts the tests ask for resolve inside it.
+#   start | stop [--purge: also its data] | env | status
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+NAME=docker26
+DIR=$STATE_ROOT/$NAME
+RUN_DIR=$DIR/run
+DATA_DIR=$DIR/data
+SOCKET=$RUN_DIR/docker.sock
+TCP_PORT=23751
+IMAGE=aicage-test-engine:$NAME
+CONTAINER=aicage-test-engine-$NAME
+LOG=$DIR/dockerd.log
+
+build_image() {
+  local dockerfile
+  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
+  ensure_base_image
+  log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
+  dockerfile="FROM $BASE_IMAGE
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io ca-certificates \\
+    && rm -rf /var/lib/apt/lists/*
+LABEL $ENGINE_LABEL=$NAME"
+  mkdir -p "$DIR/empty"
+  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" \
+    <<<"$dockerfile" >"$DIR/image-build.log" 2>&1 || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+}
+
+start() {
+  apt_install docker.io curl jq socat
+  mkdir -p "$RUN_DIR" "$DATA_DIR"
+  if answers "$SOCKET" && ! container_sees_checkout "$CONTAINER"; then
+    log "$NAME: the running engine was started from another checkout; restarting it for $REPO_ROOT"
+    stop
+  fi
+  if answers "$SOCKET"; then
+    log "$NAME: engine already answers on $SOCKET"
+  else
+    start_primary
+    build_image
+    docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    rm -f "$SOCKET"
+    log "$NAME: starting dockerd in container $CONTAINER (log: $LOG)"
+    docker_at "$PRIMARY_SOCKET" run -d --name "$CONTAINER" --label "$ENGINE_LABEL=$NAME" \
+      --network host \
+      --cap-add ALL --cap-drop SYS_RESOURCE \
+      --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+      --device-cgroup-rule 'a *:* rwm' \
+      -v /sys/fs/cgroup:/sys/fs/cgroup \
+      -v "$DIR:$DIR" -v /tmp:/tmp -v "$REPO_ROOT:$REPO_ROOT:ro" \
+      --entrypoint sh "$IMAGE" -c 'exec dockerd "$@" >>"$0" 2>&1' "$LOG" \
+      "${DOCKERD_NO_NETWORK[@]}" --exec-opt native.cgroupdriver=cgroupfs \
+      --data-root "$DATA_DIR" --storage-driver overlay2 --cgroup-parent "/aicage-$NAME" \
+      -H "unix://$SOCKET" >/dev/null
+    wait_answers "$SOCKET" 90 "$LOG"
+    log "$NAME: engine is up"
+  fi
+  start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp.pid"
+}
+
+stop() {
+  stop_pid_file "$DIR/tcp.pid" 5
+  if docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1; then
+    # dockerd stops its containers on TERM; then the container (and all in it) ends.
+    docker_at "$PRIMARY_SOCKET" stop -t 60 "$CONTAINER" >/dev/null || true
+    docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null
+  fi
+  rm -f "$SOCKET"
+  # The cgroups its containers had (cgroup v1: one folder per controller), now empty.
+  find /sys/fs/cgroup/*/"aicage-$NAME" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  if [[ ${1:-} == --purge ]]; then
+    rm -rf "$DATA_DIR"
+    docker_at "$PRIMARY_SOCKET" rmi "$IMAGE" >/dev/null 2>&1 || true
+  fi
+  log "$NAME: stopped"
+}
+
+env_lines() {
+  echo "AICAGE_TEST_ENGINE=$NAME"
+  echo "AICAGE_TEST_SOCKET=$SOCKET"
+  echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop "${2:-}" ;;
+  env) env_lines ;;
+  status) answers "$SOCKET" ;;
+  *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
+esac

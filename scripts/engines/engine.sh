@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One entry for every test engine:
+#   scripts/engines/engine.sh NAME start|stop [--purge]|env|status
+#   scripts/engines/engine.sh list            the engine names
+#   scripts/engines/engine.sh stop-all        stops every engine but the primary (docker20)
+#   scripts/engines/engine.sh check-network   fails when the host's network was changed
+# NAME: docker20 (the primary, /var/run/docker.sock), docker26, podman4, rootless, podman5.
+# Logs and state: /var/tmp/aicage-test-engine/ (AICAGE_TEST_STATE_DIR).
+set -euo pipefail
+DIR=$(cd "$(dirname "$0")" && pwd)
+source "$DIR/lib.sh"
+
+ENGINES=(docker20 docker26 podman4 rootless podman5)
+
+is_engine() {
+  local name
+  for name in "${ENGINES[@]}"; do [[ $name == "$1" ]] && return 0; done
+  return 1
+}
+
+case ${1:-} in
+  list) printf '%s\n' "${ENGINES[@]}" ;;
+  stop-all)
+    for name in "${ENGINES[@]:1}"; do "$DIR/$name.sh" stop; done
+    check_host_network
+    ;;
+  check-network) check_host_network ;;
+  *)
+    name=${1:-}
+    is_engine "$name" || { echo "usage: $0 NAME start|stop|env|status | list | stop-all | check-network (NAME: ${ENGINES[*]})" >&2; exit 2; }
+    shift
+    "$DIR/$name.sh" "$@"
+    ;;
+esac

@@ -1,0 +1,216 @@
+# Shared helpers of the test engines (sourced by scripts/engines/*.sh and scripts/test-engine.sh).
+# Every engine keeps its state, pid files and logs under $STATE_ROOT/<engine>/, and writes
+# nothing to stdout but the variables its `env` command prints.
+# shellcheck shell=bash disable=SC2034 # the settings below are read by the scripts that source this
+
+STATE_ROOT=${AICAGE_TEST_STATE_DIR:-/var/tmp/aicage-test-engine}
+PRIMARY_SOCKET=${AICAGE_TEST_SOCKET_PRIMARY:-/var/run/docker.sock}
+BASE_IMAGE=${AICAGE_TEST_BASE_IMAGE:-aicage-test-base:trixie}
+SUITE=${AICAGE_TEST_SUITE:-trixie}
+# Everything these scripts create on the primary engine carries this label.
+ENGINE_LABEL=org.aicage.test-engine
+# Flags that keep a dockerd away from the host's firewall, bridges and routing.
+DOCKERD_NO_NETWORK=(--iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false)
+ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$ENGINES_DIR/../.." && pwd)
+
+log() { printf 'test-engine: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# Answers whether an engine answers /_ping on the unix socket $1.
+answers() {
+  curl -fsS --max-time 3 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1
+}
+
+# Waits up to $2 seconds for the socket $1 to answer; on failure prints the tail of log $3.
+wait_answers() {
+  local socket=$1 seconds=$2 logfile=${3:-} i
+  for ((i = 0; i < seconds * 2; i++)); do
+    answers "$socket" && return 0
+    sleep 0.5
+  done
+  log "no engine answered on $socket within $seconds s"
+  [[ -n $logfile && -f $logfile ]] && { log "last lines of $logfile:"; tail -n 20 "$logfile" >&2; }
+  return 1
+}
+
+# Installs the Debian packages among "$@" that are not installed yet.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ ! -f $STATE_ROOT/.apt-updated ]] || [[ -n $(find "$STATE_ROOT/.apt-updated" -mmin +360 2>/dev/null) ]]; then
+    apt-get update -qq >&2
+    mkdir -p "$STATE_ROOT" && touch "$STATE_ROOT/.apt-updated"
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# The host's network must look as it did: no forwarding, no nftables tables.
+# Prints one line; exit status 1 when something changed.
+check_host_network() {
+  local forward tables
+  forward=$(cat /proc/sys/net/ipv4/ip_forward)
+  if command -v nft >/dev/null; then
+    tables=$(nft list tables 2>&1)
+  else
+    tables="(nft not installed)"
+  fi
+  if [[ $forward == 0 && -z $tables ]]; then
+    log "host network unchanged: ip_forward=0, no nftables tables"
+    return 0
+  fi
+  log "HOST NETWORK CHANGED: ip_forward=$forward, nft tables: ${tables:-none}"
+  return 1
+}
+
+# Reads a pid file; answers the pid when that process still runs.
+live_pid() {
+  local file=$1 pid
+  [[ -f $file ]] || return 1
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && { echo "$pid"; return 0; }
+  return 1
+}
+
+# Ends the process of pid file $1 (TERM, then KILL after $2 seconds) and removes the file.
+stop_pid_file() {
+  local file=$1 grace=${2:-20} pid i
+  if pid=$(live_pid "$file"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 5; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -0 "$pid" 2>/dev/null && { log "pid $pid still runs after $grace s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  fi
+  rm -f "$file"
+}
+
+# A loopback TCP front for a unix socket: socat on 127.0.0.1:$1 to $2, pid in $3. With $4
+# (a pid), it listens in that process's network namespace instead of the host's.
+start_tcp_forward() {
+  local port=$1 socket=$2 pidfile=$3 netns_of=${4:-} logfile=${3%.pid}.log
+  live_pid "$pidfile" >/dev/null && return 0
+  local cmd=(socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$socket")
+  [[ -n $netns_of ]] && cmd=(nsenter "--net=/proc/$netns_of/ns/net" "${cmd[@]}")
+  setsid "${cmd[@]}" >"$logfile" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+# Makes host loopback port $1 reachable on 127.0.0.1:$1 inside the network namespace of pid $2
+# (an engine whose "host" network is a namespace of its own), through the unix socket
+# $3/upstream.sock: the tests' upstream server, for containers on the "host" network.
+start_upstream_forward() {
+  local port=$1 netns_of=$2 dir=$3
+  if ! live_pid "$dir/upstream-host.pid" >/dev/null; then
+    rm -f "$dir/upstream.sock"
+    setsid socat "UNIX-LISTEN:$dir/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$port" \
+      >"$dir/upstream-host.log" 2>&1 </dev/null &
+    echo $! >"$dir/upstream-host.pid"
+  fi
+  if ! live_pid "$dir/upstream-netns.pid" >/dev/null; then
+    setsid nsenter "--net=/proc/$netns_of/ns/net" \
+      socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$dir/upstream.sock" \
+      >"$dir/upstream-netns.log" 2>&1 </dev/null &
+    echo $! >"$dir/upstream-netns.pid"
+  fi
+}
+
+stop_upstream_forward() {
+  local dir=$1
+  stop_pid_file "$dir/upstream-netns.pid" 5
+  stop_pid_file "$dir/upstream-host.pid" 5
+  rm -f "$dir/upstream.sock"
+}
+
+# Whether container $1 of the primary engine sees this checkout at its own path (an engine in a
+# container resolves the tests' bind mounts in its own file system; one started from another
+# checkout does not have this one, unless it lies under /tmp).
+container_sees_checkout() {
+  [[ $REPO_ROOT == /tmp/* ]] && return 0
+  docker_at "$PRIMARY_SOCKET" inspect --format '{{range .Mounts}}{{println .Destination}}{{end}}' "$1" 2>/dev/null |
+    grep -qxF "$REPO_ROOT"
+}
+
+# The docker CLI against the unix socket $1.
+docker_at() {
+  local socket=$1
+  shift
+  docker -H "unix://$socket" "$@"
+}
+
+# The image ID of $2 on the engine at socket $1, or nothing.
+image_id_at() {
+  docker_at "$1" image inspect --format '{{.Id}}' "$2" 2>/dev/null || true
+}
+
+# Copies images "${@:3}" from the engine at socket $1 to the one at $2 (docker save | load),
+# skipping those the target already has with the same ID.
+copy_images() {
+  local from=$1 to=$2 image id
+  shift 2
+  for image in "$@"; do
+    id=$(image_id_at "$from" "$image")
+    [[ -n $id ]] || { log "not on the source engine, not copied: $image"; continue; }
+    if [[ $(image_id_at "$to" "$image") == "$id" ]]; then
+      log "already there: $image"
+      continue
+    fi
+    log "copying $image"
+    docker_at "$from" save "$image" | docker_at "$to" load >/dev/null || return 1
+    # Podman loads a docker archive under its short name with a registry prefix; tag it
+    # as the tests name it when the load did not keep the name.
+    [[ -n $(image_id_at "$to" "$image") ]] || docker_at "$to" tag "$id" "$image"
+  done
+}
+
+# The primary engine: Docker 20.10 on $PRIMARY_SOCKET (and loopback TCP), started if needed.
+start_primary() {
+  "$ENGINES_DIR/docker20.sh" start
+}
+
+# The Debian base image on the primary engine (debootstrap + docker import; no registry here).
+ensure_base_image() {
+  if [[ -n $(image_id_at "$PRIMARY_SOCKET" "$BASE_IMAGE") ]]; then
+    log "base image $BASE_IMAGE already present"
+    return 0
+  fi
+  apt_install debootstrap
+  mkdir -p "$STATE_ROOT"
+  local root
+  root=$(mktemp -d /var/tmp/aicage-rootfs.XXXXXX)
+  log "debootstrap $SUITE into $root"
+  debootstrap --variant=minbase "$SUITE" "$root" >"$STATE_ROOT/debootstrap.log" 2>&1 || {
+    tail -n 20 "$STATE_ROOT/debootstrap.log" >&2
+    rm -rf "$root"
+    return 1
+  }
+  # Images built from this base run apt inside: clean caches keep the import small.
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | docker_at "$PRIMARY_SOCKET" import - "$BASE_IMAGE" >/dev/null
+  rm -rf "$root"
+  log "imported $BASE_IMAGE"
+}
+
+# The util images (version-check, builder) of this checkout, as the tests' ensure finds them,
+# present and current on the primary engine; prints their names. Engines that cannot reach the
+# package archive from a build (Podman in its own network namespace) get them copied from there.
+ensure_util_images_on_primary() {
+  local bun=$REPO_ROOT/node_modules/.bin/bun cli=(--host "unix://$PRIMARY_SOCKET")
+  local env=(env AICAGE_UTIL_BASE_IMAGE="$BASE_IMAGE" AICAGE_UTIL_BUILD_NETWORK=host NO_COLOR=1)
+  local listing
+  listing=$("${env[@]}" "$bun" "$REPO_ROOT/src/cli.ts" images ls --json "${cli[@]}") || return 1
+  local stale
+  stale=$(jq -r '.images[] | select(.expected and (.current | not)) | .kind' <<<"$listing")
+  if [[ -n $stale ]]; then
+    log "building util images on the primary engine: ${stale//$'\n'/ }"
+    # shellcheck disable=SC2086 # kinds are single words from the tool's own listing
+    "${env[@]}" "$bun" "$REPO_ROOT/src/cli.ts" images build $stale --network host --base-image "$BASE_IMAGE" --json "${cli[@]}" >/dev/null || return 1
+  fi
+  jq -r '.images[] | select(.expected) | .name' <<<"$listing"
+}
