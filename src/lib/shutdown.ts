@@ -12,6 +12,8 @@ const steps = new Set<CleanupStep>();
 const interruptListeners = new Set<(signal: string) => void>();
 /** Steps that were registered after the signal: they run at once, and the exit waits for them. */
 const lateSteps = new Set<Promise<unknown>>();
+/** Work whose end the exit waits for (a create request on its way: its result must be undone). */
+const inFlight = new Set<Promise<unknown>>();
 let installed = false;
 let shuttingDown: string | undefined;
 const controller = new AbortController();
@@ -53,6 +55,20 @@ export function onInterrupt(listener: (signal: string) => void): () => void {
   return () => interruptListeners.delete(listener);
 }
 
+/**
+ * The exit after a signal waits for this work to settle (within the cleanup deadline): a
+ * request that creates something, still on its way when the signal comes, ends, and the undo
+ * step its caller then registers runs before the process exits.
+ */
+export function holdExitFor(work: Promise<unknown>): void {
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  inFlight.add(settled);
+  void settled.finally(() => inFlight.delete(settled));
+}
+
 export function isShuttingDown(): boolean {
   return shuttingDown !== undefined;
 }
@@ -74,11 +90,15 @@ export function installSignalHandlers(): void {
 }
 
 async function runCleanupSteps(): Promise<void> {
-  // Steps may register more (late) steps while they run: wait until none is left.
-  while (steps.size > 0 || lateSteps.size > 0) {
+  // Steps may register more (late) steps while they run, and work in flight may end and
+  // register its own: wait until none is left. The turn of the event loop lets the callers
+  // of finished work run on to where they register their undo step.
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (steps.size === 0 && lateSteps.size === 0 && inFlight.size === 0) return;
     const pending = [...steps];
     steps.clear();
-    await Promise.allSettled([...pending.map(async (step) => step()), ...lateSteps]);
+    await Promise.allSettled([...pending.map(async (step) => step()), ...lateSteps, ...inFlight]);
   }
 }
 

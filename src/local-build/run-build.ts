@@ -187,7 +187,12 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       log?.note("interrupted");
       throw error;
     }
-    if (!(error instanceof BuildFailure) || !log) throw error;
+    if (!log) throw error;
+    // The engine went away or stopped answering mid-build: the log still ends saying so.
+    if (!(error instanceof BuildFailure)) {
+      log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
+      throw error;
+    }
     log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
     const hint = networkHint(error.reason, request.network);
     throw new BuildFailedError(
