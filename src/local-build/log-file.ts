@@ -51,8 +51,11 @@ export function openBuildLog(file: string, options: { exclusive: boolean }): Bui
   return {
     path: chosen,
     write(line) {
-      // Build output: colours and cursor moves dropped, other control characters shown.
-      const safe = withoutEscapes(line);
+      // Build output: colours and cursor moves dropped, other control characters shown. A line
+      // that looks like one of our notes ("# via: …": buildx prints a step whose build argument
+      // holds a newline on two lines) is indented: the header cannot be forged from inside.
+      const plain = withoutEscapes(line);
+      const safe = plain.startsWith("# ") || plain === "#" ? `  ${plain}` : plain;
       lines.push(safe);
       if (lines.length > TAIL_LINES) lines.shift();
       append(safe);

@@ -81,17 +81,21 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     dockerfile: request.dockerfile,
     allowDockerfileOutside: true,
   });
-  const inputsHash = buildInputsHash({
-    contextHash: context.contextHash,
-    dockerfile: new Uint8Array(await readFile(request.dockerfile)),
-    buildArgs: request.buildArgs,
-    labels: request.labels,
-    target: request.target,
-    platform: request.platform,
-  });
+  const dockerfile = new Uint8Array(await readFile(request.dockerfile));
+  // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
+  // hash is the way's, so --if-changed never takes one way's image for the other's.
+  const inputsHashFor = (way: BuildWay) =>
+    buildInputsHash({
+      contextHash: way === "api" ? context.contextHash : context.folderContextHash,
+      dockerfile,
+      buildArgs: request.buildArgs,
+      labels: request.labels,
+      target: request.target,
+      platform: request.platform,
+    });
 
   if (request.ifChanged) {
-    const imageId = await upToDateImage(client, request.tags, inputsHash);
+    const imageId = await upToDateImage(client, request.tags, inputsHashFor(request.via));
     if (imageId) {
       return { tag, tags: request.tags, imageId, skipped: true, via: request.via, logFile: null, durationMs: elapsed() };
     }
@@ -119,6 +123,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       }
     }
 
+    const inputsHash = inputsHashFor(via);
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
     hooks.onLogFile?.(log.path);
     const proxyArgs = proxyVariables(hooks.env);
