@@ -45,7 +45,8 @@ export function startFakeEngine(kind: FakeEngineKind): FakeEngine {
         for (let end = socket.data.pending.indexOf("\r\n\r\n"); end >= 0; end = socket.data.pending.indexOf("\r\n\r\n")) {
           const head = socket.data.pending.slice(0, end);
           socket.data.pending = socket.data.pending.slice(end + 4);
-          const line = head.split("\r\n")[0]!.split(" ").slice(0, 2).join(" ");
+          // Origin form ("GET /_ping") or, from Deno's unix-socket client, absolute form ("GET http://docker/_ping").
+          const line = head.split("\r\n")[0]!.split(" ").slice(0, 2).join(" ").replace(/^([A-Z]+) https?:\/\/[^/]+/, "$1 ");
           if (!/^[A-Z]+ \//.test(line)) continue; // bytes of a body
           requests.push(line);
           answer(kind, socket, line);

@@ -196,6 +196,33 @@ describe("something other than an engine on the socket", () => {
   });
 });
 
+describe("the same source under Deno", () => {
+  test("hung, an HTML page, cut short, not HTTP: the same one line, exit 3", async () => {
+    const reasons: Record<string, string> = {
+      wedged: "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
+      html: "what answers there is not a Docker engine (an HTML page to GET /version)",
+      cut: "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
+      garbage: "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)",
+    };
+    for (const [kind, reason] of Object.entries(reasons)) {
+      const engine = start(kind as FakeEngineKind);
+      const proc = Bun.spawn([join(REPO_ROOT, "node_modules", ".bin", "deno"), "run", "-A", join(REPO_ROOT, "src", "cli.ts"), "images", "ls"], {
+        env: { ...process.env, ...CLI_TEST_ENV, ...SHORT, DOCKER_HOST: engine.host },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect({ kind, exitCode, stderr }).toEqual({
+        kind,
+        exitCode: 3,
+        stderr: `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): ${reason}. ${fix}\n`,
+      });
+      engine.stop();
+      fake = undefined;
+    }
+  }, 60_000);
+});
+
 describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one line, the value shown safely", () => {
   const cases: Array<[string, string]> = [
     ["tcp://127.0.0.1:99999", "invalid Docker host 'tcp://127.0.0.1:99999': port 99999 is not between 1 and 65535; use tcp://HOST:PORT"],
