@@ -2,8 +2,7 @@
 // both ways (--via builder and --via api), the results run and inspected, and the failure,
 // Ctrl-C, concurrency, --if-changed and fallback paths.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { tarOfFiles } from "../../src/lib/memory-tar.ts";
@@ -19,7 +18,7 @@ import {
   managedLabels,
 } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, TCP_HOST, leakWatch, runCli, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, TCP_HOST, leakWatch, runCli, tempDir, testClient } from "../helpers/engine.ts";
 
 const client = testClient();
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "builds");
@@ -31,7 +30,6 @@ const FROM_BASE = ["--build-arg", `FROM_IMAGE=${BASE_IMAGE}`];
 const tag = (name: string, suffix = "") => `aicage-util-test/build-${name}:${RUN}${suffix}`;
 /** Image IDs the tests made, in order, removed newest first at the end. */
 const madeImages: string[] = [];
-const tempDirs: string[] = [];
 let builderImageId = "";
 let watch: Awaited<ReturnType<typeof leakWatch>>;
 
@@ -47,7 +45,6 @@ afterAll(async () => {
       if (!(error instanceof NotFoundError)) throw error;
     });
   }
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   expect(await watch.leaked()).toEqual([]);
 });
 
@@ -82,8 +79,7 @@ async function runIn(image: string, script?: string): Promise<string> {
 }
 
 function tempCopy(fixture: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `aicage-build-${fixture}-`));
-  tempDirs.push(dir);
+  const dir = tempDir(`aicage-build-${fixture}-`);
   cpSync(join(FIXTURES, fixture), dir, { recursive: true });
   return dir;
 }
@@ -185,8 +181,7 @@ describe("fixtures, built both ways", () => {
   }, 120_000);
 
   test("agent from a tarball context, Dockerfile outside the context: unpacked into /opt, entry command, build arg", async () => {
-    const context = mkdtempSync(join(tmpdir(), "aicage-build-agent-"));
-    tempDirs.push(context);
+    const context = tempDir("aicage-build-agent-");
     writeFileSync(join(context, "agent.tar.gz"), await agentTarball());
     const agentTag = tag("agent");
     const hashes = new Set<string>();
