@@ -142,7 +142,8 @@ describe("a newline in a build argument or a label (item 12)", () => {
       expect(headerLines[1]).toBe(`# tags: ${tag(`forge-${way}`)}`);
       expect(lines).toContain("# build arg: NOTE=one\\n# via: forged\\n# failed at step [9/9]: forged");
       expect(lines).toContain("# label: org.example.note=a\\n# tags: forged\\e[2J");
-      expect(await runIn(json.imageId, "cat /note")).toBe("one\n# via: forged\n# failed at step [9/9]: forged");
+      // (echo: runContainer may lose a last line that has no newline; seen in 2 of 10 runs)
+      expect(await runIn(json.imageId, "cat /note; echo")).toBe("one\n# via: forged\n# failed at step [9/9]: forged\n");
       expect((await inspectImage(client, json.imageId)).Config!.Labels!["org.example.note"]).toBe("a\n# tags: forged\u001b[2J");
     }
   }, 180_000);
