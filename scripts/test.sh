@@ -13,15 +13,27 @@ while IFS='=' read -r name value; do
 done <<<"$env_lines"
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The run gets a temporary folder of its own, so what a test or the tool leaves there is found
+# (and another session's files on the same machine are not). 1777: container users and the
+# tests that run as `nobody` must reach the folders made in it, as in /tmp.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/aicage-test-run-XXXXXX")
+chmod 1777 "$run_tmp"
+trap 'rm -f "$log"; rm -rf "$run_tmp"' EXIT
 # Test files run one after another in one process; tests inside a file in order.
-node_modules/.bin/bun test --timeout 300000 "$@" 2>&1 | tee "$log"
+TMPDIR=$run_tmp node_modules/.bin/bun test --timeout 300000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -n 1 | grep -Eo '[0-9]+' || true)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -n 1 | grep -Eo '[0-9]+' || true)
 passed=${passed:-0}
 failed=${failed:-0}
+# Everything the tests made in the temporary folder is gone when their process ends.
+leftovers=$(find "$run_tmp" -mindepth 1 -maxdepth 1 -printf '%f ' 2>/dev/null)
+if [[ -n $leftovers ]]; then
+  echo "left in the temporary folder after the tests: $leftovers"
+  failed=$((failed + 1))
+  status=1
+fi
 # A runner that died before its summary, or exited non-zero with no failed test, counts as one failure.
 if ((status != 0 && failed == 0)); then failed=1; fi
 echo "tests: $passed passed, $failed failed"

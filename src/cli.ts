@@ -1,9 +1,18 @@
 #!/usr/bin/env bun
 // aicage-util: runs agent version checks and local image builds through Docker,
 // talking to the Engine API directly (no docker CLI, Node or npm needed on the host).
-import { defineCommand } from "citty";
-import { toolRevision, toolVersion } from "./core/tool-info.ts";
-import { runCli } from "./cli/run.ts";
+import { installSignalHandlers } from "./lib/shutdown.ts";
+
+// First thing, before the rest loads (hence the dynamic imports below): a Ctrl-C or SIGTERM
+// from the first millisecond ends the command with 130 or 143. A shell starts background
+// jobs with SIGINT ignored; until a handler is installed such a process loses every Ctrl-C.
+installSignalHandlers();
+
+const [{ defineCommand }, { toolRevision, toolVersion }, { runCli }] = await Promise.all([
+  import("citty"),
+  import("./core/tool-info.ts"),
+  import("./cli/run.ts"),
+]);
 
 const main = defineCommand({
   meta: {

@@ -1,6 +1,7 @@
 // Human output goes to stderr through consola (progress, warnings, errors); results go
 // to stdout (tables, reports, JSON), so `--json` output can always be piped.
 import { createConsola } from "consola";
+import { escapeControls } from "../lib/safe-text.ts";
 import { isInteractive } from "../lib/terminal.ts";
 
 export const logger = createConsola({
@@ -11,17 +12,35 @@ export const logger = createConsola({
   formatOptions: { date: false },
 } as Parameters<typeof createConsola>[0]);
 
+// Messages carry engine words, file names and values from outside: every control character
+// is shown as an escape before a reporter writes the line (consola's own colours come after).
+logger.setReporters(
+  logger.options.reporters.map((reporter) => ({
+    log(logObj, ctx) {
+      logObj.args = logObj.args.map((arg) => (typeof arg === "string" ? escapeControls(arg) : arg));
+      reporter.log(logObj, ctx);
+    },
+  })),
+);
+
 /** Quiet mode for --json: only warnings and errors reach stderr. */
 export function setQuiet(quiet: boolean): void {
   logger.level = quiet ? 1 : 3;
 }
 
+/** Text results (tables, reports) line by line, control characters shown as escapes. */
 export function printResult(text: string): void {
-  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  const safe = text.replace(/\n$/, "").split("\n").map(escapeControls).join("\n");
+  process.stdout.write(`${safe}\n`);
 }
 
+/**
+ * One JSON value. JSON.stringify escapes C0 controls but leaves DEL and C1 (U+0080-U+009F,
+ * which a terminal may act on) raw: they are escaped too; the JSON means the same.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  process.stdout.write(`${text}\n`);
 }
 
 /** Aligns rows into columns for terminal tables. */

@@ -1,5 +1,6 @@
 // Live progress on stderr. In a terminal one status line is rewritten in place (the
 // latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
+import { withoutEscapes } from "../lib/safe-text.ts";
 import { isInteractive } from "../lib/terminal.ts";
 
 export interface ProgressDisplay {
@@ -14,7 +15,8 @@ export function createProgressDisplay(options: { quiet?: boolean; prefix?: strin
   const tty = isInteractive();
   if (!tty) {
     return {
-      line: (text) => process.stderr.write(`${prefix}${text}\n`),
+      // Lines from builds and pulls: colours and cursor moves dropped, other controls shown.
+      line: (text) => process.stderr.write(`${prefix}${withoutEscapes(text)}\n`),
       done() {},
     };
   }
@@ -22,7 +24,7 @@ export function createProgressDisplay(options: { quiet?: boolean; prefix?: strin
   return {
     line(text) {
       const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
-      const single = `${prefix}${text}`.replace(/\s+/g, " ").slice(0, width);
+      const single = `${prefix}${withoutEscapes(text.replace(/\s+/g, " "))}`.slice(0, width);
       process.stderr.write(`\r\x1b[2K\x1b[2m${single}\x1b[0m`);
       shown = true;
     },

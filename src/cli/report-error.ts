@@ -4,6 +4,8 @@ import { UsageError } from "../core/errors.ts";
 import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
 import { CommandFailed, ExitCode } from "./exit-codes.ts";
 import { logger, printJson } from "./output.ts";
+import { withoutEscapes } from "../lib/safe-text.ts";
+import { oneLine } from "../lib/text.ts";
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommandFailed) return error.exitCode;
@@ -37,8 +39,12 @@ export function reportError(error: unknown, options: { json: boolean }): number 
 /** What a user can do when no engine answers, in the CLI's terms. */
 export const UNREACHABLE_FIX = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
 
-/** The error's own line, with the CLI's way out where the engine could not be reached. */
+/**
+ * The error's own line, with the CLI's way out where the engine could not be reached (hung, or
+ * not an engine at all, included). Control characters from engine messages, file names or
+ * values are shown as escapes: the line stays one line and cannot act on the terminal.
+ */
 function messageFor(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withoutEscapes(oneLine(error instanceof Error ? error.message : String(error)));
   return error instanceof EngineUnreachableError ? `${message} ${UNREACHABLE_FIX}` : message;
 }

@@ -6,6 +6,7 @@ import { rejectBadEnumValues, rejectUnknownFlags } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
+import { quoted } from "../lib/safe-text.ts";
 
 type AnyCommand = CommandDef<any>;
 
@@ -31,6 +32,12 @@ async function resolveChain(root: AnyCommand, rawArgs: string[]) {
   return { chain, names, rest };
 }
 
+/** "aicage-util images ls|pull|build|rm" */
+async function commandList(command: AnyCommand, name: string): Promise<string> {
+  const subCommands = command.subCommands ? await resolve(command.subCommands) : {};
+  return `${name} ${Object.keys(subCommands ?? {}).join("|")}`;
+}
+
 export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: string): Promise<never> {
   const json = rawArgs.includes("--json");
   let code: number = ExitCode.ok;
@@ -41,10 +48,13 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
       await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
     } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       process.stdout.write(`${versionLine}\n`);
-    } else if (chain.length === 1 && rest.some((arg) => !arg.startsWith("-"))) {
-      const unknown = rest.find((arg) => !arg.startsWith("-"));
-      throw new UsageError(`unknown command '${unknown}'; see 'aicage-util --help'`);
     } else if (chain.length === 1 || (!command.run && command.subCommands)) {
+      // A command that only groups others (or none at all): an unknown or a missing one.
+      const name = ["aicage-util", ...names].join(" ");
+      const unknown = rest.find((arg) => !arg.startsWith("-"));
+      if (unknown !== undefined) throw new UsageError(`unknown command ${quoted(unknown, 60)} for '${name}'; see '${name} --help'`);
+      // --json always means JSON on stdout: the usage text would not be.
+      if (json) throw new UsageError(`missing command: ${await commandList(command, name)}; see '${name} --help'`);
       await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
       code = ExitCode.usage;
     } else {

@@ -6,7 +6,7 @@ import { createProgressDisplay } from "../cli/progress.ts";
 import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
 import { openEngine } from "../engine/open-engine.ts";
-import { buildUtilImage } from "../util-images/build-util-image.ts";
+import { buildUtilImageOnce } from "../util-images/build-lock.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
 import { listUtilImages } from "../util-images/list.ts";
 import { pullUtilImage } from "../util-images/pull-util-image.ts";
@@ -88,10 +88,18 @@ const build = defineCommand({
       const view = createBuildView({ quiet: Boolean(args.json), prefix: `[${kind}]` });
       const started = performance.now();
       try {
-        const id = await buildUtilImage(client, kind, tag, { ...options, noCache: args.cache === false, onEvent: view.event });
+        const { id, built } = await buildUtilImageOnce(client, kind, tag, {
+          ...options,
+          noCache: args.cache === false,
+          onEvent: view.event,
+          onWait: (message) => {
+            view.done();
+            logger.info(message);
+          },
+        });
         view.done();
-        results.push({ kind, tag, id, durationMs: Math.round(performance.now() - started) });
-        logger.success(utilImageBuiltLine(tag, id));
+        results.push({ kind, tag, id, built, durationMs: Math.round(performance.now() - started) });
+        logger.success(utilImageBuiltLine(tag, id, built));
       } finally {
         view.done();
       }

@@ -3,7 +3,7 @@ import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
-import { openEngine } from "../engine/open-engine.ts";
+import { openEngine, requireEngine } from "../engine/open-engine.ts";
 import { collectAgents } from "../version-check/agents.ts";
 import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
@@ -48,8 +48,8 @@ export default defineCommand({
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
     const env = forwardedEnv(repeatedValues(rawArgs, "env"));
     const client = order.includes("image") ? openEngine(engineChoice(args)) : undefined;
-    // With no host to fall back to, a missing engine ends the command: exit 3, one line.
-    if (client && !order.includes("host")) await client.apiVersion();
+    // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one line.
+    if (client && !order.includes("host")) await requireEngine(client);
 
     const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
     const results = await checkAgents(client, agents, {

@@ -20,6 +20,11 @@ export interface BuildImageOptions {
   /** "2" = BuildKit (needed for RUN --mount), "1" = classic builder */
   builder?: "1" | "2";
   signal?: AbortSignal;
+  /**
+   * The longest the progress may stay silent; default none (a RUN step may compute quietly for
+   * long). The upload of the context and the answer's head are under the client's deadline.
+   */
+  idleTimeoutMs?: number;
   /** every progress message, BuildKit traces included */
   onMessage?: (message: ProgressMessage) => void;
 }
@@ -53,6 +58,7 @@ export async function buildImage(
     headers: { "content-type": "application/x-tar" },
     body: context,
     signal: options.signal,
+    idleTimeoutMs: options.idleTimeoutMs,
     operation,
   });
   let imageId: string | undefined;

@@ -71,7 +71,8 @@ export async function waitContainer(
   const result = await client.request<{ StatusCode: number; Error?: { Message?: string } | null }>(
     "POST",
     `/containers/${id}/wait`,
-    { query: { condition }, signal, operation: `wait for container ${short(id)}` },
+    // Lasts as long as the container runs: no deadline of its own (the caller's signal ends it).
+    { query: { condition }, signal, timeoutMs: false, operation: `wait for container ${short(id)}` },
   );
   return result.StatusCode;
 }

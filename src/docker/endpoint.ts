@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { EndpointError } from "./errors.ts";
+import { hasControls, quoted } from "../lib/safe-text.ts";
 
 export interface DockerEndpoint {
   kind: "unix" | "tcp";
@@ -58,22 +59,41 @@ export function parseHost(
   env: Record<string, string | undefined> = {},
   contextTls?: DockerEndpoint["tls"],
 ): DockerEndpoint {
+  const shown = quoted(value, 120);
+  // A newline would split the message (and a log line) in two; no host or path holds one.
+  if (hasControls(value)) throw new EndpointError(`${source}: the Docker host ${shown} holds a control character; remove it`);
   if (value.startsWith("unix://")) {
     const socketPath = value.slice("unix://".length);
-    if (!socketPath) throw new EndpointError(`${source}: '${value}' names no socket path; use unix:///path/to/docker.sock`);
+    if (!socketPath) throw new EndpointError(`${source}: ${shown} names no socket path; use unix:///path/to/docker.sock`);
     return { kind: "unix", socketPath, display: socketPath, source };
   }
-  const match = /^(tcp|http|https):\/\/([^/]+?)(?::(\d+))?\/?$/.exec(value);
+  const match = /^(tcp|http|https):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:]+)(?::(\d+))?\/?$/.exec(value);
   if (!match) {
-    throw new EndpointError(
-      `${source}: unsupported Docker host '${value}'; use unix:///path/to/docker.sock or tcp://HOST:PORT`,
-    );
+    throw new EndpointError(`${source}: unsupported Docker host ${shown}; use unix:///path/to/docker.sock or tcp://HOST:PORT`);
   }
-  const [, scheme, hostname, port] = match;
+  const [, scheme, hostname, port] = match as unknown as [string, string, string, string | undefined];
+  const problem = hostProblem(hostname) ?? (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535) ? `port ${port} is not between 1 and 65535` : undefined);
+  if (problem) throw new EndpointError(`${source}: invalid Docker host ${shown}: ${problem}; use tcp://HOST:PORT`);
   const tls = contextTls ?? tlsFromEnv(env);
   const secure = scheme === "https" || (scheme === "tcp" && tls !== undefined);
   const origin = `${secure ? "https" : "http"}://${hostname}:${port ?? (secure ? "2376" : "2375")}`;
   return { kind: "tcp", origin, display: origin, source, tls: secure ? (tls ?? { verify: true }) : undefined };
+}
+
+/** Why the host part of a tcp:// address cannot be an address, if it cannot. */
+function hostProblem(hostname: string): string | undefined {
+  if (hostname.startsWith("[")) return undefined; // an IPv6 literal: the URL parser has the last word
+  if (/^[\d.]+$/.test(hostname)) {
+    const parts = hostname.split(".");
+    if (parts.length !== 4 || parts.some((part) => part === "" || Number(part) > 255 || part.length > 3)) {
+      return `${hostname} is not an IPv4 address`;
+    }
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(hostname) || hostname.length > 253) {
+    return `${quoted(hostname, 60)} is not a host name`;
+  }
+  return undefined;
 }
 
 /** DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them. */

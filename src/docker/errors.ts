@@ -35,6 +35,35 @@ export class NoEngineAnswersError extends EngineUnreachableError {
   }
 }
 
+/** The engine took a connection but did not answer in time, or its answer stopped moving. */
+export class EngineTimeoutError extends EngineUnreachableError {
+  override name = "EngineTimeoutError";
+  constructor(
+    endpoint: DockerEndpoint,
+    /** the request, e.g. "GET /v1.41/images/json" */
+    readonly request: string,
+    readonly timeoutMs: number,
+    stalled = false,
+  ) {
+    super(
+      endpoint,
+      `${stalled ? "the answer stopped moving" : "no answer"} within ${seconds(timeoutMs)} to ${request}; the engine may be hung (restart it)`,
+    );
+  }
+}
+
+/** Something answers at the endpoint, but not the Docker Engine API (a web server, another service). */
+export class NotAnEngineError extends EngineUnreachableError {
+  override name = "NotAnEngineError";
+  constructor(endpoint: DockerEndpoint, what: string) {
+    super(endpoint, `what answers there is not a Docker engine (${what})`);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
 /** The socket exists but this user may not open it. */
 export class EnginePermissionError extends DockerError {
   override name = "EnginePermissionError";

@@ -60,6 +60,8 @@ export function splitReference(ref: string): { repository: string; tag: string }
   return { repository: ref, tag: "latest" };
 }
 
+const PULL_IDLE_TIMEOUT_MS = 120_000;
+
 /**
  * Pulls an image, reporting each progress message. Registry failures (offline, no such
  * tag, no auth) arrive either as an HTTP error or in-band; both throw.
@@ -67,7 +69,13 @@ export function splitReference(ref: string): { repository: string; tag: string }
 export async function pullImage(
   client: DockerClient,
   ref: string,
-  options: { onProgress?: (message: ProgressMessage) => void; signal?: AbortSignal; platform?: string } = {},
+  options: {
+    onProgress?: (message: ProgressMessage) => void;
+    signal?: AbortSignal;
+    platform?: string;
+    /** the longest the progress may stay silent (default 2 minutes: a pull reports every layer's bytes) */
+    idleTimeoutMs?: number;
+  } = {},
 ): Promise<void> {
   const { repository, tag } = splitReference(ref);
   const operation = `pull ${ref}`;
@@ -75,6 +83,7 @@ export async function pullImage(
     query: { fromImage: repository, tag, platform: options.platform },
     operation,
     signal: options.signal,
+    idleTimeoutMs: options.idleTimeoutMs ?? PULL_IDLE_TIMEOUT_MS,
   });
   for await (const message of readProgress(body, operation)) options.onProgress?.(message);
 }

@@ -11,3 +11,13 @@ export class BuildFailure extends Error {
     super(step ? `failed at step ${step}: ${reason}` : `failed: ${reason}`);
   }
 }
+
+/** The failure whose error the final error holds (or the other way round), else the first. */
+export function failingStep<T extends { error: string }>(failures: T[], finalError?: string): T | undefined {
+  const final = finalError?.trim();
+  const matches = (failure: T) => {
+    const error = failure.error.trim();
+    return Boolean(final && error && (final.includes(error) || error.includes(final)));
+  };
+  return (final ? failures.find(matches) : undefined) ?? failures[0];
+}

@@ -2,6 +2,7 @@
 // status (the current step and its latest line), the step that failed and why, and the
 // builder's closing error line.
 import type { BuildEvent } from "./build-events.ts";
+import { failingStep } from "./build-failure.ts";
 
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
 const ELAPSED = /^\d+\.\d+ /;
@@ -9,7 +10,7 @@ const ELAPSED = /^\d+\.\d+ /;
 export interface BuildSteps {
   /** Reads one event; answers the text for a one-line status display. */
   push(event: BuildEvent): string | undefined;
-  /** The first step that failed, by name. */
+  /** The step that failed, by name: the one the builder's closing error is about, else the first. */
   failedStep(): string | undefined;
   /** The last line of the builder's own that reports an error ("ERROR: failed to solve: …"), without "ERROR:". */
   errorLine(): string | undefined;
@@ -18,7 +19,7 @@ export interface BuildSteps {
 }
 
 export function createBuildSteps(): BuildSteps {
-  let failed: string | undefined;
+  const failures: Array<{ name: string; error: string }> = [];
   let lastError: string | undefined;
   let image: string | undefined;
   return {
@@ -31,7 +32,7 @@ export function createBuildSteps(): BuildSteps {
         case "step-finished":
           return `${event.name} › ${event.cached ? "CACHED" : "DONE"}`;
         case "step-failed":
-          failed ??= event.name;
+          failures.push({ name: event.name, error: event.error });
           return `${event.name} › ERROR: ${event.error}`;
         case "warning":
           return `${event.name} › WARNING: ${event.message}`;
@@ -43,7 +44,7 @@ export function createBuildSteps(): BuildSteps {
           return undefined;
       }
     },
-    failedStep: () => failed,
+    failedStep: () => failingStep(failures, lastError)?.name,
     errorLine: () => lastError,
     imageId: () => image,
   };

@@ -1,43 +1,83 @@
-// Work that must happen when the CLI is interrupted (SIGINT/SIGTERM): remove the
-// containers it started, stop a build. Resources register an undo step while they
-// exist; on a signal every registered step runs once, then the process exits with
-// 128 + signal number (130 for Ctrl-C), the code shells expect.
+// Work that must happen when the CLI is interrupted (SIGINT/SIGTERM/SIGHUP): remove the
+// containers it started, stop a build. Resources register an undo step while they exist;
+// on a signal every registered step runs once, then the process exits with 128 + signal
+// number (130 for Ctrl-C, 143 for SIGTERM), the code shells expect.
+//
+// The handlers are installed by the entry point before anything else loads: a shell starts
+// background jobs with SIGINT ignored, and until a handler is installed such a process
+// loses every Ctrl-C (the whole command then ran to its end).
 type CleanupStep = () => Promise<unknown> | unknown;
 
 const steps = new Set<CleanupStep>();
 const interruptListeners = new Set<(signal: string) => void>();
+/** Steps that were registered after the signal: they run at once, and the exit waits for them. */
+const lateSteps = new Set<Promise<unknown>>();
+/** Work whose end the exit waits for (a create request on its way: its result must be undone). */
+const inFlight = new Set<Promise<unknown>>();
 let installed = false;
-let shuttingDown = false;
+let shuttingDown: string | undefined;
+const controller = new AbortController();
 
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 /** How long cleanup may take after a signal before we exit anyway. */
 const CLEANUP_DEADLINE_MS = 15_000;
 
-/** Registers an undo step; returns a function that unregisters it once the resource is gone. */
+/**
+ * Registers an undo step; returns a function that unregisters it once the resource is gone.
+ * A step registered after the signal came (a container whose create request was on its way)
+ * runs at once, and the exit waits for it.
+ */
 export function onShutdown(step: CleanupStep): () => void {
   installSignalHandlers();
+  if (shuttingDown) {
+    const running = Promise.resolve()
+      .then(step)
+      .catch(() => undefined);
+    lateSteps.add(running);
+    void running.finally(() => lateSteps.delete(running));
+    return () => {};
+  }
   steps.add(step);
   return () => steps.delete(step);
 }
 
-/** Called first on a signal, before the cleanup steps: lets running work abort itself. */
+/**
+ * Called first on a signal, before the cleanup steps: lets running work abort itself. A
+ * listener registered after the signal is called at once: work that starts late stops too.
+ */
 export function onInterrupt(listener: (signal: string) => void): () => void {
   installSignalHandlers();
+  if (shuttingDown) {
+    listener(shuttingDown);
+    return () => {};
+  }
   interruptListeners.add(listener);
   return () => interruptListeners.delete(listener);
 }
 
+/**
+ * The exit after a signal waits for this work to settle (within the cleanup deadline): a
+ * request that creates something, still on its way when the signal comes, ends, and the undo
+ * step its caller then registers runs before the process exits.
+ */
+export function holdExitFor(work: Promise<unknown>): void {
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  inFlight.add(settled);
+  void settled.finally(() => inFlight.delete(settled));
+}
+
 export function isShuttingDown(): boolean {
-  return shuttingDown;
+  return shuttingDown !== undefined;
 }
 
-async function runCleanupSteps(): Promise<void> {
-  const pending = [...steps];
-  steps.clear();
-  await Promise.allSettled(pending.map(async (step) => step()));
-}
+/** Aborted when a signal comes: pass it to work that must not start (or go on) after Ctrl-C. */
+export const shutdownSignal: AbortSignal = controller.signal;
 
-function installSignalHandlers(): void {
+/** Installs the SIGINT, SIGTERM and SIGHUP handlers; the entry point calls it first thing. */
+export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
   for (const signal of Object.keys(SIGNAL_EXIT_CODES)) {
@@ -49,11 +89,27 @@ function installSignalHandlers(): void {
   }
 }
 
+async function runCleanupSteps(): Promise<void> {
+  // Steps may register more (late) steps while they run, and work in flight may end and
+  // register its own: wait until none is left. The turn of the event loop lets the callers
+  // of finished work run on to where they register their undo step.
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (steps.size === 0 && lateSteps.size === 0 && inFlight.size === 0) return;
+    const pending = [...steps];
+    steps.clear();
+    await Promise.allSettled([...pending.map(async (step) => step()), ...lateSteps, ...inFlight]);
+  }
+}
+
 async function handleSignal(signal: string): Promise<void> {
   if (shuttingDown) return; // a second Ctrl-C while cleaning up: keep cleaning
-  shuttingDown = true;
+  shuttingDown = signal;
+  controller.abort(new Error("interrupted"));
   for (const listener of interruptListeners) listener(signal);
-  const deadline = new Promise((resolve) => setTimeout(resolve, CLEANUP_DEADLINE_MS));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_DEADLINE_MS)));
   await Promise.race([runCleanupSteps(), deadline]);
+  clearTimeout(timer);
   process.exit(SIGNAL_EXIT_CODES[signal] ?? 130);
 }

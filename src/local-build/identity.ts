@@ -8,7 +8,7 @@ import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, TOOL_VERSION_LABEL, managedLab
 export const API_BUILDER = "api";
 
 export interface BuildInputs {
-  /** `contextHash` of the scanned context (after .dockerignore) */
+  /** the hash of the scanned context (after .dockerignore) as the way that builds sees it */
   contextHash: string;
   dockerfile: Uint8Array;
   /** the user's build arguments; proxy variables are not inputs, they only change how things are fetched */

@@ -3,15 +3,16 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 import { stateDir } from "../core/state-dir.ts";
+import { escapeControls, withoutEscapes } from "../lib/safe-text.ts";
 
 /** Lines shown again when a build fails. */
 export const TAIL_LINES = 20;
 
 export interface BuildLog {
   readonly path: string;
-  /** A line of build output. */
+  /** A line of build output; escape sequences are dropped, control characters shown as escapes. */
   write(line: string): void;
-  /** A line of the tool's own ("# ..."), such as the header; not part of the tail. */
+  /** A line of the tool's own ("# ..."), such as the header; not part of the tail. Always one line. */
   note(text: string): void;
   /** The last TAIL_LINES lines written. */
   tail(): string[];
@@ -50,11 +51,18 @@ export function openBuildLog(file: string, options: { exclusive: boolean }): Bui
   return {
     path: chosen,
     write(line) {
-      lines.push(line);
+      // Build output: colours and cursor moves dropped, other control characters shown. A line
+      // that looks like one of our notes ("# via: …": buildx prints a step whose build argument
+      // holds a newline on two lines) is indented: the header cannot be forged from inside.
+      const plain = withoutEscapes(line);
+      const safe = plain.startsWith("# ") || plain === "#" ? `  ${plain}` : plain;
+      lines.push(safe);
       if (lines.length > TAIL_LINES) lines.shift();
-      append(line);
+      append(safe);
     },
-    note: (text) => append(`# ${text}`),
+    // A newline in a build argument, a label or a path must not start a line of its own: it
+    // could forge a "# …" header line. Every control character is shown as an escape.
+    note: (text) => append(`# ${escapeControls(text)}`),
     tail: () => [...lines],
     close() {
       if (!open) return;

@@ -82,17 +82,21 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     dockerfile: request.dockerfile,
     allowDockerfileOutside: true,
   });
-  const inputsHash = buildInputsHash({
-    contextHash: context.contextHash,
-    dockerfile: new Uint8Array(await readFile(request.dockerfile)),
-    buildArgs: request.buildArgs,
-    labels: request.labels,
-    target: request.target,
-    platform: request.platform,
-  });
+  const dockerfile = new Uint8Array(await readFile(request.dockerfile));
+  // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
+  // hash is the way's, so --if-changed never takes one way's image for the other's.
+  const inputsHashFor = (way: BuildWay) =>
+    buildInputsHash({
+      contextHash: way === "api" ? context.contextHash : context.folderContextHash,
+      dockerfile,
+      buildArgs: request.buildArgs,
+      labels: request.labels,
+      target: request.target,
+      platform: request.platform,
+    });
 
   if (request.ifChanged) {
-    const imageId = await upToDateImage(client, request.tags, inputsHash);
+    const imageId = await upToDateImage(client, request.tags, inputsHashFor(request.via));
     if (imageId) {
       return { tag, tags: request.tags, imageId, skipped: true, via: request.via, logFile: null, durationMs: elapsed() };
     }
@@ -131,6 +135,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       }
     }
 
+    const inputsHash = inputsHashFor(via);
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
     hooks.onLogFile?.(log.path);
     const proxyArgs = proxyVariables(hooks.env);
@@ -199,7 +204,12 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       log?.note("interrupted");
       throw error;
     }
-    if (!(error instanceof BuildFailure) || !log) throw error;
+    if (!log) throw error;
+    // The engine went away or stopped answering mid-build: the log still ends saying so.
+    if (!(error instanceof BuildFailure)) {
+      log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
+      throw error;
+    }
     log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
     const hint = networkHint(error.reason, request.network);
     throw new BuildFailedError(

@@ -49,6 +49,8 @@ export async function buildUtilImage(
         labels: managedLabels(),
         networkMode: network,
         noCache: options.noCache,
+        // Its steps (apt, npm, pip) report as they go: ten silent minutes mean a hung engine.
+        idleTimeoutMs: 10 * 60_000,
       },
       { signal: options.signal, onEvent: options.onEvent },
     );

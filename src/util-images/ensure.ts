@@ -2,7 +2,8 @@
 // else pulled, else built locally from the embedded Dockerfile. Callers decide what to
 // do when even that fails (the version check falls back to the host).
 import type { DockerClient } from "../docker/client.ts";
-import { type UtilImageBuildOptions, buildUtilImage } from "./build-util-image.ts";
+import type { UtilImageBuildOptions } from "./build-util-image.ts";
+import { buildUtilImageOnce } from "./build-lock.ts";
 import { pullUtilImage } from "./pull-util-image.ts";
 import type { UtilImageKind } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
@@ -59,7 +60,11 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
 
   options.onNotice?.(`could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`, "warn");
   try {
-    const id = await buildUtilImage(client, kind, names.tag, options);
+    // Another process may be building the same image: one build, its image for both.
+    const { id } = await buildUtilImageOnce(client, kind, names.tag, {
+      ...options,
+      onWait: (message) => options.onNotice?.(message, "info"),
+    });
     return { kind, id, ref: names.tag, action: "built" };
   } catch (error) {
     options.signal?.throwIfAborted();

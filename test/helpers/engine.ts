@@ -2,13 +2,16 @@
 // named in AICAGE_TEST_ENGINE / AICAGE_TEST_SOCKET (default: the primary Docker 20.10 on
 // /var/run/docker.sock). CLI runs of the tests reach it the way a user's would: the primary
 // by the tool's own socket discovery, any other through DOCKER_HOST.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { listContainers } from "../../src/docker/containers.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { MANAGED_LABEL } from "../../src/core/labels.ts";
+import { pendingTempDirs, tempDir } from "./temp.ts";
+
+export { tempDir };
 
 export const BASE_IMAGE = process.env.AICAGE_TEST_BASE_IMAGE || "aicage-test-base:trixie";
 /** docker20 (the primary), docker26, podman4 or rootless: see scripts/engines/engine.sh. */
@@ -34,29 +37,39 @@ export async function managedContainers(client = testClient()): Promise<string[]
   return list.map((c) => c.Id);
 }
 
-/**
- * Remembers the labelled containers that exist now; `leaked()` answers those created
- * since that are still there. (In CI nothing else runs; on a developer's machine a
- * container of another session must not fail the suite.)
- */
-export async function leakWatch(client = testClient()) {
-  const before = new Set(await managedContainers(client));
-  return {
-    leaked: async () => (await managedContainers(client)).filter((id) => !before.has(id)),
-  };
+/** IDs of untagged images carrying the tool's label. */
+export async function untaggedManagedImages(client = testClient()): Promise<string[]> {
+  const filters = JSON.stringify({ dangling: ["true"], label: [`${MANAGED_LABEL}=true`] });
+  const list = await client.request<Array<{ Id: string }>>("GET", "/images/json", { query: { filters } });
+  return list.map((image) => image.Id);
 }
 
-const tempDirs: string[] = [];
-process.on("exit", () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+/** Entries of the temporary folder now, but the test folders of tempDir() (removed after the tests). */
+function tempEntries(): string[] {
+  const registered = new Set(pendingTempDirs());
+  return readdirSync(tmpdir())
+    .map((name) => join(tmpdir(), name))
+    .filter((path) => !registered.has(path));
+}
 
-/** A temporary folder removed when the test process ends; 0755 so a container user can read it. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  chmodSync(dir, 0o755);
-  tempDirs.push(dir);
-  return dir;
+/**
+ * Remembers the labelled containers, the untagged labelled images and the entries of the
+ * temporary folder that exist now; `leaked()` answers those made since that are still there,
+ * one line each ("container …", "image …", "temp …"). (scripts/test.sh gives the run a
+ * temporary folder of its own; in CI nothing else runs; on a developer's machine a container
+ * of another session must not fail the suite.)
+ */
+export async function leakWatch(client = testClient()) {
+  const containers = new Set(await managedContainers(client));
+  const images = new Set(await untaggedManagedImages(client));
+  const temps = new Set(tempEntries());
+  return {
+    leaked: async () => [
+      ...(await managedContainers(client)).filter((id) => !containers.has(id)).map((id) => `container ${id}`),
+      ...(await untaggedManagedImages(client)).filter((id) => !images.has(id)).map((id) => `image ${id}`),
+      ...tempEntries().filter((path) => !temps.has(path)).map((path) => `temp ${path}`),
+    ],
+  };
 }
 
 /**

@@ -1,18 +1,21 @@
 // A TLS front for the real engine's loopback TCP port, demanding a client certificate
 // signed by a throwaway CA (the way a TLS-protected remote engine behaves). Bytes pass
 // through unchanged: what answers is the real engine.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./engine.ts";
 
 function openssl(dir: string, args: string[]): void {
   const run = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe" });
   if (run.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr.toString()}`);
 }
 
-/** CA, server certificate for 127.0.0.1, client certificate: the DOCKER_CERT_PATH layout. */
+/**
+ * CA, server certificate for 127.0.0.1, client certificate: the DOCKER_CERT_PATH layout, in a
+ * folder removed when the test process ends (private keys must not stay in the temp folder).
+ */
 export function makeCertificates(): string {
-  const dir = mkdtempSync(join(tmpdir(), "aicage-tls-"));
+  const dir = tempDir("aicage-tls-");
   const sign = (csr: string, out: string, ext: string) =>
     openssl(dir, ["x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", out, "-days", "2", "-extfile", ext]);
   openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=aicage-test-ca"]);

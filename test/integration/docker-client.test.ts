@@ -6,8 +6,9 @@ import { DockerApiError, EngineUnreachableError, NotFoundError } from "../../src
 import { runContainer } from "../../src/engine/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { BASE_IMAGE, REPO_ROOT, SOCKET, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, CLI_TEST_ENV, REPO_ROOT, SOCKET, TCP_HOST, leakWatch, testClient } from "../helpers/engine.ts";
 import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
+import { startEngineProxy } from "../helpers/engine-proxy.ts";
 
 const client = testClient();
 let watch: Awaited<ReturnType<typeof leakWatch>>;
@@ -30,10 +31,60 @@ describe("engine connection", () => {
     expect(version.ApiVersion).toBe(server);
   });
 
-  test("an older fixed API version is sent in the path and honoured", async () => {
-    const old = new DockerClient(resolveEndpoint({ host: `unix://${SOCKET}` }), { apiVersion: "1.40" });
-    expect(await old.apiVersion()).toBe("1.40");
-    expect((await engineVersion(old)).Version).toBeString();
+  test("an older fixed API version is sent in the path and honoured (seen on the wire)", async () => {
+    const proxy = await startEngineProxy();
+    try {
+      const old = new DockerClient(resolveEndpoint({ host: proxy.host }), { apiVersion: "1.40" });
+      expect(await old.apiVersion()).toBe("1.40");
+      expect((await engineVersion(old)).Version).toBeString();
+      await listImages(old, { labels: { [MANAGED_LABEL]: "true" } });
+      expect(await findImage(old, BASE_IMAGE)).toBeDefined();
+      // A fixed version asks no /_ping; every request carries the version in its path.
+      expect(proxy.requests.map((r) => `${r.method} ${r.target.split("?")[0]}`)).toEqual([
+        "GET /v1.40/version",
+        "GET /v1.40/images/json",
+        `GET /v1.40/images/${encodeURIComponent(BASE_IMAGE)}/json`,
+      ]);
+    } finally {
+      proxy.stop();
+    }
+  });
+
+  test("negotiated: one unversioned /_ping, then every request under /v<negotiated>/ (seen on the wire)", async () => {
+    const proxy = await startEngineProxy();
+    try {
+      const negotiating = new DockerClient(resolveEndpoint({ host: proxy.host }));
+      const version = await negotiating.apiVersion();
+      await engineVersion(negotiating);
+      await findImage(negotiating, "aicage-util-test/absent:none");
+      const result = await runContainer(negotiating, { Image: BASE_IMAGE, Cmd: ["true"], Labels: managedLabels(), HostConfig: { NetworkMode: "none" } });
+      expect(result.exitCode).toBe(0);
+      const paths = proxy.requests.map((r) => r.target.split("?")[0]!);
+      expect(paths[0]).toBe("/_ping");
+      expect(paths.slice(1).length).toBeGreaterThan(6);
+      expect(paths.slice(1).filter((path) => !path.startsWith(`/v${version}/`))).toEqual([]);
+      expect(paths.filter((path) => path === "/_ping")).toHaveLength(1);
+    } finally {
+      proxy.stop();
+    }
+  });
+
+  test("the CLI's requests carry the negotiated version too (seen on the wire)", async () => {
+    const proxy = await startEngineProxy();
+    try {
+      const run = Bun.spawn([process.execPath, `${REPO_ROOT}/src/cli.ts`, "images", "ls", "--json"], {
+        env: { ...process.env, ...CLI_TEST_ENV, DOCKER_HOST: proxy.host },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(await run.exited).toBe(0);
+      const paths = proxy.requests.map((r) => r.target.split("?")[0]!);
+      expect(paths[0]).toBe("/_ping");
+      expect(paths.length).toBeGreaterThan(2);
+      expect(paths.slice(1).filter((path) => !/^\/v1\.\d+\//.test(path))).toEqual([]);
+    } finally {
+      proxy.stop();
+    }
   });
 
   test("a wrong socket path gives the unreachable error naming that path", async () => {

@@ -16,6 +16,8 @@ let versionCheckImage = "";
 let builderImage = "";
 let watch: Awaited<ReturnType<typeof leakWatch>>;
 const createdTags: string[] = [];
+/** Images that lost their tag to a later build: removed by ID. */
+const createdIds: string[] = [];
 
 beforeAll(async () => {
   watch = await leakWatch(client);
@@ -26,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const tag of createdTags) await removeImage(client, tag, { force: true }).catch(() => undefined);
+  for (const id of createdIds) await removeImage(client, id, { force: true }).catch(() => undefined);
   expect(await watch.leaked()).toEqual([]);
 });
 
@@ -129,6 +132,7 @@ describe("ensure", () => {
     const options = { repository, baseImage: BASE_IMAGE, network: "host", onNotice: (m: string) => notices.push(m) };
 
     const first = await ensureUtilImage(client, "version-check", options);
+    createdIds.push(first.id);
     expect(first.action).toBe("built");
     expect(notices.at(-1)).toContain(`could not pull ${tag}`);
 

@@ -46,4 +46,16 @@ describe("build log file", () => {
     chosen.close();
     expect(readFileSync(file, "utf8")).toBe("again\n");
   });
+
+  test("a note is one line whatever it holds; output lines lose escape sequences", () => {
+    const log = openBuildLog(join(dir, "forge.log"), { exclusive: false });
+    log.note("build arg: A=1\n# via: forged\r\u001b[2J");
+    log.write("\u001b[32mgreen\u001b[0m and \u001b]0;title\u0007 bell\u0007");
+    log.write("# via: forged by the build's own output");
+    log.close();
+    expect(readFileSync(log.path, "utf8")).toBe(
+      "# build arg: A=1\\n# via: forged\\r\\e[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
+    );
+    expect(log.tail()).toEqual(["green and  bell\\x07", "  # via: forged by the build's own output"]);
+  });
 });

@@ -68,3 +68,30 @@ describe("build steps from events", () => {
     expect(steps.failedStep()).toBeUndefined();
   });
 });
+
+// What `docker buildx build --progress=plain` printed on Docker 20.10 for two COPY steps whose
+// sources are missing: both fail at once, [3/4] is printed failing first, the build ends on [2/4].
+const BUILDX_TWO_FAILURES = `#5 [internal] load build context
+#5 transferring context: 2B done
+#5 DONE 0.0s
+#6 [3/4] COPY missing-two /two
+#6 ERROR: "/missing-two" not found: not found
+#7 [2/4] COPY missing-one /one
+#7 ERROR: "/missing-one" not found: not found
+------
+ > [2/4] COPY missing-one /one:
+------
+------
+ > [3/4] COPY missing-two /two:
+------
+ERROR: failed to solve: failed to compute cache key: "/missing-one" not found: not found`.split("\n");
+
+describe("two steps fail at once (buildx)", () => {
+  test("the step named is the one the closing error is about", () => {
+    const steps = createBuildSteps();
+    statusesOf(BUILDX_TWO_FAILURES, steps);
+    expect(steps.errorLine()).toBe('failed to solve: failed to compute cache key: "/missing-one" not found: not found');
+    expect(steps.failedStep()).toBe("[2/4] COPY missing-one /one");
+  });
+});
+

@@ -5,6 +5,8 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BUILDKIT_TRACE_ID, type BuildkitStatus, decodeBuildkitStatus } from "../../src/docker/streams/buildkit-status.ts";
 import type { BuildEvent } from "../../src/engine/build-events.ts";
 import { createBuildkitProgress } from "../../src/engine/build-progress/buildkit.ts";
+import { createApiBuildProgress } from "../../src/engine/build-progress/api-stream.ts";
+import type { ProgressMessage } from "../../src/docker/streams/json-lines.ts";
 
 type BuildkitProgressEvent = Exclude<BuildEvent, { kind: "message" } | { kind: "image" }>;
 
@@ -249,5 +251,30 @@ describe("createBuildkitProgress log lines", () => {
     expect(events.map((e) => e.kind)).toEqual(["step-started"]);
     expect(lines(progress.flush())).toEqual([[1, "no newline yet"]]);
     expect(progress.flush()).toEqual([]);
+  });
+});
+
+// buildkit-fail-two-copies.jsonl, Dockerfile: FROM base / COPY missing-one /one / COPY missing-two /two /
+// RUN true. BuildKit checks both sources at once: in this recording the trace marks [2/4] failed
+// first, and the build ends on [3/4]'s error (about one run in twelve on Docker 20.10).
+describe("two steps fail at once", () => {
+  test("the step named is the one the final error is about, not the first marked failed", () => {
+    const progress = createApiBuildProgress();
+    const lines = recordedLines("buildkit-fail-two-copies.jsonl");
+    const failedInOrder: string[] = [];
+    for (const line of lines.slice(0, -1)) {
+      for (const event of progress.push(line as ProgressMessage)) if (event.kind === "step-failed") failedInOrder.push(event.name);
+    }
+    expect(failedInOrder).toEqual(["[2/4] COPY missing-one /one", "[3/4] COPY missing-two /two"]);
+    const final = lines.at(-1)!.errorDetail!.message;
+    expect(final).toContain('"/missing-two" not found');
+    progress.fail(final);
+    expect(progress.failedStep()).toBe("[3/4] COPY missing-two /two");
+  });
+
+  test("without a final error the first failed step is named", () => {
+    const progress = createBuildkitProgress();
+    for (const status of decodedStatuses("buildkit-fail-two-copies.jsonl")) progress.push(status);
+    expect(progress.failedStep()?.name).toBe("[2/4] COPY missing-one /one");
   });
 });

@@ -40,8 +40,10 @@ describe("Dockerfile outside the context", () => {
     expect(entries).toEqual({ "agent.tar.gz": "tarball", [context.dockerfile]: "FROM scratch\nADD agent.tar.gz /opt/\n" });
   });
 
-  test("counts in the context hash, the same from scan to scan", async () => {
+  test("counts in the context hash, the same from scan to scan; not in the folder hash (buildx never sees it)", async () => {
     const first = await scanBuildContext(options);
+    expect(first.entries.find((e) => e.path === first.dockerfile)?.onlyForEngine).toBe(true);
+    expect(first.folderContextHash).not.toBe(first.contextHash);
     expect((await scanBuildContext(options)).contextHash).toBe(first.contextHash);
     writeFileSync(join(dir, "recipes", "Dockerfile"), "FROM scratch\nADD agent.tar.gz /srv/\n");
     expect((await scanBuildContext(options)).contextHash).not.toBe(first.contextHash);

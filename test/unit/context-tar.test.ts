@@ -128,6 +128,20 @@ describe("packBuildContext", () => {
     expect(context.contextHash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  test(".dockerignore holding '*': the Dockerfile and the ignore file are sent for the engine; the folder hash leaves them out", async () => {
+    const dir = makeContext({ Dockerfile: "FROM x\nCOPY . /ctx/\n", ".dockerignore": "*\n!keep.txt\n", "keep.txt": "k", "other.txt": "o" });
+    const context = await packBuildContext({ contextDir: dir, dockerfile: "Dockerfile" });
+    expect([...(await readTar(context.stream)).keys()]).toEqual([".dockerignore", "Dockerfile", "keep.txt"]);
+    expect(context.entries.filter((e) => e.onlyForEngine).map((e) => e.path)).toEqual([".dockerignore", "Dockerfile"]);
+    expect(context.folderContextHash).not.toBe(context.contextHash);
+
+    // Not excluded: both ways see the same files, one hash.
+    writeFileSync(join(dir, ".dockerignore"), "other.txt\n");
+    const plain = await scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile" });
+    expect(plain.entries.some((e) => e.onlyForEngine)).toBe(false);
+    expect(plain.folderContextHash).toBe(plain.contextHash);
+  });
+
   test("without an ignore file everything is sent", async () => {
     const dir = makeContext({ Dockerfile: "FROM x\n", "a/b.txt": "b" });
     const tar = await readTar((await packBuildContext({ contextDir: dir, dockerfile: "Dockerfile" })).stream);

@@ -1,15 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { EndpointError } from "../../src/docker/errors.ts";
+import { tempDir } from "../helpers/temp.ts";
 
 const none = () => false;
 
 function homeWithContext(name: string, host: string, current = true) {
-  const home = mkdtempSync(join(tmpdir(), "aicage-endpoint-"));
+  const home = tempDir("aicage-endpoint-");
   const config = join(home, ".docker");
   const id = createHash("sha256").update(name).digest("hex");
   mkdirSync(join(config, "contexts", "meta", id), { recursive: true });

@@ -13,6 +13,7 @@ export function formatUtilImages(rows: UtilImageRow[]): string {
   );
 }
 
-export function utilImageBuiltLine(tag: string, id: string): string {
-  return `built ${tag} (${shortId(id)})`;
+/** `built` false: another process built it while this one waited for the lock. */
+export function utilImageBuiltLine(tag: string, id: string, built = true): string {
+  return built ? `built ${tag} (${shortId(id)})` : `${tag} (${shortId(id)}) was built by another aicage-util meanwhile`;
 }

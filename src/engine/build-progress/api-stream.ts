@@ -20,6 +20,7 @@ export interface ApiBuildProgress {
 export function createApiBuildProgress(): ApiBuildProgress {
   const buildkit = createBuildkitProgress();
   const classic = createClassicProgress();
+  let finalError: string | undefined;
   return {
     push(message) {
       if (message.id === BUILDKIT_TRACE_ID && typeof message.aux === "string") {
@@ -29,7 +30,11 @@ export function createApiBuildProgress(): ApiBuildProgress {
     },
     end: () => [...buildkit.flush(), ...classic.end()],
     // BuildKit names the failed step in its trace; otherwise the error line is all there is.
-    fail: (message) => [...buildkit.flush(), ...(buildkit.failedStep() ? [] : classic.fail(message))],
-    failedStep: () => buildkit.failedStep()?.name ?? classic.failedStep(),
+    fail(message) {
+      finalError = message;
+      return [...buildkit.flush(), ...(buildkit.failedStep() ? [] : classic.fail(message))];
+    },
+    // The step the final error is about, when several failed.
+    failedStep: () => buildkit.failedStep(finalError)?.name ?? classic.failedStep(),
   };
 }

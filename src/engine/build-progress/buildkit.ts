@@ -3,6 +3,7 @@
 import type { BuildkitStatus } from "../../docker/streams/buildkit-status.ts";
 import { type LineSplitter, createLineSplitter } from "../../lib/lines.ts";
 import type { BuildEvent, StepRef } from "../build-events.ts";
+import { failingStep } from "../build-failure.ts";
 
 type BuildkitProgressEvent = Exclude<BuildEvent, { kind: "message" } | { kind: "image" }>;
 
@@ -11,8 +12,12 @@ export interface BuildkitProgress {
   push(status: BuildkitStatus): BuildkitProgressEvent[];
   /** At the end of the stream: returns log lines still waiting for their newline. */
   flush(): BuildkitProgressEvent[];
-  /** The first step that failed, to name it when the build ends with an error. */
-  failedStep(): { name: string; error: string } | undefined;
+  /**
+   * The step to name when the build ends with `finalError`: the failed step whose error the
+   * final error holds (BuildKit runs steps at once, and ends on one failure while the trace
+   * may have marked another first), else the first that failed.
+   */
+  failedStep(finalError?: string): { name: string; error: string } | undefined;
 }
 
 interface StepState extends StepRef {
@@ -31,7 +36,7 @@ interface StepState extends StepRef {
  */
 export function createBuildkitProgress(): BuildkitProgress {
   const steps = new Map<string, StepState>();
-  let firstFailure: { name: string; error: string } | undefined;
+  const failures: Array<{ name: string; error: string }> = [];
 
   function stepFor(digest: string, name = ""): StepState {
     let step = steps.get(digest);
@@ -96,7 +101,7 @@ export function createBuildkitProgress(): BuildkitProgress {
         flushStep(step, out);
         const durationMs = step.started ? vertex.completed.getTime() - step.started.getTime() : undefined;
         if (vertex.error) {
-          firstFailure ??= { name: step.name, error: vertex.error };
+          failures.push({ name: step.name, error: vertex.error });
           out.push({ kind: "step-failed", ...ref(step), error: vertex.error, durationMs });
         } else {
           out.push({ kind: "step-finished", ...ref(step), cached: vertex.cached, durationMs });
@@ -111,8 +116,8 @@ export function createBuildkitProgress(): BuildkitProgress {
       return out;
     },
 
-    failedStep() {
-      return firstFailure;
+    failedStep(finalError) {
+      return failingStep(failures, finalError);
     },
   };
 }

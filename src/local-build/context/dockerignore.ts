@@ -2,6 +2,7 @@
 import path from "node:path";
 import { readFile } from "node:fs/promises";
 import ignore, { type Ignore } from "@balena/dockerignore";
+import { nameFromBytes } from "../../lib/raw-names.ts";
 
 export interface IgnoreRules {
   matcher: Ignore;
@@ -22,8 +23,10 @@ export async function loadIgnoreRules(dir: string, dockerfile: string): Promise<
   // Docker matches case-sensitively; the library defaults to case-insensitive.
   const matcher = ignore({ ignorecase: false });
   for (const candidate of candidates) {
-    const text = await readFile(path.join(dir, candidate), "utf8").catch(() => undefined);
-    if (text === undefined) continue;
+    const bytes = await readFile(path.join(dir, candidate)).catch(() => undefined);
+    if (bytes === undefined) continue;
+    // Decoded like the names it is matched against: a pattern's bytes that are not UTF-8 match the same bytes in a name.
+    const text = nameFromBytes(bytes);
     const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
     matcher.add(lines);
     return { matcher, exceptions: exceptionPatterns(lines), alwaysSent, file: candidate };
@@ -63,4 +66,12 @@ export function mayReincludeInside(rules: IgnoreRules, dir: string): boolean {
 
 export function isSent(rules: IgnoreRules, relPath: string): boolean {
   return rules.alwaysSent.has(relPath) || !rules.matcher.ignores(relPath);
+}
+
+/**
+ * Sent although the patterns exclude it: the Dockerfile or an ignore file, which the engine
+ * must read from the context. A builder that reads the folder itself (buildx) leaves it out.
+ */
+export function isSentOnlyForEngine(rules: IgnoreRules, relPath: string): boolean {
+  return rules.alwaysSent.has(relPath) && rules.matcher.ignores(relPath);
 }

@@ -1,6 +1,7 @@
 // Reads a context file in chunks of exactly the size the scan found, for the hash and the tar.
 import { open } from "node:fs/promises";
-import path from "node:path";
+import { fsPathIn } from "../../lib/raw-names.ts";
+import { escapeControls } from "../../lib/safe-text.ts";
 import type { ContextEntry } from "./scan.ts";
 
 /**
@@ -13,7 +14,7 @@ export async function* readChunks(
   entry: ContextEntry,
   nextBuffer: () => Uint8Array,
 ): AsyncGenerator<Uint8Array> {
-  const file = await open(path.join(root, entry.path), "r").catch((error: unknown) => {
+  const file = await open(fsPathIn(root, entry.path), "r").catch((error: unknown) => {
     throw changedWhilePacking(entry, error);
   });
   try {
@@ -33,5 +34,5 @@ export async function* readChunks(
 
 function changedWhilePacking(entry: ContextEntry, cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`build context changed while packing: ${entry.path}: ${reason}`, { cause });
+  return new Error(`build context changed while packing: ${escapeControls(entry.path)}: ${reason}`, { cause });
 }

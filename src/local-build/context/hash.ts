@@ -1,6 +1,7 @@
 // The context hash: sha256 over every entry's path, type, mode, symlink target and content,
 // in entry order. Modification times are left out, so touching a file does not change it.
 import { type Hash, createHash } from "node:crypto";
+import { bytesOfName } from "../../lib/raw-names.ts";
 import { readChunks } from "./file-chunks.ts";
 import type { ContextEntry } from "./scan.ts";
 
@@ -13,8 +14,14 @@ export async function hashEntries(root: string, entries: ContextEntry[]): Promis
   const buffer = new Uint8Array(HASH_CHUNK_BYTES);
   for (const entry of entries) {
     // NUL cannot occur in a path, so these fields cannot run into each other.
-    hash.update(`${entry.type}\0${entry.path}\0${entry.mode.toString(8)}\0`);
-    if (entry.type === "symlink") hash.update(`${entry.linkTarget}\0`);
+    // Paths as their bytes: the same as their UTF-8 for names that are UTF-8.
+    hash.update(`${entry.type}\0`);
+    hash.update(bytesOfName(entry.path));
+    hash.update(`\0${entry.mode.toString(8)}\0`);
+    if (entry.type === "symlink") {
+      hash.update(bytesOfName(entry.linkTarget!));
+      hash.update("\0");
+    }
     if (entry.type === "file") {
       hash.update(`${entry.size}\0`);
       await hashFile(hash, root, entry, buffer);

@@ -5,11 +5,15 @@ import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { isInside } from "../../lib/paths.ts";
-import { type IgnoreRules, isSent, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
+import { fsPathIn, nameFromBytes } from "../../lib/raw-names.ts";
+import { type IgnoreRules, isSent, isSentOnlyForEngine, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
 import { hashEntries } from "./hash.ts";
 
 export interface ContextEntry {
-  /** Path inside the context: forward slashes, no leading `./`, no trailing `/`. */
+  /**
+   * Path inside the context: forward slashes, no leading `./`, no trailing `/`. Bytes that are
+   * not UTF-8 are kept as U+DC80-U+DCFF (lib/raw-names.ts).
+   */
   path: string;
   type: "file" | "directory" | "symlink";
   /** Permission bits, including setuid, setgid and sticky. */
@@ -21,6 +25,12 @@ export interface ContextEntry {
   linkTarget?: string;
   /** The bytes of a file that is not read from the context directory (a Dockerfile from outside it). */
   content?: Uint8Array;
+  /**
+   * In the tar only because the engine reads it there: a Dockerfile or ignore file the patterns
+   * exclude, or a Dockerfile from outside the context. The engine's BuildKit leaves such files
+   * in `COPY .`; buildx, reading the folder itself, does not.
+   */
+  onlyForEngine?: boolean;
 }
 
 export interface BuildContext {
@@ -38,9 +48,16 @@ export interface BuildContext {
   bytes: number;
   /**
    * `sha256:<hex>` over every entry's path, type, mode, symlink target and content, in entry
-   * order. Modification times are left out, so touching a file does not change it.
+   * order: what `COPY .` sees when the tar goes to the Engine API. Modification times are left
+   * out, so touching a file does not change it.
    */
   contextHash: string;
+  /**
+   * The same over the entries a builder that reads the folder itself sees (buildx): without
+   * those sent only for the engine. Equal to contextHash unless .dockerignore excludes the
+   * Dockerfile or itself, or the Dockerfile lies outside the context.
+   */
+  folderContextHash: string;
 }
 
 export interface BuildContextOptions {
@@ -78,7 +95,9 @@ export async function scanBuildContext(opts: BuildContextOptions): Promise<Build
     bytes += entry.size;
   }
   const contextHash = await hashEntries(dir, entries);
-  return { dir, dockerfile, ignoreFile: rules.file, entries, files, bytes, contextHash };
+  const forFolder = entries.filter((entry) => !entry.onlyForEngine);
+  const folderContextHash = forFolder.length === entries.length ? contextHash : await hashEntries(dir, forFolder);
+  return { dir, dockerfile, ignoreFile: rules.file, entries, files, bytes, contextHash, folderContextHash };
 }
 
 async function requireContextDir(dir: string): Promise<void> {
@@ -106,15 +125,17 @@ async function dockerfileOutside(dir: string, dockerfile: string): Promise<Conte
   const content = new Uint8Array(await readFile(absolute));
   // Named by content, not at random, so the context hash stays the same from build to build.
   const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
-  return { path: name, type: "file", mode: 0o644, mtime: info.mtime, size: content.length, content };
+  return { path: name, type: "file", mode: 0o644, mtime: info.mtime, size: content.length, content, onlyForEngine: true };
 }
 
 async function walk(root: string, relDir: string, rules: IgnoreRules, out: ContextEntry[]): Promise<void> {
-  // Sorted names make the entry order, and so the hash and the tar, independent of the filesystem.
-  const names = (await readdir(path.join(root, relDir))).sort();
+  // Names as bytes: one that is not UTF-8 is kept exactly (lib/raw-names.ts), not replaced by
+  // U+FFFD (lstat of the replaced name failed with ENOENT). Sorted names make the entry order,
+  // and so the hash and the tar, independent of the filesystem.
+  const names = (await readdir(fsPathIn(root, relDir), { encoding: "buffer" })).map((name) => nameFromBytes(name)).sort();
   for (const name of names) {
     const relPath = relDir ? `${relDir}/${name}` : name;
-    const absPath = path.join(root, relPath);
+    const absPath = fsPathIn(root, relPath);
     const info = await lstat(absPath);
     const base = { path: relPath, mode: info.mode & 0o7777, mtime: info.mtime, size: 0 };
 
@@ -127,9 +148,14 @@ async function walk(root: string, relDir: string, rules: IgnoreRules, out: Conte
         await walk(root, relPath, rules, out);
       }
     } else if (info.isFile()) {
-      if (isSent(rules, relPath)) out.push({ ...base, type: "file", size: info.size });
+      if (isSent(rules, relPath)) {
+        const onlyForEngine = isSentOnlyForEngine(rules, relPath) || undefined;
+        out.push({ ...base, type: "file", size: info.size, ...(onlyForEngine ? { onlyForEngine } : {}) });
+      }
     } else if (info.isSymbolicLink()) {
-      if (isSent(rules, relPath)) out.push({ ...base, type: "symlink", linkTarget: await readlink(absPath) });
+      if (isSent(rules, relPath)) {
+        out.push({ ...base, type: "symlink", linkTarget: nameFromBytes(await readlink(absPath, { encoding: "buffer" })) });
+      }
     }
     // Sockets, fifos and devices have no place in a build context: left out.
   }

@@ -1,6 +1,9 @@
-// Streams a scanned build context as a tar, with bounded memory.
+// Streams a scanned build context as a tar, with bounded memory. Names travel as the bytes
+// they are on disk (lib/raw-names.ts, lib/tar-header.ts): a file name that is not UTF-8 reaches
+// the engine unchanged.
 import { Buffer } from "node:buffer";
-import { pack, type Pack } from "tar-stream";
+import { bytesOfName } from "../../lib/raw-names.ts";
+import { endOfArchive, padding, tarHeader } from "../../lib/tar-header.ts";
 import { readChunks } from "./file-chunks.ts";
 import { type BuildContext, type BuildContextOptions, type ContextEntry, scanBuildContext } from "./scan.ts";
 
@@ -21,96 +24,43 @@ export async function packBuildContext(
  * whatever the size of the context. Cancelling the stream stops the reading.
  */
 export function tarBuildContext(context: BuildContext): ReadableStream<Uint8Array> {
-  const packer = pack();
-  const chunks = packer[Symbol.asyncIterator]();
-  let started = false;
-
+  const pieces = tarPieces(context);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (!started) {
-          started = true;
-          writeEntries(packer, context).then(
-            () => packer.finalize(),
-            (error: unknown) => packer.destroy(error instanceof Error ? error : new Error(String(error))),
-          );
-        }
-        // Rejects with the producer's error, which errors this stream.
-        const next = await chunks.next();
+        // Rejects with the reading's error (a file that changed), which errors this stream.
+        const next = await pieces.next();
         if (next.done) controller.close();
-        else controller.enqueue(next.value as Uint8Array);
+        else controller.enqueue(next.value);
       },
-      cancel() {
-        packer.destroy();
+      async cancel() {
+        await pieces.return(undefined);
       },
     },
-    // Pull only when the consumer asks: the tar packer's own buffer is the only read-ahead.
+    // Pull only when the consumer asks: no read-ahead.
     { highWaterMark: 0 },
   );
 }
 
-async function writeEntries(packer: Pack, context: BuildContext): Promise<void> {
+async function* tarPieces(context: BuildContext): AsyncGenerator<Uint8Array> {
   for (const entry of context.entries) {
-    if (packer.destroyed) return;
-    await writeEntry(packer, context.dir, entry);
+    yield tarHeader(headerFields(entry));
+    if (entry.type !== "file") continue;
+    if (entry.content) yield entry.content;
+    // A fresh buffer per chunk: the consumer may still hold the last one.
+    else yield* readChunks(context.dir, entry, () => Buffer.allocUnsafe(CHUNK_BYTES));
+    if (entry.size % 512 !== 0) yield padding(entry.size);
   }
+  yield endOfArchive();
 }
 
-function writeEntry(packer: Pack, root: string, entry: ContextEntry): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // The callback runs once the entry is fully in the tar, or with the error that stopped it.
-    const sink = packer.entry(tarHeader(entry), (error) => (error ? reject(error) : resolve()));
-    // Without a listener an entry destroyed with an error would throw it as uncaught.
-    sink.on("error", reject);
-    // Directories and symlinks are complete with their header.
-    if (entry.type !== "file") return;
-    writeFileBody(sink, root, entry).then(
-      () => sink.end(undefined),
-      (error: unknown) => {
-        reject(error);
-        sink.destroy(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-type EntrySink = ReturnType<Pack["entry"]>;
-type EntryHeader = Parameters<Pack["entry"]>[0];
-
-async function writeFileBody(sink: EntrySink, root: string, entry: ContextEntry): Promise<void> {
-  if (entry.content) return void sink.write(entry.content);
-  // A fresh buffer per chunk: the packer keeps a reference until the consumer has read it.
-  for await (const chunk of readChunks(root, entry, () => Buffer.allocUnsafe(CHUNK_BYTES))) {
-    if (!sink.write(chunk)) await drained(sink);
-  }
-}
-
-function drained(sink: EntrySink): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (sink.destroyed) return reject(new Error("tar stream closed"));
-    const onDrain = () => {
-      sink.off("close", onClose);
-      resolve();
-    };
-    const onClose = () => {
-      sink.off("drain", onDrain);
-      reject(new Error("tar stream closed"));
-    };
-    sink.once("drain", onDrain);
-    sink.once("close", onClose);
-  });
-}
-
-function tarHeader(entry: ContextEntry): EntryHeader {
-  const header: EntryHeader = {
-    name: entry.type === "directory" ? `${entry.path}/` : entry.path,
+function headerFields(entry: ContextEntry): Parameters<typeof tarHeader>[0] {
+  return {
+    name: bytesOfName(entry.type === "directory" ? `${entry.path}/` : entry.path),
     type: entry.type,
     mode: entry.mode,
+    size: entry.type === "file" ? entry.size : 0,
     mtime: entry.mtime,
-    uid: 0,
-    gid: 0,
+    linkname: entry.linkTarget === undefined ? undefined : bytesOfName(entry.linkTarget),
   };
-  if (entry.type === "file") header.size = entry.size;
-  if (entry.type === "symlink") header.linkname = entry.linkTarget;
-  return header;
 }

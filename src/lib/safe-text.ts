@@ -1,0 +1,58 @@
+// Text from outside (engine messages, build output, file names, values given on the command
+// line) made harmless before it reaches a terminal or a log: a control character or an escape
+// sequence can clear the screen, set the window title or forge a line ("\n# via: api" in a
+// build argument). Printable text, any script, passes unchanged.
+
+/** C0 controls but tab, DEL, and C1 controls (U+0080-U+009F: a terminal may take U+009B for CSI). */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+/**
+ * Surrogates standing alone: bytes of a file name that were not UTF-8, kept as U+DC80-U+DCFF
+ * (see lib/raw-names.ts); any other lone surrogate is shown by its code too.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * ANSI escape sequences: CSI (ESC [ … final byte, or the 8-bit U+009B), OSC and the other
+ * string commands (ESC ] P X ^ _ … up to BEL or ESC \), and two-character ESC sequences.
+ */
+const ESCAPE_SEQUENCE =
+  /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]|(?:\u001b[\]PX^_]|[\u0090\u009d\u0098\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\u0020-\u002f]*[\u0030-\u007e]/g;
+
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001b": "\\e" };
+
+function escapeOne(char: string): string {
+  const named = NAMED[char];
+  if (named) return named;
+  const code = char.charCodeAt(0);
+  // A byte of a non-UTF-8 name (U+DC80-U+DCFF) is shown as that byte.
+  if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+}
+
+/**
+ * Every control character shown as a visible escape (`\n`, `\r`, `\e`, `\x07`, `\x9b`), lone
+ * surrogates too: the text stays one line and nothing in it acts on a terminal. Tabs are kept.
+ * Idempotent: the escapes hold no control characters.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, escapeOne).replace(LONE_SURROGATE, escapeOne);
+}
+
+/**
+ * For output that is meant to be read, not replayed (build steps, engine messages): escape
+ * sequences (colours, cursor moves, titles) are dropped whole, other control characters shown
+ * as escapes.
+ */
+export function withoutEscapes(text: string): string {
+  return escapeControls(text.replace(ESCAPE_SEQUENCE, ""));
+}
+
+/** A value the user gave, in quotes, shown safely: `'tcp://a\nb'`. For error messages. */
+export function quoted(value: string, maxLength = 200): string {
+  const shown = escapeControls(value);
+  return `'${shown.length > maxLength ? `${shown.slice(0, maxLength - 1)}…` : shown}'`;
+}
+
+/** Whether the text holds a control character (tab included): not a single line of plain text. */
+export function hasControls(text: string): boolean {
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
+}

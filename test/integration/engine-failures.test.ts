@@ -1,0 +1,301 @@
+// An engine that does not work, and settings that cannot name one (issue 11, items 5, 15, 16):
+// a hung engine that answers /_ping and nothing else, one that answers nothing, something
+// that is not an engine at all (a web page, an answer cut short, bytes that are not HTTP),
+// and DOCKER_HOST / --host values that are not addresses. Every command ends, with one line
+// that names the endpoint and the way out: exit 3 for the engine, 2 for a bad value.
+// The broken engines are small fakes on temporary unix sockets (the issue allows exactly
+// these); everything else here needs no engine.
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DockerClient } from "../../src/docker/client.ts";
+import { resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { EngineTimeoutError } from "../../src/docker/errors.ts";
+import { pullImage } from "../../src/docker/images.ts";
+import { CLI_TEST_ENV, REPO_ROOT, runCli, tempDir } from "../helpers/engine.ts";
+import { type FakeEngine, type FakeEngineKind, startFakeEngine } from "../helpers/fake-engine.ts";
+
+const TINY = join(REPO_ROOT, "test", "fixtures", "builds", "tiny");
+/** Engine calls get 2 s here, so each case takes seconds, not the default 30 s. */
+const SHORT = { AICAGE_UTIL_ENGINE_TIMEOUT: "2" };
+let fake: FakeEngine | undefined;
+
+afterEach(() => {
+  fake?.stop();
+  fake = undefined;
+});
+
+function start(kind: FakeEngineKind): FakeEngine {
+  fake = startFakeEngine(kind);
+  return fake;
+}
+
+async function timed(args: string[], env: Record<string, string>) {
+  const started = performance.now();
+  const result = await runCli(args, { env });
+  return { ...result, seconds: (performance.now() - started) / 1000, lines: result.stderr.trim().split("\n") };
+}
+
+function agent(): string {
+  const dir = join(tempDir("aicage-engine-failures-"), "agent");
+  mkdirSync(dir, { mode: 0o755 });
+  writeFileSync(join(dir, "version.sh"), "echo 4.5.6\n", { mode: 0o644 });
+  return dir;
+}
+
+const fix = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
+
+describe("a hung engine: answers /_ping, nothing else", () => {
+  const hung = (socket: string, request: string) =>
+    `Docker engine unreachable at ${socket} (DOCKER_HOST): no answer within 2s to ${request}; the engine may be hung (restart it). ${fix}`;
+
+  test("doctor: the report, then one line naming the endpoint and the call; exit 3", async () => {
+    const engine = start("wedged");
+    const run = await timed(["doctor"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(10);
+    expect(run.stdout).toContain(`endpoint        ${engine.socketPath} (DOCKER_HOST)`);
+    expect(run.lines).toEqual([`[error] ${hung(engine.socketPath, "GET /v1.41/version")}`]);
+  });
+
+  test("doctor --json: the error in the report, kind unreachable; exit 3", async () => {
+    const engine = start("wedged");
+    const run = await timed(["doctor", "--json"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(JSON.parse(run.stdout).engine.error).toEqual({ kind: "unreachable", message: expect.stringContaining("no answer within 2s") });
+  });
+
+  test("images ls: exit 3, one line", async () => {
+    const engine = start("wedged");
+    const run = await timed(["images", "ls"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(10);
+    expect(run.lines).toEqual([
+      `[error] ${hung(engine.socketPath, "GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json")}`,
+    ]);
+  });
+
+  for (const timeout of [[], ["--timeout", "1"]]) {
+    test(`version-check ${timeout.join(" ")}: the image attempt gives up, the host answers; exit 0 with one warning`, async () => {
+      const engine = start("wedged");
+      const run = await timed(["version-check", agent(), "--json", ...timeout], { ...SHORT, DOCKER_HOST: engine.host });
+      expect(run.exitCode).toBe(0);
+      expect(run.seconds).toBeLessThan(12);
+      expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "4.5.6", source: "host" });
+      expect(run.lines).toHaveLength(1);
+      expect(run.lines[0]).toStartWith(`[warn] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 2s to GET /v1.41/images/`);
+      expect(run.lines[0]).toEndWith("; version checks run on the host instead");
+    });
+
+    test(`version-check --only image ${timeout.join(" ")}: exit 3, one line`, async () => {
+      const engine = start("wedged");
+      const run = await timed(["version-check", agent(), "--only", "image", ...timeout], { ...SHORT, DOCKER_HOST: engine.host });
+      expect(run.exitCode).toBe(3);
+      expect(run.lines).toEqual([`[error] ${hung(engine.socketPath, "GET /v1.41/version")}`]);
+    });
+  }
+
+  test("build --via builder: exit 3 before anything is built, one line", async () => {
+    const engine = start("wedged");
+    const run = await timed(["build", TINY, "-t", "aicage-util-test/hung:1"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.lines).toEqual([
+      `[error] ${hung(engine.socketPath, "GET /v1.41/images/ghcr.io/aicage/aicage-image-util:builder-0.1.0/json")}`,
+    ]);
+  });
+
+  test("build --via api: exit 3, and the log ends with the failure", async () => {
+    const engine = start("wedged");
+    const log = join(tempDir("aicage-hung-log-"), "build.log");
+    const run = await timed(["build", TINY, "-t", "aicage-util-test/hung:1", "--via", "api", "--log-file", log], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.lines).toEqual([`[info] build log: ${log}`, `[error] ${hung(engine.socketPath, "POST /v1.41/build")}`]);
+    expect(readFileSync(log, "utf8").trim().split("\n").at(-1)).toStartWith("# failed: Docker engine unreachable at");
+  });
+
+  test("the default deadline is 30 s per call", async () => {
+    const engine = start("wedged");
+    const run = await timed(["images", "ls"], { DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeGreaterThan(29);
+    expect(run.seconds).toBeLessThan(40);
+    expect(run.stderr).toContain("no answer within 30s to GET /v1.41/images/");
+  }, 60_000);
+});
+
+describe("a stream that stops moving", () => {
+  test("a pull whose progress goes quiet ends with the idle deadline, naming the call", async () => {
+    const engine = start("stalls");
+    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }));
+    const seen: string[] = [];
+    const started = performance.now();
+    const error = await pullImage(client, "aicage-util-test/never:1", { idleTimeoutMs: 500, onProgress: (m) => seen.push(m.status!) }).catch((e) => e);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(seen).toEqual(["Pulling from library/x"]);
+    expect(error).toBeInstanceOf(EngineTimeoutError);
+    expect(error.message).toBe(
+      `Docker engine unreachable at ${engine.socketPath} (--host): the answer stopped moving within 0.5s to POST /v1.41/images/create; the engine may be hung (restart it).`,
+    );
+  });
+
+  test("a stream without an idle deadline (a container's logs) may stay quiet; its caller's signal ends it", async () => {
+    const engine = start("stalls");
+    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }), { requestTimeoutMs: 300 });
+    const controller = new AbortController();
+    const body = await client.stream("GET", "/containers/x/logs", { signal: controller.signal });
+    const reader = body.getReader();
+    expect((await reader.read()).done).toBe(false);
+    // Longer than the client's deadline: the head came, the body may be silent.
+    const quiet = await Promise.race([reader.read().then(() => "moved"), Bun.sleep(800).then(() => "quiet")]);
+    expect(quiet).toBe("quiet");
+    controller.abort(new Error("stop"));
+    await expect(reader.read()).rejects.toBeDefined();
+  });
+});
+
+describe("nothing answers at all, not even /_ping", () => {
+  test("the ping's own deadline (5 s at most): exit 3, one line", async () => {
+    const engine = start("silent");
+    const run = await timed(["images", "ls"], { DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(9);
+    expect(run.lines).toEqual([
+      `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 5s to GET /_ping; the engine may be hung (restart it). ${fix}`,
+    ]);
+  });
+});
+
+describe("something other than an engine on the socket", () => {
+  const cases: Array<[FakeEngineKind, string]> = [
+    ["html", "what answers there is not a Docker engine (an HTML page to GET /version)"],
+    ["garbage", "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)"],
+    ["cut", "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json"],
+  ];
+  for (const [kind, reason] of cases) {
+    for (const json of [false, true]) {
+      test(`${kind}${json ? " --json" : ""}: images ls exits 3 with one line naming the endpoint and the fix`, async () => {
+        const engine = start(kind);
+        const run = await timed(["images", "ls", ...(json ? ["--json"] : [])], { ...SHORT, DOCKER_HOST: engine.host });
+        const message = `Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): ${reason}. ${fix}`;
+        expect(run.exitCode).toBe(3);
+        expect(run.lines).toEqual([`[error] ${message}`]);
+        if (json) expect(JSON.parse(run.stdout)).toEqual({ error: { kind: "engine-unreachable", exitCode: 3, message } });
+        else expect(run.stdout).toBe("");
+      });
+    }
+  }
+
+  test("html: doctor reports it and exits 3", async () => {
+    const engine = start("html");
+    const run = await timed(["doctor"], { DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).toContain("not usable: Docker engine unreachable at");
+    expect(run.lines).toEqual([
+      `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): what answers there is not a Docker engine (an HTML page to GET /version). ${fix}`,
+    ]);
+  });
+});
+
+describe("the same source under Deno", () => {
+  test("hung, an HTML page, cut short, not HTTP: the same one line, exit 3", async () => {
+    const reasons: Record<string, string> = {
+      wedged: "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
+      html: "what answers there is not a Docker engine (an HTML page to GET /version)",
+      cut: "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
+      garbage: "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)",
+    };
+    for (const [kind, reason] of Object.entries(reasons)) {
+      const engine = start(kind as FakeEngineKind);
+      const proc = Bun.spawn([join(REPO_ROOT, "node_modules", ".bin", "deno"), "run", "-A", join(REPO_ROOT, "src", "cli.ts"), "images", "ls"], {
+        env: { ...process.env, ...CLI_TEST_ENV, ...SHORT, DOCKER_HOST: engine.host },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      expect({ kind, exitCode, stderr }).toEqual({
+        kind,
+        exitCode: 3,
+        stderr: `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): ${reason}. ${fix}\n`,
+      });
+      engine.stop();
+      fake = undefined;
+    }
+  }, 60_000);
+});
+
+describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one line, the value shown safely", () => {
+  const cases: Array<[string, string]> = [
+    ["tcp://127.0.0.1:99999", "invalid Docker host 'tcp://127.0.0.1:99999': port 99999 is not between 1 and 65535; use tcp://HOST:PORT"],
+    ["tcp://127.0.0.1:0", "invalid Docker host 'tcp://127.0.0.1:0': port 0 is not between 1 and 65535; use tcp://HOST:PORT"],
+    ["tcp://256.1.1.1:2375", "invalid Docker host 'tcp://256.1.1.1:2375': 256.1.1.1 is not an IPv4 address; use tcp://HOST:PORT"],
+    ["tcp://1.2.3:2375", "invalid Docker host 'tcp://1.2.3:2375': 1.2.3 is not an IPv4 address; use tcp://HOST:PORT"],
+    ["tcp://bad_host!:2375", "invalid Docker host 'tcp://bad_host!:2375': 'bad_host!' is not a host name; use tcp://HOST:PORT"],
+    ["tcp://127.0.0.1:2375\nexport X=1", "the Docker host 'tcp://127.0.0.1:2375\\nexport X=1' holds a control character; remove it"],
+    ["unix:///var/run/docker.sock\r\u001b[2J", "the Docker host 'unix:///var/run/docker.sock\\r\\e[2J' holds a control character; remove it"],
+  ];
+  for (const [value, message] of cases) {
+    for (const via of ["DOCKER_HOST", "--host"] as const) {
+      test(`${JSON.stringify(value)} in ${via}`, async () => {
+        const args = via === "--host" ? ["images", "ls", "--host", value, "--json"] : ["images", "ls", "--json"];
+        const run = await runCli(args, { env: via === "DOCKER_HOST" ? { DOCKER_HOST: value } : {} });
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr).toBe(`[error] ${via}: ${message}\n`);
+        expect(JSON.parse(run.stdout).error).toEqual({ kind: "usage", exitCode: 2, message: `${via}: ${message}` });
+      });
+    }
+  }
+
+  test("an IPv6 literal and a host name are addresses: they are tried (exit 3, nothing listens)", async () => {
+    for (const value of ["tcp://[::1]:9", "tcp://localhost:9"]) {
+      const run = await runCli(["images", "ls"], { env: { DOCKER_HOST: value } });
+      expect({ value, exitCode: run.exitCode }).toEqual({ value, exitCode: 3 });
+    }
+  });
+
+  test("AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds", async () => {
+    const run = await runCli(["images", "ls"], { env: { AICAGE_UTIL_ENGINE_TIMEOUT: "9999999999\u001b]0;x\u0007" } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toBe("[error] AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds from 1 to 86400, not '9999999999\\e]0;x\\x07'\n");
+  });
+});
+
+describe("--json always means JSON on stdout (item 14)", () => {
+  const cases: Array<[string[], string]> = [
+    [["images", "frob", "--json"], "unknown command 'frob' for 'aicage-util images'; see 'aicage-util images --help'"],
+    [["images", "--json"], "missing command: aicage-util images ls|pull|build|rm; see 'aicage-util images --help'"],
+    [["--json"], "missing command: aicage-util build|doctor|images|version-check; see 'aicage-util --help'"],
+    [["frob", "--json"], "unknown command 'frob' for 'aicage-util'; see 'aicage-util --help'"],
+    [["images", "ls", "--frob", "--json"], "unknown option --frob for 'aicage-util images ls'; see 'aicage-util images ls --help'"],
+    [["build", "--via", "docker", "--json"], "--via takes builder or api, not 'docker'"],
+    [["version-check", "--only", "nowhere", "--json"], "--only takes image or host, not 'nowhere'"],
+  ];
+  for (const [args, message] of cases) {
+    test(`${args.join(" ")}: the error object, exit 2, no colour anywhere`, async () => {
+      // Colours would come with a terminal or FORCE_COLOR: no NO_COLOR here, FORCE_COLOR set.
+      const { NO_COLOR: _, ...env } = { ...process.env, ...CLI_TEST_ENV };
+      const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], {
+        env: { ...env, FORCE_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [exitCode, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      expect(exitCode).toBe(2);
+      expect(JSON.parse(stdout)).toEqual({ error: { kind: "usage", exitCode: 2, message } });
+      expect(stdout).not.toContain("\u001b");
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stderr).toContain(message);
+    });
+  }
+
+  test("without --json, an unknown subcommand is one line too; a bare group still shows its usage", async () => {
+    const unknown = await runCli(["images", "frob"]);
+    expect([unknown.exitCode, unknown.stdout, unknown.stderr]).toEqual([
+      2,
+      "",
+      "[error] unknown command 'frob' for 'aicage-util images'; see 'aicage-util images --help'\n",
+    ]);
+    const bare = await runCli(["images"]);
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stdout).toContain("USAGE");
+  });
+});

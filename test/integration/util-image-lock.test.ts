@@ -1,0 +1,79 @@
+// Util image builds across processes (issue 11, item 19): three `images build` at once build
+// once, and all three answer the ID the tag points to; a lock left by a process that died
+// does not block the next build.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { NotFoundError } from "../../src/docker/errors.ts";
+import { findImage, removeImage } from "../../src/docker/images.ts";
+import { utilImageLockPath } from "../../src/util-images/build-lock.ts";
+import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
+
+const client = testClient();
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+const madeImages = new Set<string>();
+let watch: Awaited<ReturnType<typeof leakWatch>>;
+
+beforeAll(async () => {
+  watch = await leakWatch(client);
+  // Its layers are the cache the builds below reuse: they take seconds, not minutes.
+  await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" });
+}, 900_000);
+
+afterAll(async () => {
+  for (const id of madeImages) {
+    await removeImage(client, id, { force: true }).catch((error) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
+  }
+  expect(await watch.leaked()).toEqual([]);
+});
+
+interface BuildAnswer {
+  images: Array<{ kind: string; tag: string; id: string; built: boolean }>;
+}
+
+function imagesBuild(tag: string, stateDir: string) {
+  const proc = Bun.spawn([BUN, join(REPO_ROOT, "src", "cli.ts"), "images", "build", "builder", "--builder-image", tag, "--json"], {
+    env: { ...process.env, ...CLI_TEST_ENV, AICAGE_UTIL_STATE_DIR: stateDir },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(([exitCode, stdout, stderr]) => {
+    if (exitCode !== 0) throw new Error(`images build exited ${exitCode}: ${stderr}`);
+    return { answer: JSON.parse(stdout) as BuildAnswer, stderr };
+  });
+}
+
+describe("util image builds across processes", () => {
+  test("three `images build` at once: one builds, the others wait and take its image; all answer what the tag names", async () => {
+    const tag = `aicage-util-test/lock-builder:${RUN}`;
+    const state = tempDir("aicage-lock-state-");
+    const runs = await Promise.all([imagesBuild(tag, state), imagesBuild(tag, state), imagesBuild(tag, state)]);
+    const answers = runs.map((run) => run.answer.images[0]!);
+    for (const answer of answers) madeImages.add(answer.id);
+    const current = (await findImage(client, tag))!.Id;
+    madeImages.add(current);
+    expect(answers.map((answer) => answer.id)).toEqual([current, current, current]);
+    expect(answers.filter((answer) => answer.built)).toHaveLength(1);
+    // The lock is gone with the last of them.
+    expect(readdirSync(join(state, "locks"))).toEqual([]);
+  }, 600_000);
+
+  test("a lock left by a process that is gone is broken, and the build goes on", async () => {
+    const tag = `aicage-util-test/lock-stale:${RUN}`;
+    const state = tempDir("aicage-lock-state-");
+    const gone = Bun.spawnSync(["true"]).pid;
+    const lock = utilImageLockPath(client, tag, { AICAGE_UTIL_STATE_DIR: state });
+    mkdirSync(dirname(lock), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ pid: gone, host: hostname(), since: new Date(Date.now() - 60_000).toISOString() }));
+    const started = performance.now();
+    const { answer } = await imagesBuild(tag, state);
+    madeImages.add(answer.images[0]!.id);
+    expect(answer.images[0]).toMatchObject({ built: true, id: (await findImage(client, tag))!.Id });
+    expect(performance.now() - started).toBeLessThan(300_000);
+    expect(existsSync(lock)).toBe(false);
+  }, 600_000);
+});
