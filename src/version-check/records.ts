@@ -36,8 +36,9 @@ export function readRecord(script: string, agent: string): VersionRecord | undef
   }
 }
 
-export function writeRecord(record: VersionRecord): void {
-  const path = recordPath(record.script, record.agent);
+/** `scriptPath`: the script's real path, which names the record (`record.script` is as shown). */
+export function writeRecord(record: VersionRecord, scriptPath = record.script): void {
+  const path = recordPath(scriptPath, record.agent);
   mkdirSync(recordsDir(), { recursive: true });
   // Write then rename: concurrent checks never see half a file.
   const temp = `${path}.${process.pid}.tmp`;
