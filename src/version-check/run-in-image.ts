@@ -32,11 +32,12 @@ export const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
 /**
  * The runner inside the container (a fixed text: what varies arrives as arguments). Per
  * script n: open its output files, cd to its copy, drop to uid/gid 10100+n with setpriv (no
- * capabilities, no supplementary groups), run it under `timeout`, then kill whatever of that
- * user is still running. At the end it prints one line per script:
+ * capabilities, no supplementary groups, no-new-privs), run it under `timeout`, then kill
+ * whatever of that user is still running, and write its result record:
  *   AICAGE-RESULT <n> <exit code> <ms> <stdout cut 0|1> <stderr cut 0|1> <stdout base64> <stderr base64>
- * base64 keeps non-UTF-8 bytes intact through the engine's log driver. (No "${" in here: this
- * is a JS template; the interpolations are the constants above.)
+ * base64 keeps non-UTF-8 bytes intact through the engine's log driver. When every script has
+ * ended the records are printed in order, so concurrent writes never interleave. (This is a
+ * JS template: the "${…}" in it are the constants above, bash gets none.)
  */
 const RUNNER = String.raw`
 set -u
@@ -55,7 +56,7 @@ for ((n = 0; n < count; n++)); do
   printf 'aicage-agent-%d:x:%d:\n' $n $((${AGENT_ID_BASE} + n)) >&4
 done 3>>/etc/passwd 4>>/etc/group
 run_one() {
-  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc
+  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc out_size err_size
   local dir=$root/agents/$1 home=$root/home/$1
   start=$(date +%s%3N)
   (
@@ -73,24 +74,22 @@ run_one() {
   # ends with it: kill(-1) as the agent's own user reaches exactly that user's processes.
   setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all \
     bash -c 'kill -KILL -1' >/dev/null 2>&1
-  echo "$rc $((end - start))" >"$results/$n.rc"
+  { read -r out_size; read -r err_size; } < <(stat -c %s "$results/$n.out" "$results/$n.err")
+  printf '${RESULT_PREFIX} %s %s %s %s %s %s %s\n' "$n" "$rc" "$((end - start))" \
+    "$((out_size > cap))" "$((err_size > cap))" \
+    "$(head -c "$cap" "$results/$n.out" | base64 -w0)" "$(head -c "$cap" "$results/$n.err" | base64 -w0)" \
+    >"$results/$n.rec"
 }
-n=0
+n=0 running=0
 while [ $# -gt 0 ]; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
   run_one "$n" "$1" "$2" &
-  n=$((n + 1))
+  n=$((n + 1)) running=$((running + 1))
   shift 2
 done
 wait
-for ((n = 0; n < count; n++)); do
-  read -r rc ms <"$results/$n.rc" || { rc=125; ms=0; }
-  out_cut=0; err_cut=0
-  [ "$(stat -c %s "$results/$n.out")" -gt "$cap" ] && out_cut=1
-  [ "$(stat -c %s "$results/$n.err")" -gt "$cap" ] && err_cut=1
-  printf '${RESULT_PREFIX} %s %s %s %s %s %s %s\n' "$n" "$rc" "$ms" "$out_cut" "$err_cut" \
-    "$(head -c "$cap" "$results/$n.out" | base64 -w0)" "$(head -c "$cap" "$results/$n.err" | base64 -w0)"
-done
+for ((n = 0; n < count; n++)); do set -- "$@" "$results/$n.rec"; done
+cat "$@"
 `;
 
 export interface BatchScript {
