@@ -111,8 +111,13 @@ export async function runContainer(
     const id = await step(creating);
     options.onCreated?.(id);
     for (const copy of options.copyIn ?? []) {
-      const archive = await step(Promise.resolve(copy.archive()));
-      await step(putArchive(client, id, copy.path, archive, { signal: requests.signal }));
+      const archive = watched(await step(Promise.resolve(copy.archive())));
+      try {
+        await step(putArchive(client, id, copy.path, archive.body, { signal: requests.signal }));
+      } catch (error) {
+        // A file that could not be read fails the upload; the transport would blame the engine.
+        throw archive.failure() ?? error;
+      }
     }
     // Wait first, then start: the wait request sees even an instant exit.
     const exit = waitContainer(client, id, "next-exit", requests.signal);
@@ -154,4 +159,28 @@ export async function runContainer(
     await remove();
     unregisterCleanup();
   }
+}
+
+/** The archive as a request body that remembers why it failed, if its producer did. */
+function watched(archive: ReadableStream<Uint8Array> | Uint8Array) {
+  if (archive instanceof Uint8Array) return { body: archive, failure: () => undefined };
+  let failure: unknown;
+  const reader = archive.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          failure = error;
+          controller.error(error);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, failure: () => failure };
 }

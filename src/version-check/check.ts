@@ -153,7 +153,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   todo.forEach((p, i) => {
     const folder = p.agent.folder;
     if (!folder?.tooBig) return void batch.push(i);
-    const why = `its folder ${p.agent.dir} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
+    const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
     if (settings.order.includes("host") && !settings.compare) settings.onWarning(`${p.agent.agent}: ${why}; it is checked on the host`);
   });

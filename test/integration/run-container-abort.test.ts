@@ -116,4 +116,20 @@ describe("runContainer aborted", () => {
     );
     expect([result.exitCode, result.stdout]).toEqual([0, "640 0:0\nfrom-the-archive\n"]);
   });
+
+  test("an archive that fails while it is sent fails the run with its own error, not as an unreachable engine", async () => {
+    const head = await tarOfFiles({ "copied/file": "bytes" });
+    const failing = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(head.subarray(0, 512));
+        },
+        pull(controller) {
+          controller.error(Object.assign(new Error("agent folder changed while it was copied: a/b: ENOENT"), { code: "ENOENT" }));
+        },
+      });
+    const error = await runContainer(client, spec, { copyIn: [{ path: "/", archive: failing }] }).catch((e) => e);
+    expect(error.message).toBe("agent folder changed while it was copied: a/b: ENOENT");
+    expect(await ours()).toEqual([]);
+  });
 });

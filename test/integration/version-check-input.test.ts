@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { listContainers } from "../../src/docker/containers.ts";
 import { MANAGED_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { writeRecord } from "../../src/version-check/records.ts";
 import { BASE_IMAGE, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { recorded } from "../helpers/recorded.ts";
 
@@ -214,5 +215,22 @@ describe("output that is not a version", () => {
     expect(run.results[0].agent).toBe("agent\\x1b]0;pwned\\x07\\x1b[2J");
     expect(run.results[0].script).toBe(`${root}/agent\\x1b]0;pwned\\x07\\x1b[2J/version.sh`);
     expect(run.results[0].attempts[0].stderrTail).toBe("bad \\x1b[31mthing\\x1b[0m");
+  });
+
+  test("a record an older version of the tool wrote with escape sequences in it is never answered", async () => {
+    const root = tempDir("aicage-old-record-");
+    const dir = writeAgent(root, "offline", "exit 6\n");
+    const state = tempDir("aicage-state-");
+    const saved = process.env.AICAGE_UTIL_STATE_DIR;
+    process.env.AICAGE_UTIL_STATE_DIR = state;
+    try {
+      writeRecord({ agent: "offline", script: join(dir, "version.sh"), version: "\u001b]0;pwned\u00079.9.9", source: "image", checkedAt: new Date().toISOString(), scriptSha256: "0" });
+    } finally {
+      if (saved === undefined) delete process.env.AICAGE_UTIL_STATE_DIR;
+      else process.env.AICAGE_UTIL_STATE_DIR = saved;
+    }
+    const run = await json(["--only", "host", dir], { AICAGE_UTIL_STATE_DIR: state });
+    expect(run.exitCode).toBe(1);
+    expect(run.results[0]).toMatchObject({ ok: false, source: null, version: null });
   });
 });
