@@ -9,7 +9,7 @@ import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
 import { mapWithLimit } from "../lib/pool.ts";
 import { readRegularFile } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
-import { COPY_LIMIT_BYTES } from "./agent-folder.ts";
+import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
@@ -151,8 +151,10 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   const attempts = new Array<Attempt | undefined>(todo.length);
   const batch: number[] = [];
   todo.forEach((p, i) => {
-    const folder = p.agent.folder;
-    if (!folder?.tooBig) return void batch.push(i);
+    // Scanned with the paths when the command knew the image would be tried; else now
+    // (what cannot be copied is then left out rather than refused).
+    p.agent.folder ??= scanAgentFolder(p.agent.dir, basename(p.agent.script));
+    if (!p.agent.folder.tooBig) return void batch.push(i);
     const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
     if (settings.order.includes("host") && !settings.compare) settings.onWarning(`${p.agent.agent}: ${why}; it is checked on the host`);
@@ -164,8 +166,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
       client,
       batch.map((i) => {
         const p = todo[i]!;
-        if (!p.agent.folder) throw new Error(`internal: ${p.agent.dir} was not scanned for the copy`);
-        return { folder: p.agent.folder, file: basename(p.agent.script), crlf: p.crlf };
+        return { folder: p.agent.folder!, file: basename(p.agent.script), crlf: p.crlf };
       }),
       {
         image,
