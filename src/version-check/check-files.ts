@@ -13,7 +13,7 @@ import type { AgentFolder, FolderEntry } from "./agent-folder.ts";
 
 export const CHECK_ROOT = "/aicage";
 export const AGENT_ID_BASE = 10100;
-export const agentUid = (n: number) => AGENT_ID_BASE + n;
+const agentUid = (n: number) => AGENT_ID_BASE + n;
 
 const CHUNK_BYTES = 64 * 1024;
 const EPOCH = new Date(0);

@@ -27,7 +27,7 @@ const RESULT_PREFIX = "AICAGE-RESULT";
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Capabilities the runner keeps: change to an agent's user (SETUID, SETGID) and empty its bounding set (SETPCAP). */
-export const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
+const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
 
 /**
  * The runner inside the container (a fixed text: what varies arrives as arguments). Per
@@ -111,7 +111,7 @@ export interface BatchOptions {
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
-export function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
+function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const args = scripts.flatMap((script) => [script.file, script.crlf ? "1" : "0"]);
