@@ -5,15 +5,22 @@
 //      `docker run` loop (the baseline), vs a docker CLI `docker run` per agent 8 at a
 //      time (the design aicage-util had before: a container per agent), vs
 //      `docker run` batching the scripts by hand, and aicage-util with --jobs 1 and 4.
+//   3. the cost of copying agent folders in (PUT archive, what aicage-util does) against
+//      bind-mounting them (what it did before), through the Engine API: a container that runs
+//      `true`, created, given the folders, started, waited for and removed; and the upload alone
+//      of 20 small folders and of one folder at the copy limit.
 // Each agent's script sleeps --latency-ms (a registry round trip) then prints a version.
 // Prints medians and ratios against the named baseline; timings are noisy, ratios less so.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { createContainer, putArchive, removeContainer, startContainer, waitContainer } from "../../src/docker/containers.ts";
+import { COPY_LIMIT_BYTES, scanAgentFolder } from "../../src/version-check/agent-folder.ts";
+import { checkFilesArchive } from "../../src/version-check/check-files.ts";
 import { mapWithLimit } from "../../src/lib/pool.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
@@ -52,7 +59,8 @@ async function measure(label: string, fn: () => number | Promise<number>): Promi
 }
 
 // The binary users run, compiled once for this benchmark.
-const binary = join(mkdtempSync(join(tmpdir(), "aicage-bench-")), "aicage-util");
+const binaryDir = mkdtempSync(join(tmpdir(), "aicage-bench-"));
+const binary = join(binaryDir, "aicage-util");
 sh([process.execPath, "build", "--compile", join(ROOT, "src/cli.ts"), "--outfile", binary]);
 
 const client = new DockerClient(resolveEndpoint());
@@ -97,6 +105,48 @@ const jobs4 = await measure("aicage-util, one container, --jobs 4", () => sh(our
 const jobs8 = await measure("aicage-util, one container, --jobs 8", () => sh(ours(8, dirs), env));
 const jobsAll = await measure(`aicage-util, one container, --jobs ${agentCount} (default 16)`, () => sh(ours(agentCount, dirs), env));
 
+console.log(`\n3. copying ${agentCount} agent folders in vs bind-mounting them (Engine API, container runs \`true\`)`);
+const labels = { "org.aicage.util.managed": "true", "org.aicage.util.purpose": "benchmark" };
+async function containerRun(mounts: boolean, folders = dirs): Promise<number> {
+  const started = performance.now();
+  const id = await createContainer(client, {
+    Image: image,
+    Cmd: ["true"],
+    Labels: labels,
+    HostConfig: {
+      NetworkMode: "none",
+      Mounts: mounts ? folders.map((dir, n) => ({ Type: "bind" as const, Source: dir, Target: `/agents/${n}`, ReadOnly: true })) : undefined,
+    },
+  });
+  try {
+    if (!mounts) await putArchive(client, id, "/", checkFilesArchive(folders.map((dir) => scanAgentFolder(dir, "version.sh"))));
+    const exit = waitContainer(client, id, "next-exit");
+    await startContainer(client, id);
+    await exit;
+  } finally {
+    await removeContainer(client, id);
+  }
+  return performance.now() - started;
+}
+async function uploadOnly(folders: string[]): Promise<number> {
+  const id = await createContainer(client, { Image: image, Cmd: ["true"], Labels: labels, HostConfig: { NetworkMode: "none" } });
+  try {
+    const started = performance.now();
+    await putArchive(client, id, "/", checkFilesArchive(folders.map((dir) => scanAgentFolder(dir, "version.sh"))));
+    return performance.now() - started;
+  } finally {
+    await removeContainer(client, id);
+  }
+}
+const bigDir = join(root, "at-the-limit");
+mkdirSync(bigDir, { mode: 0o755 });
+writeFileSync(join(bigDir, "version.sh"), "echo 1\n");
+writeFileSync(join(bigDir, "data.bin"), new Uint8Array(COPY_LIMIT_BYTES - 64 * 1024).fill(7));
+const bindRun = await measure(`create, ${agentCount} bind mounts, start, wait, remove`, () => containerRun(true));
+const copyRun = await measure(`create, copy ${agentCount} folders in (one tar), start, wait, remove`, () => containerRun(false));
+const uploadSmall = await measure(`the upload alone: ${agentCount} small folders`, () => uploadOnly(dirs));
+const uploadBig = await measure(`the upload alone: one folder of ${(COPY_LIMIT_BYTES / 1024 / 1024).toFixed(0)} MiB (the copy limit)`, () => uploadOnly([bigDir]));
+
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 console.log("\nratios (lower is faster)");
 console.log(`  one check:   aicage-util / docker run                    = ${ratio(oneOurs, oneDocker)}`);
@@ -105,3 +155,7 @@ console.log(`  ${agentCount} agents:   aicage-util / docker run per agent, 8 at 
 console.log(`  ${agentCount} agents:   aicage-util / hand-batched docker run      = ${ratio(jobsAll, batched)}`);
 console.log(`  ${agentCount} agents:   aicage-util / one check by aicage-util     = ${ratio(jobsAll, oneOurs)}`);
 console.log(`  ${agentCount} agents:   --jobs 4 : --jobs 8 : --jobs ${agentCount}                = ${ratio(jobs4, jobsAll)} : ${ratio(jobs8, jobsAll)} : 1`);
+console.log(`  copy in / bind mount, whole container run                  = ${ratio(copyRun, bindRun)} (+${((copyRun - bindRun) / 1000).toFixed(2)} s)`);
+console.log(`  upload: ${agentCount} small folders ${(uploadSmall / 1000).toFixed(2)} s, ${(COPY_LIMIT_BYTES / 1024 / 1024).toFixed(0)} MiB folder ${(uploadBig / 1000).toFixed(2)} s`);
+
+for (const dir of [binaryDir, root, env.AICAGE_UTIL_STATE_DIR]) rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // ignored silently in a script), and repeatable flags (-t A -t B) keep every value.
 import type { ArgsDef } from "citty";
 import { UsageError } from "../core/errors.ts";
+import { neutralise } from "../lib/safe-text.ts";
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -72,10 +73,11 @@ export function repeatedValues(rawArgs: string[], long: string, short?: string):
 }
 
 /** Parses a whole number option; undefined stays undefined. */
-export function integerOption(value: string | undefined, flag: string, min = 0): number | undefined {
+export function integerOption(value: string | undefined, flag: string, min = 0, max?: number): number | undefined {
   if (value === undefined || value === "") return undefined;
-  if (!/^\d+$/.test(String(value)) || Number(value) < min) {
-    throw new UsageError(`${flag} takes a whole number of at least ${min}, not '${value}'`);
+  if (!/^\d+$/.test(String(value)) || Number(value) < min || (max !== undefined && Number(value) > max)) {
+    const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} takes a whole number ${range}, not '${neutralise(String(value))}'`);
   }
   return Number(value);
 }

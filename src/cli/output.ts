@@ -1,7 +1,7 @@
 // Human output goes to stderr through consola (progress, warnings, errors); results go
 // to stdout (tables, reports, JSON), so `--json` output can always be piped.
 import { createConsola } from "consola";
-import { escapeControls } from "../lib/safe-text.ts";
+import { escapeControls, neutralise } from "../lib/safe-text.ts";
 import { isInteractive } from "../lib/terminal.ts";
 
 export const logger = createConsola({
@@ -45,7 +45,8 @@ export function printJson(value: unknown): void {
 
 /** Aligns rows into columns for terminal tables. */
 export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
+  // Cells may hold text from outside (script output, file names): never raw control characters.
+  const all = [header, ...rows].map((row) => row.map(neutralise));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
   return all
     .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  "))

@@ -4,6 +4,7 @@ import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
 import { openEngine, requireEngine } from "../engine/open-engine.ts";
+import { onInterrupt } from "../lib/shutdown.ts";
 import { collectAgents } from "../version-check/agents.ts";
 import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
@@ -13,6 +14,8 @@ import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
+/** A day: far past any version check, and well inside what timers can wait (24.8 days). */
+const MAX_TIMEOUT_SECONDS = 86_400;
 const DEFAULT_JOBS = 16;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -26,7 +29,7 @@ export default defineCommand({
     agents: { type: "string", description: "Check every subfolder of DIR that holds a version.sh (repeatable)", valueHint: "DIR" },
     order: { type: "string", description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER", valueHint: "ORDER" },
     only: { type: "enum", options: ["image", "host"], description: "Try only image or only host" },
-    timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
+    timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
     jobs: { type: "string", alias: ["j"], description: `Scripts at once (default ${DEFAULT_JOBS}); all image attempts share one container`, valueHint: "N" },
     network: { type: "string", description: "Container network for the image attempt (default: the engine's)", valueHint: "MODE" },
     env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
@@ -41,12 +44,17 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const json = Boolean(args.json);
     setQuiet(json);
-    const agents = collectAgents(args._, repeatedValues(rawArgs, "agents"));
+    // Ctrl-C or SIGTERM: whatever runs stops and nothing new starts (the shutdown handler
+    // removes what was started, then exits 130 or 143).
+    const interrupted = new AbortController();
+    onInterrupt((signal) => interrupted.abort(new Error(`interrupted by ${signal}`)));
     const order = args.compare ? (["image", "host"] as const).slice() : checkOrder({ order: args.order, only: args.only });
-    const timeoutSeconds = integerOption(args.timeout, "--timeout", 1) ?? DEFAULT_TIMEOUT_SECONDS;
+    const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
     const env = forwardedEnv(repeatedValues(rawArgs, "env"));
+    // Folders go into the check container as copies: what is in them is checked first.
+    const agents = collectAgents(args._, repeatedValues(rawArgs, "agents"), { copies: order.includes("image") });
     const client = order.includes("image") ? openEngine(engineChoice(args)) : undefined;
     // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one line.
     if (client && !order.includes("host")) await requireEngine(client);
@@ -54,6 +62,7 @@ export default defineCommand({
     const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
     const results = await checkAgents(client, agents, {
       order,
+      signal: interrupted.signal,
       timeoutMs: timeoutSeconds * 1000,
       jobs,
       network: args.network || undefined,

@@ -1,4 +1,4 @@
-// Container endpoints: create, start, wait, logs, kill, remove, list.
+// Container endpoints: create, copy files in, start, wait, logs, kill, remove, list.
 import type { DockerClient } from "./client.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import { labelFilters } from "./filters.ts";
@@ -52,6 +52,28 @@ export async function createContainer(client: DockerClient, spec: ContainerSpec,
     operation: `create container from ${spec.Image}`,
   });
   return created.Id;
+}
+
+/**
+ * Extracts a tar archive into the container's file system at `path` (PUT /containers/{id}/archive),
+ * through the API, so it works on an engine that cannot see this machine's files. Works on a
+ * created container before it starts. Owners and modes come from the tar headers.
+ */
+export async function putArchive(
+  client: DockerClient,
+  id: string,
+  path: string,
+  archive: ReadableStream<Uint8Array> | Uint8Array,
+  options: { signal?: AbortSignal } = {},
+): Promise<void> {
+  await client.request("PUT", `/containers/${id}/archive`, {
+    // A directory in the archive must not replace a file of the same name, nor the reverse.
+    query: { path, noOverwriteDirNonDir: true },
+    headers: { "content-type": "application/x-tar" },
+    body: archive,
+    signal: options.signal,
+    operation: `copy files into container ${short(id)}`,
+  });
 }
 
 export async function startContainer(client: DockerClient, id: string): Promise<void> {

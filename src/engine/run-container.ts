@@ -1,5 +1,9 @@
-// Runs one container to completion: create, start, follow its output, wait (with a
-// deadline), and always remove it, also on timeout, error and interrupt.
+// Runs one container to completion: create, copy files in, start, follow its output, wait
+// (with a deadline), and always remove it, also on timeout, error and interrupt. An abort
+// or Ctrl-C is honoured at any moment, from before the create request leaves to the end:
+// the container is named before it is created, and its removal waits for the create
+// request to settle, so one the engine is still making is found and removed too.
+import { randomBytes } from "node:crypto";
 import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import type { DockerClient } from "../docker/client.ts";
 import {
@@ -7,12 +11,20 @@ import {
   containerLogs,
   createContainer,
   killContainer,
+  putArchive,
   removeContainer,
   startContainer,
   waitContainer,
 } from "../docker/containers.ts";
 import { demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
+
+export interface CopyIn {
+  /** folder in the container the archive is extracted into */
+  path: string;
+  /** a tar; made only when it is needed */
+  archive: () => ReadableStream<Uint8Array> | Uint8Array | Promise<Uint8Array>;
+}
 
 export interface RunContainerOptions {
   /** Kill the container after this many ms; the result then has timedOut=true. */
@@ -25,6 +37,11 @@ export interface RunContainerOptions {
   onOutput?: (stream: "stdout" | "stderr", data: Uint8Array) => void;
   /** Called with the container ID once it exists (before it starts). */
   onCreated?: (id: string) => void;
+  /**
+   * Archives copied into the container between create and start, through the Engine API
+   * (not a bind mount): an engine that cannot see this machine's files gets them too.
+   */
+  copyIn?: CopyIn[];
 }
 
 export interface RunContainerResult {
@@ -47,46 +64,80 @@ export async function runContainer(
   options: RunContainerOptions = {},
 ): Promise<RunContainerResult> {
   const started = performance.now();
-  options.signal?.throwIfAborted();
-  const id = await createContainer(client, spec);
-  const unregisterCleanup = onShutdown(() => removeContainer(client, id));
-  options.onCreated?.(id);
+  const { signal } = options;
+  signal?.throwIfAborted();
+
+  // Why the run must end early (abort, Ctrl-C), and a promise every step races against.
+  let stopReason: unknown;
+  let rejectStopped!: (reason: unknown) => void;
+  const stopped = new Promise<never>((_, reject) => (rejectStopped = reject));
+  stopped.catch(() => undefined);
+  // Ends requests in flight that may take long (the upload, the log stream); never the create.
+  const requests = new AbortController();
+  const stop = (reason: unknown) => {
+    if (stopReason !== undefined) return;
+    stopReason = reason;
+    rejectStopped(reason);
+    requests.abort(reason);
+  };
+  const onAbort = () => stop(signal?.reason ?? new Error("aborted"));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const unregisterInterrupt = onInterrupt(() => stop(new Error("interrupted")));
+
+  // The name is known before the engine answers: a create that fails on our side (a cut
+  // connection, a deadline) may still have made the container.
+  const name = `aicage-util-${randomBytes(8).toString("hex")}`;
+  const creating = createContainer(client, spec, name);
+  creating.catch(() => undefined);
+  let removal: Promise<void> | undefined;
+  const remove = () =>
+    (removal ??= creating.then(
+      (id) => removeContainer(client, id),
+      () => removeContainer(client, name),
+    ).catch(() => undefined));
+  const unregisterCleanup = onShutdown(remove);
 
   const stdout = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   const stderr = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   let timedOut = false;
-  let stopReason: unknown;
-  const stopContainer = () => killContainer(client, id).catch(() => undefined);
-  const onAbort = () => {
-    stopReason = options.signal?.reason ?? new Error("aborted");
-    void stopContainer();
-  };
-  const unregisterInterrupt = onInterrupt(() => {
-    stopReason = new Error("interrupted");
-  });
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Each step ends at once when the run is stopped; the container goes in `finally`. */
+  const step = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined);
+    return Promise.race([promise, stopped]);
+  };
 
   try {
+    const id = await step(creating);
+    options.onCreated?.(id);
+    for (const copy of options.copyIn ?? []) {
+      const archive = watched(await step(Promise.resolve(copy.archive())));
+      try {
+        await step(putArchive(client, id, copy.path, archive.body, { signal: requests.signal }));
+      } catch (error) {
+        // A file that could not be read fails the upload; the transport would blame the engine.
+        throw archive.failure() ?? error;
+      }
+    }
     // Wait first, then start: the wait request sees even an instant exit.
-    const exit = waitContainer(client, id, "next-exit");
+    const exit = waitContainer(client, id, "next-exit", requests.signal);
     exit.catch(() => undefined);
-    await startContainer(client, id);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
+    await step(startContainer(client, id));
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         timedOut = true;
-        void stopContainer();
+        void killContainer(client, id).catch(() => undefined);
       }, options.timeoutMs);
     }
-    const logs = await containerLogs(client, id, { follow: true });
+    const logs = await step(containerLogs(client, id, { follow: true, signal: requests.signal }));
     for await (const frame of demultiplex(logs)) {
       if (frame.stream === 0) continue;
       const name = frame.stream === 2 ? "stderr" : "stdout";
       (name === "stdout" ? stdout : stderr).push(frame.data);
       options.onOutput?.(name, frame.data);
     }
-    const exitCode = await exit;
-    if (stopReason) throw stopReason;
+    const exitCode = await step(exit);
+    if (stopReason !== undefined) throw stopReason;
     return {
       containerId: id,
       exitCode: timedOut ? null : exitCode,
@@ -97,11 +148,39 @@ export async function runContainer(
       stderrTruncated: stderr.truncated,
       durationMs: Math.round(performance.now() - started),
     };
+  } catch (error) {
+    // A request cut short by the stop fails with its own words: the stop is the reason.
+    throw stopReason ?? error;
   } finally {
     if (timer) clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
     unregisterInterrupt();
-    await removeContainer(client, id).catch(() => undefined);
+    requests.abort();
+    await remove();
     unregisterCleanup();
   }
+}
+
+/** The archive as a request body that remembers why it failed, if its producer did. */
+function watched(archive: ReadableStream<Uint8Array> | Uint8Array) {
+  if (archive instanceof Uint8Array) return { body: archive, failure: () => undefined };
+  let failure: unknown;
+  const reader = archive.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const next = await reader.read();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          failure = error;
+          controller.error(error);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, failure: () => failure };
 }

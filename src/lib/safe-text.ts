@@ -56,3 +56,31 @@ export function quoted(value: string, maxLength = 200): string {
 export function hasControls(text: string): boolean {
   return /[\u0000-\u001f\u007f-\u009f]/.test(text);
 }
+
+// The strict view, for what must be one line of plain text (a version, a table cell, a
+// record): every control, format, private-use or separator character becomes a visible escape.
+/**
+ * C0 and C1 controls, DEL, Unicode format characters (bidi overrides, zero-width marks),
+ * line and paragraph separators, private-use and surrogate code points.
+ */
+const UNSAFE_CLASS = "[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}\\p{Zl}\\p{Zp}]";
+const UNSAFE = new RegExp(UNSAFE_CLASS, "u");
+const UNSAFE_ALL = new RegExp(UNSAFE_CLASS, "gu");
+
+/** Whether the text holds a character `neutralise` would rewrite. */
+export function hasUnsafeChars(text: string): boolean {
+  return UNSAFE.test(text);
+}
+
+/**
+ * Rewrites every unsafe character as a visible escape: `\x1b` for controls up to U+00FF,
+ * `\u{202e}` above. An escape sequence loses its ESC (or CSI) and prints as plain text, e.g.
+ * "\x1b[2J". Newlines and tabs are rewritten too: the result is always one line.
+ */
+export function neutralise(text: string): string {
+  return text.replace(UNSAFE_ALL, (char) => {
+    const code = char.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+

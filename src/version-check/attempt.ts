@@ -1,5 +1,6 @@
 // One try of a version.sh in one place, and what came of it.
 import type { CheckPlace } from "./order.ts";
+import { neutralise } from "../lib/safe-text.ts";
 import { stderrTail, versionFromOutput } from "./script-output.ts";
 
 export interface Attempt {
@@ -20,22 +21,29 @@ export interface ScriptRun {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /** stdout was longer than what was kept */
+  stdoutTruncated: boolean;
+  /** stdout or stderr was */
   truncated: boolean;
   durationMs: number;
 }
 
-/** Judges a finished run: exit 0 and a non-empty first line is a version, all else a failure. */
+/**
+ * Judges a finished run: exit 0 and a first line that is a version is a success, all else a
+ * failure with its reason. Every text kept is safe to print (see script-output.ts).
+ */
 export function attemptFromRun(source: CheckPlace, run: ScriptRun, timeoutMs: number): Attempt {
-  const version = versionFromOutput(run.stdout);
+  const answer = versionFromOutput(run.stdout, run.stdoutTruncated);
   const tail = stderrTail(run.stderr) || null;
   let error: string | null = null;
   if (run.timedOut) error = `timed out after ${Math.round(timeoutMs / 1000)}s`;
   else if (run.exitCode !== 0) error = `exit code ${run.exitCode}${tail ? `: ${tail}` : ""}`;
-  else if (!version) error = `no output${tail ? `: ${tail}` : ""}`;
+  else if ("none" in answer) error = `no output${tail ? `: ${tail}` : ""}`;
+  else if ("refused" in answer) error = `output refused: ${answer.refused}`;
   return {
     source,
     ok: error === null,
-    version: error === null ? version : null,
+    version: error === null && "version" in answer ? answer.version : null,
     exitCode: run.exitCode,
     timedOut: run.timedOut,
     error,
@@ -53,7 +61,8 @@ export function attemptNotRun(source: CheckPlace, error: string, durationMs: num
     version: null,
     exitCode: null,
     timedOut: false,
-    error,
+    // Engine messages and paths may carry anything.
+    error: neutralise(error),
     stderrTail: null,
     outputTruncated: false,
     durationMs,

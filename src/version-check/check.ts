@@ -3,11 +3,13 @@
 // one container, host attempts run up to --jobs at once. Failures fall back to the last
 // recorded version. Results keep the input order.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { DockerClient } from "../docker/client.ts";
 import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
 import { mapWithLimit } from "../lib/pool.ts";
+import { readRegularFile } from "../lib/regular-file.ts";
+import { neutralise } from "../lib/safe-text.ts";
+import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
@@ -31,6 +33,7 @@ export interface CheckSettings {
   /** run every place and compare instead of stopping at the first success */
   compare: boolean;
   imageOptions: EnsureOptions;
+  /** Ctrl-C: nothing new starts once it fires (no host attempt after an interrupted image attempt) */
   signal?: AbortSignal;
   /** one-line warnings for the user */
   onWarning: (message: string) => void;
@@ -70,7 +73,8 @@ export async function checkAgents(
 ): Promise<CheckResult[]> {
   const started = performance.now();
   const pending: Pending[] = agents.map((agent) => {
-    const content = new Uint8Array(readFileSync(agent.script));
+    // Not readFileSync: a script swapped for a FIFO since it was checked must not hang the run.
+    const content = readRegularFile(agent.script, COPY_LIMIT_BYTES);
     return {
       agent,
       scriptSha256: createHash("sha256").update(content).digest("hex"),
@@ -93,6 +97,8 @@ export async function checkAgents(
     if (todo.length === 0) break;
     settings.onProgress?.(`checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`);
     const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
+    // An interrupted attempt is no failure to fall back from: nothing more runs.
+    settings.signal?.throwIfAborted();
     todo.forEach((p, i) => p.attempts.push(attempts[i]!));
   }
 
@@ -121,17 +127,19 @@ async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise
 
 async function attemptsInImage(client: DockerClient | undefined, todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
   const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
   const failAll = (error: unknown) => {
     settings.signal?.throwIfAborted();
     const message = (error as Error).message;
-    return todo.map(() => attemptNotRun("image", message, Math.round(performance.now() - started)));
+    return todo.map(() => attemptNotRun("image", message, elapsed()));
   };
 
   let image: string;
   try {
     if (!client) throw new Error("no Docker engine configured");
-    image = (await ensureUtilImage(client, "version-check", settings.imageOptions)).id;
+    image = (await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal })).id;
   } catch (error) {
+    settings.signal?.throwIfAborted();
     if (settings.order.includes("host") && !settings.compare) {
       // Said once per run, not once per agent.
       settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
@@ -139,10 +147,27 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     return failAll(error);
   }
 
+  // A folder too big to copy is not sent: that agent is checked elsewhere, said once.
+  const attempts = new Array<Attempt | undefined>(todo.length);
+  const batch: number[] = [];
+  todo.forEach((p, i) => {
+    // Scanned with the paths when the command knew the image would be tried; else now
+    // (what cannot be copied is then left out rather than refused).
+    p.agent.folder ??= scanAgentFolder(p.agent.dir, basename(p.agent.script));
+    if (!p.agent.folder.tooBig) return void batch.push(i);
+    const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
+    attempts[i] = attemptNotRun("image", why, 0);
+    if (settings.order.includes("host") && !settings.compare) settings.onWarning(`${p.agent.agent}: ${why}; it is checked on the host`);
+  });
+  if (batch.length === 0) return attempts as Attempt[];
+
   try {
     const runs = await runBatchInImage(
       client,
-      todo.map((p) => ({ dir: p.agent.dir, file: basename(p.agent.script), crlf: p.crlf })),
+      batch.map((i) => {
+        const p = todo[i]!;
+        return { folder: p.agent.folder!, file: basename(p.agent.script), crlf: p.crlf };
+      }),
       {
         image,
         env: settings.env,
@@ -153,14 +178,18 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         signal: settings.signal,
       },
     );
-    return runs.map((run) => attemptFromRun("image", run, settings.timeoutMs));
+    batch.forEach((i, k) => (attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs)));
   } catch (error) {
-    return failAll(error);
+    settings.signal?.throwIfAborted();
+    const message = (error as Error).message;
+    for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
+  return attempts as Attempt[];
 }
 
 function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResult {
-  const base = { agent: p.agent.agent, script: p.agent.script };
+  // The path as it may be shown: a folder name may hold escape sequences.
+  const base = { agent: p.agent.agent, script: neutralise(p.agent.script) };
   const durationMs = p.attempts.reduce((sum, a) => sum + a.durationMs, 0);
   if (fresh && p.previous) {
     return { ...base, ok: true, version: p.previous.version, source: "cache", stale: false, checkedAt: p.previous.checkedAt, durationMs: 0, attempts: [] };
@@ -171,7 +200,7 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
   if (good) {
     const checkedAt = new Date().toISOString();
     try {
-      writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 });
+      writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 }, p.agent.script);
     } catch (error) {
       // The version is still right; only the offline fallback is lost.
       settings.onWarning(`${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`);

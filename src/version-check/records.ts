@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stateDir } from "../core/state-dir.ts";
 import type { CheckPlace } from "./order.ts";
+import { versionFromOutput } from "./script-output.ts";
 
 export interface VersionRecord {
   agent: string;
@@ -30,14 +31,18 @@ function recordPath(script: string, agent: string): string {
 export function readRecord(script: string, agent: string): VersionRecord | undefined {
   try {
     const record = JSON.parse(readFileSync(recordPath(script, agent), "utf8")) as VersionRecord;
-    return typeof record.version === "string" && record.version ? record : undefined;
+    if (typeof record.version !== "string") return undefined;
+    // Records of older versions of this tool took any output: answer only what is a version now.
+    const answer = versionFromOutput(record.version);
+    return "version" in answer && answer.version === record.version ? record : undefined;
   } catch {
     return undefined; // none yet, or unreadable: as if none
   }
 }
 
-export function writeRecord(record: VersionRecord): void {
-  const path = recordPath(record.script, record.agent);
+/** `scriptPath`: the script's real path, which names the record (`record.script` is as shown). */
+export function writeRecord(record: VersionRecord, scriptPath = record.script): void {
+  const path = recordPath(scriptPath, record.agent);
   mkdirSync(recordsDir(), { recursive: true });
   // Write then rename: concurrent checks never see half a file.
   const temp = `${path}.${process.pid}.tmp`;

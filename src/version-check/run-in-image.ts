@@ -1,68 +1,100 @@
-// Runs the version.sh scripts of many agents in ONE version-check container: each
-// agent folder read-only under /agents/<n>, the scripts run with bash as the image's
-// non-root user, at most `jobs` at once, each under its own timeout. The container has
-// no capabilities, no-new-privileges, pid and memory limits, and never the Docker
-// socket. One container for twenty agents costs about as much as for one: the
-// benchmark (scripts/bench-version-check) measured it 5x faster than a container each.
+// Runs the version.sh scripts of many agents in ONE version-check container, each as a user
+// of its own so that no script can read, change or stop another's work:
+// - the agent folders are copied in through the Engine API before the container starts
+//   (check-files.ts), never bind-mounted: an engine on another machine gets them too, and a
+//   script can change neither the user's files nor its own copy;
+// - the runner starts as root with only SETUID, SETGID and SETPCAP, and starts each script
+//   through setpriv as uid/gid 10100+n with no capabilities at all (bounding set empty),
+//   in its own HOME and TMPDIR, under its own timeout;
+// - each script's output goes to files the runner opened in a root-only folder before it
+//   dropped its privileges; the results travel on the container's stdout, which no script
+//   can write to, framed after every script has ended;
+// - no-new-privileges, pid and memory limits, and never the Docker socket.
+// One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
-import { runContainer } from "../engine/run-container.ts";
+import { type RunContainerResult, runContainer } from "../engine/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
+import { neutralise } from "../lib/safe-text.ts";
+import type { AgentFolder } from "./agent-folder.ts";
 import type { ScriptRun } from "./attempt.ts";
+import { AGENT_ID_BASE, CHECK_ROOT, checkFilesArchive } from "./check-files.ts";
 
-const AGENTS_MOUNT = "/agents";
 const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids count threads
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
 const KILL_GRACE_SECONDS = 2;
 const RESULT_PREFIX = "AICAGE-RESULT";
+/** The longest a timer can wait (2^31-1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Capabilities the runner keeps: change to an agent's user (SETUID, SETGID) and empty its bounding set (SETPCAP). */
+const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
 
 /**
- * The runner inside the container (a fixed text: the user's paths arrive as arguments).
- * Per script: cd to its folder, run it under `timeout`, keep the first CAP bytes of
- * stdout and stderr, and print one line at the end:
- *   AICAGE-RESULT <n> <exit code> <ms> <stdout truncated 0|1> <stderr truncated 0|1> <stdout base64> <stderr base64>
- * base64 keeps non-UTF-8 bytes intact through the engine's log driver. Records are
- * printed after all scripts ended, one at a time, so concurrent writes never interleave.
+ * The runner inside the container (a fixed text: what varies arrives as arguments). Per
+ * script n: open its output files, cd to its copy, drop to uid/gid 10100+n with setpriv (no
+ * capabilities, no supplementary groups, no-new-privs), run it under `timeout`, then kill
+ * whatever of that user is still running, and write its result record:
+ *   AICAGE-RESULT <n> <exit code> <ms> <stdout cut 0|1> <stderr cut 0|1> <stdout base64> <stderr base64>
+ * base64 keeps non-UTF-8 bytes intact through the engine's log driver. When every script has
+ * ended the records are printed in order, so concurrent writes never interleave. (This is a
+ * JS template: the "${…}" in it are the constants above, bash gets none.)
  */
 const RUNNER = String.raw`
 set -u
+umask 077
 jobs=$1 limit=$2 cap=$3; shift 3
-results=$(mktemp -d)
+count=$(($# / 2))
+root=${CHECK_ROOT}
+results=$root/results
+if ! command -v setpriv >/dev/null; then
+  echo "the image has no setpriv (util-linux), which runs each script as a user of its own" >&2
+  exit 125
+fi
+# Names for the agents' users: some tools look theirs up.
+for ((n = 0; n < count; n++)); do
+  printf 'aicage-agent-%d:x:%d:%d::%s:/bin/bash\n' $n $((${AGENT_ID_BASE} + n)) $((${AGENT_ID_BASE} + n)) "$root/home/$n" >&3
+  printf 'aicage-agent-%d:x:%d:\n' $n $((${AGENT_ID_BASE} + n)) >&4
+done 3>>/etc/passwd 4>>/etc/group
 run_one() {
-  local n=$1 script=$2 crlf=$3 start end rc
+  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc out_size err_size
+  local dir=$root/agents/$1 home=$root/home/$1
   start=$(date +%s%3N)
   (
-    cd "$(dirname "$script")" || exit 126
-    if [ "$crlf" = 1 ]; then
-      exec timeout -k ${KILL_GRACE_SECONDS} "$limit" bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$script"
-    else
-      exec timeout -k ${KILL_GRACE_SECONDS} "$limit" bash "$script"
-    fi
+    cd "$dir" || exit 126
+    set -- bash "$dir/$file"
+    [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
+    exec setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
+      env HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
+        NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip" \
+      timeout -k ${KILL_GRACE_SECONDS} "$limit" "$@"
   ) >"$results/$n.out" 2>"$results/$n.err" </dev/null
   rc=$?
   end=$(date +%s%3N)
-  echo "$rc $((end - start))" >"$results/$n.rc"
+  # What the script left running (a background job, a daemon that left its process group)
+  # ends with it: kill(-1) as the agent's own user reaches exactly that user's processes.
+  setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all \
+    bash -c 'kill -KILL -1' >/dev/null 2>&1
+  { read -r out_size; read -r err_size; } < <(stat -c %s "$results/$n.out" "$results/$n.err")
+  printf '${RESULT_PREFIX} %s %s %s %s %s %s %s\n' "$n" "$rc" "$((end - start))" \
+    "$((out_size > cap))" "$((err_size > cap))" \
+    "$(head -c "$cap" "$results/$n.out" | base64 -w0)" "$(head -c "$cap" "$results/$n.err" | base64 -w0)" \
+    >"$results/$n.rec"
 }
-count=0
+n=0 running=0
 while [ $# -gt 0 ]; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-  run_one "$count" "$1" "$2" &
-  count=$((count + 1))
+  if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+  run_one "$n" "$1" "$2" &
+  n=$((n + 1)) running=$((running + 1))
   shift 2
 done
 wait
-for ((n = 0; n < count; n++)); do
-  read -r rc ms <"$results/$n.rc" || { rc=125; ms=0; }
-  out_trunc=0; err_trunc=0
-  [ "$(stat -c %s "$results/$n.out")" -gt "$cap" ] && out_trunc=1
-  [ "$(stat -c %s "$results/$n.err")" -gt "$cap" ] && err_trunc=1
-  printf '${RESULT_PREFIX} %s %s %s %s %s %s %s\n' "$n" "$rc" "$ms" "$out_trunc" "$err_trunc" \
-    "$(head -c "$cap" "$results/$n.out" | base64 -w0)" "$(head -c "$cap" "$results/$n.err" | base64 -w0)"
-done
+for ((n = 0; n < count; n++)); do set -- "$@" "$results/$n.rec"; done
+cat "$@"
 `;
 
 export interface BatchScript {
-  /** host folder mounted read-only */
-  dir: string;
+  /** the agent folder, scanned: what is copied into the container */
+  folder: AgentFolder;
   /** the script's file name inside that folder */
   file: string;
   crlf: boolean;
@@ -78,45 +110,51 @@ export interface BatchOptions {
   signal?: AbortSignal;
 }
 
+/** The container that runs a batch: what it is allowed, and what it is not. */
+function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
+  const slots = Math.max(1, Math.min(options.jobs, scripts.length));
+  const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+  const args = scripts.flatMap((script) => [script.file, script.crlf ? "1" : "0"]);
+  return {
+    Image: options.image,
+    Cmd: ["bash", "-c", RUNNER, "aicage-version-check", String(slots), String(limitSeconds), String(options.maxOutputBytes), ...args],
+    Entrypoint: null,
+    // The runner is root only to hand each script a user of its own; it keeps three capabilities.
+    User: "0:0",
+    Env: [...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
+    WorkingDir: "/",
+    Labels: managedLabels({ [PURPOSE_LABEL]: "version-check" }),
+    HostConfig: {
+      NetworkMode: options.network,
+      CapDrop: ["ALL"],
+      CapAdd: RUNNER_CAPABILITIES,
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: PIDS_PER_SLOT * slots + 32,
+      Memory: MEMORY_PER_SLOT * slots,
+      Init: true, // reaps orphans and forwards signals to the runner
+    },
+  };
+}
+
 /** Runs every script; answers one ScriptRun per script, in order. Throws if the container cannot run. */
 export async function runBatchInImage(client: DockerClient, scripts: BatchScript[], options: BatchOptions): Promise<ScriptRun[]> {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const waves = Math.ceil(scripts.length / slots);
-  const args = scripts.flatMap((script, n) => [`${AGENTS_MOUNT}/${n}/${script.file}`, script.crlf ? "1" : "0"]);
   const recordBytes = 2 * Math.ceil((options.maxOutputBytes * 4) / 3) + 256;
 
-  const result = await runContainer(
-    client,
-    {
-      Image: options.image,
-      Cmd: ["bash", "-c", RUNNER, "aicage-version-check", String(slots), String(limitSeconds), String(options.maxOutputBytes), ...args],
-      Entrypoint: null,
-      Env: [...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
-      WorkingDir: AGENTS_MOUNT,
-      Labels: managedLabels({ [PURPOSE_LABEL]: "version-check" }),
-      HostConfig: {
-        Mounts: scripts.map((script, n) => ({ Type: "bind" as const, Source: script.dir, Target: `${AGENTS_MOUNT}/${n}`, ReadOnly: true })),
-        NetworkMode: options.network,
-        CapDrop: ["ALL"],
-        SecurityOpt: ["no-new-privileges"],
-        PidsLimit: PIDS_PER_SLOT * slots + 32,
-        Memory: MEMORY_PER_SLOT * slots,
-        Init: true, // reaps orphans and forwards signals to the scripts' processes
-      },
-    },
-    {
-      // Each wave may take the per-script limit plus the kill grace; the container a bit more.
-      timeoutMs: waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000,
-      maxOutputBytes: scripts.length * recordBytes + 65_536,
-      signal: options.signal,
-    },
-  );
+  const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
+    copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder)) }],
+    // Each wave may take the per-script limit plus the kill grace; the container a bit more.
+    timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
+    maxOutputBytes: scripts.length * recordBytes + 65_536,
+    signal: options.signal,
+  });
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
   const runs = parseRecords(result.stdout, scripts.length, limitSeconds);
   const missing = runs.findIndex((run) => run === undefined);
   if (missing >= 0) {
-    const why = result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`;
+    const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
     throw new Error(`the version-check container ended without results: ${why}`);
   }
   return runs as ScriptRun[];
@@ -126,9 +164,10 @@ function parseRecords(stdout: string, count: number, limitSeconds: number): Arra
   const runs = new Array<ScriptRun | undefined>(count);
   for (const line of stdout.split("\n")) {
     if (!line.startsWith(`${RESULT_PREFIX} `)) continue;
-    const [, n, rc, ms, outTrunc, errTrunc, out = "", err = ""] = line.split(" ");
+    const [, n, rc, ms, outCut, errCut, out = "", err = ""] = line.split(" ");
     const index = Number(n);
-    if (!(index >= 0 && index < count)) continue;
+    // The first record of a script counts; the runner prints exactly one.
+    if (!(Number.isInteger(index) && index >= 0 && index < count) || runs[index]) continue;
     const exitCode = Number(rc);
     const durationMs = Number(ms);
     // timeout(1) answers 124 (137 after the KILL grace) when the limit struck.
@@ -138,7 +177,8 @@ function parseRecords(stdout: string, count: number, limitSeconds: number): Arra
       timedOut,
       stdout: decodeBase64(out),
       stderr: decodeBase64(err),
-      truncated: outTrunc === "1" || errTrunc === "1",
+      stdoutTruncated: outCut === "1",
+      truncated: outCut === "1" || errCut === "1",
       durationMs,
     };
   }

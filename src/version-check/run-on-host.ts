@@ -16,6 +16,8 @@ export interface HostRunOptions {
 export function runOnHost(options: HostRunOptions): Promise<ScriptRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
+    // After Ctrl-C nothing new starts: a script started now would outlive the tool.
+    if (options.signal?.aborted) return reject(options.signal.reason);
     const child = spawn(options.argv[0]!, options.argv.slice(1), {
       cwd: options.cwd,
       stdio: ["ignore", "pipe", "pipe"],
@@ -60,6 +62,7 @@ export function runOnHost(options: HostRunOptions): Promise<ScriptRun> {
         timedOut,
         stdout: out.text(),
         stderr: err.text(),
+        stdoutTruncated: out.truncated,
         truncated: out.truncated || err.truncated,
         durationMs: Math.round(performance.now() - started),
       });

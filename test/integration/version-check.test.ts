@@ -22,7 +22,7 @@ function bareHostPath(): string {
   return dir;
 }
 
-/** A folder the container's non-root user can read (mkdtemp makes 0700 folders). */
+/** A temporary folder for agent folders, removed when the tests end. */
 function agentsDir(): string {
   return tempDir("aicage-agents-");
 }
@@ -121,10 +121,14 @@ describe("version-check in the image", () => {
 
   test("CRLF scripts and non-UTF-8 output give the same answer in the image and on the host", async () => {
     const { exitCode, results } = await check(["--compare", `${EDGE}/crlf`, `${EDGE}/non-utf8`]);
-    expect(exitCode).toBe(0);
+    expect(exitCode).toBe(1);
     expect(results[0].compare).toEqual({ image: "6.0.2", host: "6.0.2", match: true });
-    expect(results[1].compare.match).toBe(true);
-    expect(results[1].version).toBe("v1.2\uFFFD\uFFFD");
+    // Bytes that are not UTF-8 are no version, in either place, for the same reason.
+    expect(results[1].compare).toEqual({ image: null, host: null, match: false });
+    expect(results[1].attempts.map((a: any) => a.error)).toEqual([
+      'output refused: its first line is not UTF-8 text: "v1.2\uFFFD\uFFFD"',
+      'output refused: its first line is not UTF-8 text: "v1.2\uFFFD\uFFFD"',
+    ]);
   });
 });
 
@@ -301,7 +305,7 @@ describe("usage and interruption", () => {
   test("bad flag values are usage errors, exit 2", async () => {
     for (const [args, message] of [
       [["--order", "image,cloud"], "--order must be image,host or host,image"],
-      [["--timeout", "soon"], "--timeout takes a whole number of at least 1, not 'soon'"],
+      [["--timeout", "soon"], "--timeout takes a whole number from 1 to 86400, not 'soon'"],
       [["--env", "NOT-A-NAME"], "--env takes a variable name"],
       [["--only", "moon"], "--only takes image or host"],
     ] as const) {

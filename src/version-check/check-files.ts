@@ -1,0 +1,153 @@
+// The files of a check container, sent as one tar through the Engine API before it starts
+// (so an engine that cannot see this machine's paths gets them too). Each agent n gets its
+// own user and group (uid = gid = AGENT_ID_BASE + n) and:
+//   /aicage/agents/<n>   a copy of its folder: owned by root, readable by its group only, so
+//                        its script can read it but change nothing, and no other agent can look
+//   /aicage/home/<n>     its HOME, /aicage/tmp/<n> its TMPDIR: its own, mode 0700
+//   /aicage/results      root only: the runner keeps every script's output here
+// The tar's owners and modes are what the engine writes; nothing is chowned at run time.
+import { open } from "node:fs/promises";
+import { constants } from "node:fs";
+import { pack, type Pack } from "tar-stream";
+import type { AgentFolder, FolderEntry } from "./agent-folder.ts";
+
+export const CHECK_ROOT = "/aicage";
+export const AGENT_ID_BASE = 10100;
+const agentUid = (n: number) => AGENT_ID_BASE + n;
+
+const CHUNK_BYTES = 64 * 1024;
+const EPOCH = new Date(0);
+
+type EntryHeader = Parameters<Pack["entry"]>[0];
+type EntrySink = ReturnType<Pack["entry"]>;
+
+interface TarItem {
+  header: EntryHeader;
+  /** read from this machine when the entry is written */
+  entry?: FolderEntry;
+}
+
+function* items(folders: AgentFolder[]): Generator<TarItem> {
+  const dir = (name: string, mode: number, uid = 0, gid = 0): TarItem => ({
+    header: { name: `${name}/`, type: "directory", mode, uid, gid, mtime: EPOCH },
+  });
+  // 0711: a script may pass through to its own folders but list nobody's.
+  yield dir("aicage", 0o711);
+  yield dir("aicage/results", 0o700);
+  for (const top of ["agents", "home", "tmp"]) yield dir(`aicage/${top}`, 0o711);
+  for (const [n, folder] of folders.entries()) {
+    const id = agentUid(n);
+    yield dir(`aicage/home/${n}`, 0o700, id, id);
+    yield dir(`aicage/tmp/${n}`, 0o700, id, id);
+    yield dir(`aicage/agents/${n}`, 0o750, 0, id);
+    for (const entry of folder.entries) {
+      const name = `aicage/agents/${n}/${entry.path}`;
+      // Root's, read-only for the agent's group; execute bits kept, set-id bits never.
+      const mode = entry.type === "file" ? (entry.executable ? 0o750 : 0o640) : 0o750;
+      const header: EntryHeader = { name, type: entry.type, mode, uid: 0, gid: id, mtime: EPOCH };
+      if (entry.type === "directory") header.name = `${name}/`;
+      if (entry.type === "symlink") header.linkname = entry.linkTarget;
+      yield { header, entry: entry.type === "file" ? entry : undefined };
+    }
+  }
+}
+
+/**
+ * The tar of every agent folder and the per-agent folders, streamed: files are read a chunk at
+ * a time as the engine takes the upload. A file that changed since the scan is copied as it is
+ * now if it still fits the size seen then, else the upload fails naming it.
+ */
+export function checkFilesArchive(folders: AgentFolder[]): ReadableStream<Uint8Array> {
+  const packer = pack();
+  const chunks = packer[Symbol.asyncIterator]();
+  let started = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          writeItems(packer, folders).then(
+            () => packer.finalize(),
+            (error: unknown) => packer.destroy(error instanceof Error ? error : new Error(String(error))),
+          );
+        }
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value as Uint8Array);
+      },
+      cancel() {
+        packer.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+async function writeItems(packer: Pack, folders: AgentFolder[]): Promise<void> {
+  for (const item of items(folders)) {
+    if (packer.destroyed) return;
+    if (!item.entry) {
+      await new Promise<void>((resolve, reject) => packer.entry(item.header, (error) => (error ? reject(error) : resolve())));
+      continue;
+    }
+    await writeFile(packer, item.header, item.entry);
+  }
+}
+
+async function writeFile(packer: Pack, header: EntryHeader, entry: FolderEntry): Promise<void> {
+  // Never through a symlink put there since the scan (the script alone was followed then).
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (entry.follow ? 0 : constants.O_NOFOLLOW);
+  const file = await open(entry.source, flags).catch((error: unknown) => {
+    throw changed(entry, error);
+  });
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile()) throw changed(entry, new Error("no longer a regular file"));
+    if (stats.size > entry.size) throw changed(entry, new Error(`grew from ${entry.size} to ${stats.size} bytes`));
+    await new Promise<void>((resolve, reject) => {
+      const sink = packer.entry({ ...header, size: stats.size }, (error) => (error ? reject(error) : resolve()));
+      sink.on("error", reject);
+      copyChunks(file, stats.size, sink).then(
+        () => sink.end(undefined),
+        (error: unknown) => {
+          reject(error);
+          sink.destroy(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  } finally {
+    await file.close();
+  }
+}
+
+async function copyChunks(file: Awaited<ReturnType<typeof open>>, size: number, sink: EntrySink): Promise<void> {
+  let position = 0;
+  while (position < size) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - position));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) throw new Error("got shorter while it was copied");
+    position += bytesRead;
+    if (!sink.write(buffer.subarray(0, bytesRead))) await drained(sink);
+  }
+}
+
+function drained(sink: EntrySink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (sink.destroyed) return reject(new Error("tar stream closed"));
+    const onDrain = () => {
+      sink.off("close", onClose);
+      resolve();
+    };
+    const onClose = () => {
+      sink.off("drain", onDrain);
+      reject(new Error("tar stream closed"));
+    };
+    sink.once("drain", onDrain);
+    sink.once("close", onClose);
+  });
+}
+
+function changed(entry: FolderEntry, cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`agent folder changed while it was copied: ${entry.source}: ${reason}`, { cause });
+}

@@ -1,0 +1,53 @@
+// Ctrl-C during the image attempt ends the run: exit 130, the check container removed, and
+// the host attempt never starts (it used to start after the tool had exited, orphaned).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { listContainers } from "../../src/docker/containers.ts";
+import { MANAGED_LABEL } from "../../src/core/labels.ts";
+import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient } from "../helpers/engine.ts";
+
+const client = testClient();
+
+/** Check containers: runContainer names its containers aicage-util-… (other sessions on a shared engine do not). */
+async function checkContainers(): Promise<string[]> {
+  const all = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
+  return all.flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
+}
+
+beforeAll(async () => {
+  await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
+}, 600_000);
+
+afterAll(async () => {
+  expect(await checkContainers()).toEqual([]);
+});
+
+describe("Ctrl-C during the image attempt", () => {
+  for (const seconds of [0.05, 0.5, 2]) {
+    test(`${seconds} s after the start: exit 130, no container left, the host attempt never runs`, async () => {
+      const root = tempDir("aicage-interrupt-");
+      const marker = join(root, "ran-on-host");
+      mkdirSync(join(root, "agent"), { mode: 0o755 });
+      // In the image it waits (and would fail on its timeout); on the host it leaves a mark.
+      writeFileSync(
+        join(root, "agent", "version.sh"),
+        `if [ "$AICAGE_VERSION_CHECK_PLACE" = host ]; then touch '${marker}'; echo 1.0.0; exit 0; fi\nsleep 30\n`,
+        { mode: 0o644 },
+      );
+      const proc = Bun.spawn([BUN, `${REPO_ROOT}/src/cli.ts`, "version-check", "--network", "none", "--timeout", "5", join(root, "agent")], {
+        env: { ...process.env, ...CLI_TEST_ENV },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      await Bun.sleep(seconds * 1000);
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(130);
+      // Long enough for the image attempt's timeout and a host attempt to have run, had they.
+      await Bun.sleep(7_000);
+      expect(existsSync(marker)).toBe(false);
+      expect(await checkContainers()).toEqual([]);
+    }, 30_000);
+  }
+});
