@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
@@ -67,6 +67,10 @@ describe("the Engine client over ssh", () => {
     try {
       expect(client.endpoint).toMatchObject({ kind: "ssh", display: sshd.url, source: "--host" });
       expect(await client.ping()).toBe(await local.ping());
+      // The local socket gives the far engine to whoever opens it: only this user may.
+      const folders = readdirSync(tempRoot).filter((name) => name.startsWith("docker-ssh-"));
+      expect(folders).toHaveLength(1);
+      expect(statSync(join(tempRoot, folders[0]!)).mode & 0o777).toBe(0o700);
       expect(await client.apiVersion()).toBe(await local.apiVersion());
       expect((await engineVersion(client)).Version).toBe((await engineVersion(local)).Version);
       expect((await inspectImage(client, BASE_IMAGE)).Id).toBe((await inspectImage(local, BASE_IMAGE)).Id);
