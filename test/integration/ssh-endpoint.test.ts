@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
@@ -17,7 +18,7 @@ import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, testClient } from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 
 const local = testClient();
@@ -27,8 +28,16 @@ const BUILDS = `${REPO_ROOT}/test/fixtures/builds`;
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 let sshd: Sshd;
 let watch: Awaited<ReturnType<typeof leakWatch>>;
+/** Folders this file makes, removed at its end. */
+const folders: string[] = [];
+function folder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755); // the version-check container's user reads agent folders
+  folders.push(dir);
+  return dir;
+}
 /** TMPDIR of every client and CLI run here: the ssh private folders must not stay in it. */
-const tempRoot = tempDir("aicage-ssh-tmp-");
+const tempRoot = folder("aicage-ssh-tmp-");
 
 beforeAll(async () => {
   watch = await leakWatch(local);
@@ -37,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sshd.stop();
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   expect(await watch.leaked()).toEqual([]);
 });
 
@@ -213,7 +223,7 @@ describe("aicage-util over ssh", () => {
   });
 
   test("a docker context with an ssh endpoint, under Deno", async () => {
-    const config = tempDir("aicage-docker-config-");
+    const config = folder("aicage-docker-config-");
     const id = createHash("sha256").update("buildbox").digest("hex");
     mkdirSync(join(config, "contexts", "meta", id), { recursive: true });
     writeFileSync(join(config, "contexts", "meta", id, "meta.json"), JSON.stringify({ Name: "buildbox", Endpoints: { docker: { Host: sshd.url } } }));
@@ -329,7 +339,7 @@ describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {
   for (const runtime of ["bun", "deno"] as const) {
     test(`mid version-check in a container (${runtime}): exit 130, the far container removed, nothing left`, async () => {
       // An agent folder of this test's own: the shared engine may run other sessions' checks.
-      const agent = join(tempDir("aicage-ssh-agent-"), "hangs-in-image");
+      const agent = join(folder("aicage-ssh-agent-"), "hangs-in-image");
       cpSync(`${EDGE}/hangs-in-image`, agent, { recursive: true });
       const ours = async (all: boolean) => {
         const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`], volume: [agent] });
