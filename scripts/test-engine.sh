@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Docker engine for the integration tests, on a fresh machine or a warm one:
-#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget) when missing
-#      (apt, needs root),
+#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget, sshd) when
+#      missing (apt, needs root),
 #   2. starts dockerd unless an engine already answers on the socket, with every network
 #      feature off so the engine never touches the host's firewall, bridges or routing,
 #      and also listening on loopback TCP for the tcp:// transport tests,
@@ -31,11 +31,24 @@ install_missing() {
   # The installer tests lint scripts/install.sh and try the wget path.
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v wget >/dev/null || missing+=(wget)
+  # The ssh:// tests run sshd themselves, on 127.0.0.1 only (test/helpers/sshd.ts).
+  [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # The package would start its own sshd on every interface: policy-rc.d forbids starting
+  # services during the install, sshd_not_to_be_run keeps the service off at boot.
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  [[ " ${missing[*]} " == *" openssh-server "* ]] && mkdir -p /etc/ssh && touch /etc/ssh/sshd_not_to_be_run
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  ((made_policy)) && rm -f "$policy"
+  return 0
 }
 
 start_engine() {
