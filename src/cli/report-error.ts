@@ -37,8 +37,8 @@ export function reportError(error: unknown, options: { json: boolean }): number 
 /** What a user can do when no engine answers, in the CLI's terms. */
 export const UNREACHABLE_FIX = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
 
-/** The error's own line, with the CLI's way out where the engine could not be reached. */
+/** The error's own line, with the CLI's way out where the engine could not be reached and the error names none. */
 function messageFor(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return error instanceof EngineUnreachableError ? `${message} ${UNREACHABLE_FIX}` : message;
+  return error instanceof EngineUnreachableError && !error.fix ? `${message} ${UNREACHABLE_FIX}` : message;
 }

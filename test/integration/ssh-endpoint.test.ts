@@ -75,7 +75,7 @@ describe("the Engine client over ssh", () => {
   test("ping, API version and a JSON answer are the engine's on the far side", async () => {
     const client = sshClient();
     try {
-      expect(client.endpoint).toMatchObject({ kind: "ssh", display: sshd.url, source: "--host" });
+      expect(client.endpoint).toMatchObject({ kind: "ssh", display: sshd.url, source: "host setting" });
       expect(await client.ping()).toBe(await local.ping());
       // The local socket gives the far engine to whoever opens it: only this user may.
       const folders = readdirSync(tempRoot).filter((name) => name.startsWith("docker-ssh-"));
@@ -185,7 +185,7 @@ describe("the Engine client over ssh", () => {
     const error = await client.ping().catch((e) => e);
     await client.close();
     expect(error).toBeInstanceOf(EngineUnreachableError);
-    expect(error.message).toStartWith(`Docker engine unreachable at ${sshd.url} (--host): ssh login as root to 127.0.0.1 refused`);
+    expect(error.message).toStartWith(`Docker engine unreachable at ${sshd.url} (host setting): ssh login as root to 127.0.0.1 refused`);
     await expectNothingLeft();
   });
 
@@ -209,7 +209,7 @@ describe("aicage-util over ssh", () => {
     const { exitCode, stdout, stderr } = await runCli(["doctor"], { env: cliEnv() });
     expect([exitCode, stderr]).toEqual([0, ""]);
     expect(stdout).toContain(`endpoint             ${sshd.url} (DOCKER_HOST)`);
-    expect(stdout).toMatch(/^engine +Docker \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
+    expect(stdout).toMatch(/^engine +Docker Engine \S+, API 1\.\d+ \(using 1\.\d+\)$/m);
     await expectNothingLeft();
   });
 
@@ -233,7 +233,7 @@ describe("aicage-util over ssh", () => {
     expect([exitCode, stderr]).toEqual([0, ""]);
     expect(stdout).toMatch(/^aicage-util +\S+ \(\S+\) on deno, /m);
     expect(stdout).toContain(`endpoint             ${sshd.url} (context buildbox (current context))`);
-    expect(stdout).toMatch(/^engine +Docker \S+, API/m);
+    expect(stdout).toMatch(/^engine +Docker Engine \S+, API/m);
     await expectNothingLeft();
   });
 
@@ -309,6 +309,9 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
       "[error] Docker engine unreachable at ssh://root@127.0.0.1:1 (--host): 127.0.0.1 refused the ssh connection on port 1; " +
         "check the host and port of the endpoint, and that sshd runs there.",
     );
+    const json = await runCli(["doctor", "--json", "--host", "ssh://root@127.0.0.1:1"], { env: cliEnv() });
+    expect(json.exitCode).toBe(3);
+    expect(JSON.parse(json.stdout).engine.error).toMatchObject({ kind: "unreachable", fix: "check the host and port of the endpoint, and that sshd runs there" });
     await expectNothingLeft();
   });
 });

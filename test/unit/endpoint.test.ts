@@ -53,7 +53,7 @@ describe("resolveEndpoint", () => {
       source: "DOCKER_HOST",
     });
     expect(resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex).toBe(false);
-    expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow("--host: 'ssh://me:pw@box' holds a password");
+    expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow("host setting: 'ssh://me:pw@box' holds a password");
   });
 
   test("a context whose endpoint is ssh:// is an ssh endpoint", () => {

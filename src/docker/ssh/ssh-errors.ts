@@ -10,8 +10,7 @@ export class SshEngineUnreachableError extends EngineUnreachableError {
     endpoint: DockerEndpoint,
     readonly failure: SshFailure,
   ) {
-    super(endpoint, failure.reason);
-    this.message = `Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${failure.reason}; ${failure.fix}.`;
+    super(endpoint, failure.reason, failure.fix);
   }
 }
 
