@@ -23,7 +23,8 @@ ENGINE=${AICAGE_TEST_ENGINE:-docker20}
   die "AICAGE_TEST_ENGINE='$ENGINE' is not a test engine; use one of: $("$ENGINES_DIR/engine.sh" list | tr '\n' ' ')"
 
 # The installer tests lint scripts/install.sh and try the wget path.
-apt_install debootstrap curl shellcheck wget jq
+# openssh-server: the ssh:// tests run their own sshd on 127.0.0.1 (test/helpers/sshd.ts).
+apt_install debootstrap curl shellcheck wget jq openssh-server
 start_primary
 ensure_base_image
 

@@ -47,7 +47,19 @@ apt_install() {
     apt-get update -qq >&2
     mkdir -p "$STATE_ROOT" && touch "$STATE_ROOT/.apt-updated"
   fi
+  # A package's own service (openssh-server's sshd on every interface) must not start: the
+  # tests run their own on loopback. policy-rc.d forbids starting services during the install,
+  # sshd_not_to_be_run keeps sshd off at boot.
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  [[ " ${missing[*]} " == *" openssh-server "* ]] && mkdir -p /etc/ssh && touch /etc/ssh/sshd_not_to_be_run
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  ((made_policy)) && rm -f "$policy"
+  return 0
 }
 
 # The host's network must look as it did: no forwarding, no nftables tables.

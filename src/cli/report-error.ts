@@ -46,5 +46,5 @@ export const UNREACHABLE_FIX = "Start Docker, or point at a running engine with 
  */
 function messageFor(error: unknown): string {
   const message = withoutEscapes(oneLine(error instanceof Error ? error.message : String(error)));
-  return error instanceof EngineUnreachableError ? `${message} ${UNREACHABLE_FIX}` : message;
+  return error instanceof EngineUnreachableError && !error.fix ? `${message} ${UNREACHABLE_FIX}` : message;
 }

@@ -17,7 +17,7 @@ export default defineCommand({
     else printResult(formatDoctorReport(report));
     const error = report.engine.error;
     if (!error) return;
-    const message = error.kind === "unreachable" ? `${error.message} ${UNREACHABLE_FIX}` : error.message;
+    const message = error.kind === "unreachable" && !error.fix ? `${error.message} ${UNREACHABLE_FIX}` : error.message;
     throw new CommandFailed(message, error.kind === "other" ? ExitCode.failed : ExitCode.engine);
   },
 });

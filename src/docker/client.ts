@@ -1,6 +1,6 @@
-// A small Docker Engine API client: one HTTP transport (ofetch over a unix socket or
-// TCP), API version negotiation, deadlines on every call, and mapping of failures to typed
-// errors. Resource modules (system, images, containers, build) build on `request` and `stream`.
+// A small Docker Engine API client: one HTTP transport (ofetch over a unix socket, TCP, or
+// an ssh tunnel's local socket), API version negotiation, deadlines on every call, and
+// mapping of failures to typed errors. Resource modules (system, images, containers, build) build on `request` and `stream`.
 import { type FetchOptions, ofetch } from "ofetch";
 import { tlsFetchOptions, unixSocketFetchOptions } from "./transport.ts";
 import type { DockerEndpoint } from "./endpoint.ts";
@@ -17,6 +17,8 @@ import {
 } from "./errors.ts";
 import { quoted, withoutEscapes } from "../lib/safe-text.ts";
 import { oneLine } from "../lib/text.ts";
+import { sshEngineError } from "./ssh/ssh-errors.ts";
+import { SshTunnel, type SshTunnelOptions } from "./ssh/ssh-tunnel.ts";
 
 /** Newest API version whose behaviour this client was written against. */
 export const CLIENT_MAX_API_VERSION = "1.47";
@@ -42,6 +44,8 @@ export interface ClientOptions {
    * its answer's head): a program that exits on a signal can wait for them and undo what they made.
    */
   onChangingRequest?: (request: Promise<unknown>) => void;
+  /** How to run ssh for an ssh:// endpoint (default: `ssh` from the PATH). */
+  ssh?: SshTunnelOptions;
 }
 
 export interface RequestOptions {
@@ -99,6 +103,9 @@ export class DockerClient {
   private current!: DockerEndpoint;
   private origin!: string;
   private transport!: Record<string, unknown>;
+  /** ssh endpoints: the local socket that leads to the engine, opened on first use */
+  private tunnel?: SshTunnel;
+  private tunnelTransport?: Promise<Record<string, unknown>>;
   private negotiated?: Promise<string>;
   private fixedApiVersion?: string;
   private readonly requestTimeoutMs: number;
@@ -106,11 +113,26 @@ export class DockerClient {
   private readonly onChangingRequest?: (request: Promise<unknown>) => void;
 
   constructor(endpoint: DockerEndpoint, options: ClientOptions = {}) {
+    if (endpoint.kind === "ssh") this.tunnel = new SshTunnel(endpoint.ssh!, options.ssh);
     this.fixedApiVersion = options.apiVersion;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.onChangingRequest = options.onChangingRequest;
     this.pingTimeoutMs = Math.min(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, this.requestTimeoutMs);
     this.use(endpoint);
+  }
+
+  /** Ends what the client runs for its endpoint (ssh processes, a local socket); idempotent. */
+  async close(): Promise<void> {
+    await this.tunnel?.close();
+  }
+
+  /** close() without waiting, for a process "exit" handler. */
+  closeSync(): void {
+    this.tunnel?.closeSync();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The endpoint in use: after negotiation, the candidate that answered. */
@@ -120,7 +142,10 @@ export class DockerClient {
 
   private use(endpoint: DockerEndpoint): void {
     this.current = endpoint;
-    if (endpoint.kind === "unix") {
+    if (endpoint.kind === "ssh") {
+      this.origin = "http://docker";
+      this.transport = {}; // the tunnel's socket, once it listens (tunnelFetchOptions)
+    } else if (endpoint.kind === "unix") {
       // The host part is ignored on a unix socket but must be a valid URL.
       this.origin = "http://docker";
       this.transport = unixSocketFetchOptions(endpoint.socketPath!);
@@ -274,6 +299,7 @@ export class DockerClient {
     deadline.arm();
     let response: Response;
     try {
+      if (this.tunnel) Object.assign(fetchOptions, await this.tunnelFetchOptions());
       response = await ofetch.raw(this.origin + prefix + path, fetchOptions);
     } catch (error) {
       deadline.stop();
@@ -289,12 +315,22 @@ export class DockerClient {
     return { response, request, deadline, controller };
   }
 
+  private tunnelFetchOptions(): Promise<Record<string, unknown>> {
+    this.tunnelTransport ??= this.tunnel!.socketPath().then(unixSocketFetchOptions);
+    this.tunnelTransport.catch(() => (this.tunnelTransport = undefined));
+    return this.tunnelTransport;
+  }
+
   /** Maps a network-level failure (no HTTP answer at all) to a typed error. */
   private connectionError(error: unknown, request: string): Error {
     // Bun puts a code on the error; Deno nests the OS error a few causes deep.
     const chain: any[] = [];
     for (let e: any = error; e && chain.length < 6; e = e.cause) chain.push(e);
     const aborted = chain.find((e) => e?.name === "AbortError" || e?.name === "TimeoutError");
+    if (aborted?.name === "AbortError") return aborted as Error;
+    // Over ssh, the reason is in ssh's exit code and stderr, not in the local socket.
+    const sshFailure = this.tunnel?.lastFailure();
+    if (sshFailure) return sshEngineError(this.endpoint, sshFailure);
     if (aborted) return aborted as Error;
     const code = String(chain.find((e) => e?.code)?.code ?? "");
     const text = chain.map((e) => String(e?.message ?? "")).join(" ");

@@ -7,14 +7,17 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { EndpointError } from "./errors.ts";
 import { hasControls, quoted } from "../lib/safe-text.ts";
+import { type SshTarget, parseSshUrl, sshDisplay } from "./ssh/ssh-target.ts";
 
 export interface DockerEndpoint {
-  kind: "unix" | "tcp";
+  kind: "unix" | "tcp" | "ssh";
   /** unix: the socket path */
   socketPath?: string;
   /** tcp: http:// or https:// origin */
   origin?: string;
   tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
+  /** ssh: who and where to log in; the engine is reached through `docker system dial-stdio` there */
+  ssh?: SshTarget;
   /** What to show the user: the socket path or the URL */
   display: string;
   /** How it was found, e.g. "DOCKER_HOST", "context colima", "default socket" */
@@ -52,7 +55,7 @@ export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
   return { kind: "unix", socketPath: fallback, display: fallback, source: "default socket, not found" };
 }
 
-/** Parses `unix:///path`, `tcp://host:port`, `http(s)://host:port` (DOCKER_HOST syntax). */
+/** Parses `unix:///path`, `tcp://host:port`, `http(s)://host:port`, `ssh://[user@]host[:port]` (DOCKER_HOST syntax). */
 export function parseHost(
   value: string,
   source: string,
@@ -67,9 +70,18 @@ export function parseHost(
     if (!socketPath) throw new EndpointError(`${source}: ${shown} names no socket path; use unix:///path/to/docker.sock`);
     return { kind: "unix", socketPath, display: socketPath, source };
   }
+  if (value.startsWith("ssh://")) {
+    let ssh: SshTarget;
+    try {
+      ssh = parseSshUrl(value, { multiplex: !isTrue(env.DOCKER_SSH_NO_MUX) });
+    } catch (error) {
+      throw new EndpointError(`${source}: ${(error as Error).message}`);
+    }
+    return { kind: "ssh", ssh, display: sshDisplay(ssh), source };
+  }
   const match = /^(tcp|http|https):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:]+)(?::(\d+))?\/?$/.exec(value);
   if (!match) {
-    throw new EndpointError(`${source}: unsupported Docker host ${shown}; use unix:///path/to/docker.sock or tcp://HOST:PORT`);
+    throw new EndpointError(`${source}: unsupported Docker host ${shown}; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]`);
   }
   const [, scheme, hostname, port] = match as unknown as [string, string, string, string | undefined];
   const problem = hostProblem(hostname) ?? (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535) ? `port ${port} is not between 1 and 65535` : undefined);
@@ -94,6 +106,10 @@ function hostProblem(hostname: string): string | undefined {
     return `${quoted(hostname, 60)} is not a host name`;
   }
   return undefined;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(1|t|true)$/i.test(value);
 }
 
 /** DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them. */
@@ -143,7 +159,8 @@ function contextEndpoint(env: Record<string, string | undefined>, home: string):
   const tls = existsSync(tlsDir)
     ? { ca: join(tlsDir, "ca.pem"), cert: join(tlsDir, "cert.pem"), key: join(tlsDir, "key.pem"), verify: !docker.SkipTLSVerify }
     : undefined;
-  return parseHost(docker.Host, `context ${name} (${how})`, {}, tls);
+  // The context's own TLS files, never DOCKER_TLS_* of the environment.
+  return parseHost(docker.Host, `context ${name} (${how})`, { DOCKER_SSH_NO_MUX: env.DOCKER_SSH_NO_MUX }, tls);
 }
 
 function defaultSockets(env: Record<string, string | undefined>, home: string) {

@@ -18,8 +18,10 @@ export class EngineUnreachableError extends DockerError {
   constructor(
     readonly endpoint: DockerEndpoint,
     readonly reason: string,
+    /** The way out, when the cause says it (an ssh login refused); otherwise the caller's. */
+    readonly fix?: string,
   ) {
-    super(`Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${reason}.`);
+    super(`Docker engine unreachable at ${endpoint.display} (${endpoint.source}): ${reason}${fix ? `; ${fix}` : ""}.`);
   }
 }
 

@@ -14,7 +14,8 @@ export interface DoctorReport {
   endpoint: { kind: string; address: string; source: string };
   engine: {
     reachable: boolean;
-    error: { kind: "unreachable" | "permission" | "other"; message: string } | null;
+    /** fix: the way out the error names itself (an ssh failure), else null */
+    error: { kind: "unreachable" | "permission" | "other"; message: string; fix: string | null } | null;
     /** "Docker Engine", "Podman" */
     product: string | null;
     version: string | null;
@@ -77,7 +78,7 @@ export async function gatherDoctorReport(client: DockerClient): Promise<DoctorRe
   } catch (error) {
     const kind =
       error instanceof EngineUnreachableError ? "unreachable" : error instanceof EnginePermissionError ? "permission" : "other";
-    report.engine.error = { kind, message: (error as Error).message };
+    report.engine.error = { kind, message: (error as Error).message, fix: error instanceof EngineUnreachableError ? (error.fix ?? null) : null };
   }
   // Discovery may have moved on to another socket than the first one found.
   report.endpoint = { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source };

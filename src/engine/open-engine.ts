@@ -3,10 +3,10 @@
 import { DockerClient } from "../docker/client.ts";
 import { resolveEndpoint } from "../docker/endpoint.ts";
 import { engineVersion } from "../docker/system.ts";
-import { holdExitFor } from "../lib/shutdown.ts";
+import { holdExitFor, onExit } from "../lib/shutdown.ts";
 
 export interface EngineChoice {
-  /** unix:///path or tcp://host:port chosen explicitly; wins over the environment */
+  /** unix:///path, tcp://host:port or ssh://[user@]host[:port] chosen explicitly; wins over the environment */
   host?: string;
   /** how that choice is named in messages, e.g. "--host" */
   hostSource?: string;
@@ -15,11 +15,17 @@ export interface EngineChoice {
 }
 
 export function openEngine(choice: EngineChoice = {}): DockerClient {
-  return new DockerClient(resolveEndpoint({ host: choice.host || undefined, hostSource: choice.hostSource }), {
+  const endpoint = resolveEndpoint({ host: choice.host || undefined, hostSource: choice.hostSource });
+  const client = new DockerClient(endpoint, {
     requestTimeoutMs: choice.requestTimeoutMs,
     // A container whose create request is on its way when Ctrl-C comes is still removed.
     onChangingRequest: holdExitFor,
   });
+  // An ssh endpoint runs ssh processes and a local socket. They end when the process
+  // does, not in a shutdown step: those run side by side, and the ones that remove
+  // containers on the remote engine still need the connection.
+  if (endpoint.kind === "ssh") onExit(() => client.closeSync());
+  return client;
 }
 
 /**

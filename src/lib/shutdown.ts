@@ -69,6 +69,17 @@ export function holdExitFor(work: Promise<unknown>): void {
   void settled.finally(() => inFlight.delete(settled));
 }
 
+/**
+ * Registers a last, synchronous step for when the process ends: done, failed, or after a
+ * signal's cleanup steps (the signal handlers are installed, so an interrupt also ends
+ * through process.exit). For what the cleanup steps may still need, e.g. a connection.
+ */
+export function onExit(step: () => void): () => void {
+  installSignalHandlers();
+  process.on("exit", step);
+  return () => void process.off("exit", step);
+}
+
 export function isShuttingDown(): boolean {
   return shuttingDown !== undefined;
 }

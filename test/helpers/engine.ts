@@ -96,7 +96,7 @@ export const BUN = process.execPath;
 let compiled: string | undefined;
 
 /** The CLI compiled once per test process into a folder every user can read. */
-function compiledCli(): string {
+export function compiledCli(): string {
   if (compiled) return compiled;
   const binary = join(tempDir("aicage-cli-"), "aicage-util");
   const build = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe" });

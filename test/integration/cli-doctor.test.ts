@@ -94,9 +94,9 @@ describe("aicage-util doctor", () => {
   });
 
   test("a bad --host is a usage error, exit 2", async () => {
-    const { exitCode, stderr } = await runCli(["doctor", "--host", "ssh://box"]);
+    const { exitCode, stderr } = await runCli(["doctor", "--host", "fd://3"]);
     expect(exitCode).toBe(2);
-    expect(stderr).toContain("unsupported Docker host 'ssh://box'");
+    expect(stderr).toContain("unsupported Docker host 'fd://3'");
   });
 
   test("--version prints version and revision", async () => {

@@ -40,8 +40,27 @@ describe("resolveEndpoint", () => {
   });
 
   test("an unsupported scheme is a clear error", () => {
-    expect(() => resolveEndpoint({ host: "ssh://me@box", exists: none })).toThrow(EndpointError);
-    expect(() => resolveEndpoint({ host: "ssh://me@box", exists: none })).toThrow(/unsupported Docker host 'ssh:\/\/me@box'/);
+    expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(EndpointError);
+    expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(/unsupported Docker host 'fd:\/\/3'; use .* or ssh:\/\/\[USER@\]HOST\[:PORT\]$/);
+  });
+
+  test("DOCKER_HOST=ssh:// is an ssh endpoint; DOCKER_SSH_NO_MUX=1 turns connection sharing off", () => {
+    const endpoint = resolveEndpoint({ env: { DOCKER_HOST: "ssh://me@box:2222" }, exists: none });
+    expect(endpoint).toEqual({
+      kind: "ssh",
+      ssh: { user: "me", host: "box", port: 2222, remoteSocket: undefined, multiplex: true },
+      display: "ssh://me@box:2222",
+      source: "DOCKER_HOST",
+    });
+    expect(resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex).toBe(false);
+    expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow("host setting: 'ssh://me:pw@box' holds a password");
+  });
+
+  test("a context whose endpoint is ssh:// is an ssh endpoint", () => {
+    const home = homeWithContext("buildbox", "ssh://me@buildbox");
+    const endpoint = resolveEndpoint({ env: {}, home, exists: none });
+    expect(endpoint).toMatchObject({ kind: "ssh", display: "ssh://me@buildbox", source: "context buildbox (current context)" });
+    expect(endpoint.ssh).toMatchObject({ user: "me", host: "buildbox" });
   });
 
   test("the current context of config.json is used, its name is recorded", () => {

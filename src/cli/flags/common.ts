@@ -7,7 +7,7 @@ import { quoted } from "../../lib/safe-text.ts";
 export const engineArgs = {
   host: {
     type: "string",
-    description: "Docker endpoint, unix:///path or tcp://host:port (default: DOCKER_HOST, docker context, usual sockets)",
+    description: "Docker endpoint, unix:///path, tcp://host:port or ssh://[user@]host[:port] (default: DOCKER_HOST, docker context, usual sockets)",
     valueHint: "URL",
   },
 } as const satisfies ArgsDef;
