@@ -4,6 +4,7 @@
 import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
+import { naturalSort } from "../lib/natural-sort.ts";
 
 const SCRIPT_NAME = "version.sh";
 
@@ -35,8 +36,7 @@ export function collectAgents(paths: string[], agentsDirs: string[], cwd = proce
       problems.push(`--agents ${given}: not a folder`);
       continue;
     }
-    const found = readdirSync(dir)
-      .sort()
+    const found = naturalSort(readdirSync(dir))
       .map((name) => join(dir, name, SCRIPT_NAME))
       .filter((script) => fileKind(script) === "file");
     if (found.length === 0) problems.push(`--agents ${given}: no subfolder holds a ${SCRIPT_NAME}`);
