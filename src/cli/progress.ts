@@ -1,6 +1,7 @@
 // Live progress on stderr. In a terminal one status line is rewritten in place (the
 // latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
 import { isInteractive } from "../lib/terminal.ts";
+import { styleFor } from "./style.ts";
 
 export interface ProgressDisplay {
   line(text: string): void;
@@ -19,11 +20,12 @@ export function createProgressDisplay(options: { quiet?: boolean; prefix?: strin
     };
   }
   let shown = false;
+  const style = styleFor(process.stderr);
   return {
     line(text) {
       const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
       const single = `${prefix}${text}`.replace(/\s+/g, " ").slice(0, width);
-      process.stderr.write(`\r\x1b[2K\x1b[2m${single}\x1b[0m`);
+      process.stderr.write(`\r\x1b[2K${style.dim(single)}`);
       shown = true;
     },
     done() {

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
-import { createProgressDisplay } from "../cli/progress.ts";
+import { createCheckView } from "../cli/check-view.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { collectAgents } from "../version-check/agents.ts";
 import { checkAgents } from "../version-check/check.ts";
@@ -32,7 +32,12 @@ export default defineCommand({
     env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
     compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
     "cache-ttl": { type: "string", description: "Answer from a record younger than this for an unchanged script", valueHint: "SECONDS" },
-    "cache-fallback": { type: "boolean", default: true, description: "When every attempt fails, answer the last recorded version (--no-cache-fallback: fail)" },
+    "cache-fallback": {
+      type: "boolean",
+      default: true,
+      description: "When every attempt fails, answer the last recorded version",
+      negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
+    },
     ...engineArgs,
     ...jsonArg,
     ...utilImageArgs,
@@ -51,7 +56,7 @@ export default defineCommand({
     // With no host to fall back to, a missing engine ends the command: exit 3, one line.
     if (client && !order.includes("host")) await client.apiVersion();
 
-    const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
+    const progress = createCheckView({ quiet: json });
     const results = await checkAgents(client, agents, {
       order,
       timeoutMs: timeoutSeconds * 1000,
@@ -73,7 +78,8 @@ export default defineCommand({
         progress.done();
         logger.warn(message);
       },
-      onProgress: (message) => progress.line(message),
+      onProgress: (message) => progress.phase(message),
+      onEvent: (event) => progress.event(event),
     });
     progress.done();
 

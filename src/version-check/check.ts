@@ -9,6 +9,7 @@ import type { DockerClient } from "../docker/client.ts";
 import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
 import { mapWithLimit } from "../lib/pool.ts";
 import type { AgentScript } from "./agents.ts";
+import type { CheckEvent } from "./check-events.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
 import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
@@ -36,6 +37,8 @@ export interface CheckSettings {
   onWarning: (message: string) => void;
   /** what is happening now, for a progress line */
   onProgress?: (message: string) => void;
+  /** each script's start and end, for a live display */
+  onEvent?: (event: CheckEvent) => void;
 }
 
 export interface CheckResult {
@@ -92,6 +95,7 @@ export async function checkAgents(
     const todo = pending.filter((p) => !fresh(p) && (settings.compare || !p.attempts.some((a) => a.ok)));
     if (todo.length === 0) break;
     settings.onProgress?.(`checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`);
+    settings.onEvent?.({ kind: "place", place, agents: todo.length });
     const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
     todo.forEach((p, i) => p.attempts.push(attempts[i]!));
   }
@@ -100,7 +104,7 @@ export async function checkAgents(
 }
 
 async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
-  return mapWithLimit(todo, settings.jobs, async (p) => {
+  return mapWithLimit(todo, settings.jobs, reported(settings, async (p) => {
     const started = performance.now();
     try {
       const run = await runOnHost({
@@ -116,7 +120,17 @@ async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise
       const message = (error as NodeJS.ErrnoException).code === "ENOENT" ? "bash not found on the host" : (error as Error).message;
       return attemptNotRun("host", message, Math.round(performance.now() - started));
     }
-  });
+  }));
+}
+
+/** Tells settings.onEvent when one agent's host attempt starts and how it ends. */
+function reported(settings: CheckSettings, attempt: (p: Pending) => Promise<Attempt>) {
+  return async (p: Pending) => {
+    settings.onEvent?.({ kind: "started", agent: p.agent.agent, place: "host" });
+    const result = await attempt(p);
+    settings.onEvent?.({ kind: "finished", agent: p.agent.agent, place: "host", ok: result.ok });
+    return result;
+  };
 }
 
 async function attemptsInImage(client: DockerClient | undefined, todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
@@ -139,6 +153,12 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     return failAll(error);
   }
 
+  // Every script is under way in the one container until it ends.
+  for (const p of todo) settings.onEvent?.({ kind: "started", agent: p.agent.agent, place: "image" });
+  const finished = (attempts: Attempt[]) => {
+    todo.forEach((p, i) => settings.onEvent?.({ kind: "finished", agent: p.agent.agent, place: "image", ok: attempts[i]!.ok }));
+    return attempts;
+  };
   try {
     const runs = await runBatchInImage(
       client,
@@ -153,9 +173,9 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         signal: settings.signal,
       },
     );
-    return runs.map((run) => attemptFromRun("image", run, settings.timeoutMs));
+    return finished(runs.map((run) => attemptFromRun("image", run, settings.timeoutMs)));
   } catch (error) {
-    return failAll(error);
+    return finished(failAll(error));
   }
 }
 
