@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a Docker engine for the integration tests, on a fresh machine or a warm one:
-#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget) when missing
+#   1. installs dockerd, debootstrap and the test tools (shellcheck, wget, zsh, fish) when missing
 #      (apt, needs root),
 #   2. starts dockerd unless an engine already answers on the socket, with every network
 #      feature off so the engine never touches the host's firewall, bridges or routing,
@@ -31,6 +31,10 @@ install_missing() {
   # The installer tests lint scripts/install.sh and try the wget path.
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v wget >/dev/null || missing+=(wget)
+  # The completion tests load the scripts in each shell; script(1) gives the terminal tests a pty.
+  command -v zsh >/dev/null || missing+=(zsh)
+  command -v fish >/dev/null || missing+=(fish)
+  command -v script >/dev/null || missing+=(bsdutils)
   ((${#missing[@]} == 0)) && return 0
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

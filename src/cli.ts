@@ -1,22 +1,8 @@
 #!/usr/bin/env bun
 // aicage-util: runs agent version checks and local image builds through Docker,
 // talking to the Engine API directly (no docker CLI, Node or npm needed on the host).
-import { defineCommand } from "citty";
+import { root } from "./commands/root.ts";
 import { toolRevision, toolVersion } from "./core/tool-info.ts";
 import { runCli } from "./cli/run.ts";
 
-const main = defineCommand({
-  meta: {
-    name: "aicage-util",
-    version: toolVersion,
-    description: "Version checks and local image builds for aicage, through the Docker Engine API",
-  },
-  subCommands: {
-    build: () => import("./commands/build.ts").then((m) => m.default),
-    doctor: () => import("./commands/doctor.ts").then((m) => m.default),
-    images: () => import("./commands/images.ts").then((m) => m.default),
-    "version-check": () => import("./commands/version-check.ts").then((m) => m.default),
-  },
-});
-
-await runCli(main, process.argv.slice(2), `aicage-util ${toolVersion} (${toolRevision})`);
+await runCli(root, process.argv.slice(2), `aicage-util ${toolVersion} (${toolRevision})`);
