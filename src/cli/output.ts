@@ -20,8 +20,14 @@ export function printResult(text: string): void {
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * The version of the JSON contract (schemas/*.schema.json): every --json object carries it
+ * first. Raised only for a change a script could trip over; see the README.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+export function printJson(value: object): void {
+  process.stdout.write(`${JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2)}\n`);
 }
 
 /** Aligns rows into columns for terminal tables. */
