@@ -24,7 +24,7 @@ const oldBinary = join(work, "old", ASSET);
 let newBytes: Uint8Array;
 let server: ReturnType<typeof Bun.serve>;
 /** Answers any request with the whole Content-Length of the new release, sends 64 KiB of it and hangs up. */
-let breakingServer: ReturnType<typeof Bun.listen>;
+let breakingServer: Bun.TCPSocketListener<undefined>;
 const hits: string[] = [];
 let nextId = 0;
 
