@@ -93,7 +93,8 @@ describe("completion", () => {
             if (node.path.length > 1) expect(await complete(shell, `${prefix} `)).toEqual(sorted(node.subcommands.map((c) => c.name)));
             for (const child of node.subcommands) await visit(child);
           }
-          const flags = (await complete(shell, `${prefix} --`)).filter((w) => w !== "--help" && w !== "--version");
+          const builtins = node.path.length === 1 ? ["--help", "--version"] : ["--help"];
+          const flags = (await complete(shell, `${prefix} --`)).filter((w) => !builtins.includes(w) || node.flags.some((f) => `--${f.name}` === w));
           expect({ command: prefix, flags }).toEqual({ command: prefix, flags: sorted(node.flags.map((f) => `--${flagForm(f)}`)) });
         };
         await visit(tree);

@@ -4,7 +4,7 @@
 // under <base>/download/v1.0.0/). Each run gets its own URL prefix, which also picks how the
 // server misbehaves, so a test can read its own requests and nothing else.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, cpSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { assetName, hostTarget } from "../../src/self-update/release-targets.ts";
@@ -17,11 +17,16 @@ const target = hostTarget();
 if (!target) throw new Error(`no release target for ${process.platform}-${process.arch}`);
 const ASSET = assetName(target);
 
-type Mode = "ok" | "tampered" | "badsum" | "nosum" | "cut" | "broken" | "noredirect";
+type Mode = "ok" | "tampered" | "badsum" | "nosum" | "cut" | "stall" | "broken" | "noredirect";
 const work = tempDir("aicage-upgrade-");
 const releaseDir = join(work, "release");
 const oldBinary = join(work, "old", ASSET);
-let newBytes: Uint8Array;
+/** The new release's size, SHA-256 and first 64 KiB; the whole file is read only where a test needs it (the suite shares one process). */
+let newSize = 0;
+let newSha = "";
+let newHead: Uint8Array;
+let oldSha = "";
+const newAsset = () => join(releaseDir, "download", `v${NEW}`, ASSET);
 let server: ReturnType<typeof Bun.serve>;
 /** Answers any request with the whole Content-Length of the new release, sends 64 KiB of it and hangs up. */
 let breakingServer: Bun.TCPSocketListener<undefined>;
@@ -35,6 +40,18 @@ function site(mode: Mode = "ok"): { url: string; id: string } {
 const hitsFor = (id: string) => hits.filter((h) => h.startsWith(`/${id}/`)).map((h) => h.split("/").slice(3).join("/"));
 
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+/** SHA-256 of a file read a MiB at a time: the binaries are 100 MiB and the suite shares one process. */
+function fileSha256(file: string): string {
+  const hash = createHash("sha256");
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(file, "r");
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
 /** A "binary" that runs but is not aicage-util 1.0.0: its --version fails. */
 const BROKEN = "#!/bin/sh\necho 'cannot execute: wrong architecture' >&2\nexit 126\n";
 
@@ -60,14 +77,14 @@ async function serve(req: Request): Promise<Response> {
   if (name !== ASSET) return new Response(Bun.file(file));
   if (mode === "tampered") {
     // Same size, one byte flipped in the middle: only the checksum can tell.
-    const body = new Uint8Array(newBytes);
+    const body = new Uint8Array(readFileSync(newAsset()));
     body[body.length >> 1]! ^= 0xff;
     return new Response(body);
   }
   if (mode === "broken") return new Response(BROKEN);
-  if (mode === "cut") {
-    // Like GitHub, the asset is a redirect to another server, which breaks off mid-body.
-    return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${breakingServer.port}/${ASSET}` } });
+  if (mode === "cut" || mode === "stall") {
+    // Like GitHub, the asset is a redirect to another server, which breaks off (or stalls) mid-body.
+    return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${breakingServer.port}/${mode}/${ASSET}` } });
   }
   return new Response(Bun.file(file));
 }
@@ -80,16 +97,21 @@ function release(version: string, out: string): void {
 beforeAll(() => {
   release(OLD, join(work, "old"));
   release(NEW, join(releaseDir, "download", `v${NEW}`));
-  newBytes = new Uint8Array(readFileSync(join(releaseDir, "download", `v${NEW}`, ASSET)));
+  const newBytes = readFileSync(newAsset());
+  newSize = newBytes.length;
+  newSha = sha256(newBytes);
+  newHead = new Uint8Array(newBytes.subarray(0, 65_536));
+  oldSha = fileSha256(oldBinary);
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: serve });
   breakingServer = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
-      data(socket) {
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${newBytes.length}\r\nContent-Type: application/octet-stream\r\n\r\n`);
-        socket.write(newBytes.subarray(0, 65_536));
-        socket.end();
+      data(socket, request) {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${newSize}\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        socket.write(newHead);
+        // "stall" keeps the connection open without sending more, until the client goes.
+        if (!Buffer.from(request).toString("latin1").includes(" /stall/")) socket.end();
       },
     },
   });
@@ -127,7 +149,7 @@ const versionOf = async (bin: string) => (await run(bin, ["--version"], "http://
 /** The install folder holds only the binary, and the binary is the old release, byte for byte. */
 function expectUntouched(dir: string, bin: string): void {
   expect(readdirSync(dir)).toEqual(["aicage-util"]);
-  expect(sha256(readFileSync(bin))).toBe(sha256(readFileSync(oldBinary)));
+  expect(fileSha256(bin)).toBe(oldSha);
 }
 
 describe("upgrade --check", () => {
@@ -172,7 +194,7 @@ describe("upgrade", () => {
     const { exitCode, stdout, stderr } = await run(bin, ["upgrade", "--json"], url);
     expect({ exitCode, stderr }).toMatchObject({ exitCode: 0 });
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: true, binary: bin, sha256: sha256(newBytes) });
+    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: true, binary: bin, sha256: newSha });
     validateJson("upgrade", result);
     expect(hitsFor(id)).toEqual(["latest", `download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
     expect(readdirSync(dir)).toEqual(["aicage-util"]);
@@ -224,6 +246,24 @@ describe("upgrade", () => {
       expect((await versionOf(bin)).startsWith(`aicage-util ${OLD} `)).toBe(true);
     });
   }
+
+  test("Ctrl-C during the download: exit 130, the staged file is removed, the old binary stays", async () => {
+    const { dir, bin } = installOld();
+    const proc = Bun.spawn([bin, "upgrade"], {
+      cwd: work,
+      env: { ...process.env, AICAGE_UTIL_DOWNLOAD_URL: site("stall").url, NO_COLOR: "1" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // Wait until the download has begun: the staged file sits next to the binary.
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(dir).length < 2 && Date.now() < deadline) await Bun.sleep(50);
+    expect(readdirSync(dir).some((name) => name.endsWith(".upgrade"))).toBe(true);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+    expectUntouched(dir, bin);
+  });
 
   test("an install folder the user cannot write: says how to upgrade instead, before downloading anything", async () => {
     // Installed by root into a folder only root may write; run by another user.
