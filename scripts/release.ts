@@ -12,57 +12,18 @@
 // run with --version before its checksum is written. The output folder loses only
 // earlier aicage-util-* assets and SHA256SUMS.
 // Exit codes: 0 built, 1 build failed, 2 bad arguments.
-import { readdirSync } from "node:fs";
 import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 // Image kinds whose digests a release may carry: the util images this source builds.
 import { UTIL_IMAGE_KINDS } from "../src/util-images/catalog.ts";
+// Target and asset names have one home, shared with `aicage-util upgrade`.
+import { ASSET_PREFIX, SUMS_FILE, TARGETS, assetName, hostTarget } from "../src/self-update/release-targets.ts";
+
+export { TARGETS, assetName, hostTarget };
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const ENTRY = path.join(ROOT, "src", "cli.ts");
-const ASSET_PREFIX = "aicage-util-";
-const SUMS_FILE = "SHA256SUMS";
-
-/** Release targets: the asset suffix we publish, and the Bun target it is built with. */
-export const TARGETS: Record<string, string> = {
-  "linux-x64": "bun-linux-x64",
-  "linux-arm64": "bun-linux-arm64",
-  "linux-x64-musl": "bun-linux-x64-musl",
-  "darwin-x64": "bun-darwin-x64",
-  "darwin-arm64": "bun-darwin-arm64",
-  "windows-x64": "bun-windows-x64",
-};
-
-
-export function assetName(target: string): string {
-  return `${ASSET_PREFIX}${target}${target.startsWith("windows-") ? ".exe" : ""}`;
-}
-
-/** The release target this machine runs, or undefined when we publish none for it. */
-export function hostTarget(): string | undefined {
-  const os = ({ linux: "linux", darwin: "darwin", win32: "windows" } as Record<string, string>)[
-    process.platform
-  ];
-  const arch = ({ x64: "x64", arm64: "arm64" } as Record<string, string>)[process.arch];
-  if (!os || !arch) return undefined;
-  const musl = os === "linux" && isMuslLibc();
-  const name = `${os}-${arch}${musl ? "-musl" : ""}`;
-  return name in TARGETS ? name : undefined;
-}
-
-function isMuslLibc(): boolean {
-  // A glibc runtime reports its version in the process report; musl leaves it out.
-  const report = (process as { report?: { getReport(): unknown } }).report?.getReport() as
-    | { header?: { glibcVersionRuntime?: string } }
-    | undefined;
-  if (report?.header?.glibcVersionRuntime) return false;
-  try {
-    return readdirSync("/lib").some((f) => f.startsWith("ld-musl-"));
-  } catch {
-    return false;
-  }
-}
 
 class UsageError extends Error {}
 
@@ -177,6 +138,8 @@ async function compile(target: string, outFile: string, defines: Record<string, 
     "--no-compile-autoload-bunfig",
     `--outfile=${outFile}`,
   ];
+  // The target, so that `upgrade` downloads the same kind of binary it replaces.
+  cmd.push(`--define=AICAGE_UTIL_TARGET=${JSON.stringify(target)}`);
   for (const [name, value] of Object.entries(defines)) cmd.push(`--define=${name}=${JSON.stringify(value)}`);
   cmd.push(ENTRY);
   const result = run(cmd);

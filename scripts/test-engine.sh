@@ -24,7 +24,8 @@ ENGINE=${AICAGE_TEST_ENGINE:-docker20}
 
 # The installer tests lint scripts/install.sh and try the wget path.
 # openssh-server: the ssh:// tests run their own sshd on 127.0.0.1 (test/helpers/sshd.ts).
-apt_install debootstrap curl shellcheck wget jq openssh-server
+# zsh, fish: the completion tests load the scripts in each shell; script(1) (bsdutils) gives the terminal tests a pty.
+apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils
 start_primary
 ensure_base_image
 

@@ -8,24 +8,10 @@ import { installSignalHandlers } from "./lib/shutdown.ts";
 // jobs with SIGINT ignored; until a handler is installed such a process loses every Ctrl-C.
 installSignalHandlers();
 
-const [{ defineCommand }, { toolRevision, toolVersion }, { runCli }] = await Promise.all([
-  import("citty"),
+const [{ root }, { toolRevision, toolVersion }, { runCli }] = await Promise.all([
+  import("./commands/root.ts"),
   import("./core/tool-info.ts"),
   import("./cli/run.ts"),
 ]);
 
-const main = defineCommand({
-  meta: {
-    name: "aicage-util",
-    version: toolVersion,
-    description: "Version checks and local image builds for aicage, through the Docker Engine API",
-  },
-  subCommands: {
-    build: () => import("./commands/build.ts").then((m) => m.default),
-    doctor: () => import("./commands/doctor.ts").then((m) => m.default),
-    images: () => import("./commands/images.ts").then((m) => m.default),
-    "version-check": () => import("./commands/version-check.ts").then((m) => m.default),
-  },
-});
-
-await runCli(main, process.argv.slice(2), `aicage-util ${toolVersion} (${toolRevision})`);
+await runCli(root, process.argv.slice(2), `aicage-util ${toolVersion} (${toolRevision})`);

@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   /** Docker engine unreachable or access refused, and the command cannot go on without it */
   engine: 3,
+  /** `upgrade --check`: a newer release exists (as `dnf check-update` answers 100) */
+  newerRelease: 100,
   /** interrupted (Ctrl-C) */
   interrupted: 130,
 } as const;

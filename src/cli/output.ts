@@ -35,11 +35,20 @@ export function printResult(text: string): void {
 }
 
 /**
+ * The version of the JSON contract (schemas/*.schema.json): every --json object carries it
+ * first. Raised only for a change a script could trip over; see the README.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+/**
  * One JSON value. JSON.stringify escapes C0 controls but leaves DEL and C1 (U+0080-U+009F,
  * which a terminal may act on) raw: they are escaped too; the JSON means the same.
  */
-export function printJson(value: unknown): void {
-  const text = JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export function printJson(value: object): void {
+  const text = JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
   process.stdout.write(`${text}\n`);
 }
 
@@ -49,6 +58,6 @@ export function formatTable(header: string[], rows: string[][]): string {
   const all = [header, ...rows].map((row) => row.map(neutralise));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
   return all
-    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  "))
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ").trimEnd())
     .join("\n");
 }

@@ -2,6 +2,7 @@
 // latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
 import { withoutEscapes } from "../lib/safe-text.ts";
 import { isInteractive } from "../lib/terminal.ts";
+import { styleFor } from "./style.ts";
 
 export interface ProgressDisplay {
   line(text: string): void;
@@ -21,11 +22,12 @@ export function createProgressDisplay(options: { quiet?: boolean; prefix?: strin
     };
   }
   let shown = false;
+  const style = styleFor(process.stderr);
   return {
     line(text) {
       const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
       const single = `${prefix}${withoutEscapes(text.replace(/\s+/g, " "))}`.slice(0, width);
-      process.stderr.write(`\r\x1b[2K\x1b[2m${single}\x1b[0m`);
+      process.stderr.write(`\r\x1b[2K${style.dim(single)}`);
       shown = true;
     },
     done() {

@@ -1,12 +1,13 @@
 // Runs the citty command tree with our own contract: --help and --version, unknown
 // flags rejected, every error reported in one line with the documented exit code.
-import { type CommandDef, runCommand, showUsage } from "citty";
+import { type CommandDef, runCommand } from "citty";
 import { isShuttingDown } from "../lib/shutdown.ts";
 import { rejectBadEnumValues, rejectUnknownFlags } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
 import { quoted } from "../lib/safe-text.ts";
+import { showHelp } from "./help.ts";
 
 type AnyCommand = CommandDef<any>;
 
@@ -45,7 +46,7 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
     const { chain, names, rest } = await resolveChain(root, rawArgs);
     const command = chain[chain.length - 1]!;
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
+      await showHelp(chain, names);
     } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       process.stdout.write(`${versionLine}\n`);
     } else if (chain.length === 1 || (!command.run && command.subCommands)) {
@@ -55,7 +56,7 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
       if (unknown !== undefined) throw new UsageError(`unknown command ${quoted(unknown, 60)} for '${name}'; see '${name} --help'`);
       // --json always means JSON on stdout: the usage text would not be.
       if (json) throw new UsageError(`missing command: ${await commandList(command, name)}; see '${name} --help'`);
-      await showUsage(command, chain.length > 1 ? chain[chain.length - 2] : undefined);
+      await showHelp(chain, names);
       code = ExitCode.usage;
     } else {
       const args = (await resolve(command.args)) ?? {};

@@ -76,7 +76,7 @@ const build = defineCommand({
     "base-image": utilImageBuildArgs["base-image"],
     network: { ...utilImageBuildArgs["build-network"], description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)" },
     // citty reads --no-cache as the negation of "cache"
-    cache: { type: "boolean", default: true, description: "Use the build cache (--no-cache: build every step again)" },
+    cache: { type: "boolean", default: true, description: "Use the build cache", negativeDescription: "Build every step again, without the build cache" },
   },
   async run({ args }) {
     setQuiet(Boolean(args.json));

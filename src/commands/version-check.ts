@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
-import { createProgressDisplay } from "../cli/progress.ts";
+import { createCheckView } from "../cli/check-view.ts";
 import { openEngine, requireEngine } from "../engine/open-engine.ts";
 import { onInterrupt } from "../lib/shutdown.ts";
 import { collectAgents } from "../version-check/agents.ts";
@@ -35,7 +35,12 @@ export default defineCommand({
     env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
     compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
     "cache-ttl": { type: "string", description: "Answer from a record younger than this for an unchanged script", valueHint: "SECONDS" },
-    "cache-fallback": { type: "boolean", default: true, description: "When every attempt fails, answer the last recorded version (--no-cache-fallback: fail)" },
+    "cache-fallback": {
+      type: "boolean",
+      default: true,
+      description: "When every attempt fails, answer the last recorded version",
+      negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
+    },
     ...engineArgs,
     ...jsonArg,
     ...utilImageArgs,
@@ -59,7 +64,7 @@ export default defineCommand({
     // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one line.
     if (client && !order.includes("host")) await requireEngine(client);
 
-    const progress = createProgressDisplay({ quiet: json || !process.stderr.isTTY });
+    const progress = createCheckView({ quiet: json });
     const results = await checkAgents(client, agents, {
       order,
       signal: interrupted.signal,
@@ -82,7 +87,8 @@ export default defineCommand({
         progress.done();
         logger.warn(message);
       },
-      onProgress: (message) => progress.line(message),
+      onProgress: (message) => progress.phase(message),
+      onEvent: (event) => progress.event(event),
     });
     progress.done();
 

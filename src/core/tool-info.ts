@@ -6,6 +6,7 @@ import pkg from "../../package.json" with { type: "json" };
 declare const AICAGE_UTIL_VERSION: string | undefined;
 declare const AICAGE_UTIL_REVISION: string | undefined;
 declare const AICAGE_UTIL_IMAGE_DIGESTS: string | undefined;
+declare const AICAGE_UTIL_TARGET: string | undefined;
 
 export const toolVersion: string =
   typeof AICAGE_UTIL_VERSION === "string" ? AICAGE_UTIL_VERSION : pkg.version;
@@ -18,3 +19,6 @@ export const releasedImageDigests: Record<string, string> =
   typeof AICAGE_UTIL_IMAGE_DIGESTS === "string" && AICAGE_UTIL_IMAGE_DIGESTS
     ? (JSON.parse(AICAGE_UTIL_IMAGE_DIGESTS) as Record<string, string>)
     : {};
+
+/** The release target this binary was built for (e.g. "linux-x64"); undefined outside a release binary. */
+export const releaseTarget: string | undefined = typeof AICAGE_UTIL_TARGET === "string" && AICAGE_UTIL_TARGET ? AICAGE_UTIL_TARGET : undefined;

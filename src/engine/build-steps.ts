@@ -1,17 +1,21 @@
 // Follows the events of one build and answers what a person needs from them: a one-line
-// status (the current step and its latest line), the step that failed and why, and the
-// builder's closing error line.
+// status (the current step and its latest line), the step that failed and why, the last lines
+// of that step's own output, and the builder's closing error line.
 import type { BuildEvent } from "./build-events.ts";
 import { failingStep } from "./build-failure.ts";
 
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
 const ELAPSED = /^\d+\.\d+ /;
+/** Lines of its own output kept per step, for the failure report. */
+export const STEP_OUTPUT_LINES = 5;
 
 export interface BuildSteps {
   /** Reads one event; answers the text for a one-line status display. */
   push(event: BuildEvent): string | undefined;
   /** The step that failed, by name: the one the builder's closing error is about, else the first. */
   failedStep(): string | undefined;
+  /** The last lines (up to STEP_OUTPUT_LINES) of the failed step's own output, oldest first. */
+  failedStepOutput(): string[];
   /** The last line of the builder's own that reports an error ("ERROR: failed to solve: …"), without "ERROR:". */
   errorLine(): string | undefined;
   /** The image the build reported, if any. */
@@ -19,20 +23,27 @@ export interface BuildSteps {
 }
 
 export function createBuildSteps(): BuildSteps {
-  const failures: Array<{ name: string; error: string }> = [];
+  const failures: Array<{ name: string; index: number; error: string }> = [];
   let lastError: string | undefined;
   let image: string | undefined;
+  const output = new Map<number, string[]>();
   return {
     push(event) {
       switch (event.kind) {
         case "step-started":
           return event.name;
-        case "log":
-          return `${event.name} › ${event.line.replace(ELAPSED, "")}`;
+        case "log": {
+          const line = event.line.replace(ELAPSED, "");
+          const lines = output.get(event.index) ?? [];
+          if (line.trim()) lines.push(line);
+          if (lines.length > STEP_OUTPUT_LINES) lines.shift();
+          output.set(event.index, lines);
+          return `${event.name} › ${line}`;
+        }
         case "step-finished":
           return `${event.name} › ${event.cached ? "CACHED" : "DONE"}`;
         case "step-failed":
-          failures.push({ name: event.name, error: event.error });
+          failures.push({ name: event.name, index: event.index, error: event.error });
           return `${event.name} › ERROR: ${event.error}`;
         case "warning":
           return `${event.name} › WARNING: ${event.message}`;
@@ -45,7 +56,35 @@ export function createBuildSteps(): BuildSteps {
       }
     },
     failedStep: () => failingStep(failures, lastError)?.name,
+    failedStepOutput: () => {
+      const failed = failingStep(failures, lastError);
+      return failed === undefined ? [] : [...(output.get(failed.index) ?? [])];
+    },
     errorLine: () => lastError,
     imageId: () => image,
   };
+}
+
+/** The exit code a builder names in its error ("exit code: 3", "returned a non-zero code: 3", "exit status 3"). */
+export function exitCodeOf(reason: string): number | undefined {
+  const match = /(?:exit code:?|returned a non-zero code:?|exit status) (\d+)/i.exec(reason);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A step's name on one short line: whitespace (line continuations too) folded, long commands cut with "…". */
+export function shortStepName(name: string, max = 72): string {
+  const single = name.replace(/\\\s*\n/g, " ").replace(/\s+/g, " ").trim();
+  return single.length > max ? `${single.slice(0, max - 1).trimEnd()}…` : single;
+}
+
+/**
+ * The builder's reason without the failed command repeated in it ("executor failed running
+ * [/bin/sh -c <the whole RUN line>]: exit code: 6" says no more than "exit code: 6" once the
+ * step is named), on one line, at most `max` characters.
+ */
+export function shortReason(reason: string, step: string | undefined, max = 200): string {
+  let text = reason.replace(/\s+/g, " ").trim();
+  const command = step?.replace(/^\[[^\]]*\]\s*(?:RUN\s+)?/, "").replace(/\s+/g, " ").trim();
+  if (command && command.length > 20) text = text.split(command).join("…");
+  return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
 }

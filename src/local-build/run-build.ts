@@ -12,6 +12,7 @@ import { buildThroughApi } from "../engine/api-build.ts";
 import { identifyEngine } from "../engine/identity.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
+import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../engine/build-steps.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
@@ -106,6 +107,8 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   const stopOnInterrupt = onInterrupt(() => controller.abort(new Error("interrupted")));
   let log: BuildLog | undefined;
   let settled: Promise<unknown> = Promise.resolve();
+  // What the failure line needs: the failed step and the last lines of its own output.
+  const steps = createBuildSteps();
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
   try {
@@ -145,6 +148,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     const onEvent = (event: BuildEvent) => {
       const line = eventLine(event);
       if (line !== undefined) log!.write(line);
+      steps.push(event);
       hooks.onEvent?.(event);
     };
     const shared = {
@@ -213,7 +217,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
     const hint = networkHint(error.reason, request.network);
     throw new BuildFailedError(
-      `build of ${tag} ${error.message}${hint} (log: ${log.path})`,
+      `${failureLine(tag, error, steps.failedStepOutput())}${hint} (log: ${log.path})`,
       error.step,
       log.tail(),
       log.path,
@@ -236,6 +240,26 @@ async function upToDateImage(client: DockerClient, tags: string[], inputsHash: s
     if ((await findImage(client, other))?.Id !== image.Id) await tagImage(client, image.Id, other);
   }
   return image.Id;
+}
+
+/**
+ * The failure in one line a person can read: the tag, the step (short), its exit code, and
+ * the last lines of the step's own output, which usually say what went wrong ("curl: (6)
+ * Could not resolve host"); without output, the builder's reason minus the repeated command.
+ */
+function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
+  const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
+  const code = exitCodeOf(failure.reason);
+  const exit = code === undefined ? "" : ` (exit code ${code})`;
+  return `build of ${tag} failed${step}${exit}: ${output.length ? lastLines(output) : shortReason(failure.reason, failure.step)}`;
+}
+
+/** Up to three lines joined with " | ", each at most 120 characters, the whole at most 300 (the newest kept). */
+function lastLines(lines: string[]): string {
+  const clip = (line: string, max: number) => (line.length > max ? `${line.slice(0, max - 1)}…` : line);
+  const picked = lines.slice(-3).map((line) => clip(line.replace(/\s+/g, " ").trim(), 120));
+  while (picked.length > 1 && picked.join(" | ").length > 300) picked.shift();
+  return picked.join(" | ");
 }
 
 /** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */

@@ -9,6 +9,7 @@ import { UsageError } from "../core/errors.ts";
 import { fileKindName } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import { type AgentFolder, scanAgentFolder } from "./agent-folder.ts";
+import { naturalSort } from "../lib/natural-sort.ts";
 
 const SCRIPT_NAME = "version.sh";
 
@@ -57,7 +58,7 @@ export function collectAgents(paths: string[], agentsDirs: string[], options: Co
     }
     let found = 0;
     const before = problems.length;
-    for (const name of readdirSync(dir).sort()) {
+    for (const name of naturalSort(readdirSync(dir))) {
       if (fileKind(join(dir, name)) !== "dir") continue;
       const script = join(dir, name, SCRIPT_NAME);
       const kind = fileKind(script);

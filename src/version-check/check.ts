@@ -11,6 +11,7 @@ import { readRegularFile } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
+import type { CheckEvent } from "./check-events.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
 import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
@@ -39,6 +40,8 @@ export interface CheckSettings {
   onWarning: (message: string) => void;
   /** what is happening now, for a progress line */
   onProgress?: (message: string) => void;
+  /** each script's start and end, for a live display */
+  onEvent?: (event: CheckEvent) => void;
 }
 
 export interface CheckResult {
@@ -96,6 +99,7 @@ export async function checkAgents(
     const todo = pending.filter((p) => !fresh(p) && (settings.compare || !p.attempts.some((a) => a.ok)));
     if (todo.length === 0) break;
     settings.onProgress?.(`checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`);
+    settings.onEvent?.({ kind: "place", place, agents: todo.length });
     const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
     // An interrupted attempt is no failure to fall back from: nothing more runs.
     settings.signal?.throwIfAborted();
@@ -106,7 +110,7 @@ export async function checkAgents(
 }
 
 async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
-  return mapWithLimit(todo, settings.jobs, async (p) => {
+  return mapWithLimit(todo, settings.jobs, reported(settings, async (p) => {
     const started = performance.now();
     try {
       const run = await runOnHost({
@@ -122,7 +126,17 @@ async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise
       const message = (error as NodeJS.ErrnoException).code === "ENOENT" ? "bash not found on the host" : (error as Error).message;
       return attemptNotRun("host", message, Math.round(performance.now() - started));
     }
-  });
+  }));
+}
+
+/** Tells settings.onEvent when one agent's host attempt starts and how it ends. */
+function reported(settings: CheckSettings, attempt: (p: Pending) => Promise<Attempt>) {
+  return async (p: Pending) => {
+    settings.onEvent?.({ kind: "started", agent: p.agent.agent, place: "host" });
+    const result = await attempt(p);
+    settings.onEvent?.({ kind: "finished", agent: p.agent.agent, place: "host", ok: result.ok });
+    return result;
+  };
 }
 
 async function attemptsInImage(client: DockerClient | undefined, todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
@@ -161,6 +175,8 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   });
   if (batch.length === 0) return attempts as Attempt[];
 
+  // Every script sent is under way in the one container until it ends.
+  for (const i of batch) settings.onEvent?.({ kind: "started", agent: todo[i]!.agent.agent, place: "image" });
   try {
     const runs = await runBatchInImage(
       client,
@@ -184,6 +200,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     const message = (error as Error).message;
     for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
+  for (const i of batch) settings.onEvent?.({ kind: "finished", agent: todo[i]!.agent.agent, place: "image", ok: attempts[i]!.ok });
   return attempts as Attempt[];
 }
 

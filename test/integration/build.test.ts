@@ -216,17 +216,18 @@ describe("fixtures, built both ways", () => {
 
 describe("failures", () => {
   for (const way of WAYS) {
-    test(`a failing RUN step (--via ${way}): exit 1, the step, the error, the log path`, async () => {
+    test(`a failing RUN step (--via ${way}): exit 1, one line with the tag, step, exit code, the step's last output, the log path`, async () => {
       const failTag = tag("failing", `-${way}`);
       const args = ["build", join(FIXTURES, "failing"), "-t", failTag, "--network", "none", ...FROM_BASE, "--via", way];
       const { exitCode, stderr, stdout } = await runCli(args);
       expect(exitCode).toBe(1);
       expect(stdout).toBe("");
       const last = stderr.trim().split("\n").at(-1)!;
-      const match = /^\[error\] build of (\S+) failed at step \[3\/4\] RUN echo "about to fail" && exit 3: (.*) \(log: (\S+)\)$/.exec(last);
+      const match = /^\[error\] build of (\S+) failed at step \[3\/4\] RUN echo "about to fail" && exit 3 \(exit code 3\): (.*) \(log: (\S+)\)$/.exec(last);
       expect(match).not.toBeNull();
       expect(match![1]).toBe(failTag);
-      expect(match![2]).toContain("exit code: 3");
+      // The step's own output, not the builder's message repeating the command.
+      expect(match![2]).toBe("about to fail");
       const log = readFileSync(match![3]!, "utf8");
       expect(log).toContain("about to fail");
       expect(log).toContain("# failed at step [3/4]");
@@ -242,9 +243,31 @@ describe("failures", () => {
     expect(exitCode).toBe(1);
     const error = JSON.parse(stdout).error;
     expect(error).toMatchObject({ kind: "failed", exitCode: 1 });
-    expect(error.message).toContain('failed at step [3/4] RUN echo "about to fail" && exit 3');
+    expect(error.message).toContain('failed at step [3/4] RUN echo "about to fail" && exit 3 (exit code 3): about to fail (log: ');
     expect(stderr).toMatch(/^last \d+ lines of the build log:$/m);
     expect(stderr).toContain("about to fail");
+  });
+
+  test("a long RUN step: the last line stays short, names the exit code and the step's last lines; the log has it all", async () => {
+    const dir = tempDir("aicage-long-step-");
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`).join(" ");
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      `ARG FROM_IMAGE\nFROM \${FROM_IMAGE}\nRUN echo "fetching the agent: ${words}" && \\\n    echo "curl: (6) Could not resolve host: github.com" >&2 && \\\n    exit 6\n`,
+    );
+    for (const way of WAYS) {
+      const { exitCode, stderr } = await runCli(["build", dir, "-t", tag("long-step", `-${way}`), "--network", "none", ...FROM_BASE, "--via", way]);
+      expect(exitCode).toBe(1);
+      const last = stderr.trim().split("\n").at(-1)!;
+      const [line, logFile] = last.split(" (log: ");
+      expect(line!.length).toBeLessThan(400);
+      expect(line).toMatch(/^\[error\] build of \S+ failed at step \[2\/2\] RUN echo "fetching the agent: word0 word1 .*… \(exit code 6\): /);
+      // The step's last lines (stdout and stderr come as the builder interleaves them).
+      expect(line).toContain("curl: (6) Could not resolve host: github.com");
+      // The command is not repeated in the line; the log has it whole.
+      expect(line!.split("word59").length).toBe(1);
+      expect(readFileSync(logFile!.replace(/\)$/, ""), "utf8")).toContain("word59");
+    }
   });
 
   test("no default bridge and no --network: the error hints at --network host", async () => {

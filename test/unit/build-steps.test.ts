@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { BuildEvent } from "../../src/engine/build-events.ts";
 import { createBuildxPlainProgress } from "../../src/engine/build-progress/buildx-plain.ts";
 import { createClassicProgress } from "../../src/engine/build-progress/classic.ts";
-import { createBuildSteps } from "../../src/engine/build-steps.ts";
+import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../../src/engine/build-steps.ts";
 
 /** Status text per line of buildx plain output, as the terminal view shows it. */
 function statusesOf(lines: string[], steps = createBuildSteps()) {
@@ -95,3 +95,40 @@ describe("two steps fail at once (buildx)", () => {
   });
 });
 
+describe("what a failure line needs", () => {
+  test("the last lines of the failed step's own output, not of other steps, without buildx's times", () => {
+    const steps = createBuildSteps();
+    const progress = createBuildxPlainProgress();
+    const lines = [
+      "#5 [2/3] RUN echo other",
+      "#5 0.010 from another step",
+      "#6 [3/3] RUN curl -fsSL https://example.org/agent.tgz -o /tmp/a.tgz",
+      ...Array.from({ length: 7 }, (_, i) => `#6 0.0${i}1 line ${i + 1}`),
+      "#6 0.090 curl: (6) Could not resolve host: example.org",
+      "#6 ERROR: process \"/bin/sh -c curl -fsSL https://example.org/agent.tgz -o /tmp/a.tgz\" did not complete successfully: exit code: 6",
+    ];
+    for (const line of lines) for (const event of progress.push(line)) steps.push(event);
+    expect(steps.failedStepOutput()).toEqual(["line 4", "line 5", "line 6", "line 7", "curl: (6) Could not resolve host: example.org"]);
+    expect(createBuildSteps().failedStepOutput()).toEqual([]);
+  });
+
+  test("exit codes in the words of BuildKit, the classic builder and buildah", () => {
+    expect(exitCodeOf("executor failed running [/bin/sh -c make]: exit code: 2")).toBe(2);
+    expect(exitCodeOf('process "/bin/sh -c make" did not complete successfully: exit code: 6')).toBe(6);
+    expect(exitCodeOf("The command '/bin/sh -c make' returned a non-zero code: 127")).toBe(127);
+    expect(exitCodeOf("error building at STEP \"RUN make\": exit status 3")).toBe(3);
+    expect(exitCodeOf("failed to compute cache key: not found")).toBeUndefined();
+  });
+
+  test("a long RUN step on one short line; the reason without the command repeated", () => {
+    const step = '[3/3] RUN set -e; \\\n    echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
+    const short = shortStepName(step);
+    expect(short.length).toBeLessThanOrEqual(72);
+    expect(short).toStartWith('[3/3] RUN set -e; echo "downloading');
+    expect(short).toEndWith("…");
+    expect(shortStepName("[2/2] COPY a b")).toBe("[2/2] COPY a b");
+    const command = 'set -e; echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
+    expect(shortReason(`executor failed running [/bin/sh -c ${command}]: exit code: 6`, `[3/3] RUN ${command}`)).toBe("executor failed running [/bin/sh -c …]: exit code: 6");
+    expect(shortReason("x".repeat(500), undefined)).toHaveLength(200);
+  });
+});

@@ -1,21 +1,37 @@
 // The human form of version-check results: one table row per agent.
 import { formatTable } from "../output.ts";
+import type { Attempt } from "../../version-check/attempt.ts";
 import type { CheckResult } from "../../version-check/check.ts";
 
 /** Script run time: the scripts' own time, without the shared container's start. */
 const seconds = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);
 /** Table cells stay short; --json and the warnings carry the whole message. */
-const clip = (text: string, max = 90) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const clip = (text: string, max = 80) => (text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text);
+/** The last part of a stderr tail ("a | b | c" → "c"): scripts say what went wrong last. */
+const lastLine = (tail: string) => tail.split(" | ").map((part) => part.trim()).filter(Boolean).at(-1) ?? "";
 
+/** One short cause for a failed attempt: its exit code and the last line it wrote, or the first clause of why it did not run. */
+export function shortCause(attempt: Attempt): string {
+  const error = attempt.error ?? "failed";
+  const exited = /^exit code (\S+?)(?:: ([\s\S]*))?$/.exec(error);
+  if (exited) return clip(exited[2] ? `exit ${exited[1]}: ${lastLine(exited[2])}` : `exit ${exited[1]}`);
+  const silent = /^no output(?:: ([\s\S]*))?$/.exec(error);
+  if (silent) return clip(silent[1] ? `no output: ${lastLine(silent[1])}` : "no output");
+  // Not run at all (no engine, no image, no bash): the first clause says which.
+  return clip(error.replace(/\s+/g, " ").split(/; |\. (?=[A-Z])/)[0]!);
+}
+
+/** The ERROR cell: where the check ended up failing and why, in one short cause. */
 function errorText(result: CheckResult): string {
+  const failed = result.attempts.filter((a) => !a.ok);
+  const last = failed.at(-1);
+  const cause = last ? `${last.source}: ${shortCause(last)}` : "";
   if (result.compare && !result.compare.match) {
     const { image, host } = result.compare;
-    const failures = result.attempts.filter((a) => !a.ok).map((a) => `${a.source}: ${clip(a.error ?? "")}`);
-    return [`image ${image ?? "-"} vs host ${host ?? "-"}`, ...failures].join("; ");
+    return [`image ${image ?? "-"} vs host ${host ?? "-"}`, cause].filter(Boolean).join("; ");
   }
   if (result.ok && !result.stale) return "";
-  const failures = result.attempts.filter((a) => !a.ok).map((a) => `${a.source}: ${clip(a.error ?? "")}`);
-  return (result.stale ? ["stale: every attempt failed", ...failures] : failures).join("; ");
+  return result.stale ? `stale, every attempt failed (${cause})` : cause;
 }
 
 export function formatResults(results: CheckResult[]): string {

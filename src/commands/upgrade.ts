@@ -1,0 +1,30 @@
+import { defineCommand } from "citty";
+import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
+import { logger, printJson, setQuiet } from "../cli/output.ts";
+import { upgradeLine } from "../cli/render/upgrade.ts";
+import { jsonArg } from "../cli/flags/common.ts";
+import { upgrade } from "../self-update/upgrade.ts";
+
+export default defineCommand({
+  meta: {
+    name: "upgrade",
+    description: "Replace this binary with the newest release (or --version X), verified against the release's SHA256SUMS",
+  },
+  args: {
+    version: { type: "string", description: "Install this release instead of the newest, e.g. 1.2.3", valueHint: "VERSION" },
+    check: { type: "boolean", description: "Only say whether a newer release exists: exit 0 if not, 100 if it does" },
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const json = Boolean(args.json);
+    setQuiet(json);
+    const result = await upgrade({
+      version: args.version,
+      checkOnly: Boolean(args.check),
+      onStep: (message) => logger.info(message),
+    });
+    if (json) printJson(result);
+    else logger[result.upgraded ? "success" : "info"](upgradeLine(result, Boolean(args.check)));
+    if (args.check && result.newer) throw new CommandFailed("", ExitCode.newerRelease);
+  },
+});

@@ -1,0 +1,116 @@
+// `aicage-util upgrade`: find the newest release (or the one asked for), download this
+// binary's asset, verify it against the release's SHA256SUMS exactly as scripts/install.sh
+// does, run it once, and put it in place of the running binary. Nothing changes unless all
+// of that succeeds; a folder the user cannot write is found before anything is downloaded.
+import { realpath } from "node:fs/promises";
+import { UsageError } from "../core/errors.ts";
+import { releaseTarget, toolVersion } from "../core/tool-info.ts";
+import { onShutdown } from "../lib/shutdown.ts";
+import { expectedSha256 } from "./checksums.ts";
+import { DownloadError, downloadInto, downloadText } from "./download.ts";
+import { SUMS_FILE, assetName } from "./release-targets.ts";
+import { DEFAULT_RELEASES_URL, assetUrl, latestVersion, releasesUrl } from "./releases.ts";
+import { CannotWriteError, stageNextTo } from "./replace-binary.ts";
+import { compareVersions, parseVersion, releaseTag } from "./versions.ts";
+
+export interface UpgradeRequest {
+  /** a release to install instead of the newest, e.g. "1.2.3" or "v1.2.3" */
+  version?: string;
+  /** only find out whether a newer release exists */
+  checkOnly?: boolean;
+  env?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  /** one line per step, for the person waiting */
+  onStep?: (message: string) => void;
+}
+
+export interface UpgradeResult {
+  /** the version running now */
+  current: string;
+  /** the newest release, or the one asked for */
+  available: string;
+  /** whether `available` is newer than `current` */
+  newer: boolean;
+  /** whether the binary was replaced */
+  upgraded: boolean;
+  /** the binary that was (or would be) replaced */
+  binary: string;
+  /** the release asset for this machine */
+  asset: string;
+  /** SHA-256 of the binary put in place; null when nothing was downloaded */
+  sha256: string | null;
+}
+
+/** A download, checksum or run of the new binary that failed; the old binary stays. */
+export class UpgradeError extends Error {
+  override name = "UpgradeError";
+}
+
+export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResult> {
+  const env = request.env ?? process.env;
+  if (!releaseTarget) {
+    throw new UsageError(
+      `upgrade replaces a release binary, and this aicage-util runs from source (${process.argv[1] ?? process.execPath}): update the checkout (git pull), or install a release with ${DEFAULT_RELEASES_URL}/latest/download/install.sh`,
+    );
+  }
+  const wanted = request.version === undefined ? undefined : parseVersion(request.version);
+  if (request.version !== undefined && !wanted) {
+    throw new UsageError(`--version takes a release version like 1.2.3 or v1.2.3, not '${request.version}'`);
+  }
+  const base = releasesUrl(env);
+  const asset = assetName(releaseTarget);
+  const binary = await realpath(process.execPath);
+  const available = wanted ?? (await latestVersion(base, request.signal));
+  const order = compareVersions(available, toolVersion);
+  const result: UpgradeResult = { current: toolVersion, available, newer: order > 0, upgraded: false, binary, asset, sha256: null };
+  // Asked for no particular release: only a newer one is worth a download.
+  if (request.checkOnly || order === 0 || (!wanted && order < 0)) return result;
+
+  let staged;
+  try {
+    staged = await stageNextTo(binary);
+  } catch (error) {
+    if (!(error instanceof CannotWriteError)) throw error;
+    throw new UpgradeError(
+      `cannot replace ${binary}: ${error.message}. Run 'sudo ${binary} upgrade', upgrade it with the package manager that installed it, or install a copy of your own: curl -fsSL ${DEFAULT_RELEASES_URL}/latest/download/install.sh | sh`,
+    );
+  }
+  const stopCleanup = onShutdown(() => staged.discard());
+  const release = `release ${releaseTag(available)}`;
+  try {
+    const sumsUrl = assetUrl(base, available, SUMS_FILE);
+    request.onStep?.(`downloading ${SUMS_FILE} of ${release} from ${base}`);
+    const sums = await downloadText(sumsUrl, request.signal).catch((error) => {
+      if (error instanceof DownloadError && error.status === 404) throw new UpgradeError(`${sumsUrl} answered HTTP 404: does ${release} exist and carry binaries?`);
+      throw error;
+    });
+    const expected = expectedSha256(sums, asset);
+    if (!expected.ok) {
+      throw new UpgradeError(
+        expected.problem === "missing"
+          ? `${SUMS_FILE} of ${release} lists no ${asset}; refusing to upgrade, nothing was changed`
+          : `${SUMS_FILE} of ${release} has a malformed line for ${asset}; refusing to upgrade, nothing was changed`,
+      );
+    }
+    request.onStep?.(`downloading ${asset} (${available})`);
+    const got = await downloadInto(assetUrl(base, available, asset), staged.file, request.signal);
+    if (got.sha256 !== expected.sha256) {
+      throw new UpgradeError(
+        `checksum mismatch for ${asset} (expected ${expected.sha256}, got ${got.sha256}); the download is corrupt or was tampered with, nothing was changed`,
+      );
+    }
+    request.onStep?.(`verified SHA-256 of ${asset}; checking that it runs`);
+    try {
+      await staged.commit(available);
+    } catch (error) {
+      throw new UpgradeError(`${(error as Error).message}; nothing was changed`);
+    }
+    return { ...result, upgraded: true, sha256: got.sha256 };
+  } catch (error) {
+    await staged.discard();
+    if (error instanceof DownloadError) throw new UpgradeError(`${error.message}; nothing was changed`);
+    throw error;
+  } finally {
+    stopCleanup();
+  }
+}

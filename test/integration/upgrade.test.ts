@@ -1,0 +1,280 @@
+// `aicage-util upgrade` with real release binaries: scripts/release.ts compiles this source
+// twice, as 0.9.0 (installed into a temporary folder) and as 1.0.0 (served from 127.0.0.1,
+// laid out as GitHub serves releases: <base>/latest redirects to <base>/tag/v1.0.0, assets
+// under <base>/download/v1.0.0/). Each run gets its own URL prefix, which also picks how the
+// server misbehaves, so a test can read its own requests and nothing else.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, closeSync, cpSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { assetName, hostTarget } from "../../src/self-update/release-targets.ts";
+import { BUN, REPO_ROOT, runCli, tempDir } from "../helpers/engine.ts";
+import { validateJson } from "../helpers/json-schema.ts";
+
+const OLD = "0.9.0";
+const NEW = "1.0.0";
+const target = hostTarget();
+if (!target) throw new Error(`no release target for ${process.platform}-${process.arch}`);
+const ASSET = assetName(target);
+
+type Mode = "ok" | "tampered" | "badsum" | "nosum" | "cut" | "stall" | "broken" | "noredirect";
+const work = tempDir("aicage-upgrade-");
+const releaseDir = join(work, "release");
+const oldBinary = join(work, "old", ASSET);
+/** The new release's size, SHA-256 and first 64 KiB; the whole file is read only where a test needs it (the suite shares one process). */
+let newSize = 0;
+let newSha = "";
+let newHead: Uint8Array;
+let oldSha = "";
+const newAsset = () => join(releaseDir, "download", `v${NEW}`, ASSET);
+let server: ReturnType<typeof Bun.serve>;
+/** Answers any request with the whole Content-Length of the new release, sends 64 KiB of it and hangs up. */
+let breakingServer: Bun.TCPSocketListener<undefined>;
+const hits: string[] = [];
+let nextId = 0;
+
+function site(mode: Mode = "ok"): { url: string; id: string } {
+  const id = `t${++nextId}`;
+  return { url: `http://127.0.0.1:${server.port}/${id}/${mode}`, id };
+}
+const hitsFor = (id: string) => hits.filter((h) => h.startsWith(`/${id}/`)).map((h) => h.split("/").slice(3).join("/"));
+
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+/** SHA-256 of a file read a MiB at a time: the binaries are 100 MiB and the suite shares one process. */
+function fileSha256(file: string): string {
+  const hash = createHash("sha256");
+  const buffer = Buffer.alloc(1 << 20);
+  const fd = openSync(file, "r");
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+/** A "binary" that runs but is not aicage-util 1.0.0: its --version fails. */
+const BROKEN = "#!/bin/sh\necho 'cannot execute: wrong architecture' >&2\nexit 126\n";
+
+async function serve(req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  hits.push(url.pathname);
+  const [, id, mode, ...rest] = url.pathname.split("/");
+  const where = rest.join("/");
+  if (where === "latest") {
+    if (mode === "noredirect") return new Response("<html>releases</html>");
+    return new Response(null, { status: 302, headers: { location: `/${id}/${mode}/tag/v${NEW}` } });
+  }
+  const file = join(releaseDir, ...rest);
+  if (!where.startsWith(`download/v${NEW}/`) || !(await Bun.file(file).exists())) return new Response("not found\n", { status: 404 });
+  const name = rest.at(-1);
+  if (name === "SHA256SUMS") {
+    const sums = await Bun.file(file).text();
+    if (mode === "badsum") return new Response(sums.replace(/^[0-9a-f]{64}(?=  )/m, "0".repeat(64)));
+    if (mode === "nosum") return new Response(sums.split("\n").filter((l) => !l.endsWith(`  ${ASSET}`)).join("\n"));
+    if (mode === "broken") return new Response(`${sha256(BROKEN)}  ${ASSET}\n`);
+    return new Response(sums);
+  }
+  if (name !== ASSET) return new Response(Bun.file(file));
+  if (mode === "tampered") {
+    // Same size, one byte flipped in the middle: only the checksum can tell.
+    const body = new Uint8Array(readFileSync(newAsset()));
+    body[body.length >> 1]! ^= 0xff;
+    return new Response(body);
+  }
+  if (mode === "broken") return new Response(BROKEN);
+  if (mode === "cut" || mode === "stall") {
+    // Like GitHub, the asset is a redirect to another server, which breaks off (or stalls) mid-body.
+    return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${breakingServer.port}/${mode}/${ASSET}` } });
+  }
+  return new Response(Bun.file(file));
+}
+
+function release(version: string, out: string): void {
+  const build = Bun.spawnSync([BUN, join(REPO_ROOT, "scripts/release.ts"), "--targets", target!, "--out", out, "--version", version], { cwd: REPO_ROOT, stderr: "pipe", stdout: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`release ${version} failed: ${build.stderr}${build.stdout}`);
+}
+
+beforeAll(() => {
+  release(OLD, join(work, "old"));
+  release(NEW, join(releaseDir, "download", `v${NEW}`));
+  const newBytes = readFileSync(newAsset());
+  newSize = newBytes.length;
+  newSha = sha256(newBytes);
+  newHead = new Uint8Array(newBytes.subarray(0, 65_536));
+  oldSha = fileSha256(oldBinary);
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: serve });
+  breakingServer = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket, request) {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${newSize}\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        socket.write(newHead);
+        // "stall" keeps the connection open without sending more, until the client goes.
+        if (!Buffer.from(request).toString("latin1").includes(" /stall/")) socket.end();
+      },
+    },
+  });
+}, 300_000);
+
+afterAll(() => {
+  server?.stop(true);
+  breakingServer?.stop(true);
+});
+
+/** A fresh install of the old release: a folder holding only aicage-util. */
+function installOld(mode = 0o755): { dir: string; bin: string } {
+  const dir = tempDir("aicage-upgrade-bin-");
+  const bin = join(dir, "aicage-util");
+  cpSync(oldBinary, bin);
+  chmodSync(bin, 0o755);
+  chmodSync(dir, mode);
+  return { dir, bin };
+}
+
+async function run(bin: string, args: string[], url: string, user?: string) {
+  const argv = user ? ["setpriv", `--reuid=${user}`, "--regid=65534", "--clear-groups", bin, ...args] : [bin, ...args];
+  const proc = Bun.spawn(argv, {
+    cwd: work,
+    env: { ...process.env, AICAGE_UTIL_DOWNLOAD_URL: url, NO_COLOR: "1", HOME: work },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { exitCode, stdout, stderr };
+}
+
+const versionOf = async (bin: string) => (await run(bin, ["--version"], "http://127.0.0.1:1")).stdout.trim();
+/** The install folder holds only the binary, and the binary is the old release, byte for byte. */
+function expectUntouched(dir: string, bin: string): void {
+  expect(readdirSync(dir)).toEqual(["aicage-util"]);
+  expect(fileSha256(bin)).toBe(oldSha);
+}
+
+describe("upgrade --check", () => {
+  test("a newer release: exit 100, one line naming it; --json says the same", async () => {
+    const { bin } = installOld();
+    const { url, id } = site();
+    const text = await run(bin, ["upgrade", "--check"], url);
+    expect(text.exitCode).toBe(100);
+    expect(text.stdout).toBe("");
+    expect(text.stderr).toContain(`aicage-util ${NEW} is out (this is ${OLD})`);
+    const json = await run(bin, ["upgrade", "--check", "--json"], url);
+    expect(json.exitCode).toBe(100);
+    const result = JSON.parse(json.stdout);
+    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: false, asset: ASSET, sha256: null });
+    validateJson("upgrade", result);
+    // Only the redirect was asked for: no download.
+    expect(hitsFor(id)).toEqual(["latest", "latest"]);
+  });
+
+  test("a mirror whose /latest does not redirect: exit 1, one line saying what a mirror must do", async () => {
+    const { bin } = installOld();
+    const { exitCode, stderr } = await run(bin, ["upgrade", "--check"], site("noredirect").url);
+    expect(exitCode).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("does not redirect, not to …/tag/vX.Y.Z");
+  });
+
+  test("from source it says it only upgrades a release binary: exit 2", async () => {
+    const { exitCode, stderr, stdout } = await runCli(["upgrade", "--check", "--json"]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("upgrade replaces a release binary");
+    const error = JSON.parse(stdout);
+    expect(error.error).toMatchObject({ kind: "usage", exitCode: 2 });
+    validateJson("error", error);
+  });
+});
+
+describe("upgrade", () => {
+  test("downloads, verifies, runs and replaces the binary; then there is nothing to do", async () => {
+    const { dir, bin } = installOld();
+    const { url, id } = site();
+    const { exitCode, stdout, stderr } = await run(bin, ["upgrade", "--json"], url);
+    expect({ exitCode, stderr }).toMatchObject({ exitCode: 0 });
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: true, binary: bin, sha256: newSha });
+    validateJson("upgrade", result);
+    expect(hitsFor(id)).toEqual(["latest", `download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
+    expect(readdirSync(dir)).toEqual(["aicage-util"]);
+    expect((await versionOf(bin)).startsWith(`aicage-util ${NEW} `)).toBe(true);
+
+    const again = await run(bin, ["upgrade"], url);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain(`aicage-util ${NEW} is the newest release; nothing to do`);
+    const check = await run(bin, ["upgrade", "--check"], url);
+    expect(check.exitCode).toBe(0);
+    expect(hitsFor(id).filter((h) => h.startsWith("download/"))).toHaveLength(2);
+  });
+
+  test("--version pins a release without asking for the newest; a bad one is exit 2, a missing one exit 1", async () => {
+    const { bin } = installOld();
+    const { url, id } = site();
+    const pinned = await run(bin, ["upgrade", "--version", `v${NEW}`], url);
+    expect(pinned.exitCode).toBe(0);
+    expect(pinned.stderr).toContain(`upgraded ${bin} from ${OLD} to ${NEW}`);
+    expect(hitsFor(id)).toEqual([`download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
+
+    const other = installOld();
+    const bad = await run(other.bin, ["upgrade", "--version", "1.2;rm"], url);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain("--version takes a release version");
+    const missing = await run(other.bin, ["upgrade", "--version", "9.9.9"], url);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain("download/v9.9.9/SHA256SUMS answered HTTP 404: does release v9.9.9 exist");
+    expectUntouched(other.dir, other.bin);
+  });
+
+  const refusals: Array<[Mode, string]> = [
+    ["tampered", "checksum mismatch for"],
+    ["badsum", "checksum mismatch for"],
+    ["nosum", `SHA256SUMS of release v${NEW} lists no ${ASSET}; refusing to upgrade`],
+    ["cut", "broke off after"],
+    ["broken", "the new binary does not run on this machine"],
+  ];
+  for (const [mode, words] of refusals) {
+    test(`${mode}: exit 1, one line, the old binary stays and nothing is left behind`, async () => {
+      const { dir, bin } = installOld();
+      const { exitCode, stderr, stdout } = await run(bin, ["upgrade"], site(mode).url);
+      expect({ exitCode, stdout }).toEqual({ exitCode: 1, stdout: "" });
+      const errors = stderr.split("\n").filter((l) => l.startsWith("[error]"));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(words);
+      expect(errors[0]).toContain("nothing was changed");
+      expectUntouched(dir, bin);
+      expect((await versionOf(bin)).startsWith(`aicage-util ${OLD} `)).toBe(true);
+    });
+  }
+
+  test("Ctrl-C during the download: exit 130, the staged file is removed, the old binary stays", async () => {
+    const { dir, bin } = installOld();
+    const proc = Bun.spawn([bin, "upgrade"], {
+      cwd: work,
+      env: { ...process.env, AICAGE_UTIL_DOWNLOAD_URL: site("stall").url, NO_COLOR: "1" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    // Wait until the download has begun: the staged file sits next to the binary.
+    const deadline = Date.now() + 20_000;
+    while (readdirSync(dir).length < 2 && Date.now() < deadline) await Bun.sleep(50);
+    expect(readdirSync(dir).some((name) => name.endsWith(".upgrade"))).toBe(true);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+    expectUntouched(dir, bin);
+  });
+
+  test("an install folder the user cannot write: says how to upgrade instead, before downloading anything", async () => {
+    // Installed by root into a folder only root may write; run by another user.
+    const { dir, bin } = installOld(0o755);
+    const { url, id } = site();
+    const { exitCode, stderr } = await run(bin, ["upgrade"], url, "nobody");
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`cannot replace ${bin}: ${dir} is not writable`);
+    expect(stderr).toContain(`sudo ${bin} upgrade`);
+    expect(stderr).toContain("package manager");
+    expect(hitsFor(id)).toEqual(["latest"]);
+    expectUntouched(dir, bin);
+  });
+});
