@@ -56,6 +56,7 @@ async function buildOnce(
   hooks: ApiBuildHooks,
 ): Promise<string> {
   const progress = createApiBuildProgress();
+  let buildahNoticed = false;
   const emit = (events: BuildEvent[]) => {
     for (const event of events) hooks.onEvent?.(event);
   };
@@ -64,7 +65,13 @@ async function buildOnce(
       ...settings,
       builder,
       signal: hooks.signal,
-      onMessage: (message) => emit(progress.push(message)),
+      onMessage: (message) => {
+        emit(progress.push(message));
+        if (!buildahNoticed && progress.buildah()) {
+          buildahNoticed = true;
+          hooks.onNotice?.("this engine builds with buildah (Podman), not BuildKit: BuildKit-only Dockerfile features may not work");
+        }
+      },
     });
     emit(progress.end());
     emit([{ kind: "image", id: imageId }]);

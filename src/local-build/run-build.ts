@@ -114,16 +114,16 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   try {
     let via = request.via;
     let builderImage = API_BUILDER;
-    const engine = await identifyEngine(client);
-    if (via === "builder" && !engine.builderImageWorks) {
-      via = "api";
-      hooks.onNotice?.(
-        `${engine.product} ${engine.version} cannot build with buildx in the builder image; building through the Engine API instead (--via api)`,
-        "warn",
-      );
-    }
-    if (via === "api" && engine.apiBuilder === "buildah") {
-      hooks.onNotice?.(`${engine.product} builds with buildah, not BuildKit: BuildKit-only Dockerfile features may not work`, "info");
+    if (via === "builder") {
+      // buildx's docker driver needs a Docker engine: elsewhere (Podman) the API builds.
+      const engine = await identifyEngine(client);
+      if (!engine.builderImageWorks) {
+        via = "api";
+        hooks.onNotice?.(
+          `${engine.product} ${engine.version} cannot build with buildx in the builder image; building through the Engine API instead (--via api)`,
+          "warn",
+        );
+      }
     }
     if (via === "builder") {
       try {

@@ -15,6 +15,8 @@ export interface ApiBuildProgress {
   fail(message: string): BuildEvent[];
   /** The step that failed, when one did. */
   failedStep(): string | undefined;
+  /** buildah (Podman builds with it whatever it is asked for), once its stream shows it. */
+  buildah(): boolean;
 }
 
 export function createApiBuildProgress(): ApiBuildProgress {
@@ -36,5 +38,6 @@ export function createApiBuildProgress(): ApiBuildProgress {
     },
     // The step the final error is about, when several failed.
     failedStep: () => buildkit.failedStep(finalError)?.name ?? classic.failedStep(),
+    buildah: () => classic.builder() === "buildah",
   };
 }

@@ -19,12 +19,15 @@ export interface ClassicProgress {
   fail(message: string): BuildEvent[];
   /** The step that failed, once `fail` was called during one. */
   failedStep(): string | undefined;
+  /** Which builder wrote the stream, once a step line said so. */
+  builder(): "classic" | "buildah" | undefined;
 }
 
 export function createClassicProgress(): ClassicProgress {
   const splitter = createLineSplitter();
   let current: StepRef | undefined;
   let failed: string | undefined;
+  let builder: "classic" | "buildah" | undefined;
 
   const finishCurrent = (out: BuildEvent[]) => {
     if (current) out.push({ kind: "step-finished", ...current, cached: false });
@@ -35,6 +38,7 @@ export function createClassicProgress(): ClassicProgress {
     if (step) {
       finishCurrent(out);
       const [, index, total, instruction] = step as unknown as [string, string, string, string];
+      builder ??= line.startsWith("STEP ") ? "buildah" : "classic";
       current = { index: Number(index), name: `[${index}/${total}] ${instruction}` };
       out.push({ kind: "step-started", ...current });
     } else if (!line.trim()) {
@@ -72,5 +76,6 @@ export function createClassicProgress(): ClassicProgress {
       return out;
     },
     failedStep: () => failed,
+    builder: () => builder,
   };
 }
