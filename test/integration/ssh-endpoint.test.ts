@@ -16,7 +16,7 @@ import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts
 import { SshTunnel } from "../../src/docker/ssh/ssh-tunnel.ts";
 import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
-import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
+import { MANAGED_LABEL, PURPOSE_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
 import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, testClient } from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
@@ -344,11 +344,15 @@ describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {
       // An agent folder of this test's own: the shared engine may run other sessions' checks.
       const agent = join(folder("aicage-ssh-agent-"), "hangs-in-image");
       cpSync(`${EDGE}/hangs-in-image`, agent, { recursive: true });
-      const ours = async (all: boolean) => {
-        const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`], volume: [agent] });
+      // Check containers get their files by copy (no mount to filter on): ours are the check
+      // containers that appear after the job starts.
+      const checkContainers = async (all: boolean) => {
+        const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`], name: ["aicage-util-"] });
         const list = await local.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all, filters } });
         return list.map((c) => c.Id);
       };
+      const before = new Set(await checkContainers(true));
+      const ours = async (all: boolean) => (await checkContainers(all)).filter((id) => !before.has(id));
       const argv = runtime === "bun" ? [BUN, "src/cli.ts"] : [DENO, "run", "-A", "src/cli.ts"];
       const job = startCliJob([...argv, "version-check", "--timeout", "120", agent], cliEnv());
       // Running, so the CLI has had the create answer and registered the removal.

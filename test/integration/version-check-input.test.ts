@@ -210,7 +210,8 @@ describe("output that is not a version", () => {
     expect(table.exitCode).toBe(1);
     expect(table.stdout).not.toContain("\u001b");
     expect(table.stdout).toContain("agent\\x1b]0;pwned\\x07\\x1b[2J");
-    expect(table.stdout).toContain("image: exit code 3: bad \\x1b[31mthing\\x1b[0m");
+    // The table gives one short cause per agent (the last place tried); --json keeps each attempt's.
+    expect(table.stdout).toContain("host: exit 3: bad \\x1b[31mthing\\x1b[0m");
     const run = await json(["--no-cache-fallback", dir]);
     expect(run.results[0].agent).toBe("agent\\x1b]0;pwned\\x07\\x1b[2J");
     expect(run.results[0].script).toBe(`${root}/agent\\x1b]0;pwned\\x07\\x1b[2J/version.sh`);
