@@ -6,13 +6,14 @@ import { formatDoctorReport } from "../cli/render/doctor.ts";
 import { gatherDoctorReport } from "../doctor/report.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
+import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Report which Docker engine is used, how it was found, and the util images" },
-  args: { ...engineArgs, ...jsonArg },
+  args: { ...hostRegistryArgs, ...engineArgs, ...jsonArg },
   async run({ args }) {
     setQuiet(Boolean(args.json));
-    const report = await gatherDoctorReport(openEngine(engineChoice(args)));
+    const report = await gatherDoctorReport(openEngine(engineChoice(args)), hostRegistryChoice(args));
     if (args.json) printJson(report);
     else printResult(formatDoctorReport(report));
     const error = report.engine.error;

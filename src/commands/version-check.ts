@@ -3,6 +3,9 @@ import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
 import { createCheckView } from "../cli/check-view.ts";
+import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
+import { registryLines } from "../cli/render/host-registries.ts";
+import { registryForward } from "../version-check/registry-forward.ts";
 import { openEngine, requireEngine } from "../engine/open-engine.ts";
 import { onInterrupt } from "../lib/shutdown.ts";
 import { collectAgents } from "../version-check/agents.ts";
@@ -41,6 +44,8 @@ export default defineCommand({
       description: "When every attempt fails, answer the last recorded version",
       negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
     },
+    verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up" },
+    ...hostRegistryArgs,
     ...engineArgs,
     ...jsonArg,
     ...utilImageArgs,
@@ -64,6 +69,12 @@ export default defineCommand({
     // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one line.
     if (client && !order.includes("host")) await requireEngine(client);
 
+    const registries = hostRegistryChoice(args);
+    const registry = client && registries.forward ? registryForward({ env: process.env, forwardCredentials: registries.credentials }) : undefined;
+    if (args.verbose && client) {
+      for (const [label, text] of registryLines(registry?.report ?? null)) logger.info(`${label}: ${text}`);
+    }
+
     const progress = createCheckView({ quiet: json });
     const results = await checkAgents(client, agents, {
       order,
@@ -72,6 +83,7 @@ export default defineCommand({
       jobs,
       network: args.network || undefined,
       env,
+      registry,
       maxOutputBytes: MAX_OUTPUT_BYTES,
       cacheTtlSeconds,
       cacheFallback: args["cache-fallback"] !== false,

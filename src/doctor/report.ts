@@ -6,6 +6,8 @@ import type { DockerClient } from "../docker/client.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
 import { runtimeName } from "../docker/transport.ts";
 import { identifyEngine } from "../engine/identity.ts";
+import type { SettingOrigin } from "../host-registries/findings.ts";
+import { hostRegistrySetup } from "../host-registries/setup.ts";
 import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
 import { type UtilImageStatus, utilImageStatus } from "../util-images/status.ts";
 
@@ -33,9 +35,14 @@ export interface DoctorReport {
     buildWays: { api: boolean; builder: boolean } | null;
   };
   images: UtilImageStatus[];
+  /** what the image attempt of version-check gets of the host's registry set-up; null: not forwarded */
+  hostRegistries: { credentials: boolean; shown: SettingOrigin[]; withheld: SettingOrigin[]; notices: string[] } | null;
 }
 
-export async function gatherDoctorReport(client: DockerClient): Promise<DoctorReport> {
+export async function gatherDoctorReport(
+  client: DockerClient,
+  registries: { forward: boolean; credentials: boolean } = { forward: true, credentials: false },
+): Promise<DoctorReport> {
   const report: DoctorReport = {
     tool: { version: toolVersion, revision: toolRevision, runtime: runtimeName, platform: `${process.platform}/${process.arch}` },
     endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
@@ -56,7 +63,12 @@ export async function gatherDoctorReport(client: DockerClient): Promise<DoctorRe
       buildWays: null,
     },
     images: [],
+    hostRegistries: null,
   };
+  if (registries.forward) {
+    const setup = hostRegistrySetup({ env: process.env, forwardCredentials: registries.credentials });
+    report.hostRegistries = { credentials: registries.credentials, shown: setup.shown, withheld: setup.withheld, notices: setup.notices };
+  }
   try {
     const identity = await identifyEngine(client);
     Object.assign(report.engine, {

@@ -1,5 +1,6 @@
 // One try of a version.sh in one place, and what came of it.
 import type { CheckPlace } from "./order.ts";
+import { networkFailureHint } from "../host-registries/network-failure-hint.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import { stderrTail, versionFromOutput } from "./script-output.ts";
 
@@ -40,6 +41,10 @@ export function attemptFromRun(source: CheckPlace, run: ScriptRun, timeoutMs: nu
   else if (run.exitCode !== 0) error = `exit code ${run.exitCode}${tail ? `: ${tail}` : ""}`;
   else if ("none" in answer) error = `no output${tail ? `: ${tail}` : ""}`;
   else if ("refused" in answer) error = `output refused: ${answer.refused}`;
+  // Why an image attempt failed on the network, in a few words: a reader of "source: host"
+  // learns why the image did not answer (a registry's CA it lacks, a name it cannot resolve).
+  const hint = error !== null && source === "image" ? networkFailureHint(run.stderr, run.timedOut) : null;
+  if (hint) error = `${error} (${hint})`;
   return {
     source,
     ok: error === null,

@@ -25,9 +25,20 @@ interface TarItem {
   header: EntryHeader;
   /** read from this machine when the entry is written */
   entry?: FolderEntry;
+  /** bytes made here (the host's registry set-up) */
+  content?: Uint8Array;
 }
 
-function* items(folders: AgentFolder[]): Generator<TarItem> {
+/** A file every agent may read (the host's registry settings and CAs), with its absolute path. */
+export interface SharedFile {
+  path: string;
+  content: Uint8Array;
+}
+
+/** Where the files every agent shares go: readable by all, writable by none (root's). */
+export const SHARED_ROOT = `${CHECK_ROOT}/shared`;
+
+function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem> {
   const dir = (name: string, mode: number, uid = 0, gid = 0): TarItem => ({
     header: { name: `${name}/`, type: "directory", mode, uid, gid, mtime: EPOCH },
   });
@@ -35,6 +46,19 @@ function* items(folders: AgentFolder[]): Generator<TarItem> {
   yield dir("aicage", 0o711);
   yield dir("aicage/results", 0o700);
   for (const top of ["agents", "home", "tmp"]) yield dir(`aicage/${top}`, 0o711);
+  const made = new Set<string>();
+  for (const file of shared) {
+    const name = file.path.replace(/^\/+/, "");
+    if (!name.startsWith(`${SHARED_ROOT.slice(1)}/`)) throw new Error(`a shared file must lie under ${SHARED_ROOT}: ${file.path}`);
+    const parts = name.split("/");
+    for (let i = 2; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join("/");
+      if (made.has(parent)) continue;
+      made.add(parent);
+      yield dir(parent, 0o755);
+    }
+    yield { header: { name, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: EPOCH, size: file.content.length }, content: file.content };
+  }
   for (const [n, folder] of folders.entries()) {
     const id = agentUid(n);
     yield dir(`aicage/home/${n}`, 0o700, id, id);
@@ -57,7 +81,7 @@ function* items(folders: AgentFolder[]): Generator<TarItem> {
  * a time as the engine takes the upload. A file that changed since the scan is copied as it is
  * now if it still fits the size seen then, else the upload fails naming it.
  */
-export function checkFilesArchive(folders: AgentFolder[]): ReadableStream<Uint8Array> {
+export function checkFilesArchive(folders: AgentFolder[], shared: SharedFile[] = []): ReadableStream<Uint8Array> {
   const packer = pack();
   const chunks = packer[Symbol.asyncIterator]();
   let started = false;
@@ -66,7 +90,7 @@ export function checkFilesArchive(folders: AgentFolder[]): ReadableStream<Uint8A
       async pull(controller) {
         if (!started) {
           started = true;
-          writeItems(packer, folders).then(
+          writeItems(packer, folders, shared).then(
             () => packer.finalize(),
             (error: unknown) => packer.destroy(error instanceof Error ? error : new Error(String(error))),
           );
@@ -83,11 +107,14 @@ export function checkFilesArchive(folders: AgentFolder[]): ReadableStream<Uint8A
   );
 }
 
-async function writeItems(packer: Pack, folders: AgentFolder[]): Promise<void> {
-  for (const item of items(folders)) {
+async function writeItems(packer: Pack, folders: AgentFolder[], shared: SharedFile[]): Promise<void> {
+  for (const item of items(folders, shared)) {
     if (packer.destroyed) return;
     if (!item.entry) {
-      await new Promise<void>((resolve, reject) => packer.entry(item.header, (error) => (error ? reject(error) : resolve())));
+      const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) => (error ? reject(error) : resolve());
+      await new Promise<void>((resolve, reject) =>
+        item.content ? packer.entry(item.header, Buffer.from(item.content), done(resolve, reject)) : packer.entry(item.header, done(resolve, reject)),
+      );
       continue;
     }
     await writeFile(packer, item.header, item.entry);

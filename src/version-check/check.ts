@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import type { DockerClient } from "../docker/client.ts";
 import { type EnsureOptions, ensureUtilImage } from "../util-images/ensure.ts";
+import type { RegistryForward } from "./registry-forward.ts";
 import { mapWithLimit } from "../lib/pool.ts";
 import { readRegularFile } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
@@ -27,6 +28,8 @@ export interface CheckSettings {
   network?: string;
   /** NAME=value pairs for the container */
   env: string[];
+  /** the host's registry set-up for the image attempt; undefined: none forwarded */
+  registry?: RegistryForward;
   maxOutputBytes: number;
   /** answer from a record younger than this, for an unchanged script, without running */
   cacheTtlSeconds?: number;
@@ -186,7 +189,8 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
       }),
       {
         image,
-        env: settings.env,
+        env: [...settings.env, ...(settings.registry?.env ?? [])],
+        shared: settings.registry?.files,
         network: settings.network,
         jobs: settings.jobs,
         timeoutMs: settings.timeoutMs,

@@ -17,7 +17,8 @@ import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import type { AgentFolder } from "./agent-folder.ts";
 import type { ScriptRun } from "./attempt.ts";
-import { AGENT_ID_BASE, CHECK_ROOT, checkFilesArchive } from "./check-files.ts";
+import { AGENT_ID_BASE, CHECK_ROOT, type SharedFile, checkFilesArchive } from "./check-files.ts";
+import { CA_VARIABLES, PREPARE_SCRIPT } from "./registry-forward.ts";
 
 const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids count threads
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
@@ -25,6 +26,13 @@ const KILL_GRACE_SECONDS = 2;
 const RESULT_PREFIX = "AICAGE-RESULT";
 /** The longest a timer can wait (2^31-1 ms); longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * npm retries a registry it cannot reach for about 70 s without a word (back-off from 10 s to
+ * 60 s): a check would cost its whole timeout and say nothing. Short retries end it in seconds,
+ * with npm's own error on stderr for the failure hint. (The user's npm config may still override.)
+ */
+const NPM_RETRY_ENV = ["NPM_CONFIG_FETCH_RETRY_MINTIMEOUT=1000", "NPM_CONFIG_FETCH_RETRY_MAXTIMEOUT=2000"];
 
 /** Capabilities the runner keeps: change to an agent's user (SETUID, SETGID) and empty its bounding set (SETPCAP). */
 const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
@@ -55,6 +63,11 @@ for ((n = 0; n < count; n++)); do
   printf 'aicage-agent-%d:x:%d:%d::%s:/bin/bash\n' $n $((${AGENT_ID_BASE} + n)) $((${AGENT_ID_BASE} + n)) "$root/home/$n" >&3
   printf 'aicage-agent-%d:x:%d:\n' $n $((${AGENT_ID_BASE} + n)) >&4
 done 3>>/etc/passwd 4>>/etc/group
+# The host's CAs join the image's bundle (host-registries/), readable by every agent. Should
+# that fail, no tool may point at a missing file: the CA variables go.
+if [ -f ${PREPARE_SCRIPT} ] && ! (umask 022; bash ${PREPARE_SCRIPT}) >/dev/null 2>&1; then
+  unset ${CA_VARIABLES.join(" ")}
+fi
 run_one() {
   local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc out_size err_size
   local dir=$root/agents/$1 home=$root/home/$1
@@ -108,6 +121,8 @@ export interface BatchOptions {
   timeoutMs: number;
   maxOutputBytes: number;
   signal?: AbortSignal;
+  /** files every agent may read (the host's registry set-up) */
+  shared?: SharedFile[];
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
@@ -118,10 +133,12 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
   return {
     Image: options.image,
     Cmd: ["bash", "-c", RUNNER, "aicage-version-check", String(slots), String(limitSeconds), String(options.maxOutputBytes), ...args],
-    Entrypoint: null,
+    // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
+    // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
+    Entrypoint: ["/usr/bin/tini", "--"],
     // The runner is root only to hand each script a user of its own; it keeps three capabilities.
     User: "0:0",
-    Env: [...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
+    Env: [...NPM_RETRY_ENV, ...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
     WorkingDir: "/",
     Labels: managedLabels({ [PURPOSE_LABEL]: "version-check" }),
     HostConfig: {
@@ -131,7 +148,6 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
       SecurityOpt: ["no-new-privileges"],
       PidsLimit: PIDS_PER_SLOT * slots + 32,
       Memory: MEMORY_PER_SLOT * slots,
-      Init: true, // reaps orphans and forwards signals to the runner
     },
   };
 }
@@ -144,7 +160,7 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   const recordBytes = 2 * Math.ceil((options.maxOutputBytes * 4) / 3) + 256;
 
   const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
-    copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder)) }],
+    copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder), options.shared ?? []) }],
     // Each wave may take the per-script limit plus the kill grace; the container a bit more.
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
     maxOutputBytes: scripts.length * recordBytes + 65_536,

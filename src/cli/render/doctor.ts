@@ -1,4 +1,5 @@
 // The human form of the doctor report: label, value, one line each.
+import { registryLines } from "./host-registries.ts";
 import { shortId } from "../../docker/ids.ts";
 import type { DoctorReport } from "../../doctor/report.ts";
 
@@ -36,6 +37,8 @@ export function formatDoctorReport(report: DoctorReport): string {
       lines.push([`${image.kind} image`, `${image.ref}: ${state}`]);
     }
   }
+  // What version checks in the image get of the host's npm, pip and CA set-up.
+  lines.push(...registryLines(report.hostRegistries));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
 }

@@ -1,0 +1,29 @@
+// Flags (and their environment variables) that decide what the image attempt gets of the
+// host's registry set-up: by default the settings and CAs, never credentials.
+import type { ArgsDef } from "citty";
+
+export const hostRegistryArgs = {
+  "host-registries": {
+    type: "boolean",
+    default: true,
+    description: "Give the image attempt the host's npm and pip registry settings and CA certificates",
+    negativeDescription: "Do not give the image attempt the host's registry settings and CAs (env AICAGE_UTIL_HOST_REGISTRIES=0)",
+  },
+  "forward-registry-credentials": {
+    type: "boolean",
+    description: "Also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
+  },
+} as const satisfies ArgsDef;
+
+const on = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value);
+const off = (value: string | undefined) => value !== undefined && /^(0|false|no|off)$/i.test(value);
+
+/** Flags win over the environment. */
+export function hostRegistryChoice(
+  args: { "host-registries"?: boolean; "forward-registry-credentials"?: boolean },
+  env: Record<string, string | undefined> = process.env,
+): { forward: boolean; credentials: boolean } {
+  const forward = args["host-registries"] === false ? false : !off(env.AICAGE_UTIL_HOST_REGISTRIES);
+  const credentials = Boolean(args["forward-registry-credentials"]) || on(env.AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS);
+  return { forward, credentials: forward && credentials };
+}

@@ -1,0 +1,126 @@
+// The image attempt gets the host's registry set-up (issue 10): a mirror with its own CA on
+// loopback, npm and pip on the host pointed at it by their config in a temporary HOME, real
+// npm and pip in the version-check image. Without forwarding the image fails and says why;
+// with it the image answers what the host answers; a token stays home unless asked for and
+// never shows anywhere.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { BASE_IMAGE, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+
+const TOKEN = "cli-T0ken-never-printed";
+let open: LoopbackRegistry;
+let guarded: LoopbackRegistry;
+let home: string;
+let agents: string;
+
+beforeAll(async () => {
+  await ensureUtilImage(testClient(), "version-check", { baseImage: BASE_IMAGE, network: "host" });
+  open = startLoopbackRegistry();
+  guarded = startLoopbackRegistry({ auth: { bearer: TOKEN } });
+  home = tempDir("aicage-home-");
+  writeFileSync(join(home, "corp-cas.pem"), open.caPem + guarded.caPem);
+  const npmrc = [`registry=${open.npmUrl}`, `@mirror:registry=${guarded.npmUrl}`, `${guarded.npmUrl.replace(/^https:/, "")}:_authToken=${TOKEN}`, `cafile=${home}/corp-cas.pem`];
+  writeFileSync(join(home, ".npmrc"), `${npmrc.join("\n")}\n`);
+  mkdirSync(join(home, ".config/pip"), { recursive: true });
+  writeFileSync(join(home, ".config/pip/pip.conf"), `[global]\nindex-url = ${open.pipUrl}\ncert = ${home}/corp-cas.pem\n`);
+  agents = tempDir("aicage-agents-");
+  const scripts: Record<string, string> = {
+    "npm-open": "npm view plain-agent version",
+    "npm-token": "npm view @mirror/agent version",
+    "pip-open": "python3 -m pip index versions mirror-agent | sed -n '1s/^[^(]*(\\([^)]*\\)).*$/\\1/p'",
+  };
+  for (const [name, body] of Object.entries(scripts)) {
+    mkdirSync(join(agents, name), { mode: 0o755 });
+    writeFileSync(join(agents, name, "version.sh"), `set -euo pipefail\n${body}\n`, { mode: 0o644 });
+  }
+}, 600_000);
+
+afterAll(() => {
+  open?.stop();
+  guarded?.stop();
+});
+
+/** Only this HOME's set-up counts: the machine's own CA variables and pip settings are blanked. */
+const env = (extra: Record<string, string> = {}) => ({
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, ".config"),
+  XDG_CONFIG_DIRS: "/nonexistent",
+  NPM_CONFIG_GLOBALCONFIG: "/nonexistent/npmrc",
+  PIP_CONFIG_FILE: "",
+  SSL_CERT_FILE: "",
+  SSL_CERT_DIR: "",
+  NODE_EXTRA_CA_CERTS: "",
+  REQUESTS_CA_BUNDLE: "",
+  CURL_CA_BUNDLE: "",
+  GIT_SSL_CAINFO: "",
+  PIP_CERT: "",
+  PIP_FIND_LINKS: "",
+  ...extra,
+});
+
+const byAgent = (stdout: string) => Object.fromEntries(JSON.parse(stdout).results.map((r: any) => [r.agent, r]));
+
+describe("the host's registry set-up in the image attempt", () => {
+  test("without forwarding the image fails and says why; the host answers", async () => {
+    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25"], {
+      env: env({ AICAGE_UTIL_HOST_REGISTRIES: "0" }),
+    });
+    const results = byAgent(run.stdout);
+    for (const name of ["npm-open", "pip-open"]) {
+      expect(results[name]).toMatchObject({ ok: true, source: "host" });
+      expect(results[name].attempts[0]).toMatchObject({ source: "image", ok: false });
+      expect(results[name].attempts[0].error).toContain("(TLS verification failed: unknown CA)");
+    }
+  }, 120_000);
+
+  test("by default the image answers what the host answers; the token stays home", async () => {
+    const before = guarded.requests.length;
+    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25"], { env: env() });
+    const results = byAgent(run.stdout);
+    expect(results["npm-open"]).toMatchObject({ source: "image", version: "0.9.7" });
+    expect(results["pip-open"]).toMatchObject({ source: "image", version: "0.3.5" });
+    // The guarded package: refused in the image (credentials withheld), answered on the host.
+    expect(results["npm-token"]).toMatchObject({ source: "host", version: "1.4.2" });
+    expect(results["npm-token"].attempts[0].error).toContain("(the registry asked for credentials (HTTP 401))");
+    const sent = guarded.requests.slice(before).filter((r) => r.authScheme === "bearer");
+    expect(sent.length).toBeGreaterThan(0);
+    expect(guarded.requests.slice(before).filter((r) => r.authorized).length).toBe(sent.length);
+  }, 120_000);
+
+  test("--forward-registry-credentials: the image answers the guarded package too", async () => {
+    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25", "--forward-registry-credentials"], {
+      env: env(),
+    });
+    const results = byAgent(run.stdout);
+    for (const name of ["npm-open", "npm-token", "pip-open"]) expect(results[name].source).toBe("image");
+    expect(results["npm-token"].version).toBe("1.4.2");
+  }, 120_000);
+
+  test("the token is never printed, logged, recorded or shown, verbose or not; names and sources are", async () => {
+    const state = tempDir("aicage-state-");
+    const outputs: string[] = [];
+    for (const args of [["--json"], ["--verbose"], ["--verbose", "--forward-registry-credentials"]]) {
+      const run = await runCli(["version-check", "--agents", agents, "--network", "host", "--timeout", "25", ...args], {
+        env: env({ AICAGE_UTIL_STATE_DIR: state }),
+      });
+      outputs.push(run.stdout, run.stderr);
+    }
+    const doctor = await runCli(["doctor", "--json"], { env: env() });
+    const text = await runCli(["doctor"], { env: env() });
+    outputs.push(doctor.stdout, doctor.stderr, text.stdout, text.stderr);
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [readFileSync(join(dir, e.name), "utf8")]));
+    outputs.push(...walk(state));
+    for (const output of outputs) expect(output).not.toContain(TOKEN);
+    // --verbose names what is forwarded and withheld, by name and where it came from.
+    expect(outputs[3]).toContain(join(home, ".npmrc"));
+    expect(outputs[3]).toContain("withheld");
+    expect(outputs[3]).toContain("_authToken");
+    const report = JSON.parse(doctor.stdout).hostRegistries;
+    expect(report.withheld.length).toBeGreaterThan(0);
+    expect(report.shown.map((s: { source: string }) => s.source).join(" ")).toContain(join(home, ".npmrc"));
+  }, 300_000);
+});
