@@ -106,7 +106,10 @@ export function compiledCli(): string {
 }
 
 /** Runs the CLI from source with Bun; answers exit code and both outputs. */
-export async function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string; user?: string } = {}) {
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; user?: string; dropEnv?: (name: string) => boolean } = {},
+) {
   // Another user may not be able to enter the checkout (CI clones anywhere): it runs a
   // compiled copy from a world-readable temp folder, from there.
   const argv = options.user
@@ -114,7 +117,9 @@ export async function runCli(args: string[], options: { env?: Record<string, str
     : [BUN, `${REPO_ROOT}/src/cli.ts`, ...args];
   const proc = Bun.spawn(argv, {
     cwd: options.cwd ?? (options.user ? tmpdir() : REPO_ROOT),
-    env: { ...process.env, ...CLI_TEST_ENV, ...options.env },
+    env: Object.fromEntries(
+      Object.entries({ ...process.env, ...CLI_TEST_ENV, ...options.env }).filter(([name]) => !options.dropEnv?.(name)),
+    ),
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
