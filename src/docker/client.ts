@@ -263,7 +263,8 @@ export class DockerClient {
     } finally {
       call.deadline.stop();
     }
-    if (!text) return undefined as T;
+    // Podman answers some calls (a tag: 201) with a lone newline for "no body".
+    if (!text.trim()) return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {

@@ -16,6 +16,14 @@ export { tempDir };
 export const BASE_IMAGE = process.env.AICAGE_TEST_BASE_IMAGE || "aicage-test-base:trixie";
 /** docker20 (the primary), docker26, podman4 or rootless: see scripts/engines/engine.sh. */
 export const ENGINE = process.env.AICAGE_TEST_ENGINE || "docker20";
+/** Podman 4 or 5: buildah builds, no buildx in the builder image, fully qualified tags. */
+export const PODMAN = ENGINE.startsWith("podman");
+
+/** Image tags as Docker shows them: Podman answers them fully qualified (docker.io/library/x, localhost/x). */
+export function plainTags(tags: string[] | null | undefined): string[] {
+  return (tags ?? []).map((tag) => tag.replace(/^(docker\.io\/(library\/)?|localhost\/)/, ""));
+}
+
 /** True for the primary engine, the one the tool finds by itself at /var/run/docker.sock. */
 export const PRIMARY_ENGINE = ENGINE === "docker20";
 if (!PRIMARY_ENGINE && !process.env.AICAGE_TEST_SOCKET) {
@@ -37,8 +45,13 @@ export async function managedContainers(client = testClient()): Promise<string[]
   return list.map((c) => c.Id);
 }
 
-/** IDs of untagged images carrying the tool's label. */
+/**
+ * IDs of untagged images carrying the tool's label. On Podman none are counted: buildah turns
+ * each build label into a step of its own and keeps every step's image as its layer cache
+ * (untagged, and labelled from the first label step on); `podman image prune` removes them.
+ */
 export async function untaggedManagedImages(client = testClient()): Promise<string[]> {
+  if (PODMAN) return [];
   const filters = JSON.stringify({ dangling: ["true"], label: [`${MANAGED_LABEL}=true`] });
   const list = await client.request<Array<{ Id: string }>>("GET", "/images/json", { query: { filters } });
   return list.map((image) => image.Id);
