@@ -128,7 +128,7 @@ describe("fixtures, built both ways", () => {
         "org.example.owner": "tests",
         [MANAGED_LABEL]: "true",
         [TOOL_VERSION_LABEL]: toolVersion,
-        [BUILDER_IMAGE_LABEL]: way === "builder" ? builderImageId : "api",
+        [BUILDER_IMAGE_LABEL]: way === "builder" && !PODMAN ? builderImageId : "api",
       });
       expect(labels[CONTEXT_HASH_LABEL]).toMatch(/^sha256:[0-9a-f]{64}$/);
       labelsByWay[way] = labels;
