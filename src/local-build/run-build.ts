@@ -3,6 +3,7 @@
 // Engine API when that image cannot be had), run it with a log file, and report.
 import { readFile } from "node:fs/promises";
 import type { DockerClient } from "../docker/client.ts";
+import type { DockerEndpoint } from "../docker/endpoint.ts";
 import { findImage, tagImage } from "../docker/images.ts";
 import { toolVersion } from "../core/tool-info.ts";
 import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
@@ -114,6 +115,15 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   try {
     let via = request.via;
     let builderImage = API_BUILDER;
+    if (via === "builder" && !seesLocalFiles(client.endpoint)) {
+      // The builder container bind-mounts the context: an engine on another machine would
+      // see an empty folder. The API takes the context as an upload instead.
+      via = "api";
+      hooks.onNotice?.(
+        `the engine at ${client.endpoint.display} cannot see this machine's files; building through the Engine API instead (--via api)`,
+        "warn",
+      );
+    }
     if (via === "builder") {
       // buildx's docker driver needs a Docker engine: elsewhere (Podman) the API builds.
       const engine = await identifyEngine(client);
@@ -227,6 +237,17 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     stopOnInterrupt();
     stopWaiting();
   }
+}
+
+/**
+ * Whether the engine runs on this machine, so that a bind mount of a local folder shows it:
+ * a unix socket, or TCP to loopback. ssh and TCP to another host may be anywhere.
+ */
+function seesLocalFiles(endpoint: DockerEndpoint): boolean {
+  if (endpoint.kind === "unix") return true;
+  if (endpoint.kind !== "tcp" || !endpoint.origin) return false;
+  const host = new URL(endpoint.origin).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\./.test(host);
 }
 
 /**

@@ -252,6 +252,25 @@ describe("aicage-util over ssh", () => {
   }, 120_000);
 });
 
+describe("builds choose the way that works (issue 12)", () => {
+  test("--via builder over ssh goes through the API, with one notice: the far engine cannot see the context", async () => {
+    const tag = `aicage-util-test/ssh-builder:${RUN}`;
+    const { exitCode, stdout, stderr } = await runCli(
+      ["build", `${BUILDS}/tiny`, "-t", tag, "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--json"],
+      { env: cliEnv() },
+    );
+    expect(exitCode).toBe(0);
+    expect(stderr.trim().split("\n")).toEqual([
+      `[warn] the engine at ${sshd.url} cannot see this machine's files; building through the Engine API instead (--via api)`,
+    ]);
+    const result = JSON.parse(stdout);
+    expect(result.via).toBe("api");
+    expect((await inspectImage(local, tag)).Id).toBe(result.imageId);
+    await removeImage(local, tag, { force: true });
+    await expectNothingLeft();
+  }, 120_000);
+});
+
 describe("ssh failures: one line naming cause and fix, exit 3", () => {
   const cases: Array<[string, ClientSetup, RegExp]> = [
     ["a key the server does not accept", { key: "unknown" }, /ssh login as root to 127\.0\.0\.1 refused \(Permission denied \(publickey\)\); offer a key/],
