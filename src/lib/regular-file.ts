@@ -1,6 +1,6 @@
 // Reading a file the user named without trusting what it is: a FIFO would block the read
 // (and the open) forever, a device may never end. Only regular files are read.
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 export class NotRegularFileError extends Error {
   override name = "NotRegularFileError";
@@ -45,5 +45,15 @@ export function readRegularFile(path: string, maxBytes: number): Uint8Array {
     return buffer.subarray(0, offset);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether this process may read the file (permissions, not existence alone). */
+export function isReadable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

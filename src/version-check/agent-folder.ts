@@ -3,9 +3,9 @@
 // is bounded: a folder with a 2 GB file must not be sent. Symlinks are copied as symlinks,
 // never followed: one pointing out of the folder cannot bring a host file along. FIFOs,
 // sockets and devices have no copy (reading one may never end): they are bad input.
-import { type Stats, accessSync, constants, lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { type Stats, lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileKindName } from "../lib/regular-file.ts";
+import { fileKindName, isReadable } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
 
 /** The most of one agent folder copied into the container: its files plus a 512-byte tar header each. */
@@ -80,7 +80,7 @@ function walk(folder: AgentFolder, relDir: string, scriptName: string): void {
       add(folder, { ...base, type: "directory", size: 0 });
       walk(folder, relPath, scriptName);
     } else if (info.isFile()) {
-      if (!readable(source)) folder.problems.push(`${neutralise(source)}: not readable (check its permissions)`);
+      if (!isReadable(source)) folder.problems.push(`${neutralise(source)}: not readable (check its permissions)`);
       else add(folder, { ...base, type: "file", size: info.size });
     } else if (info.isSymbolicLink()) {
       add(folder, { ...base, type: "symlink", size: 0, linkTarget: readlinkSync(source) });
@@ -110,11 +110,3 @@ function utf8(raw: Buffer): string | undefined {
   }
 }
 
-function readable(path: string): boolean {
-  try {
-    accessSync(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -3,10 +3,10 @@
 // together, before anything runs. A script must be a regular file: a FIFO would hang the
 // run, a device never end. When the folders are to be copied into the check container,
 // what is inside them is checked too (agent-folder.ts).
-import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { fileKindName } from "../lib/regular-file.ts";
+import { fileKindName, isReadable } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import { type AgentFolder, scanAgentFolder } from "./agent-folder.ts";
 import { naturalSort } from "../lib/natural-sort.ts";
@@ -72,7 +72,7 @@ export function collectAgents(paths: string[], agentsDirs: string[], options: Co
   }
 
   for (const agent of agents) {
-    if (!readable(agent.script)) problems.push(`${shown(agent.script)}: not readable (check its permissions)`);
+    if (!isReadable(agent.script)) problems.push(`${shown(agent.script)}: not readable (check its permissions)`);
     else if (options.copies) {
       agent.folder = scanAgentFolder(agent.dir, basename(agent.script));
       problems.push(...agent.folder.problems);
@@ -88,14 +88,6 @@ function agentOf(script: string): AgentScript {
   return { agent: neutralise(basename(dir)), script, dir };
 }
 
-function readable(path: string): boolean {
-  try {
-    accessSync(path, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** "file" for a regular file (through symlinks), "dir", "missing", or what else it is, in words. */
 function fileKind(path: string): string {

@@ -3,6 +3,7 @@
 // through unchanged: what answers is the real engine.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type RelayLink, relayHandlers } from "./socket-relay.ts";
 import { tempDir } from "./engine.ts";
 
 function openssl(dir: string, args: string[]): void {
@@ -30,34 +31,11 @@ export function makeCertificates(): string {
 
 export function startTlsProxy(certDir: string, engine: { hostname: string; port: number }) {
   const read = (name: string) => readFileSync(join(certDir, name), "utf8");
-  type Link = { upstream?: { write(data: Uint8Array): number; end(): void }; queued: Uint8Array[] };
-  const server = Bun.listen<Link>({
+  const server = Bun.listen<RelayLink>({
     hostname: "127.0.0.1",
     port: 0,
     tls: { cert: read("server-cert.pem"), key: read("server-key.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true } as never,
-    socket: {
-      async open(client) {
-        client.data = { queued: [] };
-        const upstream = await Bun.connect({
-          ...engine,
-          socket: {
-            data: (_s, chunk) => void client.write(chunk),
-            close: () => void client.end(),
-            error: () => void client.end(),
-          },
-        });
-        for (const chunk of client.data.queued) upstream.write(chunk);
-        client.data.upstream = upstream;
-      },
-      data(client, chunk) {
-        client.data ??= { queued: [] };
-        if (client.data.upstream) client.data.upstream.write(chunk);
-        else client.data.queued.push(new Uint8Array(chunk));
-      },
-      // A client refused during the handshake closes before open() ever ran.
-      close: (client) => client.data?.upstream?.end(),
-      error: (client) => client.data?.upstream?.end(),
-    },
+    socket: relayHandlers((socket) => Bun.connect({ ...engine, socket })) as never,
   });
   return { host: `tcp://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }

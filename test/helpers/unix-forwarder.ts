@@ -2,33 +2,12 @@
 // mode the test chooses: what answers on it is the real engine (rootless-style sockets that
 // another user may open, in tests that run as root).
 import { chmodSync } from "node:fs";
+import { type RelayLink, relayHandlers } from "./socket-relay.ts";
 
 export function startUnixForwarder(path: string, target: string, mode = 0o666) {
-  type Link = { upstream?: { write(data: Uint8Array): number; end(): void }; queued: Uint8Array[] };
-  const server = Bun.listen<Link>({
+  const server = Bun.listen<RelayLink>({
     unix: path,
-    socket: {
-      async open(client) {
-        client.data = { queued: [] };
-        const upstream = await Bun.connect({
-          unix: target,
-          socket: {
-            data: (_s, chunk) => void client.write(chunk),
-            close: () => void client.end(),
-            error: () => void client.end(),
-          },
-        });
-        for (const chunk of client.data.queued) upstream.write(chunk);
-        client.data.upstream = upstream;
-      },
-      data(client, chunk) {
-        client.data ??= { queued: [] };
-        if (client.data.upstream) client.data.upstream.write(chunk);
-        else client.data.queued.push(new Uint8Array(chunk));
-      },
-      close: (client) => client.data?.upstream?.end(),
-      error: (client) => client.data?.upstream?.end(),
-    },
+    socket: relayHandlers((socket) => Bun.connect({ unix: target, socket })) as never,
   });
   chmodSync(path, mode);
   return { stop: () => server.stop(true) };
