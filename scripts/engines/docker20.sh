@@ -30,6 +30,7 @@ start() {
   log "$NAME: engine is up"
 }
 
+# shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   [[ -f $PIDFILE ]] || { log "$NAME: not started by these scripts; left alone"; return 0; }
   stop_pid_file "$PIDFILE" 60
@@ -42,10 +43,4 @@ env_lines() {
   echo "AICAGE_TEST_TCP_HOST=tcp://$TCP_ADDR"
 }
 
-case ${1:-} in
-  start) start ;;
-  stop) stop ;;
-  env) env_lines ;;
-  status) answers "$SOCKET" ;;
-  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
-esac
+engine_main "$SOCKET" "$@"

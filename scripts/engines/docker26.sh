@@ -64,6 +64,7 @@ start() {
   start_tcp_forward "$TCP_PORT" "$SOCKET" "$DIR/tcp.pid"
 }
 
+# shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   stop_pid_file "$DIR/tcp.pid" 5
   if docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1; then
@@ -87,10 +88,4 @@ env_lines() {
   echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
 }
 
-case ${1:-} in
-  start) start ;;
-  stop) stop "${2:-}" ;;
-  env) env_lines ;;
-  status) answers "$SOCKET" ;;
-  *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
-esac
+engine_main "$SOCKET" "$@"

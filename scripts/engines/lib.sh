@@ -226,3 +226,23 @@ ensure_util_images_on_primary() {
   fi
   jq -r '.images[] | select(.expected) | .name' <<<"$listing"
 }
+
+# Unmounts what is still mounted below a folder (overlay mounts of containers an engine did
+# not clean up), deepest first.
+unmount_below() {
+  findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
+}
+
+# The command line every engine script takes: start | stop [--purge] | env | status. The
+# script defines start, stop and env_lines; status asks the socket given.
+engine_main() {
+  local socket=$1
+  shift
+  case ${1:-} in
+    start) start ;;
+    stop) stop "${2:-}" ;;
+    env) env_lines ;;
+    status) answers "$socket" ;;
+    *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
+  esac
+}

@@ -88,6 +88,7 @@ pids_in_netns_of() {
   done
 }
 
+# shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   local pid id
   stop_pid_file "$DIR/tcp.pid" 5
@@ -108,7 +109,7 @@ stop() {
   stop_pid_file "$DIR/slirp4netns.pid" 5
   rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$SOCKET"
   # Overlay mounts of containers that were not cleaned up.
-  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
+  unmount_below "$DIR"
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$DIR/storage" "$DIR/runroot" "$DIR/tmp"
   fi
@@ -122,10 +123,4 @@ env_lines() {
   echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
 }
 
-case ${1:-} in
-  start) start ;;
-  stop) stop "${2:-}" ;;
-  env) env_lines ;;
-  status) answers "$SOCKET" ;;
-  *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
-esac
+engine_main "$SOCKET" "$@"

@@ -83,6 +83,7 @@ start() {
   start_upstream_forward "$UPSTREAM_PORT" "$pid" "$DIR"
 }
 
+# shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   stop_pid_file "$DIR/tcp.pid" 5
   stop_pid_file "$DIR/tcp-netns.pid" 5
@@ -99,7 +100,7 @@ stop() {
   fi
   stop_pid_file "$DIR/slirp4netns.pid" 5
   rm -f "$SOCKET"
-  findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
+  unmount_below "$DIR"
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$DIR/storage" "$DIR/runroot"
     docker_at "$PRIMARY_SOCKET" rmi "$IMAGE" >/dev/null 2>&1 || true
@@ -114,10 +115,4 @@ env_lines() {
   echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
 }
 
-case ${1:-} in
-  start) start ;;
-  stop) stop "${2:-}" ;;
-  env) env_lines ;;
-  status) answers "$SOCKET" ;;
-  *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
-esac
+engine_main "$SOCKET" "$@"

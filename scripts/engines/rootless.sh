@@ -92,6 +92,7 @@ start() {
   fi
 }
 
+# shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   local uid pids i
   stop_pid_file "$DIR/tcp.pid" 5
@@ -136,10 +137,4 @@ env_lines() {
   return 0
 }
 
-case ${1:-} in
-  start) start ;;
-  stop) stop "${2:-}" ;;
-  env) env_lines ;;
-  status) answers "$(socket_path)" ;;
-  *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
-esac
+engine_main "$(socket_path)" "$@"
