@@ -19,8 +19,10 @@ set -euo pipefail
 source "$(dirname "$0")/engines/lib.sh"
 
 ENGINE=${AICAGE_TEST_ENGINE:-docker20}
-"$ENGINES_DIR/engine.sh" list | grep -qx -- "$ENGINE" ||
-  die "AICAGE_TEST_ENGINE='$ENGINE' is not a test engine; use one of: $("$ENGINES_DIR/engine.sh" list | tr '\n' ' ')"
+# The list is read whole first: `grep -q` in a pipe may stop reading early, and with pipefail
+# the writer's SIGPIPE would fail the check now and then.
+known=$("$ENGINES_DIR/engine.sh" list)
+grep -qx -- "$ENGINE" <<<"$known" || die "AICAGE_TEST_ENGINE='$ENGINE' is not a test engine; use one of: ${known//$'\n'/ }"
 
 # The installer tests lint scripts/install.sh and try the wget path.
 # openssh-server: the ssh:// tests run their own sshd on 127.0.0.1 (test/helpers/sshd.ts).

@@ -56,6 +56,8 @@ export interface RunContainerResult {
   durationMs: number;
 }
 
+/** How long a follow stream may stay open after its container ended. */
+const LOG_GRACE_MS = 2_000;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 
 export async function runContainer(
@@ -101,6 +103,7 @@ export async function runContainer(
   const stderr = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   let timedOut = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   /** Each step ends at once when the run is stopped; the container goes in `finally`. */
   const step = <T>(promise: Promise<T>): Promise<T> => {
     promise.catch(() => undefined);
@@ -129,12 +132,33 @@ export async function runContainer(
         void killContainer(client, id).catch(() => undefined);
       }, options.timeoutMs);
     }
-    const logs = await step(containerLogs(client, id, { follow: true, signal: requests.signal }));
-    for await (const frame of demultiplex(logs)) {
-      if (frame.stream === 0) continue;
+    // Output as it comes. Some engines (Podman 4.3, now and then) keep a follow stream open
+    // after the container has ended: once it has, the stream gets a short grace, then what is
+    // left is read once without follow, skipping the bytes already seen.
+    const seen = { stdout: 0, stderr: 0 };
+    const take = (frame: { stream: number; data: Uint8Array }, skip = { stdout: 0, stderr: 0 }) => {
+      if (frame.stream === 0) return;
       const name = frame.stream === 2 ? "stderr" : "stdout";
-      (name === "stdout" ? stdout : stderr).push(frame.data);
-      options.onOutput?.(name, frame.data);
+      const drop = Math.min(skip[name], frame.data.length);
+      skip[name] -= drop;
+      const data = drop > 0 ? frame.data.subarray(drop) : frame.data;
+      if (data.length === 0) return;
+      seen[name] += data.length;
+      (name === "stdout" ? stdout : stderr).push(data);
+      options.onOutput?.(name, data);
+    };
+    const following = new AbortController();
+    const stopFollowing = () => following.abort(new Error("the container has ended"));
+    requests.signal.addEventListener("abort", stopFollowing, { once: true });
+    exit.then(() => (grace = setTimeout(stopFollowing, LOG_GRACE_MS)), () => undefined);
+    try {
+      const logs = await step(containerLogs(client, id, { follow: true, signal: following.signal }));
+      for await (const frame of demultiplex(logs)) take(frame);
+    } catch (error) {
+      if (stopReason !== undefined || requests.signal.aborted || !following.signal.aborted) throw error;
+      const rest = await step(containerLogs(client, id, { follow: false, signal: requests.signal }));
+      const skip = { ...seen };
+      for await (const frame of demultiplex(rest)) take(frame, skip);
     }
     const exitCode = await step(exit);
     if (stopReason !== undefined) throw stopReason;
@@ -153,6 +177,7 @@ export async function runContainer(
     throw stopReason ?? error;
   } finally {
     if (timer) clearTimeout(timer);
+    if (grace) clearTimeout(grace);
     signal?.removeEventListener("abort", onAbort);
     unregisterInterrupt();
     requests.abort();
