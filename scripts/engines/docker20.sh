@@ -38,9 +38,7 @@ stop() {
 }
 
 env_lines() {
-  echo "AICAGE_TEST_ENGINE=$NAME"
-  echo "AICAGE_TEST_SOCKET=$SOCKET"
-  echo "AICAGE_TEST_TCP_HOST=tcp://$TCP_ADDR"
+  print_engine_env "$NAME" "$SOCKET" "$TCP_ADDR"
 }
 
 engine_main "$SOCKET" "$@"

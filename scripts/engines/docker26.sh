@@ -35,13 +35,7 @@ LABEL $ENGINE_LABEL=$NAME"
 start() {
   apt_install docker.io curl jq socat
   mkdir -p "$RUN_DIR" "$DATA_DIR"
-  if answers "$SOCKET" && ! container_sees_checkout "$CONTAINER"; then
-    log "$NAME: the running engine was started from another checkout; restarting it for $REPO_ROOT"
-    stop
-  fi
-  if answers "$SOCKET"; then
-    log "$NAME: engine already answers on $SOCKET"
-  else
+  if ! container_engine_ready "$SOCKET" "$CONTAINER"; then
     start_primary
     build_image
     docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null 2>&1 || true
@@ -83,9 +77,7 @@ stop() {
 }
 
 env_lines() {
-  echo "AICAGE_TEST_ENGINE=$NAME"
-  echo "AICAGE_TEST_SOCKET=$SOCKET"
-  echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
+  print_engine_env "$NAME" "$SOCKET" "127.0.0.1:$TCP_PORT"
 }
 
 engine_main "$SOCKET" "$@"

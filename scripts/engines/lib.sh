@@ -246,3 +246,28 @@ engine_main() {
     *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
   esac
 }
+
+# The variables the tests read for an engine: name, socket, loopback TCP address, and the
+# port the tests' upstream server uses when the engine sits in a namespace of its own.
+print_engine_env() {
+  echo "AICAGE_TEST_ENGINE=$1"
+  echo "AICAGE_TEST_SOCKET=$2"
+  echo "AICAGE_TEST_TCP_HOST=tcp://$3"
+  [[ -n ${4:-} ]] && echo "AICAGE_TEST_UPSTREAM_PORT=$4"
+  return 0
+}
+
+# For an engine in a container of the primary: true when it answers and sees this checkout
+# (its bind mounts are this checkout's); one started from another checkout is stopped first.
+container_engine_ready() {
+  local socket=$1 container=$2
+  if answers "$socket" && ! container_sees_checkout "$container"; then
+    log "$NAME: the running engine was started from another checkout; restarting it for $REPO_ROOT"
+    stop
+  fi
+  if answers "$socket"; then
+    log "$NAME: engine already answers on $socket"
+    return 0
+  fi
+  return 1
+}

@@ -117,10 +117,7 @@ stop() {
 }
 
 env_lines() {
-  echo "AICAGE_TEST_ENGINE=$NAME"
-  echo "AICAGE_TEST_SOCKET=$SOCKET"
-  echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
-  echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
+  print_engine_env "$NAME" "$SOCKET" "127.0.0.1:$TCP_PORT" "$UPSTREAM_PORT"
 }
 
 engine_main "$SOCKET" "$@"

@@ -130,11 +130,9 @@ stop() {
 }
 
 env_lines() {
-  echo "AICAGE_TEST_ENGINE=$NAME"
-  echo "AICAGE_TEST_SOCKET=$(socket_path)"
-  echo "AICAGE_TEST_TCP_HOST=tcp://127.0.0.1:$TCP_PORT"
-  [[ $(cat "$DIR/net" 2>/dev/null || echo "$NET") == slirp4netns ]] && echo "AICAGE_TEST_UPSTREAM_PORT=$UPSTREAM_PORT"
-  return 0
+  local upstream=""
+  [[ $(cat "$DIR/net" 2>/dev/null || echo "$NET") == slirp4netns ]] && upstream=$UPSTREAM_PORT
+  print_engine_env "$NAME" "$(socket_path)" "127.0.0.1:$TCP_PORT" "$upstream"
 }
 
 engine_main "$(socket_path)" "$@"

@@ -46,6 +46,15 @@ export async function managedContainers(client = testClient()): Promise<string[]
 }
 
 /**
+ * Names of the containers runContainer made that still exist: it names them aicage-util-…,
+ * which other sessions' containers on a shared engine are not.
+ */
+export async function toolContainerNames(client = testClient()): Promise<string[]> {
+  const all = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
+  return all.flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
+}
+
+/**
  * IDs of untagged images carrying the tool's label. On Podman none are counted: buildah turns
  * each build label into a step of its own and keeps every step's image as its layer cache
  * (untagged, and labelled from the first label step on); `podman image prune` removes them.

@@ -7,20 +7,14 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { listContainers } from "../../src/docker/containers.ts";
-import { MANAGED_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
 import { writeRecord } from "../../src/version-check/records.ts";
-import { BASE_IMAGE, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, runCli, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
 import { recorded } from "../helpers/recorded.ts";
 
 const client = testClient();
 
-/** Check containers left behind: runContainer names its containers aicage-util-… (other sessions on a shared engine do not). */
-async function checkContainers(): Promise<string[]> {
-  const all = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
-  return all.flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
-}
+const checkContainers = () => toolContainerNames(client);
 
 beforeAll(async () => {
   await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });

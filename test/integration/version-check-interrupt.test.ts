@@ -3,18 +3,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { listContainers } from "../../src/docker/containers.ts";
-import { MANAGED_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
 
 const client = testClient();
 
-/** Check containers: runContainer names its containers aicage-util-… (other sessions on a shared engine do not). */
-async function checkContainers(): Promise<string[]> {
-  const all = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
-  return all.flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
-}
+const checkContainers = () => toolContainerNames(client);
 
 beforeAll(async () => {
   await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
