@@ -13,8 +13,10 @@
 #   4. for another engine: starts it (scripts/engines/NAME.sh), copies the base image and the
 #      util images of this checkout into it (docker save | load: faster than building there,
 #      and Podman's network namespace has no package archive), checks the host's network.
+#   5. removes the test containers an interrupted earlier run left (older than 10 min); younger
+#      ones are named in AICAGE_TEST_PREEXISTING_CONTAINERS and not counted as this run's leaks.
 # Prints the variables the tests read on stdout: AICAGE_TEST_BASE_IMAGE, AICAGE_TEST_ENGINE,
-# AICAGE_TEST_SOCKET, AICAGE_TEST_TCP_HOST.
+# AICAGE_TEST_SOCKET, AICAGE_TEST_TCP_HOST, AICAGE_TEST_PREEXISTING_CONTAINERS.
 set -euo pipefail
 source "$(dirname "$0")/engines/lib.sh"
 
@@ -40,5 +42,10 @@ if [[ $ENGINE != docker20 ]]; then
   check_host_network
 fi
 
+engine_env=$("$ENGINES_DIR/$ENGINE.sh" env)
+socket=$(sed -n 's/^AICAGE_TEST_SOCKET=//p' <<<"$engine_env")
+preexisting=$(sweep_leftover_test_containers "${socket:-$PRIMARY_SOCKET}" 10)
+
 echo "AICAGE_TEST_BASE_IMAGE=$BASE_IMAGE"
-"$ENGINES_DIR/$ENGINE.sh" env
+echo "AICAGE_TEST_PREEXISTING_CONTAINERS=$preexisting"
+echo "$engine_env"

@@ -186,6 +186,35 @@ start_primary() {
   "$ENGINES_DIR/docker20.sh" start
 }
 
+# Containers an interrupted earlier test run left on the engine at socket $1: the tool's own
+# (aicage-util-…, labelled managed) and those the tests make (labelled org.aicage.test.run).
+# Those older than $2 minutes are removed (no test runs that long: 300 s is the longest
+# timeout); a younger one may belong to a run still going on this engine, so it is only named.
+# Prints the names left in place, comma-separated, for the leak checks to ignore.
+sweep_leftover_test_containers() {
+  local socket=$1 minutes=$2 ids now created name age kept=()
+  ids=$( {
+    docker_at "$socket" ps -aq --filter label=org.aicage.util.managed=true --filter name=aicage-util-
+    docker_at "$socket" ps -aq --filter label=org.aicage.test.run
+  } 2>/dev/null | sort -u)
+  [[ -n $ids ]] || return 0
+  now=$(date +%s)
+  while read -r id; do
+    read -r name created < <(docker_at "$socket" container inspect --format '{{.Name}} {{.Created}}' "$id" 2>/dev/null) || continue
+    name=${name#/}
+    age=$(( (now - $(date -d "$created" +%s)) / 60 ))
+    if ((age >= minutes)); then
+      log "removing container $name, left $age min ago by an interrupted test run"
+      docker_at "$socket" rm -f "$id" >/dev/null 2>&1 || log "could not remove container $name"
+    else
+      kept+=("$name")
+    fi
+  done <<<"$ids"
+  ((${#kept[@]} == 0)) || log "not counted as leaks, younger than $minutes min (another run?): ${kept[*]}"
+  local IFS=,
+  printf '%s' "${kept[*]}"
+}
+
 # The Debian base image on the primary engine (debootstrap + docker import; no registry here).
 ensure_base_image() {
   if [[ -n $(image_id_at "$PRIMARY_SOCKET" "$BASE_IMAGE") ]]; then
