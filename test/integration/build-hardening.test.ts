@@ -2,39 +2,23 @@
 // items 8, 10, 12, 17, 18): file names that are not UTF-8, a .dockerignore holding `*`, a
 // newline in a build argument or label, the engine's socket closing mid-build, two steps
 // failing at once.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { NotFoundError } from "../../src/docker/errors.ts";
-import { inspectImage, removeImage } from "../../src/docker/images.ts";
+import { inspectImage } from "../../src/docker/images.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
 import { CONTEXT_HASH_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
 const WAYS = ["api", "builder"] as const;
 const FROM_BASE = ["--build-arg", `FROM_IMAGE=${BASE_IMAGE}`];
 const tag = (name: string) => `aicage-util-test/hardening-${name}:${RUN}`;
-const madeImages: string[] = [];
-let watch: Awaited<ReturnType<typeof leakWatch>>;
-
-beforeAll(async () => {
-  watch = await leakWatch(client);
-  await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  for (const id of [...new Set(madeImages)].reverse()) {
-    await removeImage(client, id, { force: true }).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
-  }
-  expect(await watch.leaked()).toEqual([]);
-});
+const { madeImages } = engineSuite(["builder"], client);
 
 async function build(args: string[]) {
   const result = await runCli(["build", "--json", "--network", "none", ...FROM_BASE, ...args]);

@@ -1,14 +1,13 @@
 // `aicage-util build` against the real engine: the fixtures in test/fixtures/builds built
 // both ways (--via builder and --via api), the results run and inspected, and the failure,
 // Ctrl-C, concurrency, --if-changed and fallback paths.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { tarOfFiles } from "../../src/lib/memory-tar.ts";
 import { toolVersion } from "../../src/core/tool-info.ts";
-import { NotFoundError } from "../../src/docker/errors.ts";
-import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
+import { findImage, inspectImage } from "../../src/docker/images.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
 import {
   BUILDER_IMAGE_LABEL,
@@ -17,8 +16,8 @@ import {
   TOOL_VERSION_LABEL,
   managedLabels,
 } from "../../src/core/labels.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, leakWatch, plainTags, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, plainTags, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const FIXTURES = join(REPO_ROOT, "test", "fixtures", "builds");
@@ -29,24 +28,9 @@ const FROM_BASE = ["--build-arg", `FROM_IMAGE=${BASE_IMAGE}`];
 
 const tag = (name: string, suffix = "") => `aicage-util-test/build-${name}:${RUN}${suffix}`;
 /** Image IDs the tests made, in order, removed newest first at the end. */
-const madeImages: string[] = [];
-let builderImageId = "";
-let watch: Awaited<ReturnType<typeof leakWatch>>;
-
-beforeAll(async () => {
-  watch = await leakWatch(client);
-  // Once per run at most (reused when present): the builder image, as the CLI will find it.
-  builderImageId = (await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" })).id;
-}, 600_000);
-
-afterAll(async () => {
-  for (const id of [...new Set(madeImages)].reverse()) {
-    await removeImage(client, id, { force: true }).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
-  }
-  expect(await watch.leaked()).toEqual([]);
-});
+// The builder image, as the CLI will find it; the images the tests make are removed after.
+const suite = engineSuite(["builder"], client);
+const madeImages = suite.madeImages;
 
 interface BuildJson {
   tag: string;
@@ -128,7 +112,7 @@ describe("fixtures, built both ways", () => {
         "org.example.owner": "tests",
         [MANAGED_LABEL]: "true",
         [TOOL_VERSION_LABEL]: toolVersion,
-        [BUILDER_IMAGE_LABEL]: way === "builder" && !PODMAN ? builderImageId : "api",
+        [BUILDER_IMAGE_LABEL]: way === "builder" && !PODMAN ? suite.utilImageIds.builder : "api",
       });
       expect(labels[CONTEXT_HASH_LABEL]).toMatch(/^sha256:[0-9a-f]{64}$/);
       labelsByWay[way] = labels;
@@ -302,7 +286,7 @@ describe("Ctrl-C", () => {
       expect(await proc.exited).toBe(130);
       expect(await allContainerIds()).toEqual(before);
       // Containers only here: images of the tests before wait for afterAll's removal.
-      expect((await watch.leaked()).filter((line) => line.startsWith("container "))).toEqual([]);
+      expect((await suite.leaked()).filter((line) => line.startsWith("container "))).toEqual([]);
       expect(await findImage(client, slowTag)).toBeUndefined();
     }, 180_000);
   }
@@ -374,7 +358,7 @@ describe("ways to reach the engine and the builder", () => {
     }
     expect(stderr).toContain('#0 building with "default" instance using docker driver');
     expect(stderr).toMatch(/^\[success\] built \S+ \([0-9a-f]{12}\) via builder in \d+\.\ds$/m);
-    expect(image.Config!.Labels![BUILDER_IMAGE_LABEL]).toBe(builderImageId);
+    expect(image.Config!.Labels![BUILDER_IMAGE_LABEL]).toBe(suite.utilImageIds.builder!);
   }, 120_000);
 
   test("without a builder image the build goes through the API, saying so in one line", async () => {

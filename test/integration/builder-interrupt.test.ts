@@ -3,26 +3,17 @@
 // found and removed, never started: no container, no image, exit 130. The signal is sent when a
 // loopback proxy in front of the real engine sees the tool's POST /containers/create, and a few
 // milliseconds after it.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { findImage } from "../../src/docker/images.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient } from "../helpers/engine.ts";
 import { type EngineProxy, startEngineProxy } from "../helpers/engine-proxy.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
-let watch: Awaited<ReturnType<typeof leakWatch>>;
-
-beforeAll(async () => {
-  watch = await leakWatch(client);
-  await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  expect(await watch.leaked()).toEqual([]);
-});
+engineSuite(["builder"], client);
 
 /** Containers, running or not, that mount a folder of this run. */
 async function containersOfThisRun(): Promise<string[]> {

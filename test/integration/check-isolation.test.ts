@@ -2,24 +2,15 @@
 // one run cannot read, forge, hide or stop each other's checks, and the container keeps its
 // hardening (no capabilities, no-new-privileges, pid and memory limits, read-only agent
 // copies, no Docker socket). Each test fails when the guarantee it names is taken away.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, ENGINE, runCli, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import { ENGINE, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 
-const checkContainers = () => toolContainerNames(client);
-
-beforeAll(async () => {
-  expect(await checkContainers()).toEqual([]);
-  await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  expect(await checkContainers()).toEqual([]);
-});
+engineSuite(["version-check"], client);
 
 function writeAgent(root: string, name: string, files: Record<string, string>): string {
   const dir = join(root, name);

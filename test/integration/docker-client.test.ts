@@ -6,7 +6,7 @@ import { DockerApiError, DockerError, EngineUnreachableError, NotFoundError } fr
 import { runContainer } from "../../src/engine/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { BASE_IMAGE, CLI_TEST_ENV, PODMAN, REPO_ROOT, SOCKET, TCP_HOST, leakWatch, plainTags, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, leakWatch, plainTags, testClient } from "../helpers/engine.ts";
 import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 

@@ -1,35 +1,19 @@
 // Util image builds across processes (issue 11, item 19): three `images build` at once build
 // once, and all three answer the ID the tag points to; a lock left by a process that died
 // does not block the next build.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { NotFoundError } from "../../src/docker/errors.ts";
-import { findImage, removeImage } from "../../src/docker/images.ts";
+import { findImage } from "../../src/docker/images.ts";
 import { utilImageLockPath } from "../../src/util-images/build-lock.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
+import { BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
-const madeImages = new Set<string>();
-let watch: Awaited<ReturnType<typeof leakWatch>>;
-
-beforeAll(async () => {
-  watch = await leakWatch(client);
-  // Its layers are the cache the builds below reuse: they take seconds, not minutes.
-  await ensureUtilImage(client, "builder", { baseImage: BASE_IMAGE, network: "host" });
-}, 900_000);
-
-afterAll(async () => {
-  for (const id of madeImages) {
-    await removeImage(client, id, { force: true }).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
-  }
-  expect(await watch.leaked()).toEqual([]);
-});
+// The builder image's layers are the cache the builds below reuse: seconds, not minutes.
+const { madeImages } = engineSuite(["builder"], client);
 
 interface BuildAnswer {
   images: Array<{ kind: string; tag: string; id: string; built: boolean }>;
@@ -53,9 +37,9 @@ describe("util image builds across processes", () => {
     const state = tempDir("aicage-lock-state-");
     const runs = await Promise.all([imagesBuild(tag, state), imagesBuild(tag, state), imagesBuild(tag, state)]);
     const answers = runs.map((run) => run.answer.images[0]!);
-    for (const answer of answers) madeImages.add(answer.id);
+    for (const answer of answers) madeImages.push(answer.id);
     const current = (await findImage(client, tag))!.Id;
-    madeImages.add(current);
+    madeImages.push(current);
     expect(answers.map((answer) => answer.id)).toEqual([current, current, current]);
     expect(answers.filter((answer) => answer.built)).toHaveLength(1);
     // The lock is gone with the last of them.
@@ -71,7 +55,7 @@ describe("util image builds across processes", () => {
     writeFileSync(lock, JSON.stringify({ pid: gone, host: hostname(), since: new Date(Date.now() - 60_000).toISOString() }));
     const started = performance.now();
     const { answer } = await imagesBuild(tag, state);
-    madeImages.add(answer.images[0]!.id);
+    madeImages.push(answer.images[0]!.id);
     expect(answer.images[0]).toMatchObject({ built: true, id: (await findImage(client, tag))!.Id });
     expect(performance.now() - started).toBeLessThan(300_000);
     expect(existsSync(lock)).toBe(false);

@@ -2,27 +2,19 @@
 // should be, folders too big to copy or holding things that cannot be copied, symlinks out of
 // the folder, timeouts past what timers take, secrets given as --env NAME=value, and scripts
 // whose output or folder name carries escape sequences, binary or a line without end.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
 import { writeRecord } from "../../src/version-check/records.ts";
-import { BASE_IMAGE, runCli, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import { runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 import { recorded } from "../helpers/recorded.ts";
 
 const client = testClient();
 
-const checkContainers = () => toolContainerNames(client);
-
-beforeAll(async () => {
-  await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  expect(await checkContainers()).toEqual([]);
-});
+engineSuite(["version-check"], client);
 
 function writeAgent(root: string, name: string, body: string): string {
   mkdirSync(join(root, name), { recursive: true, mode: 0o755 });

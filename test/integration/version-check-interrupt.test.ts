@@ -1,22 +1,15 @@
 // Ctrl-C during the image attempt ends the run: exit 130, the check container removed, and
 // the host attempt never starts (it used to start after the tool had exited, orphaned).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import { BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 
 const checkContainers = () => toolContainerNames(client);
-
-beforeAll(async () => {
-  await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  expect(await checkContainers()).toEqual([]);
-});
+engineSuite(["version-check"], client);
 
 describe("Ctrl-C during the image attempt", () => {
   for (const seconds of [0.05, 0.5, 2]) {

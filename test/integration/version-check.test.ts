@@ -2,15 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, removeImage } from "../../src/docker/images.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, managedContainers, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, managedContainers, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 import { UPSTREAM_VERSIONS, type Upstream, startUpstream } from "../helpers/upstream-server.ts";
 
 const client = testClient();
 const AGENTS = `${REPO_ROOT}/test/fixtures/agents`;
 const EDGE = `${REPO_ROOT}/test/fixtures/agents-edge`;
 let upstream: Upstream;
-let watch: Awaited<ReturnType<typeof leakWatch>>;
+// The image the checks use: built once here if missing, reused after.
+const suite = engineSuite(["version-check"], client);
 
 /** A PATH with the basics but no npm, node, python, jq: a host that lacks the toolchain. */
 function bareHostPath(): string {
@@ -46,17 +47,11 @@ async function check(args: string[], env: Record<string, string> = {}) {
   return { ...run, results: parsed.results as any[], json: parsed };
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   upstream = startUpstream();
-  watch = await leakWatch(client);
-  // The image the checks use: built once here if missing, reused after.
-  await ensureUtilImage(client, "version-check", { baseImage: BASE_IMAGE, network: "host" });
-}, 600_000);
-
-afterAll(async () => {
-  upstream.stop();
-  expect(await watch.leaked()).toEqual([]);
 });
+
+afterAll(() => upstream.stop());
 
 describe("version-check in the image", () => {
   test("real-looking scripts (npm view, pip index, GitHub API + jq, installer, plain file) answer from the image", async () => {
@@ -150,7 +145,7 @@ describe("falling back to the host", () => {
     expect(results[0]).toMatchObject({ ok: true, version: "9.9.9", source: "host" });
     expect(results[0].attempts[0]).toMatchObject({ source: "image", ok: false, timedOut: true, exitCode: null, error: "timed out after 3s" });
     expect(performance.now() - started).toBeLessThan(20_000);
-    expect(await watch.leaked()).toEqual([]);
+    expect(await suite.leaked()).toEqual([]);
   });
 
   test("no output and a non-zero exit are failures in both places: exit 1, reasons kept", async () => {
@@ -222,7 +217,7 @@ describe("many agents", () => {
     expect(results.map((r) => r.agent)).toEqual(names);
     expect(results.map((r) => r.version)).toEqual(names.map((_, i) => `1.${i}.0`));
     expect(results.every((r) => r.source === "image")).toBe(true);
-    expect(await watch.leaked()).toEqual([]);
+    expect(await suite.leaked()).toEqual([]);
   });
 });
 
