@@ -2,6 +2,7 @@
 // named in AICAGE_TEST_ENGINE / AICAGE_TEST_SOCKET (default: the primary Docker 20.10 on
 // /var/run/docker.sock). CLI runs of the tests reach it the way a user's would: the primary
 // by the tool's own socket discovery, any other through DOCKER_HOST.
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,3 +154,26 @@ export async function runCli(
   ]);
   return { exitCode, stdout, stderr };
 }
+
+/**
+ * The CLI in a process group of its own, as a shell runs a foreground job: Ctrl-C at a
+ * terminal sends SIGINT to the whole group, so `interrupt()` does the same.
+ */
+export function startCliJob(argv: string[], env: Record<string, string>) {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...CLI_TEST_ENV, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stdout!.resume();
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    stderr: () => stderr,
+    exited,
+    interrupt: () => process.kill(-child.pid!, "SIGINT"),
+  };
+}
+

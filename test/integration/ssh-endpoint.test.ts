@@ -2,7 +2,6 @@
 // CLI's `docker system dial-stdio` on the far side, whose engine is this machine's. Every
 // test checks that no ssh process, no session on the far side and no private folder is left.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +17,7 @@ import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, PURPOSE_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, startCliJob, testClient } from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 
 const local = testClient();
@@ -334,28 +333,6 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
     await expectNothingLeft();
   });
 });
-
-/**
- * The CLI in a process group of its own, as a shell runs a foreground job: Ctrl-C at a
- * terminal sends SIGINT to the whole group, so `interrupt()` does the same.
- */
-function startCliJob(argv: string[], env: Record<string, string>) {
-  const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...CLI_TEST_ENV, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let stderr = "";
-  child.stdout!.resume();
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    stderr: () => stderr,
-    exited,
-    interrupt: () => process.kill(-child.pid!, "SIGINT"),
-  };
-}
 
 describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {
   for (const runtime of ["bun", "deno"] as const) {
