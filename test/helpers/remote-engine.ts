@@ -2,7 +2,8 @@
 // primary engine that sees none of the tests' folders, reached as an engine on another machine
 // is: over tcp:// with TLS, and over ssh:// through a real sshd. Under AICAGE_TEST_ENGINE=remote26
 // scripts/test.sh has started it and copied the base and util images in; under another engine
-// openRemote() does the same through scripts/test-engine.sh, and closeRemote() stops it again.
+// openRemote() does the same through scripts/test-engine.sh, and closeRemote() stops it again
+// when it was not running before.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DockerClient } from "../../src/docker/client.ts";
@@ -27,6 +28,7 @@ const REMOTE_VARIABLES = ["AICAGE_TEST_REMOTE_TLS_HOST", "AICAGE_TEST_REMOTE_CER
 
 function engineVariables(): { values: Record<string, string>; startedHere: boolean } {
   if (ENGINE === "remote26") return { values: process.env as Record<string, string>, startedHere: false };
+  const running = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/engines/engine.sh`, "remote26", "status"]).exitCode === 0;
   const run = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/test-engine.sh`], {
     env: { ...process.env, AICAGE_TEST_ENGINE: "remote26" },
     stdout: "pipe",
@@ -40,7 +42,7 @@ function engineVariables(): { values: Record<string, string>; startedHere: boole
       .filter((line) => line.startsWith("AICAGE_TEST_"))
       .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
   );
-  return { values, startedHere: true };
+  return { values, startedHere: !running };
 }
 
 export function openRemote(): Remote {
