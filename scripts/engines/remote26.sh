@@ -21,27 +21,22 @@ TLS_DIR=$DIR/tls
 CLIENT_CERTS=$DIR/client-certs
 SSH_DIR=$DIR/ssh
 SOCKET=$RUN_DIR/docker.sock
-TLS_PORT=23761
+TLS_PORT=23765
 SSH_PORT=23722
 IMAGE=aicage-test-engine:$NAME
 CONTAINER=aicage-test-engine-$NAME
 LOG=$DIR/dockerd.log
 
+# docker-cli: `docker system dial-stdio` for ssh sessions. nodocker: a login whose sessions find
+# no docker command (sshd_config below); '*' unlocks the account, with no password.
 build_image() {
-  local dockerfile
-  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
-  ensure_base_image
-  log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
-  # docker-cli: `docker system dial-stdio` for ssh sessions. nodocker: a login whose sessions
-  # find no docker command (sshd_config below); '*' unlocks the account, with no password.
-  dockerfile="FROM $BASE_IMAGE
+  build_engine_image <<DOCKERFILE
+FROM $BASE_IMAGE
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io docker-cli ca-certificates openssh-server \\
     && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_* \\
     && useradd --create-home --shell /bin/sh --password '*' nodocker && mkdir -p /run/sshd
-LABEL $ENGINE_LABEL=$NAME"
-  mkdir -p "$DIR/empty"
-  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" \
-    <<<"$dockerfile" >"$DIR/image-build.log" 2>&1 || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+LABEL $ENGINE_LABEL=$NAME
+DOCKERFILE
 }
 
 # A CA, the server's certificate for 127.0.0.1 and a client certificate in DOCKER_CERT_PATH's
@@ -129,11 +124,7 @@ start() {
   log "$NAME: starting dockerd and sshd in container $CONTAINER (log: $LOG)"
   # Only the state folder is mounted: the tests' temporary folders and the checkout stay invisible.
   docker_at "$PRIMARY_SOCKET" run -d --name "$CONTAINER" --label "$ENGINE_LABEL=$NAME" \
-    --network host \
-    --cap-add ALL --cap-drop SYS_RESOURCE \
-    --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
-    --device-cgroup-rule 'a *:* rwm' \
-    -v /sys/fs/cgroup:/sys/fs/cgroup \
+    --network host "${ENGINE_CONTAINER_FLAGS[@]}" \
     -v "$DIR:$DIR" \
     --entrypoint sh "$IMAGE" -c "$ENTRYPOINT" "$LOG" "$SSH_DIR/sshd_config" "$DIR/sshd.log" \
     "${DOCKERD_NO_NETWORK[@]}" --exec-opt native.cgroupdriver=cgroupfs \
@@ -147,11 +138,8 @@ start() {
 
 # shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
-  if docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1; then
-    # dockerd stops its containers on TERM; then the container (sshd and its sessions too) ends.
-    docker_at "$PRIMARY_SOCKET" stop -t 60 "$CONTAINER" >/dev/null || true
-    docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null
-  fi
+  # dockerd stops its containers on TERM; then the container (sshd and its sessions too) ends.
+  remove_engine_container 60
   rm -f "$SOCKET" "$RUN_DIR/sshd.pid"
   unmount_below "$DATA_DIR"
   # The cgroups its containers had (cgroup v1: one folder per controller), now empty.
