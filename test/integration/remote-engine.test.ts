@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { createContainer } from "../../src/docker/containers.ts";
 import { DockerApiError } from "../../src/docker/errors.ts";
 import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
-import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, MANAGED_LABEL, PURPOSE_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../../src/core/labels.ts";
+import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, MANAGED_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
-import { BASE_IMAGE, BUN, REPO_ROOT, leakWatch, managedContainers, runCli, startCliJob, tempDir, testClient, untaggedManagedImages } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, REPO_ROOT, leakWatch, managedContainers, runCli, startCliJob, tempDir, testClient, untaggedManagedImages, watchCheckContainers } from "../helpers/engine.ts";
 import { type Remote, closeRemote, openRemote } from "../helpers/remote-engine.ts";
 
 const EDGE = `${REPO_ROOT}/test/fixtures/agents-edge`;
@@ -144,28 +144,12 @@ for (const way of WAYS) {
     test("Ctrl-C during a version check in the image: exit 130, the far container removed", async () => {
       const agent = join(tempDir("aicage-remote-hang-"), "hangs-in-image");
       cpSync(`${EDGE}/hangs-in-image`, agent, { recursive: true });
-      const checkContainers = async (all: boolean) => {
-        const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`], name: ["aicage-util-"] });
-        const list = await remote.client.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all, filters } });
-        return list.map((c) => c.Id);
-      };
-      const before = new Set(await checkContainers(true));
-      const ours = async (all: boolean) => (await checkContainers(all)).filter((id) => !before.has(id));
+      const checks = await watchCheckContainers(remote.client);
       const job = startCliJob([BUN, "src/cli.ts", "version-check", "--timeout", "120", agent], way.env());
-      let started: string[] = [];
-      for (let i = 0; i < 300 && started.length === 0; i++) {
-        await Bun.sleep(100);
-        started = await ours(false);
-      }
-      expect(started).toHaveLength(1);
+      expect(await checks.running()).toHaveLength(1);
       job.interrupt();
       expect(await job.exited).toBe(130);
-      let left = started;
-      for (let i = 0; i < 30 && left.length > 0; i++) {
-        await Bun.sleep(100);
-        left = await ours(true);
-      }
-      expect(left).toEqual([]);
+      expect(await checks.left()).toEqual([]);
     }, 90_000);
 
     test("Ctrl-C during a build: exit 130, no image, no labelled container or image left", async () => {
