@@ -87,6 +87,12 @@ for (const way of WAYS) {
       expect([text.exitCode, text.stderr]).toEqual([0, ""]);
       expect(text.stdout).toContain(`endpoint             ${way.display()} (DOCKER_HOST)\n`);
       expect(text.stdout).toMatch(/^engine +Docker Engine 26\.\S+, API 1\.\d+ \(using 1\.\d+\)$/m);
+      // ssh says at once that the builder cannot be used; TCP to loopback is asked at build time.
+      expect(text.stdout).toContain(
+        way.kind === "ssh"
+          ? "builds               --via api (BuildKit); --via builder is not possible here and goes through the API\n"
+          : "builds               --via api (BuildKit), --via builder (buildx in the builder image)\n",
+      );
       const json = await runCli(["doctor", "--json"], { env: way.env() });
       expect(json.exitCode).toBe(0);
       const report = JSON.parse(json.stdout);
