@@ -152,7 +152,8 @@ stop() {
 }
 
 # The socket is for these scripts (copying images in) and for the tests' own checks; the tool
-# under test goes through AICAGE_TEST_REMOTE_TLS_HOST or AICAGE_TEST_REMOTE_SSH_HOST.
+# under test goes through AICAGE_TEST_REMOTE_TLS_HOST or AICAGE_TEST_REMOTE_SSH_HOST. The TCP
+# address is the TLS one: it answers only with the client certificates.
 env_lines() {
   print_engine_env "$NAME" "$SOCKET" "127.0.0.1:$TLS_PORT"
   echo "AICAGE_TEST_REMOTE_TLS_HOST=tcp://127.0.0.1:$TLS_PORT"
