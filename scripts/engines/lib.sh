@@ -251,6 +251,7 @@ build_engine_image() {
 }
 
 # Stops and removes the engine's container $CONTAINER, giving it $1 seconds to stop its own.
+# shellcheck disable=SC2153 # CONTAINER is the engine script's
 remove_engine_container() {
   docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1 || return 0
   docker_at "$PRIMARY_SOCKET" stop -t "$1" "$CONTAINER" >/dev/null || true
