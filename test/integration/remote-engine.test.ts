@@ -98,6 +98,10 @@ for (const way of WAYS) {
       const report = JSON.parse(json.stdout);
       expect(report.endpoint).toEqual({ kind: way.kind, address: way.display(), source: "DOCKER_HOST" });
       expect(report.engine.reachable).toBe(true);
+      // The util images the far engine has are the ones copied there, the same as here.
+      const versionCheck = report.images.find((image: { kind: string }) => image.kind === "version-check");
+      expect(versionCheck).toMatchObject({ present: true, current: true });
+      expect(versionCheck.id).toBe((await inspectImage(remote.client, versionCheck.ref)).Id);
     });
 
     test("a version check answers in the image, from the agent folder copied there", async () => {
