@@ -4,6 +4,8 @@
 #   docker20  (default) Debian's Docker 20.10 on /var/run/docker.sock, also on 127.0.0.1:23750
 #   docker26  Docker 26 in a container of docker20     podman4   Podman 4.3, own network namespace
 #   rootless  rootless Docker 20.10 of a user of its own   podman5   Podman 5 in a container of docker20
+#   remote26  Docker 26 in a container of docker20 that sees none of the tests' folders, for
+#             test/integration/remote-engine.test.ts: tcp+TLS and ssh (AICAGE_TEST_REMOTE_*)
 # Steps:
 #   1. installs the test tools (debootstrap, shellcheck, wget, jq, curl) when missing (apt, root),
 #   2. starts the primary engine (docker20) unless one answers on its socket; every engine runs
@@ -16,7 +18,8 @@
 #   5. removes the test containers an interrupted earlier run left (older than 10 min); younger
 #      ones are named in AICAGE_TEST_PREEXISTING_CONTAINERS and not counted as this run's leaks.
 # Prints the variables the tests read on stdout: AICAGE_TEST_BASE_IMAGE, AICAGE_TEST_ENGINE,
-# AICAGE_TEST_SOCKET, AICAGE_TEST_TCP_HOST, AICAGE_TEST_PREEXISTING_CONTAINERS.
+# AICAGE_TEST_SOCKET, AICAGE_TEST_TCP_HOST, AICAGE_TEST_PREEXISTING_CONTAINERS (remote26: also
+# AICAGE_TEST_REMOTE_*).
 set -euo pipefail
 source "$(dirname "$0")/engines/lib.sh"
 

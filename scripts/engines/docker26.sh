@@ -19,17 +19,12 @@ CONTAINER=aicage-test-engine-$NAME
 LOG=$DIR/dockerd.log
 
 build_image() {
-  local dockerfile
-  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
-  ensure_base_image
-  log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
-  dockerfile="FROM $BASE_IMAGE
+  build_engine_image <<DOCKERFILE
+FROM $BASE_IMAGE
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io ca-certificates \\
     && rm -rf /var/lib/apt/lists/*
-LABEL $ENGINE_LABEL=$NAME"
-  mkdir -p "$DIR/empty"
-  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" \
-    <<<"$dockerfile" >"$DIR/image-build.log" 2>&1 || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+LABEL $ENGINE_LABEL=$NAME
+DOCKERFILE
 }
 
 start() {
@@ -42,11 +37,7 @@ start() {
     rm -f "$SOCKET"
     log "$NAME: starting dockerd in container $CONTAINER (log: $LOG)"
     docker_at "$PRIMARY_SOCKET" run -d --name "$CONTAINER" --label "$ENGINE_LABEL=$NAME" \
-      --network host \
-      --cap-add ALL --cap-drop SYS_RESOURCE \
-      --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
-      --device-cgroup-rule 'a *:* rwm' \
-      -v /sys/fs/cgroup:/sys/fs/cgroup \
+      --network host "${ENGINE_CONTAINER_FLAGS[@]}" \
       -v "$DIR:$DIR" -v /tmp:/tmp -v "$REPO_ROOT:$REPO_ROOT:ro" \
       --entrypoint sh "$IMAGE" -c 'exec dockerd "$@" >>"$0" 2>&1' "$LOG" \
       "${DOCKERD_NO_NETWORK[@]}" --exec-opt native.cgroupdriver=cgroupfs \
@@ -61,11 +52,8 @@ start() {
 # shellcheck disable=SC2120 # engine_main (lib.sh) passes --purge on
 stop() {
   stop_pid_file "$DIR/tcp.pid" 5
-  if docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1; then
-    # dockerd stops its containers on TERM; then the container (and all in it) ends.
-    docker_at "$PRIMARY_SOCKET" stop -t 60 "$CONTAINER" >/dev/null || true
-    docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null
-  fi
+  # dockerd stops its containers on TERM; then the container (and all in it) ends.
+  remove_engine_container 60
   rm -f "$SOCKET"
   # The cgroups its containers had (cgroup v1: one folder per controller), now empty.
   find /sys/fs/cgroup/*/"aicage-$NAME" -depth -type d -exec rmdir {} + 2>/dev/null || true

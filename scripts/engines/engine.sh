@@ -4,13 +4,14 @@
 #   scripts/engines/engine.sh list            the engine names
 #   scripts/engines/engine.sh stop-all        stops every engine but the primary (docker20)
 #   scripts/engines/engine.sh check-network   fails when the host's network was changed
-# NAME: docker20 (the primary, /var/run/docker.sock), docker26, podman4, rootless, podman5.
+# NAME: docker20 (the primary, /var/run/docker.sock), docker26, podman4, rootless, podman5,
+# remote26 (Docker 26 that sees none of the tests' folders; tcp+TLS and ssh).
 # Logs and state: /var/tmp/aicage-test-engine/ (AICAGE_TEST_STATE_DIR).
 set -euo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
 source "$DIR/lib.sh"
 
-ENGINES=(docker20 docker26 podman4 rootless podman5)
+ENGINES=(docker20 docker26 podman4 rootless podman5 remote26)
 
 is_engine() {
   local name

@@ -256,6 +256,37 @@ ensure_util_images_on_primary() {
   jq -r '.images[] | select(.expected) | .name' <<<"$listing"
 }
 
+# What an engine in a container of the primary needs, as far as this VM allows (no --privileged:
+# root here lacks CAP_SYS_RESOURCE).
+ENGINE_CONTAINER_FLAGS=(
+  --cap-add ALL --cap-drop SYS_RESOURCE
+  --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined
+  --device-cgroup-rule 'a *:* rwm'
+  -v /sys/fs/cgroup:/sys/fs/cgroup
+)
+
+# Builds $IMAGE (engine $NAME, state in $DIR) on the primary from the Dockerfile on stdin, unless
+# it is there: from $BASE_IMAGE, with the host network (the package archive is reachable only so).
+# shellcheck disable=SC2153 # NAME, DIR and IMAGE are the engine script's
+build_engine_image() {
+  local dockerfile
+  dockerfile=$(cat)
+  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
+  ensure_base_image
+  log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
+  mkdir -p "$DIR/empty"
+  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" \
+    <<<"$dockerfile" >"$DIR/image-build.log" 2>&1 || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+}
+
+# Stops and removes the engine's container $CONTAINER, giving it $1 seconds to stop its own.
+# shellcheck disable=SC2153 # CONTAINER is the engine script's
+remove_engine_container() {
+  docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1 || return 0
+  docker_at "$PRIMARY_SOCKET" stop -t "$1" "$CONTAINER" >/dev/null || true
+  docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null
+}
+
 # Unmounts what is still mounted below a folder (overlay mounts of containers an engine did
 # not clean up), deepest first.
 unmount_below() {

@@ -22,14 +22,10 @@ CONTAINER=aicage-test-engine-$NAME
 LOG=$DIR/service.log
 
 build_image() {
-  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
-  ensure_base_image
-  log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
-  mkdir -p "$DIR/empty"
   # The settings this VM needs: no systemd or journald, cgroup v1 (crun refuses the hybrid
   # layout here: runc), an open-files limit that root here may set; nft for netavark's
   # rules inside the container's own namespace.
-  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" >"$DIR/image-build.log" 2>&1 <<DOCKERFILE || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+  build_engine_image <<DOCKERFILE
 FROM $BASE_IMAGE
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends podman catatonit runc nftables ca-certificates \\
     && rm -rf /var/lib/apt/lists/*
@@ -54,11 +50,7 @@ start() {
     printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$DIR/storage" "$DIR/runroot" >"$DIR/storage.conf"
     log "$NAME: starting podman system service in container $CONTAINER (log: $LOG)"
     docker_at "$PRIMARY_SOCKET" run -d --name "$CONTAINER" --label "$ENGINE_LABEL=$NAME" \
-      --network none \
-      --cap-add ALL --cap-drop SYS_RESOURCE \
-      --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
-      --device-cgroup-rule 'a *:* rwm' \
-      -v /sys/fs/cgroup:/sys/fs/cgroup \
+      --network none "${ENGINE_CONTAINER_FLAGS[@]}" \
       -v "$DIR:$DIR" -v /tmp:/tmp -v "$REPO_ROOT:$REPO_ROOT:ro" \
       -e CONTAINERS_STORAGE_CONF="$DIR/storage.conf" \
       --entrypoint sh "$IMAGE" -c 'exec podman system service --time=0 "unix://$1" >>"$0" 2>&1' "$LOG" "$SOCKET" >/dev/null
@@ -88,10 +80,7 @@ stop() {
       curl -fsS --max-time 60 --unix-socket "$SOCKET" -X DELETE "http://localhost/containers/$id?force=1" >/dev/null || true
     done
   fi
-  if docker_at "$PRIMARY_SOCKET" container inspect "$CONTAINER" >/dev/null 2>&1; then
-    docker_at "$PRIMARY_SOCKET" stop -t 30 "$CONTAINER" >/dev/null || true
-    docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null
-  fi
+  remove_engine_container 30
   stop_pid_file "$DIR/slirp4netns.pid" 5
   rm -f "$SOCKET"
   unmount_below "$DIR"

@@ -224,6 +224,14 @@ export class DockerClient {
     return answer;
   }
 
+  /** A HEAD request, under the client's deadline: answers the response's headers. */
+  async head(path: string, options: RequestOptions = {}): Promise<Headers> {
+    const call = await this.send("HEAD", path, options, true);
+    call.deadline.stop();
+    await call.response.body?.cancel().catch(() => undefined);
+    return call.response.headers;
+  }
+
   /**
    * A request whose answer is read as a byte stream (logs, pull and build progress). The
    * deadline covers the answer's head; `idleTimeoutMs` the silences after it.

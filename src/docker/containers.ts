@@ -1,6 +1,6 @@
-// Container endpoints: create, copy files in, start, wait, logs, kill, remove, list.
+// Container endpoints: create, copy files in, look at a path, start, wait, logs, kill, remove, list.
 import type { DockerClient } from "./client.ts";
-import { ConflictError, NotFoundError } from "./errors.ts";
+import { ConflictError, DockerApiError, NotFoundError } from "./errors.ts";
 import { labelFilters } from "./filters.ts";
 import { shortId as short } from "./ids.ts";
 
@@ -74,6 +74,27 @@ export async function putArchive(
     signal: options.signal,
     operation: `copy files into container ${short(id)}`,
   });
+}
+
+/** What a path in a container's file system is, as the engine describes it. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  /** RFC 3339, nanoseconds */
+  mtime: string;
+  linkTarget: string;
+}
+
+/**
+ * Looks at a path in the container's file system (HEAD /containers/{id}/archive) without
+ * reading it. Works on a created container before it starts, bind mounts included.
+ */
+export async function statContainerPath(client: DockerClient, id: string, path: string): Promise<ContainerPathStat> {
+  const headers = await client.head(`/containers/${id}/archive`, { query: { path }, operation: `look at ${path} in container ${short(id)}` });
+  const encoded = headers.get("x-docker-container-path-stat");
+  if (!encoded) throw new DockerApiError(200, "no X-Docker-Container-Path-Stat header", `look at ${path} in container ${short(id)}`);
+  return JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as ContainerPathStat;
 }
 
 export async function startContainer(client: DockerClient, id: string): Promise<void> {

@@ -6,6 +6,7 @@ import type { DockerClient } from "../docker/client.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
 import { runtimeName } from "../docker/transport.ts";
 import { identifyEngine } from "../engine/identity.ts";
+import { seesLocalFilesByAddress } from "../engine/local-files.ts";
 import type { SettingOrigin } from "../host-registries/findings.ts";
 import { hostRegistrySetup } from "../host-registries/setup.ts";
 import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
@@ -84,7 +85,9 @@ export async function gatherDoctorReport(
       storageDriver: identity.storageDriver,
       rootless: identity.rootless,
       apiBuilder: identity.apiBuilder,
-      buildWays: { api: true, builder: identity.builderImageWorks },
+      // The builder bind-mounts the context: an engine that cannot see this machine's files (ssh,
+      // TCP to another host) builds through the API. TCP to loopback is asked at build time.
+      buildWays: { api: true, builder: identity.builderImageWorks && seesLocalFilesByAddress(client.endpoint) !== "no" },
     });
     report.images = await Promise.all(UTIL_IMAGE_KINDS.map((kind) => utilImageStatus(client, kind)));
   } catch (error) {

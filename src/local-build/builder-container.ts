@@ -29,6 +29,11 @@ export interface BuilderBuild extends BuildSettings {
 
 type Mount = NonNullable<NonNullable<ContainerSpec["HostConfig"]>["Mounts"]>[number];
 
+/** The folders of this machine the builder container bind-mounts: the context, and a Dockerfile's own folder when outside it. */
+export function builderMountSources(contextDir: string, dockerfile: string): string[] {
+  return isInside(contextDir, dockerfile) ? [contextDir] : [contextDir, path.dirname(dockerfile)];
+}
+
 export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
   const mounts: Mount[] = [{ Type: "bind", Source: build.contextDir, Target: CONTEXT_MOUNT, ReadOnly: true }];
   let dockerfile: string;

@@ -3,7 +3,6 @@
 // Engine API when that image cannot be had), run it with a log file, and report.
 import { readFile } from "node:fs/promises";
 import type { DockerClient } from "../docker/client.ts";
-import type { DockerEndpoint } from "../docker/endpoint.ts";
 import { findImage, tagImage } from "../docker/images.ts";
 import { toolVersion } from "../core/tool-info.ts";
 import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
@@ -11,6 +10,7 @@ import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
 import { identifyEngine } from "../engine/identity.ts";
+import { engineSeesFolders, seesLocalFilesByAddress } from "../engine/local-files.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
 import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../engine/build-steps.ts";
@@ -21,6 +21,7 @@ import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { proxyVariables } from "../lib/proxy-env.ts";
 import { oneLine } from "../lib/text.ts";
 import { buildViaBuilder } from "./via-builder.ts";
+import { builderMountSources } from "./builder-container.ts";
 import type { BuildSettings } from "./build-settings.ts";
 
 export type BuildWay = "builder" | "api";
@@ -115,15 +116,16 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   try {
     let via = request.via;
     let builderImage = API_BUILDER;
-    if (via === "builder" && !seesLocalFiles(client.endpoint)) {
-      // The builder container bind-mounts the context: an engine on another machine would
-      // see an empty folder. The API takes the context as an upload instead.
+    // The builder container bind-mounts the context: an engine on another machine would
+    // see an empty folder. The API takes the context as an upload instead.
+    const cannotSee = () => {
       via = "api";
       hooks.onNotice?.(
         `the engine at ${client.endpoint.display} cannot see this machine's files; building through the Engine API instead (--via api)`,
         "warn",
       );
-    }
+    };
+    if (via === "builder" && seesLocalFilesByAddress(client.endpoint) === "no") cannotSee();
     if (via === "builder") {
       // buildx's docker driver needs a Docker engine: elsewhere (Podman) the API builds.
       const engine = await identifyEngine(client);
@@ -146,6 +148,11 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
         via = "api";
         hooks.onNotice?.(`${oneLine(error.message)}; building through the Engine API instead (--via api)`, "warn");
       }
+    }
+    // TCP to loopback may lead anywhere (a tunnel, an engine in a container): the engine is asked.
+    if (via === "builder" && !(await engineSeesFolders(client, builderImage, builderMountSources(context.dir, request.dockerfile)))) {
+      builderImage = API_BUILDER;
+      cannotSee();
     }
 
     const inputsHash = inputsHashFor(via);
@@ -237,17 +244,6 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     stopOnInterrupt();
     stopWaiting();
   }
-}
-
-/**
- * Whether the engine runs on this machine, so that a bind mount of a local folder shows it:
- * a unix socket, or TCP to loopback. ssh and TCP to another host may be anywhere.
- */
-function seesLocalFiles(endpoint: DockerEndpoint): boolean {
-  if (endpoint.kind === "unix") return true;
-  if (endpoint.kind !== "tcp" || !endpoint.origin) return false;
-  const host = new URL(endpoint.origin).hostname;
-  return host === "localhost" || host === "[::1]" || /^127\./.test(host);
 }
 
 /**

@@ -2,13 +2,14 @@
 // named in AICAGE_TEST_ENGINE / AICAGE_TEST_SOCKET (default: the primary Docker 20.10 on
 // /var/run/docker.sock). CLI runs of the tests reach it the way a user's would: the primary
 // by the tool's own socket discovery, any other through DOCKER_HOST.
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { listContainers } from "../../src/docker/containers.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
-import { MANAGED_LABEL } from "../../src/core/labels.ts";
+import { MANAGED_LABEL, PURPOSE_LABEL } from "../../src/core/labels.ts";
 import { pendingTempDirs, tempDir } from "./temp.ts";
 
 export { tempDir };
@@ -163,4 +164,66 @@ export async function runCli(
     proc.exited,
   ]);
   return { exitCode, stdout, stderr };
+}
+
+/**
+ * The CLI in a process group of its own, as a shell runs a foreground job: Ctrl-C at a
+ * terminal sends SIGINT to the whole group, so `interrupt()` does the same.
+ */
+export function startCliJob(argv: string[], env: Record<string, string>) {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...CLI_TEST_ENV, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stdout!.resume();
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    stderr: () => stderr,
+    exited,
+    interrupt: () => process.kill(-child.pid!, "SIGINT"),
+  };
+}
+
+
+/**
+ * The tool's version-check containers made from now on. Check containers get their files by
+ * copy (no mount to tell them by) and the engine may run other sessions' checks: ours are those
+ * that appear after this call.
+ */
+export async function watchCheckContainers(client = testClient()) {
+  const list = async (all: boolean) => {
+    const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`], name: ["aicage-util-"] });
+    const found = await client.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all, filters } });
+    return found.map((c) => c.Id);
+  };
+  const before = new Set(await list(true));
+  const ours = async (all: boolean) => (await list(all)).filter((id) => !before.has(id));
+  return {
+    /** Ours that run, once one does (or after 30 s): then the CLI has had the create answer and registered the removal. */
+    async running(): Promise<string[]> {
+      let found: string[] = [];
+      for (let i = 0; i < 300 && found.length === 0; i++) {
+        await Bun.sleep(100);
+        found = await ours(false);
+      }
+      return found;
+    },
+    /**
+     * Ours still there, running or not, once none is (or after 3 s). Two removals race on an
+     * interrupt (the run's own and the shutdown step's); the one answered 409 "already in
+     * progress" counts as done, so the engine may need a moment.
+     */
+    async left(): Promise<string[]> {
+      let found = await ours(true);
+      for (let i = 0; i < 30 && found.length > 0; i++) {
+        await Bun.sleep(100);
+        found = await ours(true);
+      }
+      return found;
+    },
+  };
 }

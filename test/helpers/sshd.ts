@@ -44,7 +44,7 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-function keygen(path: string): void {
+export function keygen(path: string): void {
   const run = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "aicage-test", "-f", path], { stderr: "pipe" });
   if (run.exitCode !== 0) throw new Error(`ssh-keygen failed: ${run.stderr.toString()}`);
 }
@@ -72,6 +72,34 @@ function processTable(): Map<number, [number, string]> {
     }
   }
   return table;
+}
+
+/**
+ * An ssh client set-up in folder `dir` under `name`: a config that offers only `identity` and
+ * trusts only the `knownHosts` text, and an `ssh` wrapper that reads it, to go first on a PATH.
+ */
+export function sshClientFiles(dir: string, name: string, files: { identity: string; knownHosts: string }): Client {
+  const realSsh = Bun.which("ssh");
+  if (!realSsh) throw new Error("no ssh client on the PATH");
+  const knownHosts = join(dir, `${name}.known_hosts`);
+  writeFileSync(knownHosts, files.knownHosts);
+  const config = join(dir, `${name}.ssh_config`);
+  writeFileSync(
+    config,
+    [
+      "Host *",
+      `  IdentityFile ${files.identity}`,
+      "  IdentitiesOnly yes",
+      "  IdentityAgent none",
+      `  UserKnownHostsFile ${knownHosts}`,
+      "  GlobalKnownHostsFile /dev/null",
+      "",
+    ].join("\n"),
+  );
+  const pathDir = join(dir, `${name}-bin`);
+  mkdirSync(pathDir);
+  writeFileSync(join(pathDir, "ssh"), `#!/bin/sh\nexec ${realSsh} -F ${config} "$@"\n`, { mode: 0o755 });
+  return { command: [realSsh, "-F", config], pathDir, path: `${pathDir}:${process.env.PATH}` };
 }
 
 export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
@@ -129,8 +157,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const sshdPid = proc.pid;
   const hostKey = readFileSync(join(dir, "host_key.pub"), "utf8").trim();
   const otherKey = readFileSync(join(dir, "other_host_key.pub"), "utf8").trim();
-  const realSsh = Bun.which("ssh");
-  if (!realSsh) throw new Error("no ssh client on the PATH");
   let clients = 0;
 
   return {
@@ -138,27 +164,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     url: `ssh://root@127.0.0.1:${port}`,
     dir,
     client(setup: ClientSetup = {}): Client {
-      const name = `client-${++clients}`;
-      const knownHosts = join(dir, `${name}.known_hosts`);
       const known = { right: hostKey, empty: "", changed: otherKey }[setup.knownHosts ?? "right"];
-      writeFileSync(knownHosts, known ? `[127.0.0.1]:${port} ${known}\n` : "");
-      const config = join(dir, `${name}.ssh_config`);
-      writeFileSync(
-        config,
-        [
-          "Host *",
-          `  IdentityFile ${join(dir, setup.key === "unknown" ? "id_unknown" : "id_authorized")}`,
-          "  IdentitiesOnly yes",
-          "  IdentityAgent none",
-          `  UserKnownHostsFile ${knownHosts}`,
-          "  GlobalKnownHostsFile /dev/null",
-          "",
-        ].join("\n"),
-      );
-      const pathDir = join(dir, `${name}-bin`);
-      mkdirSync(pathDir);
-      writeFileSync(join(pathDir, "ssh"), `#!/bin/sh\nexec ${realSsh} -F ${config} "$@"\n`, { mode: 0o755 });
-      return { command: [realSsh, "-F", config], pathDir, path: `${pathDir}:${process.env.PATH}` };
+      return sshClientFiles(dir, `client-${++clients}`, {
+        identity: join(dir, setup.key === "unknown" ? "id_unknown" : "id_authorized"),
+        knownHosts: known ? `[127.0.0.1]:${port} ${known}\n` : "",
+      });
     },
     leftovers(): string[] {
       const table = processTable();

@@ -2,7 +2,6 @@
 // CLI's `docker system dial-stdio` on the far side, whose engine is this machine's. Every
 // test checks that no ssh process, no session on the far side and no private folder is left.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,9 +15,9 @@ import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts
 import { SshTunnel } from "../../src/docker/ssh/ssh-tunnel.ts";
 import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
-import { MANAGED_LABEL, PURPOSE_LABEL, managedLabels } from "../../src/core/labels.ts";
+import { managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/engine/run-container.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, startCliJob, testClient, watchCheckContainers } from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 
 const local = testClient();
@@ -335,62 +334,19 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
   });
 });
 
-/**
- * The CLI in a process group of its own, as a shell runs a foreground job: Ctrl-C at a
- * terminal sends SIGINT to the whole group, so `interrupt()` does the same.
- */
-function startCliJob(argv: string[], env: Record<string, string>) {
-  const child = spawn(argv[0]!, argv.slice(1), {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...CLI_TEST_ENV, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let stderr = "";
-  child.stdout!.resume();
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return {
-    stderr: () => stderr,
-    exited,
-    interrupt: () => process.kill(-child.pid!, "SIGINT"),
-  };
-}
-
 describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {
   for (const runtime of ["bun", "deno"] as const) {
     test(`mid version-check in a container (${runtime}): exit 130, the far container removed, nothing left`, async () => {
       // An agent folder of this test's own: the shared engine may run other sessions' checks.
       const agent = join(folder("aicage-ssh-agent-"), "hangs-in-image");
       cpSync(`${EDGE}/hangs-in-image`, agent, { recursive: true });
-      // Check containers get their files by copy (no mount to filter on): ours are the check
-      // containers that appear after the job starts.
-      const checkContainers = async (all: boolean) => {
-        const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`], name: ["aicage-util-"] });
-        const list = await local.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all, filters } });
-        return list.map((c) => c.Id);
-      };
-      const before = new Set(await checkContainers(true));
-      const ours = async (all: boolean) => (await checkContainers(all)).filter((id) => !before.has(id));
+      const checks = await watchCheckContainers(local);
       const argv = runtime === "bun" ? [BUN, "src/cli.ts"] : [DENO, "run", "-A", "src/cli.ts"];
       const job = startCliJob([...argv, "version-check", "--timeout", "120", agent], cliEnv());
-      // Running, so the CLI has had the create answer and registered the removal.
-      let started: string[] = [];
-      for (let i = 0; i < 200 && started.length === 0; i++) {
-        await Bun.sleep(100);
-        started = await ours(false);
-      }
-      expect(started).toHaveLength(1);
+      expect(await checks.running()).toHaveLength(1);
       job.interrupt();
       expect(await job.exited).toBe(130);
-      // Two removals race on an interrupt (the run's own and the shutdown step's); the one
-      // answered 409 "already in progress" counts as done, so the engine may need a moment.
-      let left = started;
-      for (let i = 0; i < 30 && left.length > 0; i++) {
-        await Bun.sleep(100);
-        left = await ours(true);
-      }
-      expect(left).toEqual([]);
+      expect(await checks.left()).toEqual([]);
       await expectNothingLeft();
     }, 60_000);
   }
