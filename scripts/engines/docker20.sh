@@ -14,8 +14,12 @@ DIR=$STATE_ROOT
 LOG=$DIR/dockerd.log
 PIDFILE=$DIR/$NAME/dockerd.pid
 
-start() {
+prepare() {
   apt_install docker.io curl jq
+}
+
+start() {
+  prepare
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
     return 0

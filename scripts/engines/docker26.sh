@@ -14,25 +14,20 @@ RUN_DIR=$DIR/run
 DATA_DIR=$DIR/data
 SOCKET=$RUN_DIR/docker.sock
 TCP_PORT=23751
-IMAGE=aicage-test-engine:$NAME
+IMAGE=$DOCKER26_IMAGE
 CONTAINER=aicage-test-engine-$NAME
 LOG=$DIR/dockerd.log
 
-build_image() {
-  build_engine_image <<DOCKERFILE
-FROM $BASE_IMAGE
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io ca-certificates \\
-    && rm -rf /var/lib/apt/lists/*
-LABEL $ENGINE_LABEL=$NAME
-DOCKERFILE
+prepare() {
+  apt_install docker.io curl jq socat
+  start_primary
+  build_docker26_image
 }
 
 start() {
-  apt_install docker.io curl jq socat
+  prepare
   mkdir -p "$RUN_DIR" "$DATA_DIR"
   if ! container_engine_ready "$SOCKET" "$CONTAINER"; then
-    start_primary
-    build_image
     docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null 2>&1 || true
     rm -f "$SOCKET"
     log "$NAME: starting dockerd in container $CONTAINER (log: $LOG)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry for every test engine:
-#   scripts/engines/engine.sh NAME start|stop [--purge]|env|status
+#   scripts/engines/engine.sh NAME prepare|start|stop [--purge]|env|status
+#                                             (prepare: packages and its image, no engine started)
 #   scripts/engines/engine.sh list            the engine names
 #   scripts/engines/engine.sh stop-all        stops every engine but the primary (docker20)
 #   scripts/engines/engine.sh check-network   fails when the host's network was changed
@@ -28,7 +29,7 @@ case ${1:-} in
   check-network) check_host_network ;;
   *)
     name=${1:-}
-    is_engine "$name" || { echo "usage: $0 NAME start|stop|env|status | list | stop-all | check-network (NAME: ${ENGINES[*]})" >&2; exit 2; }
+    is_engine "$name" || { echo "usage: $0 NAME prepare|start|stop|env|status | list | stop-all | check-network (NAME: ${ENGINES[*]})" >&2; exit 2; }
     shift
     "$DIR/$name.sh" "$@"
     ;;

@@ -266,17 +266,33 @@ ENGINE_CONTAINER_FLAGS=(
 )
 
 # Builds $IMAGE (engine $NAME, state in $DIR) on the primary from the Dockerfile on stdin, unless
-# it is there: from $BASE_IMAGE, with the host network (the package archive is reachable only so).
+# it is there, built from the same Dockerfile (its hash is a label): from $BASE_IMAGE, with the
+# host network (the package archive is reachable only so).
 # shellcheck disable=SC2153 # NAME, DIR and IMAGE are the engine script's
 build_engine_image() {
-  local dockerfile
+  local dockerfile hash
   dockerfile=$(cat)
-  [[ -n $(image_id_at "$PRIMARY_SOCKET" "$IMAGE") ]] && return 0
+  hash=$(sha256sum <<<"$dockerfile" | cut -c1-16)
+  [[ $(docker_at "$PRIMARY_SOCKET" image inspect --format "{{index .Config.Labels \"$ENGINE_LABEL.dockerfile\"}}" "$IMAGE" 2>/dev/null) == "$hash" ]] && return 0
   ensure_base_image
   log "$NAME: building $IMAGE on the primary engine (log: $DIR/image-build.log)"
   mkdir -p "$DIR/empty"
-  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host -t "$IMAGE" -f - "$DIR/empty" \
+  DOCKER_BUILDKIT=0 docker_at "$PRIMARY_SOCKET" build --network host --label "$ENGINE_LABEL.dockerfile=$hash" -t "$IMAGE" -f - "$DIR/empty" \
     <<<"$dockerfile" >"$DIR/image-build.log" 2>&1 || { tail -n 20 "$DIR/image-build.log" >&2; return 1; }
+}
+
+# The image both Docker 26 engines run (docker26, remote26), built once: trixie's docker.io, the
+# docker CLI (remote26's ssh sessions run `docker system dial-stdio`) and sshd with the login
+# `nodocker` ('*' unlocks it, no password), which remote26 starts and docker26 leaves off.
+DOCKER26_IMAGE=aicage-test-engine:docker26
+build_docker26_image() {
+  IMAGE=$DOCKER26_IMAGE build_engine_image <<DOCKERFILE
+FROM $BASE_IMAGE
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io docker-cli ca-certificates openssh-server \\
+    && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_* \\
+    && useradd --create-home --shell /bin/sh --password '*' nodocker && mkdir -p /run/sshd
+LABEL $ENGINE_LABEL=docker26
+DOCKERFILE
 }
 
 # Stops and removes the engine's container $CONTAINER, giving it $1 seconds to stop its own.
@@ -293,17 +309,20 @@ unmount_below() {
   findmnt -rn -o TARGET | grep -F "$1/" | sort -r | while read -r target; do umount -l "$target" || true; done || true
 }
 
-# The command line every engine script takes: start | stop [--purge] | env | status. The
-# script defines start, stop and env_lines; status asks the socket given.
+# The command line every engine script takes: prepare | start | stop [--purge] | env | status.
+# The script defines prepare (what takes minutes on a fresh machine and needs no engine of its
+# own: packages, its image on the primary; start runs it first), start, stop and env_lines;
+# status asks the socket given.
 engine_main() {
   local socket=$1
   shift
   case ${1:-} in
+    prepare) prepare ;;
     start) start ;;
     stop) stop "${2:-}" ;;
     env) env_lines ;;
     status) answers "$socket" ;;
-    *) echo "usage: $0 start|stop [--purge]|env|status" >&2; exit 2 ;;
+    *) echo "usage: $0 prepare|start|stop [--purge]|env|status" >&2; exit 2 ;;
   esac
 }
 

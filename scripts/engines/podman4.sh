@@ -52,8 +52,12 @@ runroot = "$DIR/runroot"
 CONF
 }
 
-start() {
+prepare() {
   apt_install podman catatonit netavark slirp4netns curl jq socat iproute2 docker.io
+}
+
+start() {
+  prepare
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
   else

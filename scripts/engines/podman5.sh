@@ -39,12 +39,16 @@ container_pid() {
   docker_at "$PRIMARY_SOCKET" inspect --format '{{.State.Pid}}' "$CONTAINER" 2>/dev/null | grep -v '^0$'
 }
 
-start() {
+prepare() {
   apt_install docker.io slirp4netns curl jq socat
+  start_primary
+  build_image
+}
+
+start() {
+  prepare
   mkdir -p "$DIR/run" "$DIR/storage" "$DIR/runroot"
   if ! container_engine_ready "$SOCKET" "$CONTAINER"; then
-    start_primary
-    build_image
     docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null 2>&1 || true
     rm -f "$SOCKET"
     printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$DIR/storage" "$DIR/runroot" >"$DIR/storage.conf"

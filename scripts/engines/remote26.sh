@@ -23,20 +23,16 @@ SSH_DIR=$DIR/ssh
 SOCKET=$RUN_DIR/docker.sock
 TLS_PORT=23765
 SSH_PORT=23722
-IMAGE=aicage-test-engine:$NAME
+IMAGE=$DOCKER26_IMAGE
 CONTAINER=aicage-test-engine-$NAME
 LOG=$DIR/dockerd.log
 
-# docker-cli: `docker system dial-stdio` for ssh sessions. nodocker: a login whose sessions find
-# no docker command (sshd_config below); '*' unlocks the account, with no password.
-build_image() {
-  build_engine_image <<DOCKERFILE
-FROM $BASE_IMAGE
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker.io docker-cli ca-certificates openssh-server \\
-    && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_* \\
-    && useradd --create-home --shell /bin/sh --password '*' nodocker && mkdir -p /run/sshd
-LABEL $ENGINE_LABEL=$NAME
-DOCKERFILE
+# The image is docker26's (lib.sh): its docker CLI answers `docker system dial-stdio` for ssh
+# sessions; its user nodocker finds no docker command (sshd_config below).
+prepare() {
+  apt_install docker.io curl jq openssl openssh-client
+  start_primary
+  build_docker26_image
 }
 
 # A CA, the server's certificate for 127.0.0.1 and a client certificate in DOCKER_CERT_PATH's
@@ -109,14 +105,12 @@ EOF
 ENTRYPOINT='/usr/sbin/sshd -f "$1" -E "$2" && shift 2 && exec dockerd "$@" >>"$0" 2>&1'
 
 start() {
-  apt_install docker.io curl jq openssl openssh-client
+  prepare
   mkdir -p "$RUN_DIR" "$DATA_DIR"
   if answers "$SOCKET"; then
     log "$NAME: engine already answers on $SOCKET"
     return 0
   fi
-  start_primary
-  build_image
   make_certificates
   make_ssh_files
   docker_at "$PRIMARY_SOCKET" rm -f "$CONTAINER" >/dev/null 2>&1 || true

@@ -53,9 +53,13 @@ ensure_user() {
   install -d -m 0700 -o "$USER_NAME" -g "$USER_NAME" "/run/user/$uid"
 }
 
-start() {
+prepare() {
   apt_install docker.io rootlesskit uidmap slirp4netns curl jq socat acl
   ensure_user
+}
+
+start() {
+  prepare
   local uid socket
   uid=$(user_id)
   socket=$(socket_path)
