@@ -27,6 +27,9 @@ const STDERR_KEPT = 16 * 1024;
 const MASTER_POLL_MS = 20;
 /** How long ssh may take to end after SIGTERM before it is killed. */
 const TERM_GRACE_MS = 2000;
+/** Tries at removing the socket folder, and the pause between them. */
+const REMOVE_ATTEMPTS = 10;
+const REMOVE_RETRY_MS = 20;
 
 /** One ssh process running `docker system dial-stdio`, from start to exit. */
 interface Session {
@@ -88,11 +91,14 @@ export class SshTunnel {
     this.removeFolder();
   }
 
-  /** What close() does, without waiting: for a process "exit" handler. */
+  /**
+   * What close() does, without waiting: for a process "exit" handler. KILL, not TERM: an ssh
+   * given time to end may still bind or unlink its control socket while the folder goes.
+   */
   closeSync(): void {
     this.closed = true;
     this.stopListening();
-    signalAll([...this.processes], "SIGTERM");
+    signalAll([...this.processes], "SIGKILL");
     this.removeFolder();
   }
 
@@ -214,8 +220,20 @@ export class SshTunnel {
   }
 
   private removeFolder(): void {
-    if (this.folder) rmSync(this.folder, { recursive: true, force: true });
+    const folder = this.folder;
     this.folder = undefined;
+    if (!folder) return;
+    // An ssh that is just ending can still add or drop its control socket (ENOTEMPTY):
+    // try again for a moment. Synchronous on purpose: this also runs in an "exit" handler.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rmSync(folder, { recursive: true, force: true });
+        return;
+      } catch (error) {
+        if (attempt >= REMOVE_ATTEMPTS) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, REMOVE_RETRY_MS);
+      }
+    }
   }
 }
 
