@@ -12,7 +12,7 @@
 // - no-new-privileges, pid and memory limits, and never the Docker socket.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
-import { type RunContainerResult, runContainer } from "../engine/run-container.ts";
+import { type RunContainerResult, type RunPhases, runContainer } from "../engine/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import type { AgentFolder } from "./agent-folder.ts";
@@ -123,6 +123,8 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** files every agent may read (the host's registry set-up) */
   shared?: SharedFile[];
+  /** where the container's time went (create, copy, start, run), once it has ended */
+  onPhases?: (phases: RunPhases) => void;
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
@@ -165,7 +167,11 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
     maxOutputBytes: scripts.length * recordBytes + 65_536,
     signal: options.signal,
+    // The engine removes the finished container (as `docker run --rm`); the results do not
+    // wait for it. One that did not run to its end is removed before this returns.
+    autoRemove: true,
   });
+  options.onPhases?.(result.phases);
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
   const runs = parseRecords(result.stdout, scripts.length, limitSeconds);
   const missing = runs.findIndex((run) => run === undefined);

@@ -5,18 +5,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { listContainers } from "../../src/docker/containers.ts";
-import { MANAGED_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, ENGINE, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, ENGINE, runCli, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
 
 const client = testClient();
 
-/** Check containers left behind: runContainer names its containers aicage-util-… (other sessions on a shared engine do not). */
-async function checkContainers(): Promise<string[]> {
-  const all = await listContainers(client, { labels: { [MANAGED_LABEL]: "true" }, all: true });
-  return all.flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
-}
+const checkContainers = () => toolContainerNames(client);
 
 beforeAll(async () => {
   expect(await checkContainers()).toEqual([]);
