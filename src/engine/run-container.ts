@@ -54,7 +54,10 @@ export interface RunContainerOptions {
   autoRemove?: boolean;
 }
 
-/** How long each step of a run took, in order: create, copy, start, run, remove. */
+/**
+ * How long each step of a run took, in order: create, copy, start, run (until its output
+ * ended), exit (until the engine reported its exit code), remove.
+ */
 export type RunPhases = Array<{ phase: string; ms: number }>;
 
 export interface RunContainerResult {
@@ -203,9 +206,10 @@ export async function runContainer(
         }
       }
     }
+    lap("run");
     const exitCode = await step(exit);
     ended = true;
-    lap("run");
+    lap("exit");
     if (stopReason !== undefined) throw stopReason;
     return {
       containerId: id,

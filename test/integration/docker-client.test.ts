@@ -229,7 +229,7 @@ describe("runContainer", () => {
   test("autoRemove: the answer does not wait for the removal, which the engine does after it", async () => {
     const result = await runContainer(client, spec("echo out; echo err >&2; exit 3"), { autoRemove: true, timeoutMs: 30_000 });
     expect([result.exitCode, result.stdout, result.stderr]).toEqual([3, "out\n", "err\n"]);
-    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run"]);
+    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit"]);
     expect(await gone(result.containerId)).toBe(true);
   });
 
@@ -252,7 +252,7 @@ describe("runContainer", () => {
 
   test("without autoRemove the removal is a phase of the run", async () => {
     const result = await runContainer(client, spec("true"));
-    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "remove"]);
+    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit", "remove"]);
     expect(result.phases.every((p) => Number.isInteger(p.ms) && p.ms >= 0)).toBe(true);
   });
 
