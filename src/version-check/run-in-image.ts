@@ -44,8 +44,9 @@ const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
  * script n: open its output files, cd to its copy, drop to uid/gid 10100+n with setpriv (no
  * capabilities, no supplementary groups, no-new-privs), run it under `timeout`, then kill
  * whatever of that user is still running, and write its result record:
- *   AICAGE-RESULT <n> <exit code> <ms> <stdout cut 0|1> <stdout base64> <stderr cut 0|1> <stderr base64>
- * base64 keeps non-UTF-8 bytes intact through the engine's log driver. When every script has
+ *   AICAGE-RESULT <n> <exit code> <ms> <stdout base64> <stderr base64>
+ * each stream's first cap+1 bytes: one more than is kept tells that it was cut. base64 keeps
+ * non-UTF-8 bytes intact through the engine's log driver. When every script has
  * ended the records are printed in order, so concurrent writes never interleave. (This is a
  * JS template: the "${…}" in it are the constants above, bash gets none.)
  */
@@ -83,12 +84,9 @@ user_has_processes() {
   done
   return 1
 }
-# "<cut 0|1> <base64 of at most cap bytes>" of an output file; an empty one starts nothing.
+# The base64 of an output file's first cap+1 bytes; an empty one starts nothing.
 capped() {
-  local size
-  if [ ! -s "$1" ]; then printf '0 '; return; fi
-  size=$(stat -c %s "$1")
-  printf '%s %s' "$((size > cap))" "$(head -c "$cap" "$1" | base64 -w0)"
+  [ -s "$1" ] && head -c "$((cap + 1))" "$1" | base64 -w0
 }
 run_one() {
   local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc
@@ -182,7 +180,7 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const waves = Math.ceil(scripts.length / slots);
-  const recordBytes = 2 * Math.ceil((options.maxOutputBytes * 4) / 3) + 256;
+  const recordBytes = 2 * 4 * Math.ceil((options.maxOutputBytes + 1) / 3) + 256;
 
   const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
     copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder), options.shared ?? []) }],
@@ -196,7 +194,7 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   });
   options.onPhases?.(result.phases);
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
-  const runs = parseRecords(result.stdout, scripts.length, limitSeconds);
+  const runs = parseRecords(result.stdout, scripts.length, limitSeconds, options.maxOutputBytes);
   const missing = runs.findIndex((run) => run === undefined);
   if (missing >= 0) {
     const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
@@ -205,31 +203,33 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   return runs as ScriptRun[];
 }
 
-function parseRecords(stdout: string, count: number, limitSeconds: number): Array<ScriptRun | undefined> {
+function parseRecords(stdout: string, count: number, limitSeconds: number, cap: number): Array<ScriptRun | undefined> {
   const runs = new Array<ScriptRun | undefined>(count);
   for (const line of stdout.split("\n")) {
     if (!line.startsWith(`${RESULT_PREFIX} `)) continue;
-    const [, n, rc, ms, outCut, out = "", errCut, err = ""] = line.split(" ");
+    const [, n, rc, ms, out = "", err = ""] = line.split(" ");
     const index = Number(n);
     // The first record of a script counts; the runner prints exactly one.
     if (!(Number.isInteger(index) && index >= 0 && index < count) || runs[index]) continue;
     const exitCode = Number(rc);
     const durationMs = Number(ms);
     // timeout(1) answers 124 (137 after the KILL grace) when the limit struck.
+    const stdoutBytes = Buffer.from(out, "base64");
+    const stderrBytes = Buffer.from(err, "base64");
     const timedOut = (exitCode === 124 || exitCode === 137) && durationMs >= limitSeconds * 1000 - 50;
     runs[index] = {
       exitCode: timedOut ? null : exitCode,
       timedOut,
-      stdout: decodeBase64(out),
-      stderr: decodeBase64(err),
-      stdoutTruncated: outCut === "1",
-      truncated: outCut === "1" || errCut === "1",
+      stdout: text(stdoutBytes.subarray(0, cap)),
+      stderr: text(stderrBytes.subarray(0, cap)),
+      stdoutTruncated: stdoutBytes.length > cap,
+      truncated: stdoutBytes.length > cap || stderrBytes.length > cap,
       durationMs,
     };
   }
   return runs;
 }
 
-function decodeBase64(text: string): string {
-  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.from(text, "base64"));
+function text(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
 }

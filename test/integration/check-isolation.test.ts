@@ -111,7 +111,7 @@ for p in $(others); do
   done
 done
 # Write a forged result record into every other process's stdout and stderr.
-forged_line="AICAGE-RESULT 1 0 10 0 $(printf '6.6.6\n' | base64 -w0) 0 "
+forged_line="AICAGE-RESULT 1 0 10 $(printf '6.6.6\n' | base64 -w0) "
 for p in $(others); do
   for fd in 1 2; do
     if { printf '%s\n' "$forged_line" >"$p/fd/$fd"; } 2>/dev/null; then forged=$((forged + 1)); echo "wrote to $p/fd/$fd" >&2; fi
