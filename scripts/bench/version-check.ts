@@ -7,10 +7,13 @@
 // Goals (issue 14): one/docker ≤ 0.9, twenty/loop ≤ 0.1, twenty/one ≤ 1.2. Each script sleeps
 // --latency-ms (a registry round trip), then prints a version. Every aicage-util run is made
 // with --verbose: the per-phase breakdown of the image attempt (engine ping, image lookup,
-// create, copy, start, run) is printed as medians. --extras adds the copy-in against
-// bind-mount comparison of the container alone. Exit code 0 when every goal is met.
+// create, copy, start, run, exit) is printed as medians. --baseline-bin adds another binary
+// (an earlier release) as two more sides, one agent and N agents, so before and now meet the
+// same machine in the same run. --extras adds the copy-in against bind-mount comparison of the
+// container alone. Exit code 0 when every goal is met.
 //
-//   scripts/bench-version-check [--runs N] [--agents N] [--latency-ms MS] [--bin PATH] [--extras]
+//   scripts/bench-version-check [--runs N] [--agents N] [--latency-ms MS] [--bin PATH]
+//                               [--baseline-bin PATH] [--extras]
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     agents: { type: "string", default: "20" },
     "latency-ms": { type: "string", default: "300" },
     bin: { type: "string" },
+    "baseline-bin": { type: "string" },
     extras: { type: "boolean", default: false },
     "base-image": { type: "string", default: process.env.AICAGE_UTIL_BASE_IMAGE ?? "aicage-test-base:trixie" },
   },
@@ -52,7 +56,7 @@ const dirs = Array.from({ length: agentCount }, (_, i) => {
 const state = mkdtempSync(join(tmpdir(), "aicage-bench-state-"));
 const env = { ...process.env, AICAGE_UTIL_STATE_DIR: state };
 const dockerRun = (dir: string) => ["docker", "run", "--rm", "--network", "none", "-v", `${dir}:/agent:ro`, image, "bash", "/agent/version.sh"];
-const ours = (list: string[]) => [binary, "version-check", "--only", "image", "--network", "none", "--jobs", String(list.length), "--verbose", ...list];
+const ours = (list: string[], bin = binary) => [bin, "version-check", "--only", "image", "--network", "none", "--jobs", String(list.length), "--verbose", ...list];
 
 /** Phases of the image attempt, per side, from the --verbose line. */
 const phases: Record<string, Record<string, number[]>> = { one: {}, twenty: {} };
@@ -76,6 +80,9 @@ const samples = await interleaved(
     docker: () => run(dockerRun(dirs[0]!)),
     twenty: () => run(ours(dirs), "twenty"),
     loop: () => dirs.reduce((sum, dir) => sum + run(dockerRun(dir)), 0),
+    ...(values["baseline-bin"]
+      ? { baseOne: () => run(ours([dirs[0]!], values["baseline-bin"])), baseTwenty: () => run(ours(dirs, values["baseline-bin"])) }
+      : {}),
   },
   runs,
   1,
@@ -85,6 +92,10 @@ console.log(`  aicage-util, one agent                      ${describe(summary(sa
 console.log(`  docker run --rm -v DIR:/agent:ro IMAGE      ${describe(summary(samples.docker!))}`);
 console.log(`  aicage-util, ${agentCount} agents in one container     ${describe(summary(samples.twenty!), "s")}`);
 console.log(`  sequential docker run loop, ${agentCount} agents       ${describe(summary(samples.loop!), "s")}`);
+if (samples.baseOne) {
+  console.log(`  baseline ${shown(values["baseline-bin"]!)}, one agent   ${describe(summary(samples.baseOne))}`);
+  console.log(`  baseline, ${agentCount} agents                          ${describe(summary(samples.baseTwenty!), "s")}`);
+}
 for (const side of ["one", "twenty"] as const) {
   const text = Object.entries(phases[side]!).map(([phase, ms]) => `${phase} ${summary(ms).median.toFixed(0)}`).join(", ");
   console.log(`  phases of the image attempt, ${side === "one" ? "one agent" : `${agentCount} agents`} (median ms): ${text}`);
@@ -95,6 +106,14 @@ const results = [
   verdict(`${agentCount} checks / sequential docker run loop`, samples.twenty!, samples.loop!, { op: "<=", value: 0.1 }),
   verdict(`${agentCount} checks / one check`, samples.twenty!, samples.one!, { op: "<=", value: 1.2 }),
 ];
+if (samples.baseOne) {
+  console.log("the baseline binary, same rounds (its ratios are not this build's verdict):");
+  verdict("baseline: one check / docker run", samples.baseOne, samples.docker!, { op: "<=", value: 0.9 });
+  verdict(`baseline: ${agentCount} checks / sequential docker run loop`, samples.baseTwenty!, samples.loop!, { op: "<=", value: 0.1 });
+  verdict(`baseline: ${agentCount} checks / one check`, samples.baseTwenty!, samples.baseOne, { op: "<=", value: 1.2 });
+  verdict("this build / baseline, one check", samples.one!, samples.baseOne, { op: "<=", value: 1 });
+  verdict(`this build / baseline, ${agentCount} checks`, samples.twenty!, samples.baseTwenty!, { op: "<=", value: 1 });
+}
 
 if (values.extras) {
   // The cost of copying agent folders in (what aicage-util does) against bind-mounting them,
