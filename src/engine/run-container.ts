@@ -1,13 +1,13 @@
 // Runs one container to completion: create, copy files in, start, follow its output, wait
 // (with a deadline), and always remove it, also on timeout, error and interrupt. With
 // `autoRemove` the engine removes a container that ran to its end itself (as `docker run --rm`
-// does), and the result does not wait for that removal: the engine does it after we answer,
-// whether this process is still there or not. An abort
+// does): the result does not wait for that removal, the process's end does (the command has
+// printed its answer by then), so no container of ours outlives the command. An abort
 // or Ctrl-C is honoured at any moment, from before the create request leaves to the end:
 // the container is named before it is created, and its removal waits for the create
 // request to settle, so one the engine is still making is found and removed too.
 import { randomBytes } from "node:crypto";
-import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import { finishBeforeExit, onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import type { DockerClient } from "../docker/client.ts";
 import {
   type ContainerSpec,
@@ -48,8 +48,9 @@ export interface RunContainerOptions {
   copyIn?: CopyIn[];
   /**
    * The engine removes the container once it has ended (HostConfig.AutoRemove); the result
-   * does not wait for it. A container that never ran to its end (a failed copy or start, an
-   * abort, Ctrl-C) is still removed here before runContainer settles.
+   * does not wait for it, the process's end does (lib/shutdown.ts finishBeforeExit). A
+   * container that never ran to its end (a failed copy or start, an abort, Ctrl-C) is still
+   * removed here before runContainer settles.
    */
   autoRemove?: boolean;
 }
@@ -124,7 +125,7 @@ export async function runContainer(
     (removal ??=
       // The engine removes one that ended (autoRemove); asking too would only cost a round trip.
       options.autoRemove && ended
-        ? Promise.resolve()
+        ? creating.then((id) => finishBeforeExit(removed(client, id)))
         : creating.then(
             (id) => removeContainer(client, id),
             () => removeContainer(client, name),
@@ -235,6 +236,15 @@ export async function runContainer(
     await remove();
     if (!(options.autoRemove && ended)) phases.push({ phase: "remove", ms: Math.round(performance.now() - removing) });
     unregisterCleanup();
+  }
+}
+
+/** Resolves once the engine has removed the container (AutoRemove), or in 15 s at the latest. */
+async function removed(client: DockerClient, id: string): Promise<void> {
+  try {
+    await waitContainer(client, id, "removed", AbortSignal.timeout(15_000));
+  } catch {
+    // Gone already (404), or the engine is slow: the exit does not wait longer.
   }
 }
 
