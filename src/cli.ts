@@ -2,16 +2,22 @@
 // aicage-util: runs agent version checks and local image builds through Docker,
 // talking to the Engine API directly (no docker CLI, Node or npm needed on the host).
 import { installSignalHandlers } from "./lib/shutdown.ts";
+import { toolRevision, toolVersion } from "./core/tool-info.ts";
 
 // First thing, before the rest loads (hence the dynamic imports below): a Ctrl-C or SIGTERM
 // from the first millisecond ends the command with 130 or 143. A shell starts background
 // jobs with SIGINT ignored; until a handler is installed such a process loses every Ctrl-C.
 installSignalHandlers();
 
-const [{ root }, { toolRevision, toolVersion }, { runCli }] = await Promise.all([
-  import("./commands/root.ts"),
-  import("./core/tool-info.ts"),
-  import("./cli/run.ts"),
-]);
+const argv = process.argv.slice(2);
+const versionLine = `aicage-util ${toolVersion} (${toolRevision})`;
 
-await runCli(root, process.argv.slice(2), `aicage-util ${toolVersion} (${toolRevision})`);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  // Answered before the command tree, citty and the rest load, and through console.log:
+  // Bun builds process.stdout (a Node stream) on first use, which alone costs about as much
+  // as the rest of the start-up. Half the docker CLI's time instead of more (README, Performance).
+  console.log(versionLine);
+} else {
+  const [{ root }, { runCli }] = await Promise.all([import("./commands/root.ts"), import("./cli/run.ts")]);
+  await runCli(root, argv, versionLine);
+}

@@ -1,7 +1,7 @@
 // Runs the citty command tree with our own contract: --help and --version, unknown
 // flags rejected, every error reported in one line with the documented exit code.
 import { type CommandDef, runCommand } from "citty";
-import { isShuttingDown } from "../lib/shutdown.ts";
+import { isShuttingDown, workBeforeExit } from "../lib/shutdown.ts";
 import { rejectBadEnumValues, rejectUnknownFlags } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -69,6 +69,8 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
   }
   // After a signal the shutdown handler removes what we created, then exits itself.
   if (isShuttingDown()) await new Promise(() => {});
+  // What the answer did not wait for (a finished container the engine is removing) ends first.
+  await workBeforeExit();
   // Flush stdout before exiting: a piped --json result must arrive whole.
   await new Promise<void>((done) => process.stdout.write("", () => done()));
   process.exit(code);

@@ -44,7 +44,7 @@ export default defineCommand({
       description: "When every attempt fails, answer the last recorded version",
       negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
     },
-    verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up" },
+    verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up, and where its time went" },
     ...hostRegistryArgs,
     ...engineArgs,
     ...jsonArg,
@@ -66,11 +66,15 @@ export default defineCommand({
     // Folders go into the check container as copies: what is in them is checked first.
     const agents = collectAgents(args._, repeatedValues(rawArgs, "agents"), { copies: order.includes("image") });
     const client = order.includes("image") ? openEngine(engineChoice(args)) : undefined;
-    // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one line.
-    if (client && !order.includes("host")) await requireEngine(client);
+    // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one
+    // line. The engine is asked while the host's registry set-up is read: nothing of the check
+    // runs before the answer.
+    const engineReady = client && !order.includes("host") ? requireEngine(client) : undefined;
+    engineReady?.catch(() => undefined);
 
     const registries = hostRegistryChoice(args);
     const registry = client && registries.forward ? registryForward({ env: process.env, forwardCredentials: registries.credentials }) : undefined;
+    await engineReady;
     if (args.verbose && client) {
       for (const [label, text] of registryLines(registry?.report ?? null)) logger.info(`${label}: ${text}`);
     }
@@ -101,6 +105,12 @@ export default defineCommand({
       },
       onProgress: (message) => progress.phase(message),
       onEvent: (event) => progress.event(event),
+      onPhases: args.verbose
+        ? (phases) => {
+            progress.done();
+            logger.info(`image attempt: ${phases.map((p) => `${p.phase} ${p.ms} ms`).join(", ")}${phases.some((p) => p.phase === "remove") ? "" : " (the engine removes the container)"}`);
+          }
+        : undefined,
     });
     progress.done();
 

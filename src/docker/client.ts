@@ -107,6 +107,7 @@ export class DockerClient {
   private tunnel?: SshTunnel;
   private tunnelTransport?: Promise<Record<string, unknown>>;
   private negotiated?: Promise<string>;
+  private libpod = false;
   private fixedApiVersion?: string;
   private readonly requestTimeoutMs: number;
   private readonly pingTimeoutMs: number;
@@ -133,6 +134,14 @@ export class DockerClient {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Whether the engine that answered the last ping is Podman (its Docker API answers with a
+   * Libpod-Api-Version header), for what differs there; false before the first ping.
+   */
+  get podman(): boolean {
+    return this.libpod;
   }
 
   /** The endpoint in use: after negotiation, the candidate that answered. */
@@ -208,6 +217,7 @@ export class DockerClient {
       throw error;
     }
     call.deadline.stop();
+    this.libpod = call.response.headers.has("libpod-api-version");
     const header = call.response.headers.get("api-version");
     await call.response.body?.cancel().catch(() => undefined);
     if (header) return header;

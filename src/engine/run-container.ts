@@ -1,10 +1,13 @@
 // Runs one container to completion: create, copy files in, start, follow its output, wait
-// (with a deadline), and always remove it, also on timeout, error and interrupt. An abort
+// (with a deadline), and always remove it, also on timeout, error and interrupt. With
+// `autoRemove` the engine removes a container that ran to its end itself (as `docker run --rm`
+// does): the result does not wait for that removal, the process's end does (the command has
+// printed its answer by then), so no container of ours outlives the command. An abort
 // or Ctrl-C is honoured at any moment, from before the create request leaves to the end:
 // the container is named before it is created, and its removal waits for the create
 // request to settle, so one the engine is still making is found and removed too.
 import { randomBytes } from "node:crypto";
-import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import { finishBeforeExit, onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import type { DockerClient } from "../docker/client.ts";
 import {
   type ContainerSpec,
@@ -16,6 +19,7 @@ import {
   startContainer,
   waitContainer,
 } from "../docker/containers.ts";
+import { NotFoundError } from "../docker/errors.ts";
 import { demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
 
@@ -42,7 +46,20 @@ export interface RunContainerOptions {
    * (not a bind mount): an engine that cannot see this machine's files gets them too.
    */
   copyIn?: CopyIn[];
+  /**
+   * The engine removes the container once it has ended (HostConfig.AutoRemove); the result
+   * does not wait for it, the process's end does (lib/shutdown.ts finishBeforeExit). A
+   * container that never ran to its end (a failed copy or start, an abort, Ctrl-C) is still
+   * removed here before runContainer settles.
+   */
+  autoRemove?: boolean;
 }
+
+/**
+ * How long each step of a run took, in order: create, copy, start, run (until its output
+ * ended), exit (until the engine reported its exit code), remove.
+ */
+export type RunPhases = Array<{ phase: string; ms: number }>;
 
 export interface RunContainerResult {
   containerId: string;
@@ -54,6 +71,8 @@ export interface RunContainerResult {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   durationMs: number;
+  /** where the time went; "remove" is missing when the engine removes the container itself */
+  phases: RunPhases;
 }
 
 /** How long a follow stream may stay open after its container ended. */
@@ -68,6 +87,16 @@ export async function runContainer(
   const started = performance.now();
   const { signal } = options;
   signal?.throwIfAborted();
+  const phases: RunPhases = [];
+  let phaseStart = started;
+  const lap = (phase: string) => {
+    const now = performance.now();
+    phases.push({ phase, ms: Math.round(now - phaseStart) });
+    phaseStart = now;
+  };
+  if (options.autoRemove) spec = { ...spec, HostConfig: { ...spec.HostConfig, AutoRemove: true } };
+  /** The container ran to its end: with autoRemove, the engine removes it. */
+  let ended = false;
 
   // Why the run must end early (abort, Ctrl-C), and a promise every step races against.
   let stopReason: unknown;
@@ -93,10 +122,14 @@ export async function runContainer(
   creating.catch(() => undefined);
   let removal: Promise<void> | undefined;
   const remove = () =>
-    (removal ??= creating.then(
-      (id) => removeContainer(client, id),
-      () => removeContainer(client, name),
-    ).catch(() => undefined));
+    (removal ??=
+      // The engine removes one that ended (autoRemove); asking too would only cost a round trip.
+      options.autoRemove && ended
+        ? creating.then((id) => finishBeforeExit(removed(client, id)))
+        : creating.then(
+            (id) => removeContainer(client, id),
+            () => removeContainer(client, name),
+          ).catch(() => undefined));
   const unregisterCleanup = onShutdown(remove);
 
   const stdout = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
@@ -112,6 +145,7 @@ export async function runContainer(
 
   try {
     const id = await step(creating);
+    lap("create");
     options.onCreated?.(id);
     for (const copy of options.copyIn ?? []) {
       const archive = watched(await step(Promise.resolve(copy.archive())));
@@ -122,10 +156,12 @@ export async function runContainer(
         throw archive.failure() ?? error;
       }
     }
+    if (options.copyIn?.length) lap("copy");
     // Wait first, then start: the wait request sees even an instant exit.
     const exit = waitContainer(client, id, "next-exit", requests.signal);
     exit.catch(() => undefined);
     await step(startContainer(client, id));
+    lap("start");
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -155,12 +191,26 @@ export async function runContainer(
       const logs = await step(containerLogs(client, id, { follow: true, signal: following.signal }));
       for await (const frame of demultiplex(logs)) take(frame);
     } catch (error) {
-      if (stopReason !== undefined || requests.signal.aborted || !following.signal.aborted) throw error;
-      const rest = await step(containerLogs(client, id, { follow: false, signal: requests.signal }));
-      const skip = { ...seen };
-      for await (const frame of demultiplex(rest)) take(frame, skip);
+      // Removed by the engine already (autoRemove): it ended within a round trip of its start,
+      // and its output went with it. The exit code still comes.
+      if (options.autoRemove && error instanceof NotFoundError && stopReason === undefined) {
+        // nothing more to read
+      } else {
+        if (stopReason !== undefined || requests.signal.aborted || !following.signal.aborted) throw error;
+        try {
+          const rest = await step(containerLogs(client, id, { follow: false, signal: requests.signal }));
+          const skip = { ...seen };
+          for await (const frame of demultiplex(rest)) take(frame, skip);
+        } catch (restError) {
+          // Removed by the engine in the meantime: what the follow stream brought is all there is.
+          if (!(options.autoRemove && restError instanceof NotFoundError && stopReason === undefined)) throw restError;
+        }
+      }
     }
+    lap("run");
     const exitCode = await step(exit);
+    ended = true;
+    lap("exit");
     if (stopReason !== undefined) throw stopReason;
     return {
       containerId: id,
@@ -171,6 +221,7 @@ export async function runContainer(
       stdoutTruncated: stdout.truncated,
       stderrTruncated: stderr.truncated,
       durationMs: Math.round(performance.now() - started),
+      phases,
     };
   } catch (error) {
     // A request cut short by the stop fails with its own words: the stop is the reason.
@@ -181,8 +232,19 @@ export async function runContainer(
     signal?.removeEventListener("abort", onAbort);
     unregisterInterrupt();
     requests.abort();
+    const removing = performance.now();
     await remove();
+    if (!(options.autoRemove && ended)) phases.push({ phase: "remove", ms: Math.round(performance.now() - removing) });
     unregisterCleanup();
+  }
+}
+
+/** Resolves once the engine has removed the container (AutoRemove), or in 15 s at the latest. */
+async function removed(client: DockerClient, id: string): Promise<void> {
+  try {
+    await waitContainer(client, id, "removed", AbortSignal.timeout(15_000));
+  } catch {
+    // Gone already (404), or the engine is slow: the exit does not wait longer.
   }
 }
 

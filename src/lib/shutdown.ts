@@ -69,6 +69,27 @@ export function holdExitFor(work: Promise<unknown>): void {
   void settled.finally(() => inFlight.delete(settled));
 }
 
+/** Work the answer need not wait for, but the process's normal end does (see finishBeforeExit). */
+const afterAnswer = new Set<Promise<unknown>>();
+
+/**
+ * Work that is off the answer's path but must end before the process does: the command prints
+ * its result, then the exit waits for this (a finished container the engine is removing).
+ */
+export function finishBeforeExit(work: Promise<unknown>): void {
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  afterAnswer.add(settled);
+  void settled.finally(() => afterAnswer.delete(settled));
+}
+
+/** Resolves once every finishBeforeExit work has settled; the entry calls it before exiting. */
+export async function workBeforeExit(): Promise<void> {
+  while (afterAnswer.size > 0) await Promise.all([...afterAnswer]);
+}
+
 /**
  * Registers a last, synchronous step for when the process ends: done, failed, or after a
  * signal's cleanup steps (the signal handlers are installed, so an interrupt also ends

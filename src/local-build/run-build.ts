@@ -1,7 +1,10 @@
 // One `aicage-util build`: scan the context and work out the image's identity, skip when
 // --if-changed finds it built already, pick the way to build (the builder image, or the
 // Engine API when that image cannot be had), run it with a log file, and report.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { stateDir } from "../core/state-dir.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, tagImage } from "../docker/images.ts";
 import { toolVersion } from "../core/tool-info.ts";
@@ -84,6 +87,8 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     contextDir: request.contextDir,
     dockerfile: request.dockerfile,
     allowDockerfileOutside: true,
+    // An unchanged file is read once per build (to send it), not twice (to hash it first).
+    digestCache: digestCachePath(request.contextDir, hooks.env),
   });
   const dockerfile = new Uint8Array(await readFile(request.dockerfile));
   // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
@@ -244,6 +249,12 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     stopOnInterrupt();
     stopWaiting();
   }
+}
+
+/** Where the content digests of one context folder's files are remembered between builds. */
+function digestCachePath(contextDir: string, env: Record<string, string | undefined> = process.env): string {
+  const id = createHash("sha256").update(resolve(contextDir)).digest("hex").slice(0, 24);
+  return join(stateDir(env), "context-digests", `${id}.json`);
 }
 
 /**

@@ -45,6 +45,8 @@ export interface CheckSettings {
   onProgress?: (message: string) => void;
   /** each script's start and end, for a live display */
   onEvent?: (event: CheckEvent) => void;
+  /** where the image attempt's time went: engine, image, then the container's phases */
+  onPhases?: (phases: Array<{ phase: string; ms: number }>) => void;
 }
 
 export interface CheckResult {
@@ -152,9 +154,16 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   };
 
   let image: string;
+  const phases: Array<{ phase: string; ms: number }> = [];
   try {
     if (!client) throw new Error("no Docker engine configured");
+    let lap = performance.now();
+    // The API version, negotiated once per run (GET /_ping): its own phase, not the image's.
+    await client.apiVersion();
+    phases.push({ phase: "engine", ms: Math.round(performance.now() - lap) });
+    lap = performance.now();
     image = (await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal })).id;
+    phases.push({ phase: "image", ms: Math.round(performance.now() - lap) });
   } catch (error) {
     settings.signal?.throwIfAborted();
     if (settings.order.includes("host") && !settings.compare) {
@@ -196,6 +205,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         timeoutMs: settings.timeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
+        onPhases: (run) => settings.onPhases?.([...phases, ...run]),
       },
     );
     batch.forEach((i, k) => (attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs)));

@@ -12,7 +12,7 @@
 // - no-new-privileges, pid and memory limits, and never the Docker socket.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
-import { type RunContainerResult, runContainer } from "../engine/run-container.ts";
+import { type RunContainerResult, type RunPhases, runContainer } from "../engine/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import type { AgentFolder } from "./agent-folder.ts";
@@ -24,6 +24,8 @@ const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids coun
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
 const KILL_GRACE_SECONDS = 2;
 const RESULT_PREFIX = "AICAGE-RESULT";
+/** bash's clock in microseconds, without starting date(1): "$EPOCHREALTIME" without its dot. */
+const EPOCH_MICROSECONDS = "${EPOCHREALTIME/./}";
 /** The longest a timer can wait (2^31-1 ms); longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -42,8 +44,9 @@ const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
  * script n: open its output files, cd to its copy, drop to uid/gid 10100+n with setpriv (no
  * capabilities, no supplementary groups, no-new-privs), run it under `timeout`, then kill
  * whatever of that user is still running, and write its result record:
- *   AICAGE-RESULT <n> <exit code> <ms> <stdout cut 0|1> <stderr cut 0|1> <stdout base64> <stderr base64>
- * base64 keeps non-UTF-8 bytes intact through the engine's log driver. When every script has
+ *   AICAGE-RESULT <n> <exit code> <ms> <stdout base64> <stderr base64>
+ * each stream's first cap+1 bytes: one more than is kept tells that it was cut. base64 keeps
+ * non-UTF-8 bytes intact through the engine's log driver. When every script has
  * ended the records are printed in order, so concurrent writes never interleave. (This is a
  * JS template: the "${…}" in it are the constants above, bash gets none.)
  */
@@ -65,32 +68,38 @@ for ((n = 0; n < count; n++)); do
 done 3>>/etc/passwd 4>>/etc/group
 # The host's CAs join the image's bundle (host-registries/), readable by every agent. Should
 # that fail, no tool may point at a missing file: the CA variables go.
-if [ -f ${PREPARE_SCRIPT} ] && ! (umask 022; bash ${PREPARE_SCRIPT}) >/dev/null 2>&1; then
+if [ -f ${PREPARE_SCRIPT} ] && ! (umask 022; . ${PREPARE_SCRIPT}) >/dev/null 2>&1; then
   unset ${CA_VARIABLES.join(" ")}
 fi
+# Every process started costs a few ms in a container (twenty scripts started about 260): times
+# come from bash's clock, not date(1), the variables are exported, not set through env(1), and
+# an empty output is not read. (Looking through /proc for a leftover before starting the kill
+# cost more than the kill once twenty scripts ran: every agent's processes are read.)
+# The base64 of an output file's first cap+1 bytes; an empty one starts nothing.
+capped() {
+  [ -s "$1" ] && head -c "$((cap + 1))" "$1" | base64 -w0
+}
 run_one() {
-  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc out_size err_size
+  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc
   local dir=$root/agents/$1 home=$root/home/$1
-  start=$(date +%s%3N)
+  start=${EPOCH_MICROSECONDS}
   (
     cd "$dir" || exit 126
     set -- bash "$dir/$file"
     [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
+    export HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
+      NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip"
     exec setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-      env HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
-        NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip" \
       timeout -k ${KILL_GRACE_SECONDS} "$limit" "$@"
   ) >"$results/$n.out" 2>"$results/$n.err" </dev/null
   rc=$?
-  end=$(date +%s%3N)
+  end=${EPOCH_MICROSECONDS}
   # What the script left running (a background job, a daemon that left its process group)
   # ends with it: kill(-1) as the agent's own user reaches exactly that user's processes.
   setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all \
     bash -c 'kill -KILL -1' >/dev/null 2>&1
-  { read -r out_size; read -r err_size; } < <(stat -c %s "$results/$n.out" "$results/$n.err")
-  printf '${RESULT_PREFIX} %s %s %s %s %s %s %s\n' "$n" "$rc" "$((end - start))" \
-    "$((out_size > cap))" "$((err_size > cap))" \
-    "$(head -c "$cap" "$results/$n.out" | base64 -w0)" "$(head -c "$cap" "$results/$n.err" | base64 -w0)" \
+  printf '${RESULT_PREFIX} %s %s %s %s %s\n' "$n" "$rc" "$(((end - start) / 1000))" \
+    "$(capped "$results/$n.out")" "$(capped "$results/$n.err")" \
     >"$results/$n.rec"
 }
 n=0 running=0
@@ -123,6 +132,8 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** files every agent may read (the host's registry set-up) */
   shared?: SharedFile[];
+  /** where the container's time went (create, copy, start, run, exit), once it has ended */
+  onPhases?: (phases: RunPhases) => void;
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
@@ -157,7 +168,7 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const waves = Math.ceil(scripts.length / slots);
-  const recordBytes = 2 * Math.ceil((options.maxOutputBytes * 4) / 3) + 256;
+  const recordBytes = 2 * 4 * Math.ceil((options.maxOutputBytes + 1) / 3) + 256;
 
   const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
     copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder), options.shared ?? []) }],
@@ -165,9 +176,15 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
     maxOutputBytes: scripts.length * recordBytes + 65_536,
     signal: options.signal,
+    // Docker removes the finished container (as `docker run --rm`); the results do not wait
+    // for it. One that did not run to its end is removed before this returns. Podman 4.3
+    // removes it (and its log) before a follow stream has read what a quick script printed:
+    // there the removal stays ours. (The engine was asked for its API version before.)
+    autoRemove: !client.podman,
   });
+  options.onPhases?.(result.phases);
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
-  const runs = parseRecords(result.stdout, scripts.length, limitSeconds);
+  const runs = parseRecords(result.stdout, scripts.length, limitSeconds, options.maxOutputBytes);
   const missing = runs.findIndex((run) => run === undefined);
   if (missing >= 0) {
     const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
@@ -176,31 +193,33 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   return runs as ScriptRun[];
 }
 
-function parseRecords(stdout: string, count: number, limitSeconds: number): Array<ScriptRun | undefined> {
+function parseRecords(stdout: string, count: number, limitSeconds: number, cap: number): Array<ScriptRun | undefined> {
   const runs = new Array<ScriptRun | undefined>(count);
   for (const line of stdout.split("\n")) {
     if (!line.startsWith(`${RESULT_PREFIX} `)) continue;
-    const [, n, rc, ms, outCut, errCut, out = "", err = ""] = line.split(" ");
+    const [, n, rc, ms, out = "", err = ""] = line.split(" ");
     const index = Number(n);
     // The first record of a script counts; the runner prints exactly one.
     if (!(Number.isInteger(index) && index >= 0 && index < count) || runs[index]) continue;
     const exitCode = Number(rc);
     const durationMs = Number(ms);
     // timeout(1) answers 124 (137 after the KILL grace) when the limit struck.
+    const stdoutBytes = Buffer.from(out, "base64");
+    const stderrBytes = Buffer.from(err, "base64");
     const timedOut = (exitCode === 124 || exitCode === 137) && durationMs >= limitSeconds * 1000 - 50;
     runs[index] = {
       exitCode: timedOut ? null : exitCode,
       timedOut,
-      stdout: decodeBase64(out),
-      stderr: decodeBase64(err),
-      stdoutTruncated: outCut === "1",
-      truncated: outCut === "1" || errCut === "1",
+      stdout: text(stdoutBytes.subarray(0, cap)),
+      stderr: text(stderrBytes.subarray(0, cap)),
+      stdoutTruncated: stdoutBytes.length > cap,
+      truncated: stdoutBytes.length > cap || stderrBytes.length > cap,
       durationMs,
     };
   }
   return runs;
 }
 
-function decodeBase64(text: string): string {
-  return new TextDecoder("utf-8", { fatal: false }).decode(Buffer.from(text, "base64"));
+function text(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
 }

@@ -60,10 +60,22 @@ export async function managedContainers(client = testClient()): Promise<string[]
 
 /**
  * Names of the containers runContainer made that still exist: it names them aicage-util-…,
- * which other sessions' containers on a shared engine are not.
+ * which other sessions' containers on a shared engine are not. A check container that ran to
+ * its end is removed by the engine (AutoRemove) a moment after the command answered: such
+ * containers are given up to 5 s to go; one left after that is a leak.
  */
 export async function toolContainerNames(client = testClient()): Promise<string[]> {
-  return (await managedNow(client)).flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-"));
+  return settled(async () => (await managedNow(client)).flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-")));
+}
+
+/** The list, asked again for up to `ms` while it is not empty (containers the engine is removing). */
+export async function settled(list: () => Promise<string[]>, ms = 5_000): Promise<string[]> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const now = await list();
+    if (now.length === 0 || performance.now() > deadline) return now;
+    await Bun.sleep(100);
+  }
 }
 
 /**
@@ -99,7 +111,8 @@ export async function leakWatch(client = testClient()) {
   const temps = new Set(tempEntries());
   return {
     leaked: async () => [
-      ...(await managedContainers(client)).filter((id) => !containers.has(id)).map((id) => `container ${id}`),
+      // Check containers that ran to their end go a moment after the command (AutoRemove).
+      ...(await settled(async () => (await managedContainers(client)).filter((id) => !containers.has(id)))).map((id) => `container ${id}`),
       ...(await untaggedManagedImages(client)).filter((id) => !images.has(id)).map((id) => `image ${id}`),
       ...tempEntries().filter((path) => !temps.has(path)).map((path) => `temp ${path}`),
     ],

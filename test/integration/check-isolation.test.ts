@@ -102,7 +102,7 @@ for p in $(others); do
   done
 done
 # Write a forged result record into every other process's stdout and stderr.
-forged_line="AICAGE-RESULT 1 0 10 0 0 $(printf '6.6.6\n' | base64 -w0) "
+forged_line="AICAGE-RESULT 1 0 10 $(printf '6.6.6\n' | base64 -w0) "
 for p in $(others); do
   for fd in 1 2; do
     if { printf '%s\n' "$forged_line" >"$p/fd/$fd"; } 2>/dev/null; then forged=$((forged + 1)); echo "wrote to $p/fd/$fd" >&2; fi
@@ -164,6 +164,29 @@ describe("agents in one run are isolated from each other", () => {
     expect(run.stderr).toBe("");
     expect(victims.map(snapshot)).toEqual(before);
   }, 120_000);
+});
+
+describe("what a script leaves running", () => {
+  test("is killed when the script ends, before the next agent's script starts", async () => {
+    const root = tempDir("aicage-leftover-");
+    // Leaves a process of its own user that outlives it (its own session, output elsewhere).
+    const leaver = writeAgent(root, "leaver", { "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n" });
+    // Runs after it (--jobs 1) and counts the processes of any agent's user but its own.
+    const counter = writeAgent(root, "counter", {
+      "version.sh": String.raw`
+n=0
+for p in /proc/[0-9]*; do
+  uid=$(awk '$1 == "Uid:" { print $2 }' "$p/status" 2>/dev/null)
+  [ -n "$uid" ] && [ "$uid" -ge 10100 ] && [ "$uid" != "$(id -u)" ] && n=$((n + 1))
+done
+echo "others=$n"
+`,
+    });
+    const tidy = writeAgent(root, "tidy", { "version.sh": "echo 2.0.0\n" });
+    const run = await check(["--only", "image", "--jobs", "1", leaver, counter, tidy]);
+    expect(run.results.map((r: any) => r.version)).toEqual(["1.0.0", "others=0", "2.0.0"]);
+    expect(run.exitCode).toBe(0);
+  }, 60_000);
 });
 
 // The probe prints, as its version line, what it sees of its own confinement.

@@ -226,12 +226,51 @@ describe("runContainer", () => {
     expect(await findContainer(id)).toBe(false);
   });
 
+  test("autoRemove: the answer does not wait for the removal, which the engine does after it", async () => {
+    const result = await runContainer(client, spec("echo out; echo err >&2; exit 3"), { autoRemove: true, timeoutMs: 30_000 });
+    expect([result.exitCode, result.stdout, result.stderr]).toEqual([3, "out\n", "err\n"]);
+    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit"]);
+    expect(await gone(result.containerId)).toBe(true);
+  });
+
+  test("autoRemove: a timeout kills the container and the engine removes it", async () => {
+    const result = await runContainer(client, spec("echo started; sleep 60"), { autoRemove: true, timeoutMs: 1500 });
+    expect([result.timedOut, result.exitCode, result.stdout]).toEqual([true, null, "started\n"]);
+    expect(await gone(result.containerId)).toBe(true);
+  });
+
+  test("autoRemove: a container that never ran (its copy failed) is removed before the call settles", async () => {
+    let id = "";
+    const error = await runContainer(client, spec("true"), {
+      autoRemove: true,
+      onCreated: (created) => (id = created),
+      copyIn: [{ path: "/", archive: () => new ReadableStream({ pull: (c) => c.error(new Error("unreadable file")) }) }],
+    }).catch((e) => e);
+    expect(error.message).toBe("unreadable file");
+    expect(await findContainer(id)).toBe(false);
+  });
+
+  test("without autoRemove the removal is a phase of the run", async () => {
+    const result = await runContainer(client, spec("true"));
+    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit", "remove"]);
+    expect(result.phases.every((p) => Number.isInteger(p.ms) && p.ms >= 0)).toBe(true);
+  });
+
   test("a missing image is a not-found error from create, and nothing is left", async () => {
     const error = await runContainer(client, { ...spec("true"), Image: "aicage-util-test/absent:none" }).catch((e) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(await watch.leaked()).toEqual([]);
   });
 });
+
+/** The container is gone within 10 s (the engine removes it after the run answered). */
+async function gone(id: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (!(await findContainer(id))) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}
 
 async function findContainer(id: string): Promise<boolean> {
   expect(id).toMatch(/^[0-9a-f]{64}$/);

@@ -7,6 +7,7 @@ import path from "node:path";
 import { isInside } from "../../lib/paths.ts";
 import { fsPathIn, nameFromBytes } from "../../lib/raw-names.ts";
 import { type IgnoreRules, isSent, isSentOnlyForEngine, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
+import { type DigestCache, type FileStamp, openDigestCache } from "./digest-cache.ts";
 import { hashEntries } from "./hash.ts";
 
 export interface ContextEntry {
@@ -31,6 +32,8 @@ export interface ContextEntry {
    * in `COPY .`; buildx, reading the folder itself, does not.
    */
   onlyForEngine?: boolean;
+  /** What the file system says of a regular file's version, for the digest cache. */
+  stamp?: FileStamp;
 }
 
 export interface BuildContext {
@@ -69,6 +72,11 @@ export interface BuildContextOptions {
    * from its content (as the docker CLI does), and `BuildContext.dockerfile` names that entry.
    */
   allowDockerfileOutside?: boolean;
+  /**
+   * A file that remembers the content digests of the context's files between builds
+   * (digest-cache.ts): an unchanged file is not read for the hash. None: every file is read.
+   */
+  digestCache?: string;
 }
 
 
@@ -94,9 +102,11 @@ export async function scanBuildContext(opts: BuildContextOptions): Promise<Build
     files += 1;
     bytes += entry.size;
   }
-  const contextHash = await hashEntries(dir, entries);
+  const cache: DigestCache | undefined = opts.digestCache ? openDigestCache(opts.digestCache) : undefined;
+  const contextHash = await hashEntries(dir, entries, cache);
   const forFolder = entries.filter((entry) => !entry.onlyForEngine);
-  const folderContextHash = forFolder.length === entries.length ? contextHash : await hashEntries(dir, forFolder);
+  const folderContextHash = forFolder.length === entries.length ? contextHash : await hashEntries(dir, forFolder, cache);
+  cache?.save();
   return { dir, dockerfile, ignoreFile: rules.file, entries, files, bytes, contextHash, folderContextHash };
 }
 
@@ -136,8 +146,9 @@ async function walk(root: string, relDir: string, rules: IgnoreRules, out: Conte
   for (const name of names) {
     const relPath = relDir ? `${relDir}/${name}` : name;
     const absPath = fsPathIn(root, relPath);
-    const info = await lstat(absPath);
-    const base = { path: relPath, mode: info.mode & 0o7777, mtime: info.mtime, size: 0 };
+    // In ns (bigint): the digest cache tells file versions apart by their exact times.
+    const info = await lstat(absPath, { bigint: true });
+    const base = { path: relPath, mode: Number(info.mode) & 0o7777, mtime: info.mtime, size: 0 };
 
     if (info.isDirectory()) {
       if (isSent(rules, relPath)) {
@@ -150,7 +161,11 @@ async function walk(root: string, relDir: string, rules: IgnoreRules, out: Conte
     } else if (info.isFile()) {
       if (isSent(rules, relPath)) {
         const onlyForEngine = isSentOnlyForEngine(rules, relPath) || undefined;
-        out.push({ ...base, type: "file", size: info.size, ...(onlyForEngine ? { onlyForEngine } : {}) });
+        const stamp: FileStamp = {
+          key: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+          changedMs: Number((info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n),
+        };
+        out.push({ ...base, type: "file", size: Number(info.size), stamp, ...(onlyForEngine ? { onlyForEngine } : {}) });
       }
     } else if (info.isSymbolicLink()) {
       if (isSent(rules, relPath)) {
