@@ -20,7 +20,7 @@ import {
   waitContainer,
 } from "../docker/containers.ts";
 import { NotFoundError } from "../docker/errors.ts";
-import { demultiplex } from "../docker/streams/multiplex.ts";
+import { NotMultiplexedError, demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
 
 export interface CopyIn {
@@ -196,7 +196,14 @@ export async function runContainer(
       if (options.autoRemove && error instanceof NotFoundError && stopReason === undefined) {
         // nothing more to read
       } else {
-        if (stopReason !== undefined || requests.signal.aborted || !following.signal.aborted) throw error;
+        // Text where frames should be: Podman 4.3 following a container that just ended
+        // answers with its error as the body. Once the container has ended, it is read again.
+        const notFrames = error instanceof NotMultiplexedError;
+        if (stopReason !== undefined || requests.signal.aborted || !(following.signal.aborted || notFrames)) throw error;
+        if (notFrames) {
+          stopFollowing();
+          await step(exit);
+        }
         try {
           const rest = await step(containerLogs(client, id, { follow: false, signal: requests.signal }));
           const skip = { ...seen };

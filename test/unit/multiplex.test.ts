@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createDemuxer, demultiplex } from "../../src/docker/streams/multiplex.ts";
+import { NotMultiplexedError, createDemuxer, demultiplex } from "../../src/docker/streams/multiplex.ts";
 import { chunked, recorded, streamOf } from "../helpers/recorded.ts";
 
 // logs-multiplexed.bin: GET /containers/{id}/logs?stdout=1&stderr=1 of a container that ran
@@ -39,5 +39,23 @@ describe("demultiplex", () => {
     const rest = push(new Uint8Array(4096 - 100 + 8 + 2).fill(66).map((v, i) => (i === 3996 ? 2 : i >= 3997 && i < 4003 ? 0 : i === 4003 ? 2 : v)));
     expect(rest[0]!.data.length).toBe(3996);
     expect(rest[1]).toEqual({ stream: 2, data: new Uint8Array([66, 66]) });
+  });
+
+  // podman43-logs-follow-ended.txt: the body of Podman 4.3.1's 200 answer to
+  // GET /containers/{id}/logs?follow=1&stdout=1&stderr=1 for a container that had just ended
+  // (seen in CI, 2026-11-26): its error as text, where frames were due.
+  test("a body that is an engine's error text, not frames, ends with NotMultiplexedError naming it", async () => {
+    for (const sizes of [[4096], [3], [8, 1]]) {
+      const error = await split(chunked(recorded("podman43-logs-follow-ended.txt"), sizes)).catch((e) => e);
+      expect(error).toBeInstanceOf(NotMultiplexedError);
+      expect(error.message).toStartWith('the engine sent text where container output was expected: {"cause":"no such process","message":"failed to obtain logs');
+      expect(error.message).not.toContain("\n");
+    }
+  });
+
+  test("frames before a header that is none are handed out first", () => {
+    const push = createDemuxer();
+    expect(push(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 2, 104, 105]))).toEqual([{ stream: 1, data: new Uint8Array([104, 105]) }]);
+    expect(() => push(new Uint8Array([1, 0, 7, 0, 0, 0, 0, 2]))).toThrow(NotMultiplexedError);
   });
 });
