@@ -79,28 +79,33 @@ fi
 capped() {
   [ -s "$1" ] && head -c "$((cap + 1))" "$1" | base64 -w0
 }
+# Runs in a background subshell of its own: it may cd, and runs its commands without a
+# further subshell (no "( … )", no "$(…)": each is a process more per script).
 run_one() {
-  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc
+  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc=126
   local dir=$root/agents/$1 home=$root/home/$1
+  set -- bash "$dir/$file"
+  [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
   start=${EPOCH_MICROSECONDS}
-  (
-    cd "$dir" || exit 126
-    set -- bash "$dir/$file"
-    [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
-    export HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
-      NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip"
-    exec setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-      timeout -k ${KILL_GRACE_SECONDS} "$limit" "$@"
-  ) >"$results/$n.out" 2>"$results/$n.err" </dev/null
-  rc=$?
+  if cd "$dir" 2>"$results/$n.err"; then
+    HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
+      NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip" \
+      setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
+      timeout -k ${KILL_GRACE_SECONDS} "$limit" "$@" >"$results/$n.out" 2>"$results/$n.err" </dev/null
+    rc=$?
+  fi
   end=${EPOCH_MICROSECONDS}
   # What the script left running (a background job, a daemon that left its process group)
   # ends with it: kill(-1) as the agent's own user reaches exactly that user's processes.
   setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all \
-    bash -c 'kill -KILL -1' >/dev/null 2>&1
-  printf '${RESULT_PREFIX} %s %s %s %s %s\n' "$n" "$rc" "$(((end - start) / 1000))" \
-    "$(capped "$results/$n.out")" "$(capped "$results/$n.err")" \
-    >"$results/$n.rec"
+    sh -c 'kill -KILL -1' >/dev/null 2>&1
+  {
+    printf '${RESULT_PREFIX} %s %s %s ' "$n" "$rc" "$(((end - start) / 1000))"
+    capped "$results/$n.out"
+    printf ' '
+    capped "$results/$n.err"
+    printf '\n'
+  } >"$results/$n.rec"
 }
 n=0 running=0
 while [ $# -gt 0 ]; do
