@@ -19,17 +19,14 @@ import { randomFillSync } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { describe, interleaved, releaseBinary, shown, summary } from "./lib.ts";
+import { benchArgs, describe, interleaved, releaseBinary, shown, summary } from "./lib.ts";
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "3" },
-    "size-mib": { type: "string", default: "1024" },
-    bin: { type: "string" },
-    "base-image": { type: "string", default: process.env.AICAGE_TEST_BASE_IMAGE ?? "aicage-test-base:trixie" },
-    "keep-cache": { type: "boolean", default: false },
-  },
+const values = benchArgs(import.meta.path, {
+  runs: { type: "string", default: "3" },
+  "size-mib": { type: "string", default: "1024" },
+  bin: { type: "string" },
+  "base-image": { type: "string", default: process.env.AICAGE_TEST_BASE_IMAGE ?? "aicage-test-base:trixie" },
+  "keep-cache": { type: "boolean", default: false },
 });
 const runs = Number(values.runs);
 const sizeMib = Number(values["size-mib"]);

@@ -3,10 +3,36 @@
 // and spread of each side, and each ratio printed against its goal with PASS or FAIL.
 //
 //   bun scripts/bench/lib.ts binary     prints the path of a fresh release binary of this machine
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O }>>["values"];
+
+/**
+ * A benchmark's command line: `--help` prints the opening comment of its file (`file`:
+ * import.meta.path), a wrong option is one line and exit 2, never a stack trace.
+ */
+export function benchArgs<O extends Options>(file: string, options: O): Values<O> {
+  const name = `bench-${basename(file, ".ts")}`;
+  let parsed;
+  try {
+    parsed = parseArgs({ options: { ...options, help: { type: "boolean", short: "h" } } });
+  } catch (error) {
+    console.error(`${name}: ${(error as Error).message} (--help lists the options)`);
+    process.exit(2);
+  }
+  if ((parsed.values as Record<string, unknown>).help) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    const header = lines.slice(0, lines.findIndex((line) => !line.startsWith("//")));
+    console.log(header.map((line) => line.replace(/^\/\/ ?/, "")).join("\n"));
+    process.exit(0);
+  }
+  return parsed.values as Values<O>;
+}
 
 /** Newest modification time under `path` (a file or a folder, recursively), in ms. */
 function newest(path: string): number {

@@ -7,13 +7,13 @@
 //      connection with sharing off (DOCKER_SSH_NO_MUX=1: a new handshake each time).
 //   2. `aicage-util doctor` end to end (bun src/cli.ts): unix socket, ssh, ssh without sharing.
 // Prints medians; the machine is shared, so compare within one run.
-import { parseArgs } from "node:util";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { startSshd } from "../../test/helpers/sshd.ts";
+import { benchArgs } from "./lib.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
+const values = benchArgs(import.meta.path, { runs: { type: "string", default: "7" } });
 const runs = Number(values.runs);
 
 function median(samples: number[]): number {

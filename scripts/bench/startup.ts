@@ -3,10 +3,9 @@
 // of issue 14 (≤ 0.5×). Also times `aicage-util --help` (loads the command tree) for reference.
 //
 //   scripts/bench-startup [--runs N] [--bin PATH]
-import { parseArgs } from "node:util";
-import { describe, interleaved, releaseBinary, shown, summary, timed, verdict } from "./lib.ts";
+import { benchArgs, describe, interleaved, releaseBinary, shown, summary, timed, verdict } from "./lib.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "30" }, bin: { type: "string" } } });
+const values = benchArgs(import.meta.path, { runs: { type: "string", default: "30" }, bin: { type: "string" } });
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive number, not ${values.runs}`);
 const bin = values.bin ?? (await releaseBinary());

@@ -17,25 +17,22 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
 import { createContainer, putArchive, removeContainer, startContainer, waitContainer } from "../../src/docker/containers.ts";
 import { scanAgentFolder } from "../../src/version-check/agent-folder.ts";
 import { checkFilesArchive } from "../../src/version-check/check-files.ts";
-import { describe, interleaved, releaseBinary, shown, summary, verdict } from "./lib.ts";
+import { benchArgs, describe, interleaved, releaseBinary, shown, summary, verdict } from "./lib.ts";
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: "string", default: "5" },
-    agents: { type: "string", default: "20" },
-    "latency-ms": { type: "string", default: "300" },
-    bin: { type: "string" },
-    "baseline-bin": { type: "string" },
-    extras: { type: "boolean", default: false },
-    "base-image": { type: "string", default: process.env.AICAGE_UTIL_BASE_IMAGE ?? "aicage-test-base:trixie" },
-  },
+const values = benchArgs(import.meta.path, {
+  runs: { type: "string", default: "5" },
+  agents: { type: "string", default: "20" },
+  "latency-ms": { type: "string", default: "300" },
+  bin: { type: "string" },
+  "baseline-bin": { type: "string" },
+  extras: { type: "boolean", default: false },
+  "base-image": { type: "string", default: process.env.AICAGE_UTIL_BASE_IMAGE ?? "aicage-test-base:trixie" },
 });
 const runs = Number(values.runs);
 const agentCount = Number(values.agents);
