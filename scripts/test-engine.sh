@@ -11,7 +11,8 @@
 #   2. starts the primary engine (docker20) unless one answers on its socket; every engine runs
 #      with its network features off, so nothing touches the host's firewall, bridges, routing,
 #   3. builds the local Debian base image the tests use instead of ubuntu:latest on the primary
-#      (no registry is reachable from CI), reusing it when it already exists,
+#      (no registry is reachable from CI), reusing it when it already exists, and the util
+#      images of this checkout from it,
 #   4. for another engine: starts it (scripts/engines/NAME.sh), copies the base image and the
 #      util images of this checkout into it (docker save | load: faster than building there,
 #      and Podman's network namespace has no package archive), checks the host's network.
@@ -36,10 +37,14 @@ apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils
 start_primary
 ensure_base_image
 
+# Every test file finds the util images in place, whatever the order the files run in (a test
+# that times a Ctrl-C must not wait for a first build); the one test of a missing image removes
+# it itself.
+util_images=$(ensure_util_images_on_primary) || { log "could not prepare the util images on the primary engine; the tests build them"; util_images=; }
+
 if [[ $ENGINE != docker20 ]]; then
   "$ENGINES_DIR/$ENGINE.sh" start
   socket=$("$ENGINES_DIR/$ENGINE.sh" env | sed -n 's/^AICAGE_TEST_SOCKET=//p')
-  util_images=$(ensure_util_images_on_primary) || { log "could not prepare the util images on the primary engine; the tests build them"; util_images=; }
   # shellcheck disable=SC2086 # image names have no spaces
   copy_images "$PRIMARY_SOCKET" "$socket" "$BASE_IMAGE" $util_images
   check_host_network
