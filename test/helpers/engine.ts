@@ -10,6 +10,7 @@ import { DockerClient } from "../../src/docker/client.ts";
 import { listContainers } from "../../src/docker/containers.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { MANAGED_LABEL, PURPOSE_LABEL } from "../../src/core/labels.ts";
+import { trackJob } from "./jobs.ts";
 import { pendingTempDirs, tempDir } from "./temp.ts";
 
 export { tempDir };
@@ -190,6 +191,7 @@ export function startCliJob(argv: string[], env: Record<string, string>) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  trackJob(child);
   let stderr = "";
   child.stdout!.resume();
   child.stderr!.on("data", (chunk) => (stderr += chunk));
