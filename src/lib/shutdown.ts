@@ -61,12 +61,17 @@ export function onInterrupt(listener: (signal: string) => void): () => void {
  * step its caller then registers runs before the process exits.
  */
 export function holdExitFor(work: Promise<unknown>): void {
+  keepUntilSettled(inFlight, work);
+}
+
+/** Keeps `work` in `set` until it settles, either way; its failure is nobody's to report. */
+function keepUntilSettled(set: Set<Promise<unknown>>, work: Promise<unknown>): void {
   const settled = work.then(
     () => undefined,
     () => undefined,
   );
-  inFlight.add(settled);
-  void settled.finally(() => inFlight.delete(settled));
+  set.add(settled);
+  void settled.finally(() => set.delete(settled));
 }
 
 /** Work the answer need not wait for, but the process's normal end does (see finishBeforeExit). */
@@ -77,12 +82,7 @@ const afterAnswer = new Set<Promise<unknown>>();
  * its result, then the exit waits for this (a finished container the engine is removing).
  */
 export function finishBeforeExit(work: Promise<unknown>): void {
-  const settled = work.then(
-    () => undefined,
-    () => undefined,
-  );
-  afterAnswer.add(settled);
-  void settled.finally(() => afterAnswer.delete(settled));
+  keepUntilSettled(afterAnswer, work);
 }
 
 /** Resolves once every finishBeforeExit work has settled; the entry calls it before exiting. */
