@@ -4,6 +4,7 @@
 // another machine, an engine in a container or VM of its own. There the engine is asked: a
 // container (never started) with the folder mounted, whose mount point must show the folder's
 // own modification time; an engine without the path refuses the mount at once.
+import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import type { DockerClient } from "../docker/client.ts";
 import { createContainer, removeContainer, statContainerPath } from "../docker/containers.ts";
@@ -24,9 +25,12 @@ export function seesLocalFilesByAddress(endpoint: DockerEndpoint): "yes" | "no" 
 export async function engineSeesFolders(client: DockerClient, image: string, folders: string[]): Promise<boolean> {
   const answer = seesLocalFilesByAddress(client.endpoint);
   if (answer !== "ask") return answer === "yes";
-  let id: string;
-  try {
-    id = await createContainer(client, {
+  // Named before the engine answers, its removal registered at once: a Ctrl-C while the engine
+  // still makes it (a create cut short on our side may still have made it) removes it too.
+  const name = `aicage-util-probe-${randomBytes(8).toString("hex")}`;
+  const creating = createContainer(
+    client,
+    {
       Image: image,
       Cmd: ["true"],
       Entrypoint: null,
@@ -35,14 +39,26 @@ export async function engineSeesFolders(client: DockerClient, image: string, fol
         NetworkMode: "none",
         Mounts: folders.map((folder, i) => ({ Type: "bind", Source: folder, Target: `/aicage-probe/${i}`, ReadOnly: true })),
       },
-    });
+    },
+    name,
+  );
+  creating.catch(() => undefined);
+  const removed = () =>
+    creating.then(
+      (id) => removeContainer(client, id),
+      () => removeContainer(client, name).catch(() => undefined),
+    );
+  const stopWaiting = onShutdown(removed);
+  let id: string;
+  try {
+    id = await creating;
   } catch (error) {
+    stopWaiting();
+    await removed();
     // "bind source path does not exist": the engine's machine has no such folder.
     if (error instanceof DockerApiError && error.status === 400) return false;
     throw error;
   }
-  const removed = () => removeContainer(client, id);
-  const stopWaiting = onShutdown(removed);
   try {
     for (const [i, folder] of folders.entries()) {
       const [seen, own] = await Promise.all([statContainerPath(client, id, `/aicage-probe/${i}`), stat(folder, { bigint: true })]);
