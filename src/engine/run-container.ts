@@ -50,7 +50,9 @@ export interface RunContainerOptions {
    * The engine removes the container once it has ended (HostConfig.AutoRemove); the result
    * does not wait for it, the process's end does (lib/shutdown.ts finishBeforeExit). A
    * container that never ran to its end (a failed copy or start, an abort, Ctrl-C) is still
-   * removed here before runContainer settles.
+   * removed here before runContainer settles. Asked of Podman, the removal stays a phase of
+   * the run: Podman 4.3 removes such a container, and its log, before a follow stream has
+   * read what a quick command printed.
    */
   autoRemove?: boolean;
 }
@@ -94,7 +96,8 @@ export async function runContainer(
     phases.push({ phase, ms: Math.round(now - phaseStart) });
     phaseStart = now;
   };
-  if (options.autoRemove) spec = { ...spec, HostConfig: { ...spec.HostConfig, AutoRemove: true } };
+  const engineRemoves = options.autoRemove === true && !(await isPodman(client, signal));
+  if (engineRemoves) spec = { ...spec, HostConfig: { ...spec.HostConfig, AutoRemove: true } };
   /** The container ran to its end: with autoRemove, the engine removes it. */
   let ended = false;
 
@@ -124,7 +127,7 @@ export async function runContainer(
   const remove = () =>
     (removal ??=
       // The engine removes one that ended (autoRemove); asking too would only cost a round trip.
-      options.autoRemove && ended
+      engineRemoves && ended
         ? creating.then((id) => finishBeforeExit(removed(client, id)))
         : creating.then(
             (id) => removeContainer(client, id),
@@ -193,7 +196,7 @@ export async function runContainer(
     } catch (error) {
       // Removed by the engine already (autoRemove): it ended within a round trip of its start,
       // and its output went with it. The exit code still comes.
-      if (options.autoRemove && error instanceof NotFoundError && stopReason === undefined) {
+      if (engineRemoves && error instanceof NotFoundError && stopReason === undefined) {
         // nothing more to read
       } else {
         // Text where frames should be: Podman 4.3 following a container that just ended
@@ -210,7 +213,7 @@ export async function runContainer(
           for await (const frame of demultiplex(rest)) take(frame, skip);
         } catch (restError) {
           // Removed by the engine in the meantime: what the follow stream brought is all there is.
-          if (!(options.autoRemove && restError instanceof NotFoundError && stopReason === undefined)) throw restError;
+          if (!(engineRemoves && restError instanceof NotFoundError && stopReason === undefined)) throw restError;
         }
       }
     }
@@ -241,9 +244,16 @@ export async function runContainer(
     requests.abort();
     const removing = performance.now();
     await remove();
-    if (!(options.autoRemove && ended)) phases.push({ phase: "remove", ms: Math.round(performance.now() - removing) });
+    if (!(engineRemoves && ended)) phases.push({ phase: "remove", ms: Math.round(performance.now() - removing) });
     unregisterCleanup();
   }
+}
+
+/** Whether the engine is Podman; known after the (cached) API version negotiation. */
+async function isPodman(client: DockerClient, signal?: AbortSignal): Promise<boolean> {
+  await client.apiVersion();
+  signal?.throwIfAborted();
+  return client.podman;
 }
 
 /** Resolves once the engine has removed the container (AutoRemove), or in 15 s at the latest. */

@@ -181,11 +181,9 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
     maxOutputBytes: scripts.length * recordBytes + 65_536,
     signal: options.signal,
-    // Docker removes the finished container (as `docker run --rm`); the results do not wait
-    // for it. One that did not run to its end is removed before this returns. Podman 4.3
-    // removes it (and its log) before a follow stream has read what a quick script printed:
-    // there the removal stays ours. (The engine was asked for its API version before.)
-    autoRemove: !client.podman,
+    // The engine removes the finished container (as `docker run --rm`); the results do not
+    // wait for it. One that did not run to its end is removed before this returns.
+    autoRemove: true,
   });
   options.onPhases?.(result.phases);
   if (result.timedOut) throw new Error("the version-check container did not finish in time");

@@ -226,10 +226,10 @@ describe("runContainer", () => {
     expect(await findContainer(id)).toBe(false);
   });
 
-  test("autoRemove: the answer does not wait for the removal, which the engine does after it", async () => {
+  test(`autoRemove: the answer does not wait for the removal, which the engine does after it${PODMAN ? " (not on Podman: it drops a quick command's log with the container, so the removal stays a phase)" : ""}`, async () => {
     const result = await runContainer(client, spec("echo out; echo err >&2; exit 3"), { autoRemove: true, timeoutMs: 30_000 });
     expect([result.exitCode, result.stdout, result.stderr]).toEqual([3, "out\n", "err\n"]);
-    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit"]);
+    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit", ...(PODMAN ? ["remove"] : [])]);
     expect(await gone(result.containerId)).toBe(true);
   });
 
