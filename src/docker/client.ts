@@ -109,14 +109,14 @@ export class DockerClient {
   private negotiated?: Promise<string>;
   private libpod = false;
   private fixedApiVersion?: string;
-  private readonly requestTimeoutMs: number;
+  private readonly requestDeadlineMs: number;
   private readonly pingTimeoutMs: number;
   private readonly onChangingRequest?: (request: Promise<unknown>) => void;
 
   constructor(endpoint: DockerEndpoint, options: ClientOptions = {}) {
     if (endpoint.kind === "ssh") this.tunnel = new SshTunnel(endpoint.ssh!, options.ssh);
     this.fixedApiVersion = options.apiVersion;
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.requestDeadlineMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.onChangingRequest = options.onChangingRequest;
     this.pingTimeoutMs = Math.min(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, this.requestTimeoutMs);
     this.use(endpoint);
@@ -142,6 +142,11 @@ export class DockerClient {
    */
   get podman(): boolean {
     return this.libpod;
+  }
+
+  /** How long a call that is not a stream may wait for its answer, in ms. */
+  get requestTimeoutMs(): number {
+    return this.requestDeadlineMs;
   }
 
   /** The endpoint in use: after negotiation, the candidate that answered. */

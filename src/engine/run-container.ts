@@ -19,7 +19,8 @@ import {
   startContainer,
   waitContainer,
 } from "../docker/containers.ts";
-import { NotFoundError } from "../docker/errors.ts";
+import { EngineTimeoutError, NotFoundError } from "../docker/errors.ts";
+import { shortId } from "../docker/ids.ts";
 import { NotMultiplexedError, demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
 
@@ -139,6 +140,7 @@ export async function runContainer(
   const stderr = new CappedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   let timedOut = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let hung: ReturnType<typeof setTimeout> | undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
   /** Each step ends at once when the run is stopped; the container goes in `finally`. */
   const step = <T>(promise: Promise<T>): Promise<T> => {
@@ -169,6 +171,13 @@ export async function runContainer(
       timer = setTimeout(() => {
         timedOut = true;
         void killContainer(client, id).catch(() => undefined);
+        // The wait and the log stream have no deadline of their own (a script may be silent).
+        // An engine that has not ended the killed container within a call's deadline is hung:
+        // the run ends here, naming the endpoint, instead of waiting for answers that never come.
+        hung = setTimeout(
+          () => stop(new EngineTimeoutError(client.endpoint, `POST /containers/${shortId(id)}/kill`, client.requestTimeoutMs)),
+          client.requestTimeoutMs,
+        );
       }, options.timeoutMs);
     }
     // Output as it comes. Some engines (Podman 4.3, now and then) keep a follow stream open
@@ -238,6 +247,7 @@ export async function runContainer(
     throw stopReason ?? error;
   } finally {
     if (timer) clearTimeout(timer);
+    if (hung) clearTimeout(hung);
     if (grace) clearTimeout(grace);
     signal?.removeEventListener("abort", onAbort);
     unregisterInterrupt();

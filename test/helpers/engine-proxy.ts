@@ -1,7 +1,8 @@
 // A byte-for-byte proxy on a temporary unix socket in front of the real engine's socket. It
 // lets a test see what the tool really sends (method and path of every request, when the
-// first connection came) and cut every connection at a moment it chooses (an engine that goes
-// away mid-build). What answers is the real engine: nothing is faked.
+// first connection came), cut every connection at a moment it chooses (an engine that goes
+// away mid-build) or freeze them (an engine that hangs mid-run). What answers is the real
+// engine: nothing is faked.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,16 +24,55 @@ export interface EngineProxy {
   firstConnectionAt(): number | undefined;
   /** closes every connection, both ways, now */
   cutAll(): void;
+  /** from now on passes no byte either way and opens no new upstream connection: a hung engine */
+  freeze(): void;
   /** called with each request as it is seen */
   onRequest?: (request: SeenRequest) => void;
   stop(): void;
 }
 
 interface Link {
-  upstream?: { write(data: Uint8Array): number; end(): void };
+  upstream?: Relay;
   queued: Uint8Array[];
   parser: RequestParser;
   client: { end(): void };
+  toClient: Relay;
+}
+
+/**
+ * Writes to a socket without losing bytes: a Bun socket takes what fits now and says how much;
+ * the rest waits for its drain. (A build context or an archive upload is larger than that.)
+ */
+interface Relay {
+  write(data: Uint8Array): void;
+  drain(): void;
+  end(): void;
+}
+
+function relayTo(socket: { write(data: Uint8Array): number; end(): void }): Relay {
+  let pending: Uint8Array[] = [];
+  const flush = () => {
+    while (pending.length > 0) {
+      const next = pending[0]!;
+      const written = socket.write(next);
+      if (written < next.length) {
+        pending[0] = next.subarray(Math.max(written, 0));
+        return;
+      }
+      pending.shift();
+    }
+  };
+  return {
+    write(data) {
+      pending.push(new Uint8Array(data));
+      if (pending.length === 1) flush();
+    },
+    drain: flush,
+    end: () => {
+      pending = [];
+      socket.end();
+    },
+  };
 }
 
 export async function startEngineProxy(engineSocket = process.env.AICAGE_TEST_SOCKET || "/var/run/docker.sock"): Promise<EngineProxy> {
@@ -41,6 +81,7 @@ export async function startEngineProxy(engineSocket = process.env.AICAGE_TEST_SO
   const started = performance.now();
   const links = new Set<Link>();
   let firstConnection: number | undefined;
+  let frozen = false;
   const proxy: EngineProxy = {
     host: `unix://${socketPath}`,
     socketPath,
@@ -52,6 +93,9 @@ export async function startEngineProxy(engineSocket = process.env.AICAGE_TEST_SO
         link.client.end();
       }
       links.clear();
+    },
+    freeze() {
+      frozen = true;
     },
     stop() {
       proxy.cutAll();
@@ -70,26 +114,30 @@ export async function startEngineProxy(engineSocket = process.env.AICAGE_TEST_SO
     socket: {
       async open(client) {
         firstConnection ??= performance.now() - started;
-        const link: Link = { queued: [], parser: createRequestParser(seen), client };
+        const link: Link = { queued: [], parser: createRequestParser(seen), client, toClient: relayTo(client) };
         client.data = link;
         links.add(link);
+        if (frozen) return;
         const upstream = await Bun.connect({
           unix: engineSocket,
           socket: {
-            data: (_s, chunk) => void client.write(chunk),
+            data: (_s, chunk) => void (frozen || link.toClient.write(chunk)),
+            drain: () => link.upstream?.drain(),
             close: () => void client.end(),
             error: () => void client.end(),
           },
         });
-        for (const chunk of link.queued) upstream.write(chunk);
-        link.upstream = upstream;
+        link.upstream = relayTo(upstream);
+        for (const chunk of link.queued) link.upstream.write(chunk);
       },
       data(client, chunk) {
+        if (frozen) return;
         const link = client.data;
         link.parser.push(new Uint8Array(chunk));
         if (link.upstream) link.upstream.write(chunk);
         else link.queued.push(new Uint8Array(chunk));
       },
+      drain: (client) => client.data?.toClient.drain(),
       close: (client) => {
         client.data?.upstream?.end();
         links.delete(client.data);

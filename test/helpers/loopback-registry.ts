@@ -1,7 +1,9 @@
 // A registry mirror on loopback, the way a company runs one: HTTPS with a certificate from
 // its own CA (made here with openssl), serving npm package documents under /npm/ and a
-// PyPI simple index under /pypi/simple/, optionally demanding a token. npm and pip,
-// on the host or in a container on the host network, are pointed at it by their config.
+// PyPI simple index under /pypi/simple/, a release API (JSON, for curl + jq) under /api/ and
+// a git repository (dumb HTTP, for git ls-remote) under /git/, optionally demanding a token.
+// npm and pip, on the host or in a container on the host network, are pointed at it by their
+// config.
 // The CA's and server's private keys live only in a temporary folder that is removed as
 // soon as the server holds them; the CA certificate (public) stays in `caFile` until stop().
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync } from "node:fs";
@@ -50,6 +52,10 @@ export interface LoopbackRegistry {
 export const LOOPBACK_PACKAGES = {
   npm: { "@mirror/agent": ["1.0.0", "1.4.2"], "plain-agent": ["0.9.0", "0.9.7"] },
   pip: { "mirror-agent": ["0.1.0", "0.3.5"] },
+  /** GET /api/latest answers {"tag_name": "v<this>"} */
+  release: "2.3.4",
+  /** tags of the git repository at /git/agent.git */
+  gitTags: ["v1.0.0", "v1.10.0", "v1.9.1"],
 };
 
 function openssl(dir: string, args: string[]): void {
@@ -179,6 +185,13 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
         if (versions) return Response.json(npmDocument(name, versions, origin));
         return Response.json({ error: "Not found" }, { status: 404 });
       }
+      if (url.pathname === "/api/latest") return Response.json({ tag_name: `v${LOOPBACK_PACKAGES.release}` });
+      // git's dumb HTTP protocol: a plain-text info/refs (no smart content type) and HEAD.
+      if (url.pathname === "/git/agent.git/info/refs") {
+        const refs = LOOPBACK_PACKAGES.gitTags.map((tag, n) => `${String(n + 1).repeat(40)}\trefs/tags/${tag}\n`).join("");
+        return new Response(`${"0".repeat(39)}1\trefs/heads/main\n${refs}`, { headers: { "content-type": "text/plain" } });
+      }
+      if (url.pathname === "/git/agent.git/HEAD") return new Response("ref: refs/heads/main\n", { headers: { "content-type": "text/plain" } });
       const simple = /^\/pypi\/simple\/([^/]+)\/?$/.exec(url.pathname);
       if (simple) {
         const project = pipByName.get(normalise(decodeURIComponent(simple[1]!)));

@@ -1,23 +1,26 @@
 // The image attempt gets the host's registry set-up (issue 10): a mirror with its own CA on
 // loopback, npm and pip on the host pointed at it by their config in a temporary HOME, real
 // npm and pip in the version-check image. Without forwarding the image fails and says why;
-// with it the image answers what the host answers; a token stays home unless asked for and
-// never shows anywhere.
+// with it the image answers what the host answers; the CA that npm names counts for curl and
+// git in the image too; a token stays home unless asked for and never shows anywhere.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, runCli, tempDir, testClient } from "../helpers/engine.ts";
-import { type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+import { runCli, tempDir } from "../helpers/engine.ts";
+import { LOOPBACK_PACKAGES, type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+import { engineSuite } from "../helpers/suite.ts";
+
+engineSuite(["version-check"]);
 
 const TOKEN = "cli-T0ken-never-printed";
 let open: LoopbackRegistry;
 let guarded: LoopbackRegistry;
 let home: string;
 let agents: string;
+/** agents that ask the mirror with curl + jq and with git ls-remote */
+let toolAgents: string;
 
 beforeAll(async () => {
-  await ensureUtilImage(testClient(), "version-check", { baseImage: BASE_IMAGE, network: "host" });
   open = startLoopbackRegistry();
   guarded = startLoopbackRegistry({ auth: { bearer: TOKEN } });
   home = tempDir("aicage-home-");
@@ -32,9 +35,16 @@ beforeAll(async () => {
     "npm-token": "npm view @mirror/agent version",
     "pip-open": "python3 -m pip index versions mirror-agent | sed -n '1s/^[^(]*(\\([^)]*\\)).*$/\\1/p'",
   };
-  for (const [name, body] of Object.entries(scripts)) {
-    mkdirSync(join(agents, name), { mode: 0o755 });
-    writeFileSync(join(agents, name, "version.sh"), `set -euo pipefail\n${body}\n`, { mode: 0o644 });
+  const toolScripts: Record<string, string> = {
+    "curl-release": `curl -fsS ${open.origin}/api/latest | jq -r .tag_name | sed 's/^v//'`,
+    "git-tags": `git ls-remote --tags ${open.origin}/git/agent.git | sed -n 's#.*refs/tags/v##p' | sort -V | tail -n 1`,
+  };
+  toolAgents = tempDir("aicage-tool-agents-");
+  for (const [folder, entries] of [[agents, scripts], [toolAgents, toolScripts]] as const) {
+    for (const [name, body] of Object.entries(entries)) {
+      mkdirSync(join(folder, name), { mode: 0o755 });
+      writeFileSync(join(folder, name, "version.sh"), `set -euo pipefail\n${body}\n`, { mode: 0o644 });
+    }
   }
 }, 600_000);
 
@@ -96,14 +106,36 @@ describe("the host's registry set-up in the image attempt", () => {
     expect(guarded.requests.slice(before).filter((r) => r.authorized).length).toBe(sent.length);
   }, 120_000);
 
-  test("--forward-registry-credentials: the image answers the guarded package too", async () => {
-    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25", "--forward-registry-credentials"], {
-      env: env(),
-      dropEnv: npmRunVariables,
-    });
+  for (const [how, flags, extra] of [
+    ["--forward-registry-credentials", ["--forward-registry-credentials"], {}],
+    ["AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1", [], { AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS: "1" }],
+  ] as const) {
+    test(`${how}: the image answers the guarded package too`, async () => {
+      const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25", ...flags], {
+        env: env(extra),
+        dropEnv: npmRunVariables,
+      });
+      const results = byAgent(run.stdout);
+      for (const name of ["npm-open", "npm-token", "pip-open"]) expect(results[name].source).toBe("image");
+      expect(results["npm-token"].version).toBe("1.4.2");
+    }, 120_000);
+  }
+
+  test("curl and git in the image trust the CA that only npm's cafile names; --no-host-registries takes it away", async () => {
+    const args = ["version-check", "--agents", toolAgents, "--json", "--only", "image", "--network", "host", "--timeout", "25"];
+    // The host's curl and git do not know the CA (no CA variable is set): only the image can answer.
+    const run = await runCli(args, { env: env(), dropEnv: npmRunVariables });
+    expect(run.exitCode).toBe(0);
     const results = byAgent(run.stdout);
-    for (const name of ["npm-open", "npm-token", "pip-open"]) expect(results[name].source).toBe("image");
-    expect(results["npm-token"].version).toBe("1.4.2");
+    expect(results["curl-release"]).toMatchObject({ ok: true, source: "image", version: LOOPBACK_PACKAGES.release });
+    expect(results["git-tags"]).toMatchObject({ ok: true, source: "image", version: "1.10.0" });
+
+    const off = await runCli([...args, "--no-host-registries"], { env: env(), dropEnv: npmRunVariables });
+    expect(off.exitCode).toBe(1);
+    for (const result of Object.values(byAgent(off.stdout)) as any[]) {
+      expect(result).toMatchObject({ ok: false });
+      expect(result.attempts[0].error).toMatch(/\(TLS verification failed[^)]*\)$/);
+    }
   }, 120_000);
 
   test("the token is never printed, logged, recorded or shown, verbose or not; names and sources are", async () => {
@@ -127,6 +159,10 @@ describe("the host's registry set-up in the image attempt", () => {
     expect(outputs[3]).toContain(join(home, ".npmrc"));
     expect(outputs[3]).toContain("withheld");
     expect(outputs[3]).toContain("_authToken");
+    // doctor's text names them too: the file each setting came from, and what stays home.
+    expect(text.stdout).toContain(join(home, ".npmrc"));
+    expect(text.stdout).toContain("_authToken");
+    expect(text.stdout).toContain("withheld");
     const report = JSON.parse(doctor.stdout).hostRegistries;
     expect(report.withheld.length).toBeGreaterThan(0);
     expect(report.shown.map((s: { source: string }) => s.source).join(" ")).toContain(join(home, ".npmrc"));
