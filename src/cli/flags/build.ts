@@ -4,7 +4,8 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { repeatedValues } from "../args.ts";
 import { UsageError } from "../../core/errors.ts";
-import type { BuildRequest, BuildWay } from "../../local-build/run-build.ts";
+import type { BuildWay } from "../../local-build/build-way.ts";
+import type { BuildRequest } from "../../local-build/run-build.ts";
 
 export interface BuildFlags {
   _: string[];
