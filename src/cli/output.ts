@@ -38,7 +38,7 @@ export function printResult(text: string): void {
  * The version of the JSON contract (schemas/*.schema.json): every --json object carries it
  * first. Raised only for a change a script could trip over; see the README.
  */
-export const JSON_SCHEMA_VERSION = 1;
+const JSON_SCHEMA_VERSION = 1;
 
 /**
  * One JSON value. JSON.stringify escapes C0 controls but leaves DEL and C1 (U+0080-U+009F,

@@ -22,9 +22,9 @@ import { withoutEscapes } from "../lib/safe-text.ts";
 import { watchedStream } from "../lib/watched-stream.ts";
 
 /** How long a call that is not a stream may take by default: its answer's head and body. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** How long /_ping may take by default: the first call of every command, and the cheapest. */
-export const DEFAULT_PING_TIMEOUT_MS = 5_000;
+const DEFAULT_PING_TIMEOUT_MS = 5_000;
 
 export interface ClientOptions {
   /** Use this API version instead of negotiating one. */

@@ -8,7 +8,7 @@ import { clip } from "../lib/text.ts";
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
 const ELAPSED = /^\d+\.\d+ /;
 /** Lines of its own output kept per step, for the failure report. */
-export const STEP_OUTPUT_LINES = 5;
+const STEP_OUTPUT_LINES = 5;
 
 export interface BuildSteps {
   /** Reads one event; answers the text for a one-line status display. */
