@@ -7,7 +7,7 @@ import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildUtilImageOnce } from "../util-images/build-lock.ts";
-import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
+import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../util-images/catalog.ts";
 import { listUtilImages } from "../util-images/list.ts";
 import { pullUtilImage } from "../util-images/pull-util-image.ts";
 import { removeUtilImages } from "../util-images/remove-util-images.ts";
@@ -47,8 +47,7 @@ const pull = defineCommand({
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, args);
-      const names = utilImageNames(kind, options);
-      const ref = names.digestRef ?? names.tag;
+      const ref = pullReference(utilImageNames(kind, options));
       const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: kind });
       try {
         await pullUtilImage(client, kind, { ...options, onProgress: progress.line });
@@ -84,7 +83,8 @@ const build = defineCommand({
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, { ...args, "build-network": args.network });
-      const tag = options.image ?? utilImageNames(kind, options).tag;
+      // --version-check-image/--builder-image name the tag themselves (utilImageNames).
+      const tag = utilImageNames(kind, options).tag;
       const view = createBuildView({ quiet: Boolean(args.json), prefix: `[${kind}]` });
       const started = performance.now();
       try {
