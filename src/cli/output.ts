@@ -28,6 +28,13 @@ export function setQuiet(quiet: boolean): void {
   logger.level = quiet ? 1 : 3;
 }
 
+/** A command's first step: whether it answers in JSON (--json), the logger quiet if so. */
+export function jsonOutput(args: { json?: boolean }): boolean {
+  const json = Boolean(args.json);
+  setQuiet(json);
+  return json;
+}
+
 /** Text results (tables, reports) line by line, control characters shown as escapes. */
 export function printResult(text: string): void {
   const safe = text.replace(/\n$/, "").split("\n").map(escapeControls).join("\n");
