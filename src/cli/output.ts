@@ -24,7 +24,7 @@ logger.setReporters(
 );
 
 /** Quiet mode for --json: only warnings and errors reach stderr. */
-export function setQuiet(quiet: boolean): void {
+function setQuiet(quiet: boolean): void {
   logger.level = quiet ? 1 : 3;
 }
 

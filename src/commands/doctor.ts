@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { CommandFailed } from "../cli/exit-codes.ts";
 import { failureFor } from "../cli/report-error.ts";
-import { printJson, printResult, setQuiet } from "../cli/output.ts";
+import { jsonOutput, printJson, printResult } from "../cli/output.ts";
 import { formatDoctorReport } from "../cli/render/doctor.ts";
 import { gatherDoctorReport } from "../doctor/report.ts";
 import { openEngine } from "../engine/open-engine.ts";
@@ -12,9 +12,9 @@ export default defineCommand({
   meta: { name: "doctor", description: "Report which Docker engine is used, how it was found, and the util images" },
   args: { ...hostRegistryArgs, ...engineArgs, ...jsonArg },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const { report, engineFailure } = await gatherDoctorReport(openEngine(engineChoice(args)), hostRegistryChoice(args));
-    if (args.json) printJson(report);
+    if (json) printJson(report);
     else printResult(formatDoctorReport(report));
     if (engineFailure === undefined) return;
     // The report is out (JSON included); the error ends the command as it would any other.

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { createBuildView } from "../cli/build-view.ts";
 import { CommandFailed } from "../cli/exit-codes.ts";
-import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
 import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
@@ -31,9 +31,9 @@ const ls = defineCommand({
   meta: { name: "ls", description: "List the util images: name, ID, size, version, and whether current for this binary" },
   args: { ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const rows = await listUtilImages(openEngine(engineChoice(args)), (kind) => utilImageOptions(kind, args));
-    if (args.json) return printJson({ images: rows });
+    if (json) return printJson({ images: rows });
     printResult(formatUtilImages(rows));
   },
 });
@@ -42,13 +42,13 @@ const pull = defineCommand({
   meta: { name: "pull", description: "Pull the util images of this release (no local build)" },
   args: { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, args);
       const ref = pullReference(utilImageNames(kind, options));
-      const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: kind });
+      const progress = createProgressDisplay({ quiet: json, prefix: kind });
       try {
         await pullUtilImage(client, kind, { ...options, onProgress: progress.line });
         results.push({ kind, ref, ok: true, error: null });
@@ -60,7 +60,7 @@ const pull = defineCommand({
         progress.done();
       }
     }
-    if (args.json) printJson({ images: results });
+    if (json) printJson({ images: results });
     if (results.some((r) => !r.ok)) throw new CommandFailed("");
   },
 });
@@ -78,14 +78,14 @@ const build = defineCommand({
     cache: { type: "boolean", default: true, description: "Use the build cache", negativeDescription: "Build every step again, without the build cache" },
   },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, { ...args, "build-network": args.network });
       // --version-check-image/--builder-image name the tag themselves (utilImageNames).
       const tag = utilImageNames(kind, options).tag;
-      const view = createBuildView({ quiet: Boolean(args.json), prefix: `[${kind}]` });
+      const view = createBuildView({ quiet: json, prefix: `[${kind}]` });
       const started = performance.now();
       try {
         const { id, built } = await buildUtilImageOnce(client, kind, tag, {
@@ -104,7 +104,7 @@ const build = defineCommand({
         view.done();
       }
     }
-    if (args.json) printJson({ images: results });
+    if (json) printJson({ images: results });
   },
 });
 
@@ -118,14 +118,14 @@ const rm = defineCommand({
     all: { type: "boolean", description: "Remove every util image, other versions included" },
   },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const removed = await removeUtilImages(client, kindsFrom(args._), {
       all: Boolean(args.all),
       lookup: (kind) => utilImageOptions(kind, args),
       onRemoved: (name) => logger.success(`removed ${name}`),
     });
-    if (args.json) printJson({ removed });
+    if (json) printJson({ removed });
     else if (removed.length === 0) logger.info("no util image to remove");
   },
 });
