@@ -22,8 +22,6 @@ export interface BuildFlags {
   via?: string;
 }
 
-const WAYS: readonly BuildWay[] = ["builder", "api"];
-
 // Image references as Docker accepts them for a tag: [registry[:port]/]path[:tag], path in lower case.
 const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const HOST_PART = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
@@ -50,8 +48,8 @@ export function buildRequestFrom(flags: BuildFlags, rawArgs: string[], cwd = pro
     }
   }
 
+  // --via's values are checked with every enum flag's, before the command runs (cli/args.ts).
   const via = (flags.via || "builder") as BuildWay;
-  if (!WAYS.includes(via)) throw new UsageError(`--via takes builder or api, not '${flags.via}'`);
 
   const logFile = flags["log-file"] ? path.resolve(cwd, flags["log-file"]) : undefined;
   if (logFile && statSync(logFile, { throwIfNoEntry: false })?.isDirectory()) {
