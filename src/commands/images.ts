@@ -18,6 +18,9 @@ const kindsArg = {
   kinds: { type: "positional", required: false, description: "version-check, builder (default: both)", valueHint: "KIND" },
 } as const;
 
+/** What pull, build and rm take first: the kinds, the engine, --json, which util images. */
+const kindCommandArgs = { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs } as const;
+
 /** The kinds named on the command line (after the subcommand), or all. */
 function kindsFrom(positionals: string[]): UtilImageKind[] {
   if (positionals.length === 0) return [...UTIL_IMAGE_KINDS];
@@ -40,7 +43,7 @@ const ls = defineCommand({
 
 const pull = defineCommand({
   meta: { name: "pull", description: "Pull the util images of this release (no local build)" },
-  args: { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs },
+  args: kindCommandArgs,
   async run({ args }) {
     const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
@@ -68,10 +71,7 @@ const pull = defineCommand({
 const build = defineCommand({
   meta: { name: "build", description: "Build the util images locally from the Dockerfiles embedded in this binary" },
   args: {
-    ...kindsArg,
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
+    ...kindCommandArgs,
     "base-image": utilImageBuildArgs["base-image"],
     network: { ...utilImageBuildArgs["build-network"], description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)" },
     // citty reads --no-cache as the negation of "cache"
@@ -111,10 +111,7 @@ const build = defineCommand({
 const rm = defineCommand({
   meta: { name: "rm", description: "Remove the util images of this release (--all: every util image)" },
   args: {
-    ...kindsArg,
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
+    ...kindCommandArgs,
     all: { type: "boolean", description: "Remove every util image, other versions included" },
   },
   async run({ args }) {

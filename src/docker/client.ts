@@ -205,7 +205,7 @@ export class DockerClient {
         idle?.stop();
         if (idle?.reason) return idle.reason;
         if (options.signal?.aborted) return error;
-        return new EngineUnreachableError(this.endpoint, `the connection closed in the middle of the answer to ${call.request}`);
+        return this.brokeOff(call);
       },
     });
   }
@@ -218,7 +218,7 @@ export class DockerClient {
     } catch (error) {
       if (call.deadline.reason) throw call.deadline.reason;
       if (options.signal?.aborted) throw error;
-      throw new EngineUnreachableError(this.endpoint, `the connection closed in the middle of the answer to ${call.request}`);
+      throw this.brokeOff(call);
     } finally {
       call.deadline.stop();
     }
@@ -229,6 +229,11 @@ export class DockerClient {
     } catch {
       throw new NotAnEngineError(this.endpoint, `${describeBody(text, call.response)} to ${call.request}`);
     }
+  }
+
+  /** An answer whose body stopped coming because the connection closed. */
+  private brokeOff(call: Call): EngineUnreachableError {
+    return new EngineUnreachableError(this.endpoint, `the connection closed in the middle of the answer to ${call.request}`);
   }
 
   private async send(method: string, path: string, options: RequestOptions, versioned: boolean): Promise<Call> {
