@@ -19,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
+import { MANAGED_LABEL, PURPOSE_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
 import { createContainer, putArchive, removeContainer, startContainer, waitContainer } from "../../src/docker/containers.ts";
 import { scanAgentFolder } from "../../src/version-check/agent-folder.ts";
@@ -116,7 +117,7 @@ if (values.extras) {
   // The cost of copying agent folders in (what aicage-util does) against bind-mounting them,
   // through the Engine API: a container that runs `true`, created, given the folders, started,
   // waited for and removed.
-  const labels = { "org.aicage.util.managed": "true", "org.aicage.util.purpose": "benchmark" };
+  const labels = { [MANAGED_LABEL]: "true", [PURPOSE_LABEL]: "benchmark" };
   const containerRun = async (mounts: boolean) => {
     const started = performance.now();
     const id = await createContainer(client, {

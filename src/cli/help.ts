@@ -25,7 +25,7 @@ function flagText(flag: FlagSpec): string {
   return flag.description;
 }
 
-export function renderHelp(spec: CommandSpec, style: Style): string {
+function renderHelp(spec: CommandSpec, style: Style): string {
   const name = spec.path.join(" ");
   const lines: string[] = [];
   if (spec.description) lines.push(`${spec.description}${spec.version ? style.dim(` (${name} ${spec.version})`) : ""}`, "");

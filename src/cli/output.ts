@@ -24,8 +24,15 @@ logger.setReporters(
 );
 
 /** Quiet mode for --json: only warnings and errors reach stderr. */
-export function setQuiet(quiet: boolean): void {
+function setQuiet(quiet: boolean): void {
   logger.level = quiet ? 1 : 3;
+}
+
+/** A command's first step: whether it answers in JSON (--json), the logger quiet if so. */
+export function jsonOutput(args: { json?: boolean }): boolean {
+  const json = Boolean(args.json);
+  setQuiet(json);
+  return json;
 }
 
 /** Text results (tables, reports) line by line, control characters shown as escapes. */
@@ -38,7 +45,7 @@ export function printResult(text: string): void {
  * The version of the JSON contract (schemas/*.schema.json): every --json object carries it
  * first. Raised only for a change a script could trip over; see the README.
  */
-export const JSON_SCHEMA_VERSION = 1;
+const JSON_SCHEMA_VERSION = 1;
 
 /**
  * One JSON value. JSON.stringify escapes C0 controls but leaves DEL and C1 (U+0080-U+009F,

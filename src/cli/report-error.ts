@@ -23,10 +23,20 @@ function errorKind(error: unknown): string {
   return "failed";
 }
 
+/** What the CLI ends with for an error: its exit code and its one line. */
+export interface Failure {
+  exitCode: number;
+  line: string;
+}
+
+/** The one mapping of errors to exit codes and lines; `reportError` prints what it answers. */
+export function failureFor(error: unknown): Failure {
+  return { exitCode: exitCodeFor(error), line: messageFor(error) };
+}
+
 /** Reports the error and answers the exit code to end with. */
 export function reportError(error: unknown, options: { json: boolean }): number {
-  const code = exitCodeFor(error);
-  const message = messageFor(error);
+  const { exitCode: code, line: message } = failureFor(error);
   if (message) logger.error(message);
   if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) logger.debug(error.stack);
   // A CommandFailed comes after the command printed its own result (JSON included).
@@ -37,7 +47,7 @@ export function reportError(error: unknown, options: { json: boolean }): number 
 }
 
 /** What a user can do when no engine answers, in the CLI's terms. */
-export const UNREACHABLE_FIX = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
+const UNREACHABLE_FIX = "Start Docker, or point at a running engine with --host or DOCKER_HOST.";
 
 /**
  * The error's own line, with the CLI's way out where the engine could not be reached (hung, or

@@ -22,7 +22,7 @@ export interface Style {
 const sgr = (on: number, off: number) => (text: string) => `\x1b[${on}m${text}\x1b[${off}m`;
 const plain = (text: string) => text;
 
-export function createStyle(enabled: boolean): Style {
+function createStyle(enabled: boolean): Style {
   return enabled ? { bold: sgr(1, 22), dim: sgr(2, 22), accent: sgr(36, 39) } : { bold: plain, dim: plain, accent: plain };
 }
 

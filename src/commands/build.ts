@@ -1,12 +1,13 @@
 import { defineCommand } from "citty";
 import { createBuildView } from "../cli/build-view.ts";
-import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
 import { buildSuccessLine, formatBuildTail } from "../cli/render/build.ts";
-import { BuildFailedError, runBuild } from "../local-build/run-build.ts";
+import { BuildFailedError } from "../local-build/failure-report.ts";
+import { runBuild } from "../local-build/run-build.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildRequestFrom } from "../cli/flags/build.ts";
-import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
+import { engineChoice } from "../cli/flags/common.ts";
+import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 export default defineCommand({
   meta: {
@@ -31,14 +32,10 @@ export default defineCommand({
       options: ["builder", "api"],
       description: "builder (default): buildx in the builder image; api: straight through the Engine API",
     },
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
-    ...utilImageBuildArgs,
+    ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
-    const json = Boolean(args.json);
-    setQuiet(json);
+    const json = jsonOutput(args);
     const request = buildRequestFrom(args, rawArgs);
     const client = openEngine(engineChoice(args));
 

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
-import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
-import { UNREACHABLE_FIX } from "../cli/report-error.ts";
-import { printJson, printResult, setQuiet } from "../cli/output.ts";
+import { CommandFailed } from "../cli/exit-codes.ts";
+import { failureFor } from "../cli/report-error.ts";
+import { jsonOutput, printJson, printResult } from "../cli/output.ts";
 import { formatDoctorReport } from "../cli/render/doctor.ts";
 import { gatherDoctorReport } from "../doctor/report.ts";
 import { openEngine } from "../engine/open-engine.ts";
@@ -12,13 +12,13 @@ export default defineCommand({
   meta: { name: "doctor", description: "Report which Docker engine is used, how it was found, and the util images" },
   args: { ...hostRegistryArgs, ...engineArgs, ...jsonArg },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
-    const report = await gatherDoctorReport(openEngine(engineChoice(args)), hostRegistryChoice(args));
-    if (args.json) printJson(report);
+    const json = jsonOutput(args);
+    const { report, engineFailure } = await gatherDoctorReport(openEngine(engineChoice(args)), hostRegistryChoice(args));
+    if (json) printJson(report);
     else printResult(formatDoctorReport(report));
-    const error = report.engine.error;
-    if (!error) return;
-    const message = error.kind === "unreachable" && !error.fix ? `${error.message} ${UNREACHABLE_FIX}` : error.message;
-    throw new CommandFailed(message, error.kind === "other" ? ExitCode.failed : ExitCode.engine);
+    if (engineFailure === undefined) return;
+    // The report is out (JSON included); the error ends the command as it would any other.
+    const { line, exitCode } = failureFor(engineFailure);
+    throw new CommandFailed(line, exitCode);
   },
 });

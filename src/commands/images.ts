@@ -1,13 +1,13 @@
 import { defineCommand } from "citty";
 import { createBuildView } from "../cli/build-view.ts";
 import { CommandFailed } from "../cli/exit-codes.ts";
-import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
 import { createProgressDisplay } from "../cli/progress.ts";
 import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
 import { openEngine } from "../engine/open-engine.ts";
 import { buildUtilImageOnce } from "../util-images/build-lock.ts";
-import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, utilImageNames } from "../util-images/catalog.ts";
+import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../util-images/catalog.ts";
 import { listUtilImages } from "../util-images/list.ts";
 import { pullUtilImage } from "../util-images/pull-util-image.ts";
 import { removeUtilImages } from "../util-images/remove-util-images.ts";
@@ -17,6 +17,9 @@ import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flag
 const kindsArg = {
   kinds: { type: "positional", required: false, description: "version-check, builder (default: both)", valueHint: "KIND" },
 } as const;
+
+/** What pull, build and rm take first: the kinds, the engine, --json, which util images. */
+const kindCommandArgs = { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs } as const;
 
 /** The kinds named on the command line (after the subcommand), or all. */
 function kindsFrom(positionals: string[]): UtilImageKind[] {
@@ -31,25 +34,24 @@ const ls = defineCommand({
   meta: { name: "ls", description: "List the util images: name, ID, size, version, and whether current for this binary" },
   args: { ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const rows = await listUtilImages(openEngine(engineChoice(args)), (kind) => utilImageOptions(kind, args));
-    if (args.json) return printJson({ images: rows });
+    if (json) return printJson({ images: rows });
     printResult(formatUtilImages(rows));
   },
 });
 
 const pull = defineCommand({
   meta: { name: "pull", description: "Pull the util images of this release (no local build)" },
-  args: { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageArgs },
+  args: kindCommandArgs,
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, args);
-      const names = utilImageNames(kind, options);
-      const ref = names.digestRef ?? names.tag;
-      const progress = createProgressDisplay({ quiet: Boolean(args.json), prefix: kind });
+      const ref = pullReference(utilImageNames(kind, options));
+      const progress = createProgressDisplay({ quiet: json, prefix: kind });
       try {
         await pullUtilImage(client, kind, { ...options, onProgress: progress.line });
         results.push({ kind, ref, ok: true, error: null });
@@ -61,7 +63,7 @@ const pull = defineCommand({
         progress.done();
       }
     }
-    if (args.json) printJson({ images: results });
+    if (json) printJson({ images: results });
     if (results.some((r) => !r.ok)) throw new CommandFailed("");
   },
 });
@@ -69,23 +71,21 @@ const pull = defineCommand({
 const build = defineCommand({
   meta: { name: "build", description: "Build the util images locally from the Dockerfiles embedded in this binary" },
   args: {
-    ...kindsArg,
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
+    ...kindCommandArgs,
     "base-image": utilImageBuildArgs["base-image"],
     network: { ...utilImageBuildArgs["build-network"], description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)" },
     // citty reads --no-cache as the negation of "cache"
     cache: { type: "boolean", default: true, description: "Use the build cache", negativeDescription: "Build every step again, without the build cache" },
   },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const results = [];
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, { ...args, "build-network": args.network });
-      const tag = options.image ?? utilImageNames(kind, options).tag;
-      const view = createBuildView({ quiet: Boolean(args.json), prefix: `[${kind}]` });
+      // --version-check-image/--builder-image name the tag themselves (utilImageNames).
+      const tag = utilImageNames(kind, options).tag;
+      const view = createBuildView({ quiet: json, prefix: `[${kind}]` });
       const started = performance.now();
       try {
         const { id, built } = await buildUtilImageOnce(client, kind, tag, {
@@ -104,28 +104,25 @@ const build = defineCommand({
         view.done();
       }
     }
-    if (args.json) printJson({ images: results });
+    if (json) printJson({ images: results });
   },
 });
 
 const rm = defineCommand({
   meta: { name: "rm", description: "Remove the util images of this release (--all: every util image)" },
   args: {
-    ...kindsArg,
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
+    ...kindCommandArgs,
     all: { type: "boolean", description: "Remove every util image, other versions included" },
   },
   async run({ args }) {
-    setQuiet(Boolean(args.json));
+    const json = jsonOutput(args);
     const client = openEngine(engineChoice(args));
     const removed = await removeUtilImages(client, kindsFrom(args._), {
       all: Boolean(args.all),
       lookup: (kind) => utilImageOptions(kind, args),
       onRemoved: (name) => logger.success(`removed ${name}`),
     });
-    if (args.json) printJson({ removed });
+    if (json) printJson({ removed });
     else if (removed.length === 0) logger.info("no util image to remove");
   },
 });

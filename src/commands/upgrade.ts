@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
-import { logger, printJson, setQuiet } from "../cli/output.ts";
+import { jsonOutput, logger, printJson } from "../cli/output.ts";
 import { upgradeLine } from "../cli/render/upgrade.ts";
 import { jsonArg } from "../cli/flags/common.ts";
 import { upgrade } from "../self-update/upgrade.ts";
@@ -16,8 +16,7 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const json = Boolean(args.json);
-    setQuiet(json);
+    const json = jsonOutput(args);
     const result = await upgrade({
       version: args.version,
       checkOnly: Boolean(args.check),

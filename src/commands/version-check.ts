@@ -1,20 +1,18 @@
 import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
-import { logger, printJson, printResult, setQuiet } from "../cli/output.ts";
+import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
 import { createCheckView } from "../cli/check-view.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
 import { registryLines } from "../cli/render/host-registries.ts";
-import { registryForward } from "../version-check/registry-forward.ts";
-import { openEngine, requireEngine } from "../engine/open-engine.ts";
 import { onInterrupt } from "../lib/shutdown.ts";
-import { collectAgents } from "../version-check/agents.ts";
 import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
 import { formatResults, resultsJson } from "../cli/render/version-check.ts";
-import { checkOrder } from "../version-check/order.ts";
-import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
+import { type CheckPlace, checkOrder } from "../version-check/order.ts";
+import { prepareCheck } from "../version-check/prepare.ts";
+import { engineChoice } from "../cli/flags/common.ts";
+import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /** A day: far past any version check, and well inside what timers can wait (24.8 days). */
@@ -46,35 +44,27 @@ export default defineCommand({
     },
     verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up, and where its time went" },
     ...hostRegistryArgs,
-    ...engineArgs,
-    ...jsonArg,
-    ...utilImageArgs,
-    ...utilImageBuildArgs,
+    ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
-    const json = Boolean(args.json);
-    setQuiet(json);
+    const json = jsonOutput(args);
     // Ctrl-C or SIGTERM: whatever runs stops and nothing new starts (the shutdown handler
     // removes what was started, then exits 130 or 143).
     const interrupted = new AbortController();
     onInterrupt((signal) => interrupted.abort(new Error(`interrupted by ${signal}`)));
-    const order = args.compare ? (["image", "host"] as const).slice() : checkOrder({ order: args.order, only: args.only });
+    const order = checkOrder({ order: args.order, only: args.only as CheckPlace | undefined, compare: Boolean(args.compare) });
     const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
     const env = forwardedEnv(repeatedValues(rawArgs, "env"));
-    // Folders go into the check container as copies: what is in them is checked first.
-    const agents = collectAgents(args._, repeatedValues(rawArgs, "agents"), { copies: order.includes("image") });
-    const client = order.includes("image") ? openEngine(engineChoice(args)) : undefined;
-    // With no host to fall back to, a missing (or hung) engine ends the command: exit 3, one
-    // line. The engine is asked while the host's registry set-up is read: nothing of the check
-    // runs before the answer.
-    const engineReady = client && !order.includes("host") ? requireEngine(client) : undefined;
-    engineReady?.catch(() => undefined);
-
-    const registries = hostRegistryChoice(args);
-    const registry = client && registries.forward ? registryForward({ env: process.env, forwardCredentials: registries.credentials }) : undefined;
-    await engineReady;
+    // With no host to fall back to, a missing (or hung) engine ends the command here: exit 3, one line.
+    const { agents, client, registry } = await prepareCheck({
+      order,
+      paths: args._,
+      agentsDirs: repeatedValues(rawArgs, "agents"),
+      engine: () => engineChoice(args),
+      registries: hostRegistryChoice(args),
+    });
     if (args.verbose && client) {
       for (const [label, text] of registryLines(registry?.report ?? null)) logger.info(`${label}: ${text}`);
     }

@@ -51,7 +51,7 @@ export function listImages(
 }
 
 /** Splits "repo:tag" / "repo@sha256:…" into the pull API's fromImage and tag. */
-export function splitReference(ref: string): { repository: string; tag: string } {
+function splitReference(ref: string): { repository: string; tag: string } {
   const at = ref.indexOf("@");
   if (at >= 0) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
   const lastSlash = ref.lastIndexOf("/");

@@ -40,10 +40,17 @@ export interface DoctorReport {
   hostRegistries: { credentials: boolean; shown: SettingOrigin[]; withheld: SettingOrigin[]; notices: string[] } | null;
 }
 
+/** The report, and what the engine failed with (for the exit code and the line the CLI ends with). */
+export interface DoctorOutcome {
+  report: DoctorReport;
+  /** undefined when the engine answered */
+  engineFailure?: unknown;
+}
+
 export async function gatherDoctorReport(
   client: DockerClient,
   registries: { forward: boolean; credentials: boolean } = { forward: true, credentials: false },
-): Promise<DoctorReport> {
+): Promise<DoctorOutcome> {
   const report: DoctorReport = {
     tool: { version: toolVersion, revision: toolRevision, runtime: runtimeName, platform: `${process.platform}/${process.arch}` },
     endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
@@ -94,8 +101,13 @@ export async function gatherDoctorReport(
     const kind =
       error instanceof EngineUnreachableError ? "unreachable" : error instanceof EnginePermissionError ? "permission" : "other";
     report.engine.error = { kind, message: (error as Error).message, fix: error instanceof EngineUnreachableError ? (error.fix ?? null) : null };
+    return { report: withEndpointUsed(report, client), engineFailure: error };
   }
-  // Discovery may have moved on to another socket than the first one found.
+  return { report: withEndpointUsed(report, client) };
+}
+
+/** Discovery may have moved on to another socket than the first one found. */
+function withEndpointUsed(report: DoctorReport, client: DockerClient): DoctorReport {
   report.endpoint = { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source };
   return report;
 }

@@ -3,11 +3,12 @@
 // of that step's own output, and the builder's closing error line.
 import type { BuildEvent } from "./build-events.ts";
 import { failingStep } from "./build-failure.ts";
+import { clip } from "../lib/text.ts";
 
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
 const ELAPSED = /^\d+\.\d+ /;
 /** Lines of its own output kept per step, for the failure report. */
-export const STEP_OUTPUT_LINES = 5;
+const STEP_OUTPUT_LINES = 5;
 
 export interface BuildSteps {
   /** Reads one event; answers the text for a one-line status display. */
@@ -74,7 +75,7 @@ export function exitCodeOf(reason: string): number | undefined {
 /** A step's name on one short line: whitespace (line continuations too) folded, long commands cut with "…". */
 export function shortStepName(name: string, max = 72): string {
   const single = name.replace(/\\\s*\n/g, " ").replace(/\s+/g, " ").trim();
-  return single.length > max ? `${single.slice(0, max - 1).trimEnd()}…` : single;
+  return clip(single, max, { trimEnd: true });
 }
 
 /**
@@ -86,5 +87,5 @@ export function shortReason(reason: string, step: string | undefined, max = 200)
   let text = reason.replace(/\s+/g, " ").trim();
   const command = step?.replace(/^\[[^\]]*\]\s*(?:RUN\s+)?/, "").replace(/\s+/g, " ").trim();
   if (command && command.length > 20) text = text.split(command).join("…");
-  return text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text;
+  return clip(text, max, { trimEnd: true });
 }

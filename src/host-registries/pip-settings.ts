@@ -38,7 +38,7 @@ const MAX_PIP_CONF_BYTES = 1024 * 1024;
 const DEV_NULL = "/dev/null";
 
 /** The config files pip reads, lowest priority first, with the rule about the user files. */
-export function pipConfigFiles(options: PipSettingsOptions): string[] {
+function pipConfigFiles(options: PipSettingsOptions): string[] {
   const { env, home, platform } = options;
   const configFile = env.PIP_CONFIG_FILE;
   if (configFile === DEV_NULL) return [];

@@ -67,7 +67,7 @@ export interface HostRegistryOptions {
   files?: HostFiles;
 }
 
-export const DEFAULT_CONTAINER_HOME = "/home/aicage";
+const DEFAULT_CONTAINER_HOME = "/home/aicage";
 
 /** Every variable through which curl, git, node/npm and python/pip find CA certificates. */
 export const CA_ENV_NAMES = [

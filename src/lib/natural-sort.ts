@@ -3,7 +3,7 @@
 // their code points, so the order is total and the same on every machine and locale.
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
-export function naturalCompare(a: string, b: string): number {
+function naturalCompare(a: string, b: string): number {
   return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 

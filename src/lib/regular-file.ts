@@ -2,7 +2,7 @@
 // (and the open) forever, a device may never end. Only regular files are read.
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
-export class NotRegularFileError extends Error {
+class NotRegularFileError extends Error {
   override name = "NotRegularFileError";
   constructor(
     readonly path: string,

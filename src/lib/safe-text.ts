@@ -3,6 +3,8 @@
 // sequence can clear the screen, set the window title or forge a line ("\n# via: api" in a
 // build argument). Printable text, any script, passes unchanged.
 
+import { clip } from "./text.ts";
+
 /** C0 controls but tab, DEL, and C1 controls (U+0080-U+009F: a terminal may take U+009B for CSI). */
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 /**
@@ -49,7 +51,7 @@ export function withoutEscapes(text: string): string {
 /** A value the user gave, in quotes, shown safely: `'tcp://a\nb'`. For error messages. */
 export function quoted(value: string, maxLength = 200): string {
   const shown = escapeControls(value);
-  return `'${shown.length > maxLength ? `${shown.slice(0, maxLength - 1)}…` : shown}'`;
+  return `'${clip(shown, maxLength)}'`;
 }
 
 /** Whether the text holds a control character (tab included): not a single line of plain text. */

@@ -16,7 +16,6 @@ const lateSteps = new Set<Promise<unknown>>();
 const inFlight = new Set<Promise<unknown>>();
 let installed = false;
 let shuttingDown: string | undefined;
-const controller = new AbortController();
 
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 /** How long cleanup may take after a signal before we exit anyway. */
@@ -105,9 +104,6 @@ export function isShuttingDown(): boolean {
   return shuttingDown !== undefined;
 }
 
-/** Aborted when a signal comes: pass it to work that must not start (or go on) after Ctrl-C. */
-export const shutdownSignal: AbortSignal = controller.signal;
-
 /** Installs the SIGINT, SIGTERM and SIGHUP handlers; the entry point calls it first thing. */
 export function installSignalHandlers(): void {
   if (installed) return;
@@ -137,7 +133,6 @@ async function runCleanupSteps(): Promise<void> {
 async function handleSignal(signal: string): Promise<void> {
   if (shuttingDown) return; // a second Ctrl-C while cleaning up: keep cleaning
   shuttingDown = signal;
-  controller.abort(new Error("interrupted"));
   for (const listener of interruptListeners) listener(signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_DEADLINE_MS)));

@@ -3,7 +3,7 @@
 // is not UTF-8 could not travel. Docker reads tar names as raw bytes, so they are written as
 // they are on disk.
 
-export const BLOCK = 512;
+const BLOCK = 512;
 
 export interface TarHeaderFields {
   /** the name's bytes; a directory's ends with "/" */

@@ -4,3 +4,18 @@
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
+
+export interface ClipOptions {
+  /** what marks the cut; default "…" */
+  mark?: string;
+  /** drop the white space the cut leaves at its end, before the mark; default false */
+  trimEnd?: boolean;
+}
+
+/** The text, or when longer than `max` characters its start cut so that it and the mark fit in `max`. */
+export function clip(text: string, max: number, options: ClipOptions = {}): string {
+  if (text.length <= max) return text;
+  const mark = options.mark ?? "…";
+  const kept = text.slice(0, Math.max(0, max - mark.length));
+  return `${options.trimEnd ? kept.trimEnd() : kept}${mark}`;
+}

@@ -4,30 +4,26 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
 import { stateDir } from "../core/state-dir.ts";
+import { toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, tagImage } from "../docker/images.ts";
-import { toolVersion } from "../core/tool-info.ts";
-import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
-import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
-import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
-import { identifyEngine } from "../engine/identity.ts";
-import { engineSeesFolders, seesLocalFilesByAddress } from "../engine/local-files.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
-import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../engine/build-steps.ts";
+import { createBuildSteps } from "../engine/build-steps.ts";
+import { proxyVariables } from "../lib/proxy-env.ts";
+import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import type { EnsureOptions } from "../util-images/ensure.ts";
+import type { BuildSettings } from "./build-settings.ts";
+import { type BuildWay, chooseBuildWay } from "./build-way.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
-import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
+import { buildFailedError } from "./failure-report.ts";
+import { buildInputsHash, imageLabels } from "./identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
-import { proxyVariables } from "../lib/proxy-env.ts";
-import { oneLine } from "../lib/text.ts";
 import { buildViaBuilder } from "./via-builder.ts";
-import { builderMountSources } from "./builder-container.ts";
-import type { BuildSettings } from "./build-settings.ts";
-
-export type BuildWay = "builder" | "api";
 
 export interface BuildRequest extends BuildSettings {
   /** absolute paths */
@@ -61,19 +57,6 @@ export interface BuildHooks {
   /** the build's progress; the log file has each event's line */
   onEvent?: (event: BuildEvent) => void;
   onLogFile?: (path: string) => void;
-}
-
-/** A failed build with what the user needs: the step, the last lines, the log. */
-export class BuildFailedError extends Error {
-  override name = "BuildFailedError";
-  constructor(
-    message: string,
-    readonly step: string | undefined,
-    readonly tail: string[],
-    readonly logFile: string,
-  ) {
-    super(message);
-  }
 }
 
 export async function runBuild(client: DockerClient, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildResult> {
@@ -119,47 +102,14 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
   try {
-    let via = request.via;
-    let builderImage = API_BUILDER;
-    // The builder container bind-mounts the context: an engine on another machine would
-    // see an empty folder. The API takes the context as an upload instead.
-    const cannotSee = () => {
-      via = "api";
-      hooks.onNotice?.(
-        `the engine at ${client.endpoint.display} cannot see this machine's files; building through the Engine API instead (--via api)`,
-        "warn",
-      );
-    };
-    if (via === "builder" && seesLocalFilesByAddress(client.endpoint) === "no") cannotSee();
-    if (via === "builder") {
-      // buildx's docker driver needs a Docker engine: elsewhere (Podman) the API builds.
-      const engine = await identifyEngine(client);
-      if (!engine.builderImageWorks) {
-        via = "api";
-        hooks.onNotice?.(
-          `${engine.product} ${engine.version} cannot build with buildx in the builder image; building through the Engine API instead (--via api)`,
-          "warn",
-        );
-      }
-    }
-    if (via === "builder") {
-      try {
-        // A builder image built here needs the same network as the user's own build steps.
-        const network = hooks.builderImage?.network ?? request.network;
-        const ensured = await ensureUtilImage(client, "builder", { ...hooks.builderImage, network, signal: controller.signal });
-        builderImage = ensured.id;
-      } catch (error) {
-        if (!(error instanceof UtilImageUnavailableError)) throw error;
-        via = "api";
-        hooks.onNotice?.(`${oneLine(error.message)}; building through the Engine API instead (--via api)`, "warn");
-      }
-    }
-    // TCP to loopback may lead anywhere (a tunnel, an engine in a container): the engine is asked.
-    if (via === "builder" && !(await engineSeesFolders(client, builderImage, builderMountSources(context.dir, request.dockerfile)))) {
-      builderImage = API_BUILDER;
-      cannotSee();
-    }
-
+    const { via, builderImage } = await chooseBuildWay(client, request.via, {
+      contextDir: context.dir,
+      dockerfile: request.dockerfile,
+      network: request.network,
+      builderImage: hooks.builderImage,
+      signal: controller.signal,
+      onNotice: hooks.onNotice,
+    });
     const inputsHash = inputsHashFor(via);
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
     hooks.onLogFile?.(log.path);
@@ -237,13 +187,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       throw error;
     }
     log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
-    const hint = networkHint(error.reason, request.network);
-    throw new BuildFailedError(
-      `${failureLine(tag, error, steps.failedStepOutput())}${hint} (log: ${log.path})`,
-      error.step,
-      log.tail(),
-      log.path,
-    );
+    throw buildFailedError({ tag, failure: error, stepOutput: steps.failedStepOutput(), network: request.network, log });
   } finally {
     log?.close();
     stopOnInterrupt();
@@ -268,32 +212,6 @@ async function upToDateImage(client: DockerClient, tags: string[], inputsHash: s
     if ((await findImage(client, other))?.Id !== image.Id) await tagImage(client, image.Id, other);
   }
   return image.Id;
-}
-
-/**
- * The failure in one line a person can read: the tag, the step (short), its exit code, and
- * the last lines of the step's own output, which usually say what went wrong ("curl: (6)
- * Could not resolve host"); without output, the builder's reason minus the repeated command.
- */
-function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
-  const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
-  const code = exitCodeOf(failure.reason);
-  const exit = code === undefined ? "" : ` (exit code ${code})`;
-  return `build of ${tag} failed${step}${exit}: ${output.length ? lastLines(output) : shortReason(failure.reason, failure.step)}`;
-}
-
-/** Up to three lines joined with " | ", each at most 120 characters, the whole at most 300 (the newest kept). */
-function lastLines(lines: string[]): string {
-  const clip = (line: string, max: number) => (line.length > max ? `${line.slice(0, max - 1)}…` : line);
-  const picked = lines.slice(-3).map((line) => clip(line.replace(/\s+/g, " ").trim(), 120));
-  while (picked.length > 1 && picked.join(" | ").length > 300) picked.shift();
-  return picked.join(" | ");
-}
-
-/** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */
-function networkHint(reason: string, network: string | undefined): string {
-  if (network || !/network bridge not found|bridge.*not found/i.test(reason)) return "";
-  return "; this engine has no default bridge network: try --network host (or --network none for steps without network access)";
 }
 
 function writeHeader(

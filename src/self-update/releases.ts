@@ -15,7 +15,7 @@ export function assetUrl(base: string, version: string, file: string): string {
   return `${base}/download/${releaseTag(version)}/${file}`;
 }
 
-export class NoLatestRelease extends Error {
+class NoLatestRelease extends Error {
   override name = "NoLatestRelease";
 }
 

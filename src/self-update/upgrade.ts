@@ -42,7 +42,7 @@ export interface UpgradeResult {
 }
 
 /** A download, checksum or run of the new binary that failed; the old binary stays. */
-export class UpgradeError extends Error {
+class UpgradeError extends Error {
   override name = "UpgradeError";
 }
 

@@ -35,6 +35,11 @@ export interface UtilImageNames {
   digestRef?: string;
 }
 
+/** What is pulled, and looked up first: the release's digest reference, else the tag. */
+export function pullReference(names: UtilImageNames): string {
+  return names.digestRef ?? names.tag;
+}
+
 /** Names of one util image for this binary; the repository comes from the flag, env or default. */
 export function utilImageNames(
   kind: UtilImageKind,

@@ -5,7 +5,7 @@ import type { DockerClient } from "../docker/client.ts";
 import type { UtilImageBuildOptions } from "./build-util-image.ts";
 import { buildUtilImageOnce } from "./build-lock.ts";
 import { pullUtilImage } from "./pull-util-image.ts";
-import type { UtilImageKind } from "./catalog.ts";
+import { type UtilImageKind, pullReference } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
 
 export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {
@@ -47,7 +47,7 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
     return { kind, id: found.image.Id, ref: found.ref, action: "present" };
   }
 
-  const pullRef = names.digestRef ?? names.tag;
+  const pullRef = pullReference(names);
   let pullError: string;
   try {
     options.onNotice?.(`pulling ${pullRef}`, "info");

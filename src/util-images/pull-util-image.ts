@@ -3,7 +3,7 @@
 // both pull this way.
 import type { DockerClient } from "../docker/client.ts";
 import { pullImage, tagImage } from "../docker/images.ts";
-import type { UtilImageKind } from "./catalog.ts";
+import { type UtilImageKind, pullReference } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage } from "./status.ts";
 
 export interface PullOptions extends UtilImageLookup {
@@ -15,7 +15,7 @@ export interface PullOptions extends UtilImageLookup {
 /** Pulls and answers the image ID and the reference pulled; throws when the pull fails. */
 export async function pullUtilImage(client: DockerClient, kind: UtilImageKind, options: PullOptions = {}): Promise<{ id: string; ref: string }> {
   const { names } = await findUtilImage(client, kind, options);
-  const ref = names.digestRef ?? names.tag;
+  const ref = pullReference(names);
   await pullImage(client, ref, {
     signal: options.signal,
     onProgress: (m) => m.status && options.onProgress?.([m.id, m.status, m.progress].filter(Boolean).join(" ")),

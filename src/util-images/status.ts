@@ -3,7 +3,7 @@ import { toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, type ImageInspect } from "../docker/images.ts";
 import { DOCKERFILE_HASH_LABEL, OCI_VERSION_LABEL } from "../core/labels.ts";
-import { type UtilImageKind, type UtilImageNames, dockerfileHash, utilImageNames } from "./catalog.ts";
+import { type UtilImageKind, type UtilImageNames, dockerfileHash, pullReference, utilImageNames } from "./catalog.ts";
 
 export interface UtilImageStatus {
   kind: UtilImageKind;
@@ -41,7 +41,7 @@ export async function findUtilImage(
     const image = await findImage(client, ref);
     if (image) return { names, image, ref };
   }
-  return { names, ref: names.digestRef ?? names.tag };
+  return { names, ref: pullReference(names) };
 }
 
 export async function utilImageStatus(

@@ -15,13 +15,14 @@ function parseOrder(value: string, origin: string): CheckPlace[] {
   return places as CheckPlace[];
 }
 
-/** --only wins over --order, which wins over AICAGE_VERSION_CHECK_ORDER. */
-export function checkOrder(options: { order?: string; only?: string; env?: Record<string, string | undefined> }): CheckPlace[] {
+/**
+ * --compare runs both places, image first, whatever else is set; else --only wins over
+ * --order, which wins over AICAGE_VERSION_CHECK_ORDER. (--only's values are the CLI's to check.)
+ */
+export function checkOrder(options: { order?: string; only?: CheckPlace; compare?: boolean; env?: Record<string, string | undefined> }): CheckPlace[] {
+  if (options.compare) return ["image", "host"];
   if (options.order && options.only) throw new UsageError("use --order or --only, not both");
-  if (options.only) {
-    if (!PLACES.includes(options.only as CheckPlace)) throw new UsageError(`--only takes image or host, not '${options.only}'`);
-    return [options.only as CheckPlace];
-  }
+  if (options.only) return [options.only];
   if (options.order) return parseOrder(options.order, "--order");
   const fromEnv = (options.env ?? process.env).AICAGE_VERSION_CHECK_ORDER;
   if (fromEnv) return parseOrder(fromEnv, "AICAGE_VERSION_CHECK_ORDER");

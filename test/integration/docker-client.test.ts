@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLIENT_MAX_API_VERSION, DockerClient, compareApiVersions } from "../../src/docker/client.ts";
+import { CLIENT_MAX_API_VERSION, compareApiVersions } from "../../src/docker/api-version.ts";
+import { DockerClient } from "../../src/docker/client.ts";
 import { findImage, inspectImage, listImages, pullImage, removeImage, tagImage } from "../../src/docker/images.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { DockerApiError, DockerError, EngineUnreachableError, NotFoundError } from "../../src/docker/errors.ts";

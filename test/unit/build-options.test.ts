@@ -1,9 +1,13 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import type { ArgsDef } from "citty";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/core/errors.ts";
+import { rejectBadEnumValues } from "../../src/cli/args.ts";
 import { buildRequestFrom } from "../../src/cli/flags/build.ts";
+import buildCommand from "../../src/commands/build.ts";
+import versionCheckCommand from "../../src/commands/version-check.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,7 +62,6 @@ describe("build flags", () => {
     ["digest as tag", ["ctx", "-t", "a@sha256:00"], {}, "invalid tag"],
     ["build arg without =", ["ctx", "-t", "a:1", "--build-arg", "X"], {}, "--build-arg takes KEY=VALUE, not 'X'"],
     ["label with a space in the key", ["ctx", "-t", "a:1", "--label", "a b=c"], {}, "--label takes KEY=VALUE"],
-    ["unknown way", ["ctx", "-t", "a:1"], { via: "cli" }, "--via takes builder or api"],
     ["log file is a folder", ["ctx", "-t", "a:1"], { "log-file": "ctx" }, "--log-file names a directory"],
     ["missing -f file", ["ctx", "-t", "a:1"], { file: "nope/Dockerfile" }, `Dockerfile not found: ${join(dir, "nope", "Dockerfile")}`],
   ];
@@ -72,6 +75,28 @@ describe("build flags", () => {
       }
       expect(error).toBeInstanceOf(UsageError);
       expect((error as Error).message).toContain(message);
+    });
+  }
+});
+
+// Enum flags are checked once for every command, before it runs (cli/run.ts): in the project's
+// words, one line, a UsageError (exit 2), not citty's coloured message.
+describe("enum flags", () => {
+  const cases: Array<[string, ArgsDef, string[], string]> = [
+    ["an unknown build way", buildCommand.args as ArgsDef, ["ctx", "-t", "a:1", "--via", "cli"], "--via takes builder or api, not 'cli'"],
+    ["an unknown way given with =", buildCommand.args as ArgsDef, ["ctx", "--via=cli"], "--via takes builder or api, not 'cli'"],
+    ["an unknown check place", versionCheckCommand.args as ArgsDef, ["--only", "cloud", "a"], "--only takes image or host, not 'cloud'"],
+  ];
+  for (const [name, args, raw, message] of cases) {
+    test(`${name} is a usage error`, () => {
+      let error: unknown;
+      try {
+        rejectBadEnumValues(raw, args);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toBe(message);
     });
   }
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { DockerStreamError } from "../../src/docker/errors.ts";
-import { readLines, readProgress } from "../../src/docker/streams/json-lines.ts";
+import { readProgress } from "../../src/docker/streams/json-lines.ts";
+import { readLines } from "../../src/lib/lines.ts";
 import { chunked, recorded, streamOf } from "../helpers/recorded.ts";
 
 // classic-build-fail.jsonl: POST /build?version=1 of FROM base / RUN echo classic-hello / RUN exit 4
@@ -56,5 +57,23 @@ describe("readLines", () => {
     const lines: string[] = [];
     for await (const line of readLines(streamOf(chunked(bytes, [3])))) lines.push(line);
     expect(lines).toEqual(["grüße", "zwei"]);
+  });
+
+  test("drops the \\r of a \\r\\n ending, also when the two arrive in different chunks", async () => {
+    const bytes = new TextEncoder().encode("eins\r\nzwei\r\ndrei\r");
+    for (const sizes of [[1], [5], [1000]]) {
+      const lines: string[] = [];
+      for await (const line of readLines(streamOf(chunked(bytes, sizes)))) lines.push(line);
+      expect(lines).toEqual(["eins", "zwei", "drei"]);
+    }
+  });
+});
+
+describe("readProgress over CRLF lines", () => {
+  test("a \\r\\n ending and blank lines do not reach JSON.parse", async () => {
+    const body = streamOf([new TextEncoder().encode('{"status":"a"}\r\n\r\n{"status":"b"}\r\n  ')]);
+    const { messages, error } = await collect(body);
+    expect(error).toBeUndefined();
+    expect(messages).toEqual([{ status: "a" }, { status: "b" }]);
   });
 });

@@ -4,7 +4,8 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { repeatedValues } from "../args.ts";
 import { UsageError } from "../../core/errors.ts";
-import type { BuildRequest, BuildWay } from "../../local-build/run-build.ts";
+import type { BuildWay } from "../../local-build/build-way.ts";
+import type { BuildRequest } from "../../local-build/run-build.ts";
 
 export interface BuildFlags {
   _: string[];
@@ -20,8 +21,6 @@ export interface BuildFlags {
   "if-changed"?: boolean;
   via?: string;
 }
-
-const WAYS: readonly BuildWay[] = ["builder", "api"];
 
 // Image references as Docker accepts them for a tag: [registry[:port]/]path[:tag], path in lower case.
 const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
@@ -49,8 +48,8 @@ export function buildRequestFrom(flags: BuildFlags, rawArgs: string[], cwd = pro
     }
   }
 
+  // --via's values are checked with every enum flag's, before the command runs (cli/args.ts).
   const via = (flags.via || "builder") as BuildWay;
-  if (!WAYS.includes(via)) throw new UsageError(`--via takes builder or api, not '${flags.via}'`);
 
   const logFile = flags["log-file"] ? path.resolve(cwd, flags["log-file"]) : undefined;
   if (logFile && statSync(logFile, { throwIfNoEntry: false })?.isDirectory()) {

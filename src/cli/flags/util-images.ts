@@ -1,5 +1,6 @@
 // Flags that choose the util images, shared by every command that runs one.
 import type { ArgsDef } from "citty";
+import { engineArgs, jsonArg } from "./common.ts";
 import type { UtilImageKind } from "../../util-images/catalog.ts";
 import type { EnsureOptions } from "../../util-images/ensure.ts";
 
@@ -24,6 +25,14 @@ export const utilImageBuildArgs = {
     description: "Network for RUN steps when a util image is built locally, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)",
     valueHint: "MODE",
   },
+} as const satisfies ArgsDef;
+
+/** The flags of a command that may pull or build a util image to run: the engine, --json, the images. */
+export const utilImageCommandArgs = {
+  ...engineArgs,
+  ...jsonArg,
+  ...utilImageArgs,
+  ...utilImageBuildArgs,
 } as const satisfies ArgsDef;
 
 interface UtilImageFlags {

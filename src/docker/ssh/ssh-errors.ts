@@ -4,7 +4,7 @@ import type { DockerEndpoint } from "../endpoint.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../errors.ts";
 import type { SshFailure } from "./ssh-failure.ts";
 
-export class SshEngineUnreachableError extends EngineUnreachableError {
+class SshEngineUnreachableError extends EngineUnreachableError {
   override name = "SshEngineUnreachableError";
   constructor(
     endpoint: DockerEndpoint,
@@ -15,7 +15,7 @@ export class SshEngineUnreachableError extends EngineUnreachableError {
 }
 
 /** Reached the far side, but its user may not open the engine's socket there. */
-export class SshEnginePermissionError extends EnginePermissionError {
+class SshEnginePermissionError extends EnginePermissionError {
   override name = "SshEnginePermissionError";
   constructor(
     endpoint: DockerEndpoint,

@@ -2,6 +2,7 @@
 // and stderr (ssh's own messages, the remote shell's, or `docker system dial-stdio`'s),
 // as a cause and a fix the user can act on. The bytes come from another machine: only
 // sanitised single lines ever reach a message.
+import { clip } from "../../lib/text.ts";
 import { type SshTarget, knownHostsName, sshLoginHint } from "./ssh-target.ts";
 
 export type SshFailureKind =
@@ -90,7 +91,7 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
   if (network) {
     return {
       kind: "network",
-      reason: `ssh to ${host} failed (${clip(network)})`,
+      reason: `ssh to ${host} failed (${shortLine(network)})`,
       fix: `check that \`${login}\` works from this machine`,
     };
   }
@@ -106,14 +107,14 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
   if (dial && /permission denied/i.test(dial)) {
     return {
       kind: "engine-permission",
-      reason: `the ssh user may not open the Docker socket on ${host} (${clip(dial)})`,
+      reason: `the ssh user may not open the Docker socket on ${host} (${shortLine(dial)})`,
       fix: `add that user to the 'docker' group on ${host}, or name a socket it may open: ssh://user@host/path/to/docker.sock`,
     };
   }
   if (dial) {
     return {
       kind: "engine-down",
-      reason: `no engine answers on ${host} (${clip(dial)})`,
+      reason: `no engine answers on ${host} (${shortLine(dial)})`,
       fix: `start Docker on ${host}, or name its socket: ssh://user@host/path/to/docker.sock`,
     };
   }
@@ -127,7 +128,7 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
   const last = lines.at(-1);
   return {
     kind: "other",
-    reason: `ssh to ${host} ended with ${exit.exitCode === null ? "a signal" : `exit code ${exit.exitCode}`}${last ? ` (${clip(last)})` : ""}`,
+    reason: `ssh to ${host} ended with ${exit.exitCode === null ? "a signal" : `exit code ${exit.exitCode}`}${last ? ` (${shortLine(last)})` : ""}`,
     fix: `check that \`${login} docker system dial-stdio\` connects from this machine`,
   };
 }
@@ -140,6 +141,7 @@ function cleanLines(stderr: string): string[] {
     .filter((line) => line.length > 0);
 }
 
-function clip(line: string): string {
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+/** A line of ssh's stderr as a message quotes it: at most 160 characters, a cut marked "...". */
+function shortLine(line: string): string {
+  return clip(line, 160, { mark: "..." });
 }

@@ -1,24 +1,7 @@
 // The Engine streams pull, push and build progress as one JSON object per line.
-// Lines arrive split across chunks at any byte, so we carry the tail over.
+// Lines arrive split across chunks at any byte: lib/lines.ts carries the tail over.
+import { readLines } from "../../lib/lines.ts";
 import { DockerStreamError } from "../errors.ts";
-
-/** Splits a byte stream into text lines (without the newline), decoding UTF-8 across chunk edges. */
-export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf("\n");
-    while (newline >= 0) {
-      const line = pending.slice(0, newline).replace(/\r$/, "");
-      pending = pending.slice(newline + 1);
-      yield line;
-      newline = pending.indexOf("\n");
-    }
-  }
-  pending += decoder.decode();
-  if (pending.trim()) yield pending.replace(/\r$/, "");
-}
 
 export interface ProgressMessage {
   id?: string;
