@@ -11,12 +11,13 @@ import { toolVersion } from "../core/tool-info.ts";
 import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
 import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
+import { UtilImageBuildError } from "../util-images/build-util-image.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
 import { identifyEngine } from "../engine/identity.ts";
 import { engineSeesFolders, seesLocalFilesByAddress } from "../engine/local-files.ts";
 import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
-import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../engine/build-steps.ts";
+import { createBuildSteps, failureLine } from "../engine/build-steps.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { API_BUILDER, buildInputsHash, imageLabels } from "./identity.ts";
@@ -118,6 +119,8 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   const steps = createBuildSteps();
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
+  // Why the builder image could not be had: the warning is one short line, the log gets it all.
+  let builderUnavailable: UtilImageUnavailableError | undefined;
   try {
     let via = request.via;
     let builderImage = API_BUILDER;
@@ -150,6 +153,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
         builderImage = ensured.id;
       } catch (error) {
         if (!(error instanceof UtilImageUnavailableError)) throw error;
+        builderUnavailable = error;
         via = "api";
         hooks.onNotice?.(`${oneLine(error.message)}; building through the Engine API instead (--via api)`, "warn");
       }
@@ -166,6 +170,11 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     const proxyArgs = proxyVariables(hooks.env);
     const labels = imageLabels(request.labels, { inputsHash, builderImage });
     writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
+    if (builderUnavailable) {
+      log.note(`builder image unavailable: ${builderUnavailable.message}`);
+      const cause = builderUnavailable.cause;
+      if (cause instanceof UtilImageBuildError) log.note(`builder image build ${cause.detail}`);
+    }
 
     const onEvent = (event: BuildEvent) => {
       const line = eventLine(event);
@@ -268,26 +277,6 @@ async function upToDateImage(client: DockerClient, tags: string[], inputsHash: s
     if ((await findImage(client, other))?.Id !== image.Id) await tagImage(client, image.Id, other);
   }
   return image.Id;
-}
-
-/**
- * The failure in one line a person can read: the tag, the step (short), its exit code, and
- * the last lines of the step's own output, which usually say what went wrong ("curl: (6)
- * Could not resolve host"); without output, the builder's reason minus the repeated command.
- */
-function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
-  const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
-  const code = exitCodeOf(failure.reason);
-  const exit = code === undefined ? "" : ` (exit code ${code})`;
-  return `build of ${tag} failed${step}${exit}: ${output.length ? lastLines(output) : shortReason(failure.reason, failure.step)}`;
-}
-
-/** Up to three lines joined with " | ", each at most 120 characters, the whole at most 300 (the newest kept). */
-function lastLines(lines: string[]): string {
-  const clip = (line: string, max: number) => (line.length > max ? `${line.slice(0, max - 1)}…` : line);
-  const picked = lines.slice(-3).map((line) => clip(line.replace(/\s+/g, " ").trim(), 120));
-  while (picked.length > 1 && picked.join(" | ").length > 300) picked.shift();
-  return picked.join(" | ");
 }
 
 /** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */
