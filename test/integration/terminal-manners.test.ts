@@ -135,6 +135,23 @@ describe("version-check --agents", () => {
     expect(output).toMatch(/\x1b\[2KAGENT +VERSION/);
   });
 
+  test("in a terminal, checks in the image: the live line counts each agent as it ends, at most --jobs running, the slowest named", async () => {
+    const dir = agents({ "a-quick": "echo 1.0.1\n", "b-broken": spec.broken, "c-slow": "sleep 3\necho 9.9.9\n", "d-quick": "echo 1.0.4\n" });
+    const { output, exitCode } = await onTerminal(["version-check", "--only", "image", "--jobs", "2", "--agents", dir]);
+    expect(exitCode).toBe(1);
+    const frames = framesOf(output).filter((f) => f.startsWith("checking 4 agents in the image: "));
+    // Three done while the slow one still runs, for a second or more: the count moved before the end.
+    expect(frames.some((f) => /: 3 of 4 done, 1 running, 1 failed; slowest: c-slow [123]s$/.test(f))).toBe(true);
+    expect(frames.at(-1)).toBe("checking 4 agents in the image: 4 of 4 done, 0 running, 1 failed");
+    // As many running as the container runs at once: two with --jobs 2, never more.
+    const running = frames.map((f) => Number(/(\d+) running/.exec(f)![1]));
+    expect(Math.max(...running)).toBe(2);
+    // Done only counts up.
+    const done = frames.map((f) => Number(/: (\d+) of 4 done/.exec(f)![1]));
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(output).toMatch(/\x1b\[2KAGENT +VERSION/);
+  }, 120_000);
+
   test("TERM=dumb: no cursor moves and no colour, on a terminal all the same", async () => {
     const { output, exitCode } = await onTerminal(["version-check", "--only", "host", "--agents", agents(spec)], { TERM: "dumb" });
     expect(exitCode).toBe(1);
