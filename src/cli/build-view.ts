@@ -2,7 +2,7 @@
 // and its latest line; elsewhere (CI, pipes) every line as the log file has it.
 import { eventLine, type BuildEvent } from "../engine/build-events.ts";
 import { createBuildSteps } from "../engine/build-steps.ts";
-import { isInteractive } from "../lib/terminal.ts";
+import { takesCursorMoves } from "../lib/terminal.ts";
 import { type ProgressDisplay, createProgressDisplay } from "./progress.ts";
 
 export interface BuildView {
@@ -16,7 +16,8 @@ export interface BuildView {
 
 export function createBuildView(options: { quiet?: boolean; prefix?: string } = {}): BuildView {
   const display = createProgressDisplay(options);
-  const statusLine = isInteractive();
+  // The same choice as the display's: a status line where lines can be redrawn.
+  const statusLine = takesCursorMoves();
   const steps = createBuildSteps();
   return {
     event(event) {

@@ -1,7 +1,8 @@
 // The live line of a version-check run in a terminal: what runs where, how many are done,
 // running and failed so far, and the slowest script still running with its time, refreshed
-// every second. Outside a terminal (pipes, CI, --json) it shows nothing: the table says all.
-import { isInteractive } from "../lib/terminal.ts";
+// every second. Outside a terminal that takes cursor moves (pipes, CI, TERM=dumb, --json) it
+// shows nothing: the table says all.
+import { takesCursorMoves } from "../lib/terminal.ts";
 import type { CheckEvent } from "../version-check/check-events.ts";
 import { createProgressDisplay } from "./progress.ts";
 
@@ -31,7 +32,7 @@ export function checkStatusLine(phase: string, counts: { done: number; failed: n
 }
 
 export function createCheckView(options: { quiet: boolean }): CheckView {
-  if (options.quiet || !isInteractive(process.stderr)) return { phase() {}, event() {}, done() {} };
+  if (options.quiet || !takesCursorMoves(process.stderr)) return { phase() {}, event() {}, done() {} };
   const display = createProgressDisplay();
   const running = new Map<string, number[]>();
   const counts = { done: 0, failed: 0, total: 0 };

@@ -1,7 +1,7 @@
 // Live progress on stderr. In a terminal one status line is rewritten in place (the
-// latest step or log line); elsewhere (CI, pipes, log files) every line is printed.
+// latest step or log line); elsewhere (CI, pipes, log files, TERM=dumb) every line is printed.
 import { withoutEscapes } from "../lib/safe-text.ts";
-import { isInteractive } from "../lib/terminal.ts";
+import { takesCursorMoves, terminalColumns } from "../lib/terminal.ts";
 import { styleFor } from "./style.ts";
 
 export interface ProgressDisplay {
@@ -13,7 +13,7 @@ export interface ProgressDisplay {
 export function createProgressDisplay(options: { quiet?: boolean; prefix?: string } = {}): ProgressDisplay {
   const prefix = options.prefix ? `${options.prefix} ` : "";
   if (options.quiet) return { line() {}, done() {} };
-  const tty = isInteractive();
+  const tty = takesCursorMoves();
   if (!tty) {
     return {
       // Lines from builds and pulls: colours and cursor moves dropped, other controls shown.
@@ -25,7 +25,7 @@ export function createProgressDisplay(options: { quiet?: boolean; prefix?: strin
   const style = styleFor(process.stderr);
   return {
     line(text) {
-      const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+      const width = Math.max(20, (terminalColumns(process.stderr) ?? 80) - 1);
       const single = `${prefix}${withoutEscapes(text.replace(/\s+/g, " "))}`.slice(0, width);
       process.stderr.write(`\r\x1b[2K${style.dim(single)}`);
       shown = true;

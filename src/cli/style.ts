@@ -2,7 +2,7 @@
 // value but empty, 0 or false), never with NO_COLOR (any value but empty), otherwise when the
 // stream is a terminal that is not TERM=dumb and not a CI log (lib/terminal.ts). Without
 // FORCE_COLOR, escape codes never reach a pipe or a file.
-import { isInteractive } from "../lib/terminal.ts";
+import { takesCursorMoves } from "../lib/terminal.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -10,7 +10,7 @@ export function colourEnabled(stream: { isTTY?: boolean } = process.stdout, env:
   const force = env.FORCE_COLOR;
   if (force && force !== "0" && force !== "false") return true;
   if (env.NO_COLOR) return false;
-  return isInteractive(stream, env) && env.TERM !== "dumb";
+  return takesCursorMoves(stream, env);
 }
 
 export interface Style {

@@ -1,8 +1,9 @@
 // Follows the events of one build and answers what a person needs from them: a one-line
 // status (the current step and its latest line), the step that failed and why, the last lines
-// of that step's own output, and the builder's closing error line.
+// of that step's own output, and the builder's closing error line; and the one short line a
+// failed build is reported with.
 import type { BuildEvent } from "./build-events.ts";
-import { failingStep } from "./build-failure.ts";
+import { type BuildFailure, failingStep } from "./build-failure.ts";
 import { clip } from "../lib/text.ts";
 
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
@@ -88,4 +89,24 @@ export function shortReason(reason: string, step: string | undefined, max = 200)
   const command = step?.replace(/^\[[^\]]*\]\s*(?:RUN\s+)?/, "").replace(/\s+/g, " ").trim();
   if (command && command.length > 20) text = text.split(command).join("…");
   return clip(text, max, { trimEnd: true });
+}
+
+/**
+ * The failure in one line a person can read: the tag, the step (short), its exit code, and
+ * the last lines of the step's own output, which usually say what went wrong ("curl: (6)
+ * Could not resolve host"); without output, the builder's reason minus the repeated command.
+ * Shared by user builds (local-build/) and util image builds (util-images/).
+ */
+export function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
+  const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
+  const code = exitCodeOf(failure.reason);
+  const exit = code === undefined ? "" : ` (exit code ${code})`;
+  return `build of ${tag} failed${step}${exit}: ${output.length ? lastLines(output) : shortReason(failure.reason, failure.step)}`;
+}
+
+/** Up to three lines joined with " | ", each at most 120 characters, the whole at most 300 (the newest kept). */
+function lastLines(lines: string[]): string {
+  const picked = lines.slice(-3).map((line) => clip(line.replace(/\s+/g, " ").trim(), 120));
+  while (picked.length > 1 && picked.join(" | ").length > 300) picked.shift();
+  return picked.join(" | ");
 }

@@ -18,8 +18,11 @@ export function createLineSplitter(): LineSplitter {
   };
   return {
     push(chunk) {
-      pending += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-      return pending.includes("\n") ? take() : [];
+      const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      pending += text;
+      // What is pending holds no newline before this chunk: only the chunk is searched, so a
+      // line of megabytes arriving in small pieces is not searched again with every piece.
+      return text.includes("\n") ? take() : [];
     },
     end() {
       pending += decoder.decode();

@@ -15,6 +15,8 @@ export interface WayChoice {
   via: BuildWay;
   /** the builder image's ID, or API_BUILDER for the Engine API */
   builderImage: string;
+  /** why the builder image could not be had, when that sent the build to the API */
+  builderUnavailable?: UtilImageUnavailableError;
 }
 
 export interface WayInputs {
@@ -52,7 +54,7 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
     builderImage = (await ensureUtilImage(client, "builder", { ...inputs.builderImage, network, signal: inputs.signal })).id;
   } catch (error) {
     if (!(error instanceof UtilImageUnavailableError)) throw error;
-    return api(oneLine(error.message));
+    return { ...api(oneLine(error.message)), builderUnavailable: error };
   }
   // TCP to loopback may lead anywhere (a tunnel, an engine in a container): the engine is asked.
   if (!(await engineSeesFolders(client, builderImage, builderMountSources(inputs.contextDir, inputs.dockerfile)))) return cannotSee();

@@ -2,8 +2,7 @@
 // last lines of the step's own output, a hint where the engine's set-up is the cause, the log
 // file), and the error that carries it with the log's last lines.
 import type { BuildFailure } from "../engine/build-failure.ts";
-import { exitCodeOf, shortReason, shortStepName } from "../engine/build-steps.ts";
-import { clip } from "../lib/text.ts";
+import { failureLine } from "../engine/build-steps.ts";
 
 /** A failed build with what the user needs: the step, the last lines, the log. */
 export class BuildFailedError extends Error {
@@ -32,25 +31,6 @@ export interface FailedBuild {
 export function buildFailedError(build: FailedBuild): BuildFailedError {
   const line = `${failureLine(build.tag, build.failure, build.stepOutput)}${networkHint(build.failure.reason, build.network)}`;
   return new BuildFailedError(`${line} (log: ${build.log.path})`, build.failure.step, build.log.tail(), build.log.path);
-}
-
-/**
- * The failure in one line a person can read: the tag, the step (short), its exit code, and
- * the last lines of the step's own output, which usually say what went wrong ("curl: (6)
- * Could not resolve host"); without output, the builder's reason minus the repeated command.
- */
-function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
-  const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
-  const code = exitCodeOf(failure.reason);
-  const exit = code === undefined ? "" : ` (exit code ${code})`;
-  return `build of ${tag} failed${step}${exit}: ${output.length ? lastLines(output) : shortReason(failure.reason, failure.step)}`;
-}
-
-/** Up to three lines joined with " | ", each at most 120 characters, the whole at most 300 (the newest kept). */
-function lastLines(lines: string[]): string {
-  const picked = lines.slice(-3).map((line) => clip(line.replace(/\s+/g, " ").trim(), 120));
-  while (picked.length > 1 && picked.join(" | ").length > 300) picked.shift();
-  return picked.join(" | ");
 }
 
 /** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */

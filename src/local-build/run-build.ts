@@ -18,6 +18,7 @@ import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
 import type { EnsureOptions } from "../util-images/ensure.ts";
 import type { BuildSettings } from "./build-settings.ts";
 import { type BuildWay, chooseBuildWay } from "./build-way.ts";
+import { UtilImageBuildError } from "../util-images/build-util-image.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { buildFailedError } from "./failure-report.ts";
@@ -102,7 +103,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
   try {
-    const { via, builderImage } = await chooseBuildWay(client, request.via, {
+    const { via, builderImage, builderUnavailable } = await chooseBuildWay(client, request.via, {
       contextDir: context.dir,
       dockerfile: request.dockerfile,
       network: request.network,
@@ -116,6 +117,11 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     const proxyArgs = proxyVariables(hooks.env);
     const labels = imageLabels(request.labels, { inputsHash, builderImage });
     writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
+    if (builderUnavailable) {
+      log.note(`builder image unavailable: ${builderUnavailable.message}`);
+      const cause = builderUnavailable.cause;
+      if (cause instanceof UtilImageBuildError) log.note(`builder image build ${cause.detail}`);
+    }
 
     const onEvent = (event: BuildEvent) => {
       const line = eventLine(event);

@@ -6,6 +6,7 @@ import type { DockerClient } from "../docker/client.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
 import type { BuildEvent } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
+import { createBuildSteps, failureLine } from "../engine/build-steps.ts";
 import { tarOfFiles } from "../lib/memory-tar.ts";
 import { type UtilImageKind, dockerfileHash, embeddedDockerfile } from "./catalog.ts";
 
@@ -20,8 +21,19 @@ export interface UtilImageBuildOptions {
   onEvent?: (event: BuildEvent) => void;
 }
 
+/**
+ * A util image build that ran and failed. The message is one short line (the tag, the step,
+ * its exit code, the step's last lines of output); `detail` keeps the whole step and the
+ * builder's whole reason for a log that has room for them.
+ */
 export class UtilImageBuildError extends Error {
   override name = "UtilImageBuildError";
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function buildUtilImage(
@@ -33,6 +45,12 @@ export async function buildUtilImage(
   const baseImage = options.baseImage || process.env.AICAGE_UTIL_BASE_IMAGE || undefined;
   const network = options.network || process.env.AICAGE_UTIL_BUILD_NETWORK || undefined;
   const context = await tarOfFiles({ Dockerfile: embeddedDockerfile(kind) });
+  // What the failure line needs: the failed step and the last lines of its own output.
+  const steps = createBuildSteps();
+  const onEvent = (event: BuildEvent) => {
+    steps.push(event);
+    options.onEvent?.(event);
+  };
   try {
     const { imageId } = await buildThroughApi(
       client,
@@ -52,14 +70,15 @@ export async function buildUtilImage(
         // Its steps (apt, npm, pip) report as they go: ten silent minutes mean a hung engine.
         idleTimeoutMs: 10 * 60_000,
       },
-      { signal: options.signal, onEvent: options.onEvent },
+      { signal: options.signal, onEvent },
     );
     return imageId;
   } catch (error) {
     if (!(error instanceof BuildFailure)) throw error;
     throw new UtilImageBuildError(
-      `building the ${kind} image ${tag} failed${error.step ? ` at ${error.step}` : ""}: ${error.reason}` +
-        (network ? "" : " (no network for RUN steps? try --network host)"),
+      failureLine(tag, error, steps.failedStepOutput()) + (network ? "" : " (no network for RUN steps? try --network host)"),
+      // "failed at step <the whole step>: <the builder's whole reason>"
+      error.message,
     );
   }
 }

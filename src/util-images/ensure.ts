@@ -70,6 +70,8 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
     options.signal?.throwIfAborted();
     throw new UtilImageUnavailableError(
       `the ${kind} image is not available: pull failed (${pullError}) and the local build failed (${(error as Error).message})`,
+      // The build's whole step and reason, for a log that has room for them.
+      { cause: error },
     );
   }
 }

@@ -187,8 +187,10 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   });
   if (batch.length === 0) return attempts as Attempt[];
 
-  // Every script sent is under way in the one container until it ends.
-  for (const i of batch) settings.onEvent?.({ kind: "started", agent: todo[i]!.agent.agent, place: "image" });
+  // Each script's start and end as the runner in the container reports them: the live line
+  // counts up as agents finish, with as many running as really do (at most --jobs).
+  const agentAt = (k: number) => todo[batch[k]!]!.agent.agent;
+  const reportedEnd = new Set<number>();
   try {
     const runs = await runBatchInImage(
       client,
@@ -206,6 +208,11 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
         onPhases: (run) => settings.onPhases?.([...phases, ...run]),
+        onStarted: (k) => settings.onEvent?.({ kind: "started", agent: agentAt(k), place: "image" }),
+        onFinished: (k, run) => {
+          reportedEnd.add(k);
+          settings.onEvent?.({ kind: "finished", agent: agentAt(k), place: "image", ok: attemptFromRun("image", run, settings.timeoutMs).ok });
+        },
       },
     );
     batch.forEach((i, k) => (attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs)));
@@ -214,7 +221,10 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     const message = (error as Error).message;
     for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
-  for (const i of batch) settings.onEvent?.({ kind: "finished", agent: todo[i]!.agent.agent, place: "image", ok: attempts[i]!.ok });
+  // Those the container never reported as ended (it failed, or timed out) end now.
+  batch.forEach((i, k) => {
+    if (!reportedEnd.has(k)) settings.onEvent?.({ kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
+  });
   return attempts as Attempt[];
 }
 

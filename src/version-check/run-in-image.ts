@@ -8,12 +8,14 @@
 //   in its own HOME and TMPDIR, under its own timeout;
 // - each script's output goes to files the runner opened in a root-only folder before it
 //   dropped its privileges; the results travel on the container's stdout, which no script
-//   can write to, framed after every script has ended;
+//   can write to: a start line when a script starts, its framed record as soon as it has
+//   ended, written by the runner's main shell alone (records never interleave);
 // - no-new-privileges, pid and memory limits, and never the Docker socket.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
 import { type RunContainerResult, type RunPhases, runContainer } from "../engine/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
+import { createLineSplitter } from "../lib/lines.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import type { AgentFolder } from "./agent-folder.ts";
 import type { ScriptRun } from "./attempt.ts";
@@ -24,6 +26,12 @@ const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids coun
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
 const KILL_GRACE_SECONDS = 2;
 const RESULT_PREFIX = "AICAGE-RESULT";
+const STARTED_PREFIX = "AICAGE-STARTED";
+/**
+ * Characters of a record the runner's shell reads itself (bash's `read -n` reads a byte per
+ * system call: a few ms for this many, about what starting cat costs); a longer one is printed by cat.
+ */
+const RECORD_READ_CHARS = 4096;
 /** bash's clock in microseconds, without starting date(1): "$EPOCHREALTIME" without its dot. */
 const EPOCH_MICROSECONDS = "${EPOCHREALTIME/./}";
 /** The longest a timer can wait (2^31-1 ms); longer ones fire at once. */
@@ -41,14 +49,17 @@ const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
 
 /**
  * The runner inside the container (a fixed text: what varies arrives as arguments). Per
- * script n: open its output files, cd to its copy, drop to uid/gid 10100+n with setpriv (no
- * capabilities, no supplementary groups, no-new-privs), run it under `timeout`, then kill
- * whatever of that user is still running, and write its result record:
+ * script n: say that it starts (AICAGE-STARTED <n>), open its output files, cd to its copy,
+ * drop to uid/gid 10100+n with setpriv (no capabilities, no supplementary groups,
+ * no-new-privs), run it under `timeout`, then kill whatever of that user is still running,
+ * and write its result record to a file:
  *   AICAGE-RESULT <n> <exit code> <ms> <stdout base64> <stderr base64>
  * each stream's first cap+1 bytes: one more than is kept tells that it was cut. base64 keeps
- * non-UTF-8 bytes intact through the engine's log driver. When every script has
- * ended the records are printed in order, so concurrent writes never interleave. (This is a
- * JS template: the "${…}" in it are the constants above, bash gets none.)
+ * non-UTF-8 bytes intact through the engine's log driver. Whenever a script has ended, the
+ * main shell prints the records that are complete (marked by a .done file written after
+ * them), one at a time: records of scripts that end together never interleave, and the host
+ * sees each agent finish as it does. (This is a JS template: the "${…}" in it are the
+ * constants above, bash gets none.)
  */
 const RUNNER = String.raw`
 set -u
@@ -106,17 +117,38 @@ run_one() {
     capped "$results/$n.err"
     printf '\n'
   } >"$results/$n.rec"
+  : >"$results/$n.done"
+}
+# Prints the record of every started script that has ended since the last call (live[k]: k
+# started and not yet printed; first: the lowest such k). A record is read by this shell
+# (no process started) when it fits in ${RECORD_READ_CHARS} characters; a longer one (a big
+# output) is printed by cat.
+live=() first=0
+report() {
+  local k rec rest
+  for ((k = first; k < n; k++)); do
+    ((live[k])) && [ -e "$results/$k.done" ] || continue
+    live[k]=0
+    if { IFS= read -r -n ${RECORD_READ_CHARS} rec; ! IFS= read -r -n 1 rest; } <"$results/$k.rec"; then
+      printf '%s\n' "$rec"
+    else
+      cat "$results/$k.rec"
+    fi
+  done
+  while ((first < n && !live[first])); do first=$((first + 1)); done
 }
 n=0 running=0
 while [ $# -gt 0 ]; do
-  if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
+  if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); report; fi
+  printf '${STARTED_PREFIX} %d\n' "$n"
+  live[n]=1
   run_one "$n" "$1" "$2" &
   n=$((n + 1)) running=$((running + 1))
   shift 2
 done
+while [ $running -gt 0 ]; do wait -n; running=$((running - 1)); report; done
 wait
-for ((n = 0; n < count; n++)); do set -- "$@" "$results/$n.rec"; done
-cat "$@"
+report
 `;
 
 export interface BatchScript {
@@ -139,6 +171,10 @@ export interface BatchOptions {
   shared?: SharedFile[];
   /** where the container's time went (create, copy, start, run, exit), once it has ended */
   onPhases?: (phases: RunPhases) => void;
+  /** script `index` (its place in `scripts`) has started in the container */
+  onStarted?: (index: number) => void;
+  /** script `index` has ended, with what it did; called as it happens, once per script */
+  onFinished?: (index: number, run: ScriptRun) => void;
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
@@ -175,12 +211,36 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   const waves = Math.ceil(scripts.length / slots);
   const recordBytes = 2 * 4 * Math.ceil((options.maxOutputBytes + 1) / 3) + 256;
 
+  // Each script's start and end as the runner reports them, for a live display; the results
+  // below are read from the whole output once the container has ended.
+  const lines = createLineSplitter();
+  const started = new Set<number>();
+  const finished = new Set<number>();
+  const follow = (line: string) => {
+    if (line.startsWith(`${STARTED_PREFIX} `)) {
+      const digits = line.slice(STARTED_PREFIX.length + 1);
+      const index = Number(digits);
+      if (!/^\d+$/.test(digits) || index >= scripts.length || started.has(index)) return;
+      started.add(index);
+      options.onStarted?.(index);
+    } else if (options.onFinished) {
+      const record = parseRecord(line, scripts.length, limitSeconds, options.maxOutputBytes);
+      if (!record || finished.has(record.index)) return;
+      finished.add(record.index);
+      options.onFinished(record.index, record.run);
+    }
+  };
+
   const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
     copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder), options.shared ?? []) }],
     // Each wave may take the per-script limit plus the kill grace; the container a bit more.
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
-    maxOutputBytes: scripts.length * recordBytes + 65_536,
+    // Each script's record and its start line, and room for the runner's own words.
+    maxOutputBytes: scripts.length * (recordBytes + 32) + 65_536,
     signal: options.signal,
+    onOutput: (stream, data) => {
+      if (stream === "stdout" && (options.onStarted || options.onFinished)) for (const line of lines.push(data)) follow(line);
+    },
     // The engine removes the finished container (as `docker run --rm`); the results do not
     // wait for it. One that did not run to its end is removed before this returns.
     autoRemove: true,
@@ -199,28 +259,35 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
 function parseRecords(stdout: string, count: number, limitSeconds: number, cap: number): Array<ScriptRun | undefined> {
   const runs = new Array<ScriptRun | undefined>(count);
   for (const line of stdout.split("\n")) {
-    if (!line.startsWith(`${RESULT_PREFIX} `)) continue;
-    const [, n, rc, ms, out = "", err = ""] = line.split(" ");
-    const index = Number(n);
+    const record = parseRecord(line, count, limitSeconds, cap);
     // The first record of a script counts; the runner prints exactly one.
-    if (!(Number.isInteger(index) && index >= 0 && index < count) || runs[index]) continue;
-    const exitCode = Number(rc);
-    const durationMs = Number(ms);
-    // timeout(1) answers 124 (137 after the KILL grace) when the limit struck.
-    const stdoutBytes = Buffer.from(out, "base64");
-    const stderrBytes = Buffer.from(err, "base64");
-    const timedOut = (exitCode === 124 || exitCode === 137) && durationMs >= limitSeconds * 1000 - 50;
-    runs[index] = {
-      exitCode: timedOut ? null : exitCode,
-      timedOut,
-      stdout: text(stdoutBytes.subarray(0, cap)),
-      stderr: text(stderrBytes.subarray(0, cap)),
-      stdoutTruncated: stdoutBytes.length > cap,
-      truncated: stdoutBytes.length > cap || stderrBytes.length > cap,
-      durationMs,
-    };
+    if (record && !runs[record.index]) runs[record.index] = record.run;
   }
   return runs;
+}
+
+/** One line of the runner's output read as a result record; undefined for any other line. */
+function parseRecord(line: string, count: number, limitSeconds: number, cap: number): { index: number; run: ScriptRun } | undefined {
+  if (!line.startsWith(`${RESULT_PREFIX} `)) return undefined;
+  const [, n, rc, ms, out = "", err = ""] = line.split(" ");
+  const index = Number(n);
+  if (!(Number.isInteger(index) && index >= 0 && index < count)) return undefined;
+  const exitCode = Number(rc);
+  const durationMs = Number(ms);
+  // timeout(1) answers 124 (137 after the KILL grace) when the limit struck.
+  const stdoutBytes = Buffer.from(out, "base64");
+  const stderrBytes = Buffer.from(err, "base64");
+  const timedOut = (exitCode === 124 || exitCode === 137) && durationMs >= limitSeconds * 1000 - 50;
+  const run: ScriptRun = {
+    exitCode: timedOut ? null : exitCode,
+    timedOut,
+    stdout: text(stdoutBytes.subarray(0, cap)),
+    stderr: text(stderrBytes.subarray(0, cap)),
+    stdoutTruncated: stdoutBytes.length > cap,
+    truncated: stdoutBytes.length > cap || stderrBytes.length > cap,
+    durationMs,
+  };
+  return { index, run };
 }
 
 function text(bytes: Uint8Array): string {

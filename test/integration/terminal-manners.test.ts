@@ -28,11 +28,11 @@ const NEUTRAL = { NO_COLOR: "", FORCE_COLOR: "", CI: "", TERM: "xterm-256color" 
 
 const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
 
-/** Runs the CLI from source on a pty of 120 columns; answers everything it printed, and the exit code. */
-async function onTerminal(args: string[], env: Record<string, string> = {}) {
+/** Runs the CLI from source on a pty of 120 columns (or as many as asked); answers everything it printed, and the exit code. */
+async function onTerminal(args: string[], env: Record<string, string> = {}, columns = 120) {
   const script = Bun.which("script");
   if (!script) throw new Error("script(1) is not installed: apt-get install -y bsdutils");
-  const command = `stty cols 120; exec ${[BUN, `${REPO_ROOT}/src/cli.ts`, ...args].map(quote).join(" ")}`;
+  const command = `stty cols ${columns}; exec ${[BUN, `${REPO_ROOT}/src/cli.ts`, ...args].map(quote).join(" ")}`;
   // The run's environment is the one script(1) passes on to the shell it starts.
   const proc = Bun.spawn([script, "-qec", command, "/dev/null"], {
     cwd: REPO_ROOT,
@@ -101,6 +101,9 @@ function agents(spec: Record<string, string>): string {
   return root;
 }
 
+/** What a terminal showed, one redraw of the live line (or one line) each, without escapes. */
+const framesOf = (output: string) => output.split(/\r|\n/).map((frame) => frame.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""));
+
 describe("version-check --agents", () => {
   test("agents in natural order (a1, a2, a10), in the table and in --json", async () => {
     const dir = agents(Object.fromEntries(["a10", "a2", "b1", "a1", "A3"].map((n) => [n, `echo 1.0.0-${n}\n`])));
@@ -124,12 +127,42 @@ describe("version-check --agents", () => {
     const dir = agents(spec);
     const { output, exitCode } = await onTerminal(["version-check", "--only", "host", "--agents", dir]);
     expect(exitCode).toBe(1);
-    const frames = output.split(/\r|\n/).map((frame) => frame.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""));
+    const frames = framesOf(output);
     expect(frames).toContain("checking 4 agents on the host: 0 of 4 done, 1 running");
     expect(frames.some((f) => /^checking 4 agents on the host: 3 of 4 done, 1 running, 1 failed; slowest: slowpoke [12]s$/.test(f))).toBe(true);
     expect(frames).toContain("checking 4 agents on the host: 4 of 4 done, 0 running, 1 failed");
     // The table follows on a clean line.
     expect(output).toMatch(/\x1b\[2KAGENT +VERSION/);
+  });
+
+  test("in a terminal, checks in the image: the live line counts each agent as it ends, at most --jobs running, the slowest named", async () => {
+    const dir = agents({ "a-quick": "echo 1.0.1\n", "b-broken": spec.broken, "c-slow": "sleep 3\necho 9.9.9\n", "d-quick": "echo 1.0.4\n" });
+    const { output, exitCode } = await onTerminal(["version-check", "--only", "image", "--jobs", "2", "--agents", dir]);
+    expect(exitCode).toBe(1);
+    const frames = framesOf(output).filter((f) => f.startsWith("checking 4 agents in the image: "));
+    // Three done while the slow one still runs, for a second or more: the count moved before the end.
+    expect(frames.some((f) => /: 3 of 4 done, 1 running, 1 failed; slowest: c-slow [123]s$/.test(f))).toBe(true);
+    expect(frames.at(-1)).toBe("checking 4 agents in the image: 4 of 4 done, 0 running, 1 failed");
+    // As many running as the container runs at once: two with --jobs 2, never more.
+    const running = frames.map((f) => Number(/(\d+) running/.exec(f)![1]));
+    expect(Math.max(...running)).toBe(2);
+    // Done only counts up.
+    const done = frames.map((f) => Number(/: (\d+) of 4 done/.exec(f)![1]));
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+    expect(output).toMatch(/\x1b\[2KAGENT +VERSION/);
+  }, 120_000);
+
+  test("TERM=dumb: no cursor moves and no colour, on a terminal all the same", async () => {
+    const { output, exitCode } = await onTerminal(["version-check", "--only", "host", "--agents", agents(spec)], { TERM: "dumb" });
+    expect(exitCode).toBe(1);
+    expect(output).not.toContain(ESC);
+    expect(output).toMatch(/^AGENT +VERSION/m);
+    expect(output).toContain("1 of 4 version checks failed");
+  });
+
+  test("a terminal that reports 0 columns: the live line is not cut to 20 characters", async () => {
+    const { output } = await onTerminal(["version-check", "--only", "host", "--agents", agents(spec)], {}, 0);
+    expect(framesOf(output)).toContain("checking 4 agents on the host: 0 of 4 done, 1 running");
   });
 
   test("not a terminal: nothing but the table on stdout and the error line on stderr", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toolVersion } from "../../src/core/tool-info.ts";
@@ -9,7 +9,7 @@ import { engineVersion } from "../../src/docker/system.ts";
 import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { dockerfileHash } from "../../src/util-images/catalog.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, runCli, tempDir, testClient } from "../helpers/engine.ts";
 
 const client = testClient();
 let versionCheckImage = "";
@@ -161,6 +161,79 @@ describe("ensure", () => {
     expect(new Set(all.map((e) => e.id)).size).toBe(1);
     expect(pulls).toBe(1);
   }, 600_000);
+});
+
+describe("a util image build that fails", () => {
+  // A base image whose apt-get fails as a broken mirror makes it fail: both util images' first
+  // RUN step (a long one, apt-get update and install) ends with exit code 100 and apt's words.
+  const failingBase = `aicage-util-test/failing-apt-${process.pid}:1`;
+  const repository = `aicage-util-test/failing-${process.pid}`;
+  const APT_ERROR = "E: Failed to fetch http://mirror.invalid/InRelease (a test's apt-get)";
+
+  beforeAll(async () => {
+    const dir = tempDir("aicage-failing-apt-");
+    writeFileSync(join(dir, "apt-get"), `#!/bin/sh\necho "Reading package lists..."\necho "${APT_ERROR}" >&2\nexit 100\n`);
+    chmodSync(join(dir, "apt-get"), 0o755);
+    writeFileSync(join(dir, "Dockerfile"), "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nCOPY apt-get /usr/local/bin/apt-get\n");
+    createdTags.push(failingBase);
+    const made = await runCli(["build", dir, "-t", failingBase, "--via", "api", "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`]);
+    if (made.exitCode !== 0) throw new Error(`the failing base image could not be built:\n${made.stderr}`);
+  }, 300_000);
+
+  /** What a line must say: the tag, the step cut short, the exit code, the step's own last line. */
+  const expectShortLine = (line: string, kind: string) => {
+    expect(line.length).toBeLessThan(300);
+    expect(line).toContain(`build of ${repository}:${kind}-${toolVersion} failed at step [2/`);
+    expect(line).toMatch(/\] RUN [^(]*… \(exit code 100\): /);
+    expect(line).toContain(APT_ERROR);
+    // The RUN command is not in the line, let alone twice: only its start.
+    expect(line).not.toContain("python3-pip");
+  };
+
+  /** The build's words in "… and the local build failed (<them>); … instead". */
+  const buildPartOf = (warning: string) => warning.slice(warning.indexOf("failed (build of ") + "failed (".length, warning.lastIndexOf("); "));
+
+  for (const kind of ["version-check", "builder"]) {
+    test(`images build ${kind}: exit 1, the last line short, with the step, exit code 100 and apt's last line`, async () => {
+      createdTags.push(`${repository}:${kind}-${toolVersion}`);
+      const args = ["images", "build", kind, "--repository", repository, "--base-image", failingBase, "--network", "none"];
+      const { exitCode, stderr } = await runCli(args);
+      expect(exitCode).toBe(1);
+      const last = stderr.trim().split("\n").at(-1)!;
+      expect(last).toStartWith("[error] build of ");
+      expectShortLine(last, kind);
+      expect(await findImage(client, `${repository}:${kind}-${toolVersion}`)).toBeUndefined();
+    }, 300_000);
+  }
+
+  test("the automatic build behind a version check: one short warning line, then the host answers", async () => {
+    const args = ["version-check", join(REPO_ROOT, "examples", "agents", "pinned-agent"), "--repository", repository, "--base-image", failingBase, "--build-network", "none"];
+    const { exitCode, stderr, stdout } = await runCli(args);
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain("host");
+    const warning = stderr.split("\n").find((line) => line.includes("the local build failed"))!;
+    expect(warning).toMatch(/^\[warn\] the version-check image is not available: pull failed \(.*\) and the local build failed \(build of /);
+    expect(warning).toEndWith("; version checks run on the host instead");
+    // The pull's own words are the engine's; the build's part is short.
+    expectShortLine(buildPartOf(warning), "version-check");
+  }, 300_000);
+
+  test("the automatic build behind `build --via builder`: one short warning line; the build's log has the whole step and reason", async () => {
+    const dir = tempDir("aicage-after-builder-");
+    writeFileSync(join(dir, "Dockerfile"), "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nRUN echo built-through-the-api\n");
+    const tag = `aicage-util-test/after-builder-${process.pid}:1`;
+    createdTags.push(tag);
+    const args = ["build", dir, "-t", tag, "--via", "builder", "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`,
+      "--repository", repository, "--base-image", failingBase, "--build-network", "none"];
+    const { exitCode, stderr } = await runCli(args);
+    expect(exitCode).toBe(0);
+    const warning = stderr.split("\n").find((line) => line.includes("the local build failed"))!;
+    expect(warning).toEndWith("; building through the Engine API instead (--via api)");
+    expectShortLine(buildPartOf(warning), "builder");
+    const log = readFileSync(/build log: (\S+)/.exec(stderr)![1]!, "utf8");
+    // The whole step (its package list) and the builder's whole reason.
+    expect(log).toMatch(/^# builder image build failed at step \[2\/\d+\] RUN .*python3-pip.*: .*exit code: 100$/m);
+  }, 300_000);
 });
 
 describe("aicage-util images, compiled, outside the repository", () => {
