@@ -17,6 +17,7 @@ import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
 import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
 import { runBatchInImage } from "./run-in-image.ts";
+import { EngineUnreachableError } from "../docker/errors.ts";
 import { runOnHost } from "./run-on-host.ts";
 import { bashArgs, hasCrlf } from "./script-output.ts";
 
@@ -219,6 +220,12 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   } catch (error) {
     settings.signal?.throwIfAborted();
     const message = (error as Error).message;
+    // An engine that stopped answering mid-run is no agent's failure: as one that never
+    // answered, it ends a run that has only the image (exit 3), or it is said once.
+    if (error instanceof EngineUnreachableError) {
+      if (!settings.order.includes("host")) throw error;
+      if (!settings.compare) settings.onWarning(`${message.replace(/\.$/, "")}; version checks run on the host instead`);
+    }
     for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
   // Those the container never reported as ended (it failed, or timed out) end now.

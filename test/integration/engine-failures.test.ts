@@ -13,7 +13,7 @@ import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { EngineTimeoutError } from "../../src/docker/errors.ts";
 import { pullImage } from "../../src/docker/images.ts";
-import { CLI_TEST_ENV, REPO_ROOT, escapeRegExp, runCli, settled, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import { CLI_TEST_ENV, REPO_ROOT, runCli, settled, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 import { type FakeEngine, type FakeEngineKind, startFakeEngine } from "../helpers/fake-engine.ts";
 
@@ -157,37 +157,46 @@ describe("a stream that stops moving", () => {
 });
 
 describe("the real engine hangs while a check container runs", () => {
-  test("version-check --only image --timeout 1: the run ends after the container's deadline and one call's; exit 3, one line naming the endpoint", async () => {
-    const proxy = await startEngineProxy();
-    const names: string[] = [];
-    proxy.onRequest = (request) => {
-      const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
-      if (name) names.push(name);
-      // Once the container started, the engine answers nothing more: no log bytes, no exit.
-      if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target)) setTimeout(() => proxy.freeze(), 300);
-    };
-    const dir = join(tempDir("aicage-engine-hangs-"), "agent");
-    mkdirSync(dir, { mode: 0o755 });
-    writeFileSync(join(dir, "version.sh"), "echo started >&2; sleep 30; echo 1.0\n", { mode: 0o644 });
-    try {
-      const run = await timed(["version-check", dir, "--only", "image", "--timeout", "1"], { ...CLI_TEST_ENV, ...SHORT, DOCKER_HOST: proxy.host });
-      expect(run.exitCode).toBe(3);
-      expect(run.lines).toHaveLength(1);
-      expect(run.lines[0]).toMatch(
-        new RegExp(
-          `^\\[error\\] Docker engine unreachable at ${escapeRegExp(proxy.socketPath)} \\(DOCKER_HOST\\): no answer within 2s to POST /containers/[0-9a-f]{12}/kill; the engine may be hung \\(restart it\\)\\.`,
-        ),
-      );
-      // The container's own deadline (a wave of one script: 1 s + the kill grace + 15 s), then one call's 2 s and the removal's 2 s.
-      expect(run.seconds).toBeLessThan(35);
-      expect(names).toHaveLength(1);
-    } finally {
-      proxy.stop();
-    }
-    // The engine itself never hung: the container ran to its end and removed itself.
-    const client = testClient();
-    expect(await settled(async () => (await toolContainerNames(client)).filter((name) => name === `/${names[0]}`), 30_000)).toEqual([]);
-  }, 90_000);
+  // The script waits in the image only; once the container started, the engine answers nothing
+  // more (no log bytes, no exit). The run ends after the container's own deadline (a wave of one
+  // script: 1 s + the kill grace + 15 s) and one call's deadline (2 s here), naming the endpoint.
+  const cases = [
+    { how: "--only image: exit 3, one line naming the endpoint", only: ["--only", "image"], exitCode: 3, level: "error", ending: "." },
+    { how: "image, then host: one warning line naming the endpoint, the host answers; exit 0", only: [], exitCode: 0, level: "warn", ending: "; version checks run on the host instead" },
+  ];
+  for (const { how, only, exitCode, level, ending } of cases) {
+    test(`version-check --timeout 1, ${how}`, async () => {
+      const proxy = await startEngineProxy();
+      const names: string[] = [];
+      proxy.onRequest = (request) => {
+        const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
+        if (name) names.push(name);
+        if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target)) setTimeout(() => proxy.freeze(), 300);
+      };
+      const dir = join(tempDir("aicage-engine-hangs-"), "agent");
+      mkdirSync(dir, { mode: 0o755 });
+      writeFileSync(join(dir, "version.sh"), 'if [ "$AICAGE_VERSION_CHECK_PLACE" = image ]; then sleep 30; fi\necho 1.0\n', { mode: 0o644 });
+      try {
+        const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], { ...SHORT, DOCKER_HOST: proxy.host });
+        expect(run.exitCode).toBe(exitCode);
+        expect(run.lines).toHaveLength(1);
+        expect(run.lines[0]).toStartWith(
+          `[${level}] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): no answer within 2s to POST /containers/`,
+        );
+        expect(run.lines[0]).toMatch(/\/containers\/[0-9a-f]{12}\/kill; the engine may be hung \(restart it\)/);
+        expect(run.lines[0]).toEndWith(ending === "." ? `${fix}` : ending);
+        if (exitCode === 0) expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "1.0", source: "host" });
+        else expect(JSON.parse(run.stdout)).toMatchObject({ error: { exitCode: 3 } });
+        expect(run.seconds).toBeLessThan(35);
+        expect(names).toHaveLength(1);
+      } finally {
+        proxy.stop();
+      }
+      // The engine itself never hung: the container ran to its end and removed itself.
+      const client = testClient();
+      expect(await settled(async () => (await toolContainerNames(client)).filter((name) => name === `/${names[0]}`), 30_000)).toEqual([]);
+    }, 90_000);
+  }
 });
 
 describe("nothing answers at all, not even /_ping", () => {

@@ -10,8 +10,6 @@ import { runCli, tempDir } from "../helpers/engine.ts";
 import { LOOPBACK_PACKAGES, type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
-engineSuite(["version-check"]);
-
 const TOKEN = "cli-T0ken-never-printed";
 let open: LoopbackRegistry;
 let guarded: LoopbackRegistry;
@@ -52,6 +50,8 @@ afterAll(() => {
   open?.stop();
   guarded?.stop();
 });
+// Registered after the registries' stop, so its leak check runs once their CA folders are gone.
+engineSuite(["version-check"]);
 
 /** Only this HOME's set-up counts: the machine's own CA variables and pip settings are blanked. */
 const env = (extra: Record<string, string> = {}) => ({
@@ -130,7 +130,8 @@ describe("the host's registry set-up in the image attempt", () => {
     expect(results["curl-release"]).toMatchObject({ ok: true, source: "image", version: LOOPBACK_PACKAGES.release });
     expect(results["git-tags"]).toMatchObject({ ok: true, source: "image", version: "1.10.0" });
 
-    const off = await runCli([...args, "--no-host-registries"], { env: env(), dropEnv: npmRunVariables });
+    // A state folder of its own: the first run's records would answer as stale versions.
+    const off = await runCli([...args, "--no-host-registries"], { env: env({ AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") }), dropEnv: npmRunVariables });
     expect(off.exitCode).toBe(1);
     for (const result of Object.values(byAgent(off.stdout)) as any[]) {
       expect(result).toMatchObject({ ok: false });
