@@ -214,12 +214,14 @@ rm -f "$here/data/value.txt" 2>/dev/null; [ -e "$here/data/value.txt" ] || chang
 chmod 777 "$here" 2>/dev/null && changed=$((changed + 1))
 mv "$here/data" "$here/moved" 2>/dev/null && changed=$((changed + 1))
 home=0; { echo ok >"$HOME/probe" && echo ok >"$TMPDIR/probe"; } 2>/dev/null && home=1
+# PID 1: the image's own init, not one the engine adds (HostConfig.Init: docker-init, catatonit).
+init=$(tr '\0' '\n' </proc/1/cmdline | head -n 1)
 # PID 1 shows what the container itself was given (the script's own set is emptied on top).
-echo "uid=$(id -u) container_capbnd=$(status CapBnd 1) container_nnp=$(status NoNewPrivs 1) capbnd=$(status CapBnd) capeff=$(status CapEff) capprm=$(status CapPrm) capinh=$(status CapInh) capamb=$(status CapAmb) nnp=$(status NoNewPrivs) pids=$pids mem=$mem sockets=$sockets changed=$changed home=$home"
+echo "init=$init uid=$(id -u) container_capbnd=$(status CapBnd 1) container_nnp=$(status NoNewPrivs 1) capbnd=$(status CapBnd) capeff=$(status CapEff) capprm=$(status CapPrm) capinh=$(status CapInh) capamb=$(status CapAmb) nnp=$(status NoNewPrivs) pids=$pids mem=$mem sockets=$sockets changed=$changed home=$home"
 `;
 
 describe("the check container, as a script sees it", () => {
-  test("no capabilities, no-new-privileges, pid and memory limits (but on rootless Docker with cgroup v1, which cannot set them), a read-only copy, a writable HOME, no Docker socket", async () => {
+  test("tini from the image as PID 1 (no engine-side init), no capabilities, no-new-privileges, pid and memory limits (but on rootless Docker with cgroup v1, which cannot set them), a read-only copy, a writable HOME, no Docker socket", async () => {
     const root = tempDir("aicage-probe-");
     const dir = writeAgent(root, "probe", { "version.sh": PROBE, "data/value.txt": "original\n" });
     const before = snapshot(dir);
@@ -231,6 +233,8 @@ describe("the check container, as a script sees it", () => {
     // The container: every capability dropped but SETUID, SETGID and SETPCAP (bits 6, 7, 8), no-new-privileges.
     expect([seen.container_capbnd, seen.container_nnp]).toEqual(["00000000000001c0", "1"]);
     expect(Number(seen.uid)).toBeGreaterThanOrEqual(10100);
+    // No init asked of the engine (Podman without catatonit has none): the image brings tini.
+    expect(seen.init).toBe("/usr/bin/tini");
     // The user's files: untouched.
     expect(snapshot(dir)).toEqual(before);
     // Rootless Docker on cgroup v1 (this machine: no systemd) ignores resource limits: the
