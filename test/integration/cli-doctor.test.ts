@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ENGINE, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli, tempDir } from "../helpers/engine.ts";
+import { ENGINE, PODMAN, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli, tempDir } from "../helpers/engine.ts";
+import { engineSuite } from "../helpers/suite.ts";
 import { startUnixForwarder, staleSocket } from "../helpers/unix-forwarder.ts";
 
-const PODMAN = ENGINE.startsWith("podman");
+// doctor makes nothing: the watch proves it (containers, images, files).
+engineSuite([]);
 
 describe("aicage-util doctor", () => {
   test("reports the engine, how it was found, and the util images", async () => {

@@ -1,27 +1,19 @@
 // The JSON contract: every --json output validates against its schema in schemas/, taken
 // from real CLI runs against the real engine (upgrade's output is checked in
 // upgrade.test.ts, against real release binaries). Every command with --json has a schema.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeCommand, type CommandSpec } from "../../src/cli/command-tree.ts";
 import { root } from "../../src/commands/root.ts";
-import { removeImage } from "../../src/docker/images.ts";
-import { NotFoundError } from "../../src/docker/errors.ts";
 import { BASE_IMAGE, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { schemaNames, validateJson } from "../helpers/json-schema.ts";
+import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const RUN = `${process.pid}-${Date.now().toString(36)}`;
-const made: string[] = [];
-
-afterAll(async () => {
-  for (const ref of made.reverse()) {
-    await removeImage(client, ref, { force: true }).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
-  }
-});
+// The images its builds make are removed after; nothing may be left (containers, images, files).
+const made = engineSuite([], client).madeImages;
 
 /** Runs a command with --json; answers its exit code and the parsed object on stdout. */
 async function json(args: string[], env: Record<string, string> = {}) {

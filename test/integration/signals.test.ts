@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage } from "../../src/docker/images.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 
 const client = testClient();
@@ -19,8 +19,11 @@ const SIGNALS = [
 ] as const;
 let watch: Awaited<ReturnType<typeof leakWatch>>;
 
+let toolContainersBefore = new Set<string>();
+
 beforeAll(async () => {
   watch = await leakWatch(client);
+  toolContainersBefore = new Set(await toolContainerNames(client));
 });
 
 afterAll(async () => {
@@ -28,14 +31,18 @@ afterAll(async () => {
 });
 
 /**
- * Containers that mount a folder of this run (its agents, its build context), running or not.
- * Found by their mounts, so a container of another session on a shared engine never counts.
+ * Containers of this run, running or not: those that mount one of its folders (a build's
+ * builder container) and the tool's own (named aicage-util-…: check containers get their
+ * folders copied in, not mounted) made since the file started. A container of another
+ * session on a shared engine never counts.
  */
 async function leakedContainers(): Promise<string[]> {
   const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>("GET", "/containers/json", {
     query: { all: true },
   });
-  return list.filter((c) => c.Mounts?.some((m) => m.Source?.includes(RUN))).map((c) => c.Id);
+  const mounting = list.filter((c) => c.Mounts?.some((m) => m.Source?.includes(RUN))).map((c) => c.Id);
+  const named = (await toolContainerNames(client)).filter((name) => !toolContainersBefore.has(name));
+  return [...mounting, ...named];
 }
 
 /** The tiny build fixture, copied to a folder whose path names this run. */
