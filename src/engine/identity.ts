@@ -26,6 +26,15 @@ export interface EngineIdentity {
 
 const identities = new WeakMap<DockerClient, Promise<EngineIdentity>>();
 
+/**
+ * Whether the engine is Podman, without the two calls a whole identity costs: the answer to
+ * the (cached) API version negotiation says so. For what must know before its first request.
+ */
+export async function isPodman(client: DockerClient): Promise<boolean> {
+  await client.apiVersion();
+  return client.podman;
+}
+
 export function identifyEngine(client: DockerClient): Promise<EngineIdentity> {
   let identity = identities.get(client);
   if (!identity) {

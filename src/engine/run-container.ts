@@ -23,6 +23,7 @@ import { EngineTimeoutError, NotFoundError } from "../docker/errors.ts";
 import { shortId } from "../docker/ids.ts";
 import { NotMultiplexedError, demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
+import { isPodman } from "./identity.ts";
 
 export interface CopyIn {
   /** folder in the container the archive is extracted into */
@@ -97,7 +98,8 @@ export async function runContainer(
     phases.push({ phase, ms: Math.round(now - phaseStart) });
     phaseStart = now;
   };
-  const engineRemoves = options.autoRemove === true && !(await isPodman(client, signal));
+  const engineRemoves = options.autoRemove === true && !(await isPodman(client));
+  signal?.throwIfAborted();
   if (engineRemoves) spec = { ...spec, HostConfig: { ...spec.HostConfig, AutoRemove: true } };
   /** The container ran to its end: with autoRemove, the engine removes it. */
   let ended = false;
@@ -257,13 +259,6 @@ export async function runContainer(
     if (!(engineRemoves && ended)) phases.push({ phase: "remove", ms: Math.round(performance.now() - removing) });
     unregisterCleanup();
   }
-}
-
-/** Whether the engine is Podman; known after the (cached) API version negotiation. */
-async function isPodman(client: DockerClient, signal?: AbortSignal): Promise<boolean> {
-  await client.apiVersion();
-  signal?.throwIfAborted();
-  return client.podman;
 }
 
 /** Resolves once the engine has removed the container (AutoRemove), or in 15 s at the latest. */

@@ -17,6 +17,8 @@ export interface WayChoice {
   builderImage: string;
   /** why the builder image could not be had, when that sent the build to the API */
   builderUnavailable?: UtilImageUnavailableError;
+  /** the notice already said which builder the engine's API uses (no second notice for it) */
+  apiBuilderSaid?: boolean;
 }
 
 export interface WayInputs {
@@ -46,7 +48,12 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
   if (seesLocalFilesByAddress(client.endpoint) === "no") return cannotSee();
   // buildx's docker driver needs a Docker engine: elsewhere (Podman) the API builds.
   const engine = await identifyEngine(client);
-  if (!engine.builderImageWorks) return api(`${engine.product} ${engine.version} cannot build with buildx in the builder image`);
+  if (!engine.builderImageWorks) {
+    // One notice says it all: the way, and the builder that takes over.
+    const builder = engine.apiBuilder === "buildah" ? ", with buildah, not BuildKit: BuildKit-only Dockerfile features may not work" : "";
+    inputs.onNotice?.(`${engine.product} ${engine.version} cannot build with buildx in the builder image; ${INSTEAD}${builder}`, "warn");
+    return { via: "api", builderImage: API_BUILDER, apiBuilderSaid: true };
+  }
   let builderImage: string;
   try {
     // A builder image built here needs the same network as the user's own build steps.

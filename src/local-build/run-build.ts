@@ -103,7 +103,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
   try {
-    const { via, builderImage, builderUnavailable } = await chooseBuildWay(client, request.via, {
+    const { via, builderImage, builderUnavailable, apiBuilderSaid } = await chooseBuildWay(client, request.via, {
       contextDir: context.dir,
       dockerfile: request.dockerfile,
       network: request.network,
@@ -173,7 +173,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
               onEvent,
               onNotice: (message) => {
                 log!.note(message);
-                hooks.onNotice?.(message, "warn");
+                if (!apiBuilderSaid) hooks.onNotice?.(message, "warn");
               },
             },
           );
