@@ -110,8 +110,11 @@ stop() {
     sleep 1
     for id in $left; do kill -KILL "$id" 2>/dev/null || true; done
   fi
+  # The namespace's TCP front is stopped by its own pid too: the service may have died first,
+  # and then its namespace's processes were not found above.
+  stop_pid_file "$DIR/tcp-netns.pid" 5
   stop_pid_file "$DIR/slirp4netns.pid" 5
-  rm -f "$PIDFILE" "$DIR/tcp-netns.pid" "$SOCKET"
+  rm -f "$PIDFILE" "$SOCKET"
   # Overlay mounts of containers that were not cleaned up.
   unmount_below "$DIR"
   if [[ ${1:-} == --purge ]]; then

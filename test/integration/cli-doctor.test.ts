@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { ENGINE, PODMAN, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli, tempDir } from "../helpers/engine.ts";
+import { findImage } from "../../src/docker/images.ts";
+import { UTIL_IMAGE_KINDS, utilImageNames } from "../../src/util-images/catalog.ts";
+import { ENGINE, PODMAN, SOCKET, SOCKET_SOURCE, TCP_HOST, escapeRegExp, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
 import { startUnixForwarder, staleSocket } from "../helpers/unix-forwarder.ts";
 
@@ -105,5 +107,28 @@ describe("aicage-util doctor", () => {
     const { exitCode, stdout } = await runCli(["--version"]);
     expect(exitCode).toBe(0);
     expect(stdout).toMatch(/^aicage-util \d+\.\d+\.\d+\S* \(\S+\)\n$/);
+  });
+});
+
+// images ls on every engine CI runs (util-images.test.ts, which builds them, runs on the primary).
+describe("aicage-util images ls", () => {
+  test("names both util images with the IDs the engine has for them, as a table and as JSON", async () => {
+    const client = testClient();
+    const expected = await Promise.all(
+      UTIL_IMAGE_KINDS.map(async (kind) => ({ kind, id: (await findImage(client, utilImageNames(kind).tag))?.Id })),
+    );
+    const json = await runCli(["images", "ls", "--json"]);
+    expect(json.exitCode).toBe(0);
+    const images = JSON.parse(json.stdout).images;
+    expect(images.map((i: { kind: string; id: string; present: boolean }) => ({ kind: i.kind, id: i.id }))).toEqual(expected);
+    // test-engine.sh put both in place on this engine.
+    for (const { id } of expected) expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const table = await runCli(["images", "ls"]);
+    expect(table.exitCode).toBe(0);
+    const rows = table.stdout.trim().split("\n");
+    expect(rows[0]).toMatch(/^KIND +IMAGE +ID +SIZE +VERSION +STATE$/);
+    for (const [n, { kind, id }] of expected.entries()) {
+      expect(rows[n + 1]).toMatch(new RegExp(`^${kind} +\\S+:${kind}-\\S+ +${id!.slice(7, 19)} +\\d+ MB +\\S+ +current$`));
+    }
   });
 });
