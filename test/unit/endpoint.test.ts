@@ -63,6 +63,13 @@ describe("resolveEndpoint", () => {
     expect(endpoint.ssh).toMatchObject({ user: "me", host: "buildbox" });
   });
 
+  test("DOCKER_HOST wins over DOCKER_CONTEXT and the current context", () => {
+    const home = homeWithContext("colima", "unix:///Users/me/.colima/default/docker.sock");
+    const env = { DOCKER_HOST: "unix:///env.sock", DOCKER_CONTEXT: "colima" };
+    expect(resolveEndpoint({ env, home, exists: none })).toMatchObject({ socketPath: "/env.sock", source: "DOCKER_HOST" });
+    expect(resolveEndpoint({ env: { DOCKER_HOST: "unix:///env.sock" }, home, exists: none })).toMatchObject({ socketPath: "/env.sock", source: "DOCKER_HOST" });
+  });
+
   test("the current context of config.json is used, its name is recorded", () => {
     const home = homeWithContext("colima", "unix:///Users/me/.colima/default/docker.sock");
     const endpoint = resolveEndpoint({ env: {}, home, exists: none });
