@@ -7,6 +7,7 @@ import { buildUtilImageOnce } from "./build-lock.ts";
 import { pullUtilImage } from "./pull-util-image.ts";
 import { type UtilImageKind, pullReference } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
+import { clip, oneLine } from "../lib/text.ts";
 
 export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {
   /** one-line notices for the user: "pulling …" (info), "could not pull …; building locally" (warn) */
@@ -69,7 +70,8 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
   } catch (error) {
     options.signal?.throwIfAborted();
     throw new UtilImageUnavailableError(
-      `the ${kind} image is not available: pull failed (${pullError}) and the local build failed (${(error as Error).message})`,
+      // The pull's error was its own notice already: here it is kept short.
+      `the ${kind} image is not available: pull failed (${clip(oneLine(pullError), 120, { trimEnd: true })}) and the local build failed (${(error as Error).message})`,
       // The build's whole step and reason, for a log that has room for them.
       { cause: error },
     );
