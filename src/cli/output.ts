@@ -1,27 +1,40 @@
 // Human output goes to stderr through consola (progress, warnings, errors); results go
 // to stdout (tables, reports, JSON), so `--json` output can always be piped.
-import { createConsola } from "consola";
+import { formatWithOptions } from "node:util";
+import { type ConsolaReporter, createConsola } from "consola";
 import { escapeControls, neutralise } from "../lib/safe-text.ts";
-import { isInteractive } from "../lib/terminal.ts";
+import { type Style, styleFor } from "./style.ts";
+
+/** The colour of a log line's tag; the tags of other kinds stay plain. */
+const TAG_STYLE: Record<string, keyof Style> = { fatal: "failure", error: "failure", warn: "warning", info: "accent", success: "success" };
+
+/**
+ * Log lines as `[warn] message`, the same text on a terminal as in a pipe, a file or a CI log:
+ * only the tag is coloured, and only where help and the live lines are (cli/style.ts decides,
+ * for stderr). consola's own reporters decide colour by themselves (NO_COLOR="" turns it off,
+ * FORCE_COLOR cannot turn it on in a pipe), and its fancy one reads `…` and _…_ in a message
+ * as markup: a file name or an engine's words lose those characters there.
+ *
+ * Messages carry engine words, file names and values from outside: every control character is
+ * shown as an escape before the line is written.
+ */
+export function logReporter(style: Style): ConsolaReporter {
+  return {
+    log(logObj, ctx) {
+      const args = logObj.args.map((arg) => (typeof arg === "string" ? escapeControls(arg) : arg));
+      const tag = `[${logObj.type}]`;
+      const role = TAG_STYLE[logObj.type];
+      const line = [role ? style[role](tag) : tag, formatWithOptions({}, ...args)].filter(Boolean).join(" ");
+      (logObj.level < 2 ? ctx.options.stderr : ctx.options.stdout)?.write(`${line}\n`);
+    },
+  };
+}
 
 export const logger = createConsola({
   stdout: process.stderr,
   stderr: process.stderr,
-  // CI logs and pipes get plain lines; a terminal gets consola's fancy reporter.
-  fancy: isInteractive(),
-  formatOptions: { date: false },
-} as Parameters<typeof createConsola>[0]);
-
-// Messages carry engine words, file names and values from outside: every control character
-// is shown as an escape before a reporter writes the line (consola's own colours come after).
-logger.setReporters(
-  logger.options.reporters.map((reporter) => ({
-    log(logObj, ctx) {
-      logObj.args = logObj.args.map((arg) => (typeof arg === "string" ? escapeControls(arg) : arg));
-      reporter.log(logObj, ctx);
-    },
-  })),
-);
+  reporters: [logReporter(styleFor(process.stderr))],
+});
 
 /** Quiet mode for --json: only warnings and errors reach stderr. */
 function setQuiet(quiet: boolean): void {
