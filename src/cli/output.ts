@@ -48,10 +48,26 @@ export function jsonOutput(args: { json?: boolean }): boolean {
   return json;
 }
 
+/** Whether anything was printed on stdout; once the last answer is out (printLastJson), nothing more is. */
+let stdoutUsed = false;
+let stdoutSealed = false;
+
+/** Whether the run printed anything on stdout yet (its answer, help, a table). */
+export function answered(): boolean {
+  return stdoutUsed;
+}
+
+/** Everything the CLI prints on stdout goes through here. */
+export function writeStdout(text: string): void {
+  if (stdoutSealed) return;
+  stdoutUsed = true;
+  process.stdout.write(text);
+}
+
 /** Text results (tables, reports) line by line, control characters shown as escapes. */
 export function printResult(text: string): void {
   const safe = text.replace(/\n$/, "").split("\n").map(escapeControls).join("\n");
-  process.stdout.write(`${safe}\n`);
+  writeStdout(`${safe}\n`);
 }
 
 /**
@@ -65,11 +81,25 @@ const JSON_SCHEMA_VERSION = 1;
  * which a terminal may act on) raw: they are escaped too; the JSON means the same.
  */
 export function printJson(value: object): void {
+  writeStdout(jsonText(value));
+}
+
+/**
+ * The run's last answer, for when it ends early (a signal): printed only if stdout is still
+ * empty, as --json promises one object; nothing is printed after it. Resolves once written.
+ */
+export function printLastJson(value: object): Promise<void> {
+  const text = stdoutUsed || stdoutSealed ? "" : jsonText(value);
+  stdoutSealed = true;
+  return new Promise((done) => process.stdout.write(text, () => done()));
+}
+
+function jsonText(value: object): string {
   const text = JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2).replace(
     /[\u007f-\u009f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-  process.stdout.write(`${text}\n`);
+  return `${text}\n`;
 }
 
 /** Aligns rows into columns for terminal tables. */
