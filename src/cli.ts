@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // aicage-util: runs agent version checks and local image builds through Docker,
 // talking to the Engine API directly (no docker CLI, Node or npm needed on the host).
-import { installSignalHandlers } from "./lib/shutdown.ts";
+import { beforeSignalExit, installSignalHandlers } from "./lib/shutdown.ts";
 import { toolRevision, toolVersion } from "./core/tool-info.ts";
 
 // First thing, before the rest loads (hence the dynamic imports below): a Ctrl-C or SIGTERM
@@ -10,6 +10,9 @@ import { toolRevision, toolVersion } from "./core/tool-info.ts";
 installSignalHandlers();
 
 const argv = process.argv.slice(2);
+// --json promises one object on stdout, an interrupted run too: the error object then, unless
+// the command printed its answer. Registered now, so a signal during start-up is answered too.
+if (argv.includes("--json")) beforeSignalExit(async (exitCode) => (await import("./cli/run.ts")).answerInterrupted(exitCode));
 const versionLine = `aicage-util ${toolVersion} (${toolRevision})`;
 
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {

@@ -3,6 +3,7 @@
 // its --no- form, once, with what that form does.
 import type { CommandDef } from "citty";
 import { type CommandSpec, type FlagSpec, describeCommand, flagForm } from "./command-tree.ts";
+import { writeStdout } from "./output.ts";
 import { type Style, styleFor } from "./style.ts";
 
 type AnyCommand = CommandDef<any>;
@@ -60,5 +61,5 @@ export async function showHelp(chain: AnyCommand[], names: string[]): Promise<vo
   const spec = await describeCommand(chain.at(-1)!, [rootName, ...names], 1);
   // The version is the root's; a subcommand's help names it too.
   spec.version ??= (typeof root.meta === "function" ? await root.meta() : await root.meta)?.version;
-  process.stdout.write(renderHelp(spec, styleFor(process.stdout)));
+  writeStdout(renderHelp(spec, styleFor(process.stdout)));
 }

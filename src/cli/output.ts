@@ -1,27 +1,40 @@
 // Human output goes to stderr through consola (progress, warnings, errors); results go
 // to stdout (tables, reports, JSON), so `--json` output can always be piped.
-import { createConsola } from "consola";
+import { formatWithOptions } from "node:util";
+import { type ConsolaReporter, createConsola } from "consola";
 import { escapeControls, neutralise } from "../lib/safe-text.ts";
-import { isInteractive } from "../lib/terminal.ts";
+import { type Style, styleFor } from "./style.ts";
+
+/** The colour of a log line's tag; the tags of other kinds stay plain. */
+const TAG_STYLE: Record<string, keyof Style> = { fatal: "failure", error: "failure", warn: "warning", info: "accent", success: "success" };
+
+/**
+ * Log lines as `[warn] message`, the same text on a terminal as in a pipe, a file or a CI log:
+ * only the tag is coloured, and only where help and the live lines are (cli/style.ts decides,
+ * for stderr). consola's own reporters decide colour by themselves (NO_COLOR="" turns it off,
+ * FORCE_COLOR cannot turn it on in a pipe), and its fancy one reads `…` and _…_ in a message
+ * as markup: a file name or an engine's words lose those characters there.
+ *
+ * Messages carry engine words, file names and values from outside: every control character is
+ * shown as an escape before the line is written.
+ */
+export function logReporter(style: Style): ConsolaReporter {
+  return {
+    log(logObj, ctx) {
+      const args = logObj.args.map((arg) => (typeof arg === "string" ? escapeControls(arg) : arg));
+      const tag = `[${logObj.type}]`;
+      const role = TAG_STYLE[logObj.type];
+      const line = [role ? style[role](tag) : tag, formatWithOptions({}, ...args)].filter(Boolean).join(" ");
+      (logObj.level < 2 ? ctx.options.stderr : ctx.options.stdout)?.write(`${line}\n`);
+    },
+  };
+}
 
 export const logger = createConsola({
   stdout: process.stderr,
   stderr: process.stderr,
-  // CI logs and pipes get plain lines; a terminal gets consola's fancy reporter.
-  fancy: isInteractive(),
-  formatOptions: { date: false },
-} as Parameters<typeof createConsola>[0]);
-
-// Messages carry engine words, file names and values from outside: every control character
-// is shown as an escape before a reporter writes the line (consola's own colours come after).
-logger.setReporters(
-  logger.options.reporters.map((reporter) => ({
-    log(logObj, ctx) {
-      logObj.args = logObj.args.map((arg) => (typeof arg === "string" ? escapeControls(arg) : arg));
-      reporter.log(logObj, ctx);
-    },
-  })),
-);
+  reporters: [logReporter(styleFor(process.stderr))],
+});
 
 /** Quiet mode for --json: only warnings and errors reach stderr. */
 function setQuiet(quiet: boolean): void {
@@ -35,10 +48,26 @@ export function jsonOutput(args: { json?: boolean }): boolean {
   return json;
 }
 
+/** Whether anything was printed on stdout; once the last answer is out (printLastJson), nothing more is. */
+let stdoutUsed = false;
+let stdoutSealed = false;
+
+/** Whether the run printed anything on stdout yet (its answer, help, a table). */
+export function answered(): boolean {
+  return stdoutUsed;
+}
+
+/** Everything the CLI prints on stdout goes through here. */
+export function writeStdout(text: string): void {
+  if (stdoutSealed) return;
+  stdoutUsed = true;
+  process.stdout.write(text);
+}
+
 /** Text results (tables, reports) line by line, control characters shown as escapes. */
 export function printResult(text: string): void {
   const safe = text.replace(/\n$/, "").split("\n").map(escapeControls).join("\n");
-  process.stdout.write(`${safe}\n`);
+  writeStdout(`${safe}\n`);
 }
 
 /**
@@ -52,11 +81,25 @@ const JSON_SCHEMA_VERSION = 1;
  * which a terminal may act on) raw: they are escaped too; the JSON means the same.
  */
 export function printJson(value: object): void {
+  writeStdout(jsonText(value));
+}
+
+/**
+ * The run's last answer, for when it ends early (a signal): printed only if stdout is still
+ * empty, as --json promises one object; nothing is printed after it. Resolves once written.
+ */
+export function printLastJson(value: object): Promise<void> {
+  const text = stdoutUsed || stdoutSealed ? "" : jsonText(value);
+  stdoutSealed = true;
+  return new Promise((done) => process.stdout.write(text, () => done()));
+}
+
+function jsonText(value: object): string {
   const text = JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2).replace(
     /[\u007f-\u009f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
-  process.stdout.write(`${text}\n`);
+  return `${text}\n`;
 }
 
 /** Aligns rows into columns for terminal tables. */

@@ -8,6 +8,7 @@ import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
 import { quoted } from "../lib/safe-text.ts";
 import { showHelp } from "./help.ts";
+import { answered, logger, printLastJson, writeStdout } from "./output.ts";
 
 type AnyCommand = CommandDef<any>;
 
@@ -39,6 +40,18 @@ async function commandList(command: AnyCommand, name: string): Promise<string> {
   return `${name} ${Object.keys(subCommands ?? {}).join("|")}`;
 }
 
+/**
+ * A --json run that a signal ends answers with the error object, kind "interrupted", after
+ * the containers it started are gone (the entry registers this with lib/shutdown.ts from the
+ * start), and its message as the last line on stderr, as for any error object: unless the
+ * command had printed its own answer, which stays the only one.
+ */
+export function answerInterrupted(exitCode: number): Promise<void> {
+  const message = "interrupted";
+  if (!answered()) logger.error(message);
+  return printLastJson({ error: { kind: "interrupted", exitCode, message } });
+}
+
 export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: string): Promise<never> {
   const json = rawArgs.includes("--json");
   let code: number = ExitCode.ok;
@@ -48,7 +61,7 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
       await showHelp(chain, names);
     } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-      process.stdout.write(`${versionLine}\n`);
+      writeStdout(`${versionLine}\n`);
     } else if (chain.length === 1 || (!command.run && command.subCommands)) {
       // A command that only groups others (or none at all): an unknown or a missing one.
       const name = ["aicage-util", ...names].join(" ");

@@ -1,7 +1,8 @@
 // Work that must happen when the CLI is interrupted (SIGINT/SIGTERM/SIGHUP): remove the
 // containers it started, stop a build. Resources register an undo step while they exist;
-// on a signal every registered step runs once, then the process exits with 128 + signal
-// number (130 for Ctrl-C, 143 for SIGTERM), the code shells expect.
+// on a signal every registered step runs once, then the last words (a --json run's answer),
+// then the process exits with 128 + signal number (130 for Ctrl-C, 143 for SIGTERM), the code
+// shells expect.
 //
 // The handlers are installed by the entry point before anything else loads: a shell starts
 // background jobs with SIGINT ignored, and until a handler is installed such a process
@@ -20,6 +21,10 @@ let shuttingDown: string | undefined;
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 /** How long cleanup may take after a signal before we exit anyway. */
 const CLEANUP_DEADLINE_MS = 15_000;
+/** How long the last words may take (a write to a pipe nobody reads never ends). */
+const LAST_WORDS_DEADLINE_MS = 2_000;
+/** What the process says after a signal's cleanup, told the exit code; see beforeSignalExit. */
+const lastWords = new Set<(exitCode: number) => Promise<unknown> | unknown>();
 
 /**
  * Registers an undo step; returns a function that unregisters it once the resource is gone.
@@ -100,6 +105,17 @@ export function onExit(step: () => void): () => void {
   return () => void process.off("exit", step);
 }
 
+/**
+ * Registers what the process says last when a signal ends it: after every cleanup step (the
+ * containers are gone), before the exit, told the exit code (130, 143, 129). The exit waits
+ * for it up to a short deadline. For an answer a script reads, e.g. the CLI's --json object.
+ */
+export function beforeSignalExit(step: (exitCode: number) => Promise<unknown> | unknown): () => void {
+  installSignalHandlers();
+  lastWords.add(step);
+  return () => lastWords.delete(step);
+}
+
 export function isShuttingDown(): boolean {
   return shuttingDown !== undefined;
 }
@@ -134,9 +150,16 @@ async function handleSignal(signal: string): Promise<void> {
   if (shuttingDown) return; // a second Ctrl-C while cleaning up: keep cleaning
   shuttingDown = signal;
   for (const listener of interruptListeners) listener(signal);
+  const exitCode = SIGNAL_EXIT_CODES[signal] ?? 130;
+  await within(runCleanupSteps(), CLEANUP_DEADLINE_MS);
+  await within(Promise.allSettled([...lastWords].map(async (step) => step(exitCode))), LAST_WORDS_DEADLINE_MS);
+  process.exit(exitCode);
+}
+
+/** Resolves when `work` settles or `ms` have passed, whichever comes first. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_DEADLINE_MS)));
-  await Promise.race([runCleanupSteps(), deadline]);
+  const deadline = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work, deadline]);
   clearTimeout(timer);
-  process.exit(SIGNAL_EXIT_CODES[signal] ?? 130);
 }

@@ -126,7 +126,9 @@ export async function leakWatch(client = testClient()) {
  * goes to a throwaway folder.
  */
 export const CLI_TEST_ENV: Record<string, string> = {
+  // Plain output, whatever the shell running the tests asks for (FORCE_COLOR would win).
   NO_COLOR: "1",
+  FORCE_COLOR: "",
   AICAGE_UTIL_BASE_IMAGE: BASE_IMAGE,
   AICAGE_UTIL_BUILD_NETWORK: "host",
   AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-"),

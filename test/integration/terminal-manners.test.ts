@@ -1,6 +1,6 @@
 // How the CLI behaves towards the person at the terminal, and towards pipes: help without
 // escape codes, trailing spaces or phantom rows; colour only on a terminal (never with
-// NO_COLOR, always with FORCE_COLOR); agents in natural order; a live line for a run of many
+// NO_COLOR, always with FORCE_COLOR), the same for help and log lines; agents in natural order; a live line for a run of many
 // agents in a terminal and nothing extra elsewhere. Terminals are real ptys from script(1).
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -89,6 +89,45 @@ describe("help", () => {
     const forcedOff = await runCli(["--help"], { env: { ...NEUTRAL, FORCE_COLOR: "0" } });
     expect(forcedOff.stdout).not.toContain(ESC);
   });
+});
+
+describe("every styled output agrees: help, and log lines such as [error]", () => {
+  // [where, environment, coloured]: FORCE_COLOR (not empty, 0 or false) wins, then NO_COLOR
+  // (not empty, as no-color.org says), then whether the stream is a terminal (not TERM=dumb, not CI).
+  const cases: Array<["pipe" | "terminal", Record<string, string>, boolean]> = [
+    ["pipe", {}, false],
+    ["pipe", { FORCE_COLOR: "1" }, true],
+    ["pipe", { FORCE_COLOR: "1", NO_COLOR: "1" }, true],
+    ["pipe", { FORCE_COLOR: "0" }, false],
+    ["terminal", {}, true],
+    ["terminal", { NO_COLOR: "1" }, false],
+    ["terminal", { NO_COLOR: "" }, true],
+    ["terminal", { NO_COLOR: "1", FORCE_COLOR: "1" }, true],
+    ["terminal", { TERM: "dumb" }, false],
+    ["terminal", { CI: "true" }, false],
+  ];
+  const ERROR_LINE = "unknown command 'frob' for 'aicage-util images'; see 'aicage-util images --help'";
+  for (const [where, env, coloured] of cases) {
+    test(`${where} ${JSON.stringify(env)}: ${coloured ? "coloured" : "plain"}`, async () => {
+      let help: string;
+      let log: string;
+      if (where === "pipe") {
+        help = (await runCli(["--help"], { env: { ...NEUTRAL, ...env } })).stdout;
+        const failed = await runCli(["images", "frob"], { env: { ...NEUTRAL, ...env } });
+        expect(failed.exitCode).toBe(2);
+        log = failed.stderr;
+      } else {
+        help = (await onTerminal(["--help"], env)).output;
+        const failed = await onTerminal(["images", "frob"], env);
+        expect(failed.exitCode).toBe(2);
+        log = failed.output.replace(/\r\n/g, "\n");
+      }
+      expect(help).toContain("Usage:");
+      expect({ help: help.includes(ESC), log: log.includes(ESC) }).toEqual({ help: coloured, log: coloured });
+      // The same line either way; colour only on its tag.
+      expect(log).toBe(coloured ? `${ESC}[31m[error]${ESC}[39m ${ERROR_LINE}\n` : `[error] ${ERROR_LINE}\n`);
+    });
+  }
 });
 
 /** A folder of host-only agents: each sleeps a while, prints a version or fails. */
