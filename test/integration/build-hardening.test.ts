@@ -173,7 +173,8 @@ describe("two steps failing at once (item 18)", () => {
         const match = /failed at step \[(\d)\/4\] COPY missing-(one|two) \/(one|two): (.*) \(log: /.exec(last);
         expect(match).not.toBeNull();
         const [, number, source, , message] = match!;
-        expect({ number, message: message!.includes(`"/missing-${source}" not found`) }).toEqual({
+        // Docker 26.1's BuildKit puts a colon after the name (`"/missing-one": not found`), the one this file ran on before did not.
+        expect({ number, message: new RegExp(`"/missing-${source}":? not found`).test(message!) }).toEqual({
           number: source === "one" ? "2" : "3",
           message: true,
         });
