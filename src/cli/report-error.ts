@@ -2,9 +2,10 @@
 // and the documented exit code. Stack traces only with AICAGE_UTIL_DEBUG=1.
 import { UsageError } from "../core/errors.ts";
 import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
+import { BuildFailedError } from "../local-build/failure-report.ts";
 import { CommandFailed, ExitCode } from "./exit-codes.ts";
 import { logger, printJson } from "./output.ts";
-import { withoutEscapes } from "../lib/safe-text.ts";
+import { escapeControls, withoutEscapes } from "../lib/safe-text.ts";
 import { oneLine } from "../lib/text.ts";
 
 function exitCodeFor(error: unknown): number {
@@ -23,25 +24,44 @@ function errorKind(error: unknown): string {
   return "failed";
 }
 
-/** What the CLI ends with for an error: its exit code and its one line. */
+/** What a failed build adds to the --json error object (schemas/error.schema.json), every text made safe. */
+export interface BuildFailureFields {
+  /** the step that failed as the builder names it ("[3/3] RUN make"), whole, on one line; null when none was named */
+  step: string | null;
+  logFile: string;
+  /** the log's last lines, as a terminal shows them before the error line */
+  lastLines: string[];
+}
+
+/** What the CLI ends with for an error: its exit code and its one line (and, for --json, what more it knows). */
 export interface Failure {
   exitCode: number;
   line: string;
+  /** fields of the --json error object beyond kind, exitCode and message */
+  fields?: BuildFailureFields;
 }
 
 /** The one mapping of errors to exit codes and lines; `reportError` prints what it answers. */
 export function failureFor(error: unknown): Failure {
-  return { exitCode: exitCodeFor(error), line: messageFor(error) };
+  const failure: Failure = { exitCode: exitCodeFor(error), line: messageFor(error) };
+  if (error instanceof BuildFailedError) {
+    failure.fields = {
+      step: error.step === undefined ? null : withoutEscapes(oneLine(error.step)),
+      logFile: escapeControls(error.logFile),
+      lastLines: error.tail.map(withoutEscapes),
+    };
+  }
+  return failure;
 }
 
 /** Reports the error and answers the exit code to end with. */
 export function reportError(error: unknown, options: { json: boolean }): number {
-  const { exitCode: code, line: message } = failureFor(error);
+  const { exitCode: code, line: message, fields } = failureFor(error);
   if (message) logger.error(message);
   if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) logger.debug(error.stack);
   // A CommandFailed comes after the command printed its own result (JSON included).
   if (options.json && !(error instanceof CommandFailed)) {
-    printJson({ error: { kind: errorKind(error), exitCode: code, message } });
+    printJson({ error: { kind: errorKind(error), exitCode: code, message, ...fields } });
   }
   return code;
 }

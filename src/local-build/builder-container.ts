@@ -2,7 +2,11 @@
 // `docker buildx build` against the host's engine. The host socket is mounted in (or, for a
 // TCP engine, DOCKER_HOST is passed), the context read-only at /context, and a Dockerfile from
 // outside the context with its folder read-only at /dockerfile. Everything reaches buildx as
-// an argument array: no shell, no quoting.
+// an argument array: no shell, no quoting. Build arguments are named in the command
+// (`--build-arg NAME`, which buildx reads from its own environment) and their values set in the
+// container's environment: the container's command line, which `docker ps`, `docker inspect`
+// and `ps` on the engine's machine show, holds no value that may be a token (but for the few
+// names buildx reads itself, see BUILDER_OWN_NAME).
 import path from "node:path";
 import { isInside } from "../lib/paths.ts";
 import type { ContainerSpec } from "../docker/containers.ts";
@@ -21,10 +25,24 @@ export interface BuilderBuild extends BuildSettings {
   /** absolute paths on the host */
   contextDir: string;
   dockerfile: string;
-  /** the user's build arguments, passed as K=V */
+  /** the user's build arguments: by name in the command, the values in the environment (see commandLineBuildArg) */
   buildArgs: Record<string, string>;
   /** proxy variables: passed by name and read from the container's environment, so their values stay out of the command */
   proxyArgs: Record<string, string>;
+}
+
+/**
+ * Names the docker CLI, buildx, the Go runtime, the dynamic loader or the container itself read
+ * for their own use. A build argument of such a name cannot be set in buildx's environment
+ * without changing how buildx runs (`PATH`, `DOCKER_HOST`, `LD_PRELOAD`): it goes in the command
+ * as NAME=value. BuildKit's own arguments (`BUILDKIT_INLINE_CACHE=1`) are among them.
+ */
+const BUILDER_OWN_NAME =
+  /^(?:PATH|HOME|TMPDIR|SSL_CERT_FILE|SSL_CERT_DIR|GODEBUG|GOGC|GOMAXPROCS|GOMEMLIMIT|GOTRACEBACK|(?:DOCKER|BUILDX|BUILDKIT|OTEL|LD)_.*)$/;
+
+/** Whether a user's build argument goes in the command with its value, rather than by name with the value in the environment. */
+export function commandLineBuildArg(name: string): boolean {
+  return BUILDER_OWN_NAME.test(name);
 }
 
 type Mount = NonNullable<NonNullable<ContainerSpec["HostConfig"]>["Mounts"]>[number];
@@ -49,18 +67,23 @@ export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
     // buildx would add provenance attestations, which the docker driver cannot store on older engines.
     "BUILDX_NO_DEFAULT_ATTESTATIONS=1",
     "DOCKER_CLI_HINTS=false",
-    ...Object.entries(build.proxyArgs).map(([name, value]) => `${name}=${value}`),
   ];
+  // The user's build arguments win over a proxy variable of the same name.
+  const byName: Record<string, string> = { ...build.proxyArgs };
+  for (const [name, value] of Object.entries(build.buildArgs)) {
+    if (!commandLineBuildArg(name)) byName[name] = value;
+  }
+  env.push(...Object.entries(byName).map(([name, value]) => `${name}=${value}`));
   const engine = engineAccess(build.endpoint);
   mounts.push(...engine.mounts);
   env.push(...engine.env);
 
   const cmd = ["docker", "buildx", "build", "--progress=plain", "-f", dockerfile];
   for (const tag of build.tags) cmd.push("-t", tag);
-  for (const [name, value] of Object.entries(build.buildArgs)) cmd.push("--build-arg", `${name}=${value}`);
-  for (const name of Object.keys(build.proxyArgs)) {
-    if (!(name in build.buildArgs)) cmd.push("--build-arg", name);
+  for (const [name, value] of Object.entries(build.buildArgs)) {
+    if (commandLineBuildArg(name)) cmd.push("--build-arg", `${name}=${value}`);
   }
+  for (const name of Object.keys(byName)) cmd.push("--build-arg", name);
   for (const [name, value] of Object.entries(build.labels)) cmd.push("--label", `${name}=${value}`);
   if (build.target) cmd.push("--target", build.target);
   if (build.platform) cmd.push("--platform", build.platform);

@@ -29,7 +29,9 @@ export function defaultLogPath(tag: string, now = new Date(), env: Record<string
 
 /**
  * Opens the log. A default path never overwrites an earlier log (two builds of one tag in
- * the same millisecond get "-2"); a path the user chose is overwritten.
+ * the same millisecond get "-2"); a path the user chose is overwritten. A new file is the
+ * user's alone (0600): a build's output may show what a step printed of its secrets. A file
+ * that exists keeps its mode, as with a shell's `>`.
  */
 export function openBuildLog(file: string, options: { exclusive: boolean }): BuildLog {
   mkdirSync(path.dirname(file), { recursive: true });
@@ -37,7 +39,7 @@ export function openBuildLog(file: string, options: { exclusive: boolean }): Bui
   let fd: number | undefined;
   for (let attempt = 2; fd === undefined; attempt++) {
     try {
-      fd = openSync(chosen, options.exclusive ? "wx" : "w", 0o644);
+      fd = openSync(chosen, options.exclusive ? "wx" : "w", 0o600);
     } catch (error) {
       if (!options.exclusive || (error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 100) throw error;
       chosen = file.replace(/\.log$/, "") + `-${attempt}.log`;

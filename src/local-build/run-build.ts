@@ -22,6 +22,7 @@ import { UtilImageBuildError } from "../util-images/build-util-image.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { buildFailedError } from "./failure-report.ts";
+import { createRedactor, redactEvent, secretValues } from "./secret-values.ts";
 import { buildInputsHash, imageLabels } from "./identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { buildViaBuilder } from "./via-builder.ts";
@@ -94,6 +95,9 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     }
   }
 
+  const proxyArgs = proxyVariables(hooks.env);
+  // Values that may be secrets never reach the log, the terminal or an error (see secret-values.ts).
+  const redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
   const controller = new AbortController();
   const stopOnInterrupt = onInterrupt(() => controller.abort(new Error("interrupted")));
   let log: BuildLog | undefined;
@@ -114,7 +118,6 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     const inputsHash = inputsHashFor(via);
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
     hooks.onLogFile?.(log.path);
-    const proxyArgs = proxyVariables(hooks.env);
     const labels = imageLabels(request.labels, { inputsHash, builderImage });
     writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
     if (builderUnavailable) {
@@ -123,7 +126,8 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       if (cause instanceof UtilImageBuildError) log.note(`builder image build ${cause.detail}`);
     }
 
-    const onEvent = (event: BuildEvent) => {
+    const onEvent = (raw: BuildEvent) => {
+      const event = redactEvent(raw, redact);
       const line = eventLine(event);
       if (line !== undefined) log!.write(line);
       steps.push(event);
@@ -186,14 +190,17 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       log?.note("interrupted");
       throw error;
     }
+    // An engine's error may repeat a step's command, values expanded.
+    if (error instanceof Error && !(error instanceof BuildFailure)) error.message = redact(error.message);
     if (!log) throw error;
     // The engine went away or stopped answering mid-build: the log still ends saying so.
     if (!(error instanceof BuildFailure)) {
       log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
       throw error;
     }
-    log.note(`failed${error.step ? ` at step ${error.step}` : ""}: ${error.reason}`);
-    throw buildFailedError({ tag, failure: error, stepOutput: steps.failedStepOutput(), network: request.network, log });
+    const failure = new BuildFailure(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
+    log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
+    throw buildFailedError({ tag, failure, stepOutput: steps.failedStepOutput(), network: request.network, log });
   } finally {
     log?.close();
     stopOnInterrupt();
@@ -230,8 +237,8 @@ function writeHeader(
   log.note(`context: ${request.contextDir} (${facts.files} files, ${facts.bytes} bytes after .dockerignore)`);
   log.note(`dockerfile: ${request.dockerfile}`);
   log.note(`tags: ${request.tags.join(" ")}`);
-  for (const [name, value] of Object.entries(request.buildArgs)) log.note(`build arg: ${name}=${value}`);
-  // Proxy values may hold credentials: only their names are written.
+  // Build arguments carry tokens (NPM_TOKEN=…), proxy values credentials: only names are written.
+  for (const name of Object.keys(request.buildArgs)) log.note(`build arg: ${name} (value not shown)`);
   const proxies = Object.keys(facts.proxyArgs);
   if (proxies.length) log.note(`proxy variables passed on: ${proxies.join(" ")}`);
   for (const [name, value] of Object.entries(request.labels)) log.note(`label: ${name}=${value}`);

@@ -239,8 +239,14 @@ describe("failures", () => {
     const error = JSON.parse(stdout).error;
     expect(error).toMatchObject({ kind: "failed", exitCode: 1 });
     expect(error.message).toMatch(/failed at step \[3\/\d+\] RUN echo "about to fail" && exit 3 \(exit code 3\): about to fail \(log: /);
+    // What the line knows, as fields: the step whole, the log, its last lines as stderr shows them.
+    expect(error.step).toMatch(/^\[3\/\d+\] RUN echo "about to fail" && exit 3$/);
+    expect(error.message).toEndWith(`(log: ${error.logFile})`);
+    expect(readFileSync(error.logFile, "utf8")).toContain("about to fail");
+    expect(error.lastLines.length).toBeGreaterThan(0);
+    expect(error.lastLines.some((line: string) => line.includes("about to fail"))).toBe(true);
     expect(stderr).toMatch(/^last \d+ lines of the build log:$/m);
-    expect(stderr).toContain("about to fail");
+    expect(stderr).toContain(error.lastLines.map((line: string) => `  ${line}`).join("\n"));
   });
 
   test("a long RUN step: the last line stays short, names the exit code and the step's last lines; the log has it all", async () => {

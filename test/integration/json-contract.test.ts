@@ -54,6 +54,12 @@ describe("schemas", () => {
     expect(() => validateJson("error", { error: error.error })).toThrow("schemaVersion");
     expect(() => validateJson("error", { ...error, extra: true })).toThrow("additional");
     expect(() => validateJson("error", { ...error, error: { ...error.error, kind: "oops" } })).toThrow("kind");
+    // A failed build's fields: the step may be unknown, the others have their types.
+    const build = { ...error.error, kind: "failed", exitCode: 1, step: null, logFile: "/b.log", lastLines: ["#3 ERROR: x"] };
+    validateJson("error", { ...error, error: build });
+    expect(() => validateJson("error", { ...error, error: { ...build, lastLines: "#3 ERROR: x" } })).toThrow("lastLines");
+    expect(() => validateJson("error", { ...error, error: { ...build, logFile: null } })).toThrow("logFile");
+    expect(() => validateJson("error", { ...error, error: { ...build, step: 3 } })).toThrow("step");
   });
 });
 
@@ -127,6 +133,15 @@ describe("real outputs", () => {
     expect(failed.exitCode).toBe(1);
     validateJson("error", failed.value);
     expect(failed.value.error.kind).toBe("failed");
+    // A failed build's own fields are there, not only allowed.
+    expect(failed.value.error).toEqual({
+      kind: "failed",
+      exitCode: 1,
+      message: expect.stringContaining("about to fail"),
+      step: expect.stringMatching(/^\[3\/\d+\] RUN /),
+      logFile: expect.stringMatching(/\.log$/),
+      lastLines: expect.arrayContaining([expect.stringContaining("about to fail")]),
+    });
   }, 300_000);
 
   test("the error object: a usage error, an unreachable engine", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TAIL_LINES, defaultLogPath, openBuildLog } from "../../src/local-build/log-file.ts";
@@ -32,6 +32,17 @@ describe("build log file", () => {
     expect(text.endsWith("line 25\n# done\n")).toBe(true);
   });
 
+  test("a new log is the user's alone (0600); a chosen file that exists keeps its mode", () => {
+    const log = openBuildLog(join(dir, "private", "new.log"), { exclusive: true });
+    log.close();
+    expect(statSync(log.path).mode & 0o777).toBe(0o600);
+    const existing = join(dir, "shared.log");
+    writeFileSync(existing, "old\n", { mode: 0o640 });
+    chmodSync(existing, 0o640);
+    openBuildLog(existing, { exclusive: false }).close();
+    expect(statSync(existing).mode & 0o777).toBe(0o640);
+  });
+
   test("a default path is never overwritten; a chosen one is", () => {
     const file = join(dir, "same.log");
     const first = openBuildLog(file, { exclusive: true });
@@ -49,12 +60,12 @@ describe("build log file", () => {
 
   test("a note is one line whatever it holds; output lines lose escape sequences", () => {
     const log = openBuildLog(join(dir, "forge.log"), { exclusive: false });
-    log.note("build arg: A=1\n# via: forged\r\u001b[2J");
+    log.note("label: a=1\n# via: forged\r\u001b[2J");
     log.write("\u001b[32mgreen\u001b[0m and \u001b]0;title\u0007 bell\u0007");
     log.write("# via: forged by the build's own output");
     log.close();
     expect(readFileSync(log.path, "utf8")).toBe(
-      "# build arg: A=1\\n# via: forged\\r\\e[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
+      "# label: a=1\\n# via: forged\\r\\e[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
     );
     expect(log.tail()).toEqual(["green and  bell\\x07", "  # via: forged by the build's own output"]);
   });

@@ -77,6 +77,19 @@ describe("build flags", () => {
       expect((error as Error).message).toContain(message);
     });
   }
+
+  test("a bad --build-arg is named without its value: a value may be a token", () => {
+    for (const [arg, shown] of [["NPM TOKEN=npm_s3cr3t", "'NPM TOKEN=…'"], ["=npm_s3cr3t", "'=…'"]] as const) {
+      let error: unknown;
+      try {
+        parse(["ctx", "-t", "a:1", "--build-arg", arg]);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toBe(`--build-arg takes KEY=VALUE, not ${shown}`);
+    }
+  });
 });
 
 // Enum flags are checked once for every command, before it runs (cli/run.ts): in the project's

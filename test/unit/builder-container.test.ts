@@ -14,22 +14,49 @@ const build: BuilderBuild = {
 };
 
 describe("builder container", () => {
-  test("runs buildx with an argument array: tags, args, labels, options, context last", () => {
+  test("runs buildx with an argument array: tags, args by name, labels, options, context last", () => {
     const spec = builderContainerSpec({ ...build, target: "final", platform: "linux/arm64", noCache: true, pull: true, network: "host" });
     expect(spec.Image).toBe("sha256:builder");
     expect(spec.Entrypoint).toBeNull();
     expect(spec.Cmd).toEqual([
       "docker", "buildx", "build", "--progress=plain", "-f", "/context/sub/Dockerfile",
       "-t", "a:1", "-t", "b:2",
-      "--build-arg", "FROM_IMAGE=debian:trixie", "--build-arg", "HTTP_PROXY=http://mine:1",
-      // no_proxy by name only: its value comes from the environment; HTTP_PROXY was set by the user.
-      "--build-arg", "no_proxy",
+      // By name only: buildx reads the values from its environment, where the user's HTTP_PROXY
+      // won over the host's.
+      "--build-arg", "HTTP_PROXY", "--build-arg", "no_proxy", "--build-arg", "FROM_IMAGE",
       "--label", "org.example.x=a b; $(rm -rf /)",
       "--target", "final", "--platform", "linux/arm64", "--no-cache", "--pull", "--network", "host",
       "/context",
     ]);
-    expect(spec.Env).toEqual(expect.arrayContaining(["HTTP_PROXY=http://host:1", "no_proxy=localhost"]));
+    expect(spec.Env).toEqual(expect.arrayContaining(["HTTP_PROXY=http://mine:1", "no_proxy=localhost", "FROM_IMAGE=debian:trixie"]));
+    expect(spec.Env).not.toContain("HTTP_PROXY=http://host:1");
     expect(spec.Labels).toEqual({ "org.aicage.util.managed": "true" });
+  });
+
+  test("a build argument's value is in the environment, never in the command; names buildx reads itself keep theirs in the command", () => {
+    const buildArgs = {
+      NPM_TOKEN: "npm_s3cr3t\n# forged",
+      EMPTY: "",
+      PATH: "/opt/bin",
+      DOCKER_HOST: "tcp://elsewhere:1",
+      BUILDKIT_INLINE_CACHE: "1",
+      LD_PRELOAD: "/x.so",
+      GOPROXY: "https://proxy.example",
+      docker_password: "lower-case is not the CLI's",
+    };
+    const spec = builderContainerSpec({ ...build, buildArgs, proxyArgs: {} });
+    const cmd = spec.Cmd!;
+    const argsInCmd = cmd.flatMap((arg, i) => (cmd[i - 1] === "--build-arg" ? [arg] : []));
+    expect(argsInCmd).toEqual([
+      "PATH=/opt/bin", "DOCKER_HOST=tcp://elsewhere:1", "BUILDKIT_INLINE_CACHE=1", "LD_PRELOAD=/x.so",
+      "NPM_TOKEN", "EMPTY", "GOPROXY", "docker_password",
+    ]);
+    expect(cmd.join(" ")).not.toContain("s3cr3t");
+    expect(spec.Env).toEqual(
+      expect.arrayContaining(["NPM_TOKEN=npm_s3cr3t\n# forged", "EMPTY=", "GOPROXY=https://proxy.example", "docker_password=lower-case is not the CLI's"]),
+    );
+    // The builder's own environment is not changed by them: a unix socket, the image's PATH.
+    expect(spec.Env!.some((e) => /^(PATH|DOCKER_HOST|LD_PRELOAD|BUILDKIT_INLINE_CACHE)=/.test(e))).toBe(false);
   });
 
   test("unix socket: socket and context mounted, the context read-only, no network", () => {

@@ -60,7 +60,7 @@ export function buildRequestFrom(flags: BuildFlags, rawArgs: string[], cwd = pro
     contextDir,
     dockerfile,
     tags,
-    buildArgs: keyValues(repeatedValues(rawArgs, "build-arg"), "--build-arg"),
+    buildArgs: keyValues(repeatedValues(rawArgs, "build-arg"), "--build-arg", { hideValues: true }),
     labels: keyValues(repeatedValues(rawArgs, "label"), "--label"),
     target: flags.target || undefined,
     platform: flags.platform || undefined,
@@ -73,13 +73,19 @@ export function buildRequestFrom(flags: BuildFlags, rawArgs: string[], cwd = pro
   };
 }
 
-/** `K=V` values of a repeatable flag; the value may be empty or hold more `=`, a later K wins. */
-function keyValues(values: string[], flag: string): Record<string, string> {
+/**
+ * `K=V` values of a repeatable flag; the value may be empty or hold more `=`, a later K wins.
+ * With hideValues (build arguments carry tokens) an error shows what comes after `=` as `…`.
+ */
+function keyValues(values: string[], flag: string, options: { hideValues?: boolean } = {}): Record<string, string> {
   const result: Record<string, string> = {};
   for (const value of values) {
     const equals = value.indexOf("=");
     const key = equals < 0 ? "" : value.slice(0, equals);
-    if (!key || /\s/.test(key)) throw new UsageError(`${flag} takes KEY=VALUE, not '${value}'`);
+    if (!key || /\s/.test(key)) {
+      const shown = options.hideValues && equals >= 0 ? `${key}=…` : value;
+      throw new UsageError(`${flag} takes KEY=VALUE, not '${shown}'`);
+    }
     result[key] = value.slice(equals + 1);
   }
   return result;
