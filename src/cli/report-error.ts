@@ -58,7 +58,10 @@ export function failureFor(error: unknown): Failure {
 export function reportError(error: unknown, options: { json: boolean }): number {
   const { exitCode: code, line: message, fields } = failureFor(error);
   if (message) logger.error(message);
-  if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) logger.debug(error.stack);
+  // Line by line, each made safe: the stack may quote an engine's or a script's words.
+  if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) {
+    for (const line of error.stack.split("\n")) process.stderr.write(`${withoutEscapes(line)}\n`);
+  }
   // A CommandFailed comes after the command printed its own result (JSON included).
   if (options.json && !(error instanceof CommandFailed)) {
     printJson({ error: { kind: errorKind(error), exitCode: code, message, ...fields } });

@@ -199,6 +199,21 @@ describe("the real engine hangs while a check container runs", () => {
   }
 });
 
+describe("AICAGE_UTIL_DEBUG=1", () => {
+  test("adds the stack trace after the one line, each of its lines made safe; without it, the line alone", async () => {
+    const args = ["images", "ls"];
+    const env = { DOCKER_HOST: "unix:///nonexistent/engine.sock" };
+    const plain = await timed(args, env);
+    const debug = await timed(args, { ...env, AICAGE_UTIL_DEBUG: "1" });
+    expect([plain.exitCode, debug.exitCode]).toEqual([3, 3]);
+    expect(plain.lines).toHaveLength(1);
+    expect(debug.lines[0]).toBe(plain.lines[0]!);
+    expect(debug.lines[1]).toStartWith("EngineUnreachableError: Docker engine unreachable at /nonexistent/engine.sock");
+    expect(debug.lines.slice(2).length).toBeGreaterThan(0);
+    for (const line of debug.lines.slice(2)) expect(line).toMatch(/^ +at /);
+  });
+});
+
 describe("nothing answers at all, not even /_ping", () => {
   test("the ping's own deadline (5 s at most): exit 3, one line", async () => {
     const engine = start("silent");
