@@ -33,7 +33,7 @@ describe("a failed util image build", () => {
     delete process.env.AICAGE_UTIL_BUILD_NETWORK;
     try {
       const error = await buildUtilImage(replayingEngine("buildkit-fail.jsonl"), "builder", TAG).catch((e) => e);
-      expect(error.message).toEndWith("(exit code 3): about-to-fail (no network for RUN steps? try --network host)");
+      expect(error.message).toEndWith("(exit code 3): about-to-fail (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)");
     } finally {
       if (saved !== undefined) process.env.AICAGE_UTIL_BUILD_NETWORK = saved;
     }
