@@ -215,9 +215,10 @@ chmod 777 "$here" 2>/dev/null && changed=$((changed + 1))
 mv "$here/data" "$here/moved" 2>/dev/null && changed=$((changed + 1))
 home=0; { echo ok >"$HOME/probe" && echo ok >"$TMPDIR/probe"; } 2>/dev/null && home=1
 # PID 1: the image's own init, not one the engine adds (HostConfig.Init: docker-init, catatonit).
-init=$(tr '\0' '\n' </proc/1/cmdline | head -n 1)
+init=$(tr '\0' '\n' </proc/1/cmdline | head -n 1); init=${"$"}{init##*/}
 # PID 1 shows what the container itself was given (the script's own set is emptied on top).
-echo "init=$init uid=$(id -u) container_capbnd=$(status CapBnd 1) container_nnp=$(status NoNewPrivs 1) capbnd=$(status CapBnd) capeff=$(status CapEff) capprm=$(status CapPrm) capinh=$(status CapInh) capamb=$(status CapAmb) nnp=$(status NoNewPrivs) pids=$pids mem=$mem sockets=$sockets changed=$changed home=$home"
+# (Short keys: the line must stay within the 256 characters a version may have.)
+echo "init=$init uid=$(id -u) c_capbnd=$(status CapBnd 1) c_nnp=$(status NoNewPrivs 1) capbnd=$(status CapBnd) capeff=$(status CapEff) capprm=$(status CapPrm) capinh=$(status CapInh) capamb=$(status CapAmb) nnp=$(status NoNewPrivs) pids=$pids mem=$mem sockets=$sockets changed=$changed home=$home"
 `;
 
 describe("the check container, as a script sees it", () => {
@@ -231,10 +232,10 @@ describe("the check container, as a script sees it", () => {
     const none = "0000000000000000";
     expect(seen).toMatchObject({ capbnd: none, capeff: none, capprm: none, capinh: none, capamb: none, nnp: "1", sockets: "0", changed: "0", home: "1" });
     // The container: every capability dropped but SETUID, SETGID and SETPCAP (bits 6, 7, 8), no-new-privileges.
-    expect([seen.container_capbnd, seen.container_nnp]).toEqual(["00000000000001c0", "1"]);
+    expect([seen.c_capbnd, seen.c_nnp]).toEqual(["00000000000001c0", "1"]);
     expect(Number(seen.uid)).toBeGreaterThanOrEqual(10100);
     // No init asked of the engine (Podman without catatonit has none): the image brings tini.
-    expect(seen.init).toBe("/usr/bin/tini");
+    expect(seen.init).toBe("tini");
     // The user's files: untouched.
     expect(snapshot(dir)).toEqual(before);
     // Rootless Docker on cgroup v1 (this machine: no systemd) ignores resource limits: the
