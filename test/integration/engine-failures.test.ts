@@ -160,43 +160,44 @@ describe("the real engine hangs while a check container runs", () => {
   // The script waits in the image only; once the container started, the engine answers nothing
   // more (no log bytes, no exit). The run ends after the container's own deadline (a wave of one
   // script: 1 s + the kill grace + 15 s) and one call's deadline (2 s here), naming the endpoint.
+  // Both cases run at once, each through a proxy of its own: they wait the same 20 s.
   const cases = [
-    { how: "--only image: exit 3, one line naming the endpoint", only: ["--only", "image"], exitCode: 3, level: "error", ending: "." },
-    { how: "image, then host: one warning line naming the endpoint, the host answers; exit 0", only: [], exitCode: 0, level: "warn", ending: "; version checks run on the host instead" },
+    { only: ["--only", "image"], exitCode: 3, level: "error", ending: fix },
+    { only: [], exitCode: 0, level: "warn", ending: "; version checks run on the host instead" },
   ];
-  for (const { how, only, exitCode, level, ending } of cases) {
-    test(`version-check --timeout 1, ${how}`, async () => {
-      const proxy = await startEngineProxy();
-      const names: string[] = [];
-      proxy.onRequest = (request) => {
-        const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
-        if (name) names.push(name);
-        if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target)) setTimeout(() => proxy.freeze(), 300);
-      };
-      const dir = join(tempDir("aicage-engine-hangs-"), "agent");
-      mkdirSync(dir, { mode: 0o755 });
-      writeFileSync(join(dir, "version.sh"), 'if [ "$AICAGE_VERSION_CHECK_PLACE" = image ]; then sleep 30; fi\necho 1.0\n', { mode: 0o644 });
-      try {
-        const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], { ...SHORT, DOCKER_HOST: proxy.host });
-        expect(run.exitCode).toBe(exitCode);
-        expect(run.lines).toHaveLength(1);
-        expect(run.lines[0]).toStartWith(
-          `[${level}] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): no answer within 2s to POST /containers/`,
-        );
-        expect(run.lines[0]).toMatch(/\/containers\/[0-9a-f]{12}\/kill; the engine may be hung \(restart it\)/);
-        expect(run.lines[0]).toEndWith(ending === "." ? `${fix}` : ending);
-        if (exitCode === 0) expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "1.0", source: "host" });
-        else expect(JSON.parse(run.stdout)).toMatchObject({ error: { exitCode: 3 } });
-        expect(run.seconds).toBeLessThan(35);
-        expect(names).toHaveLength(1);
-      } finally {
-        proxy.stop();
-      }
-      // The engine itself never hung: the container ran to its end and removed itself.
-      const client = testClient();
-      expect(await settled(async () => (await toolContainerNames(client)).filter((name) => name === `/${names[0]}`), 30_000)).toEqual([]);
-    }, 90_000);
+
+  async function hangMidRun({ only, exitCode, level, ending }: (typeof cases)[number]) {
+    const proxy = await startEngineProxy();
+    const names: string[] = [];
+    proxy.onRequest = (request) => {
+      const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
+      if (name) names.push(name);
+      if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target)) setTimeout(() => proxy.freeze(), 300);
+    };
+    const dir = join(tempDir("aicage-engine-hangs-"), "agent");
+    mkdirSync(dir, { mode: 0o755 });
+    writeFileSync(join(dir, "version.sh"), 'if [ "$AICAGE_VERSION_CHECK_PLACE" = image ]; then sleep 30; fi\necho 1.0\n', { mode: 0o644 });
+    try {
+      const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], { ...SHORT, DOCKER_HOST: proxy.host });
+      expect(run.exitCode).toBe(exitCode);
+      expect(run.lines).toHaveLength(1);
+      expect(run.lines[0]).toStartWith(`[${level}] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): no answer within 2s to POST /containers/`);
+      expect(run.lines[0]).toMatch(/\/containers\/[0-9a-f]{12}\/kill; the engine may be hung \(restart it\)/);
+      expect(run.lines[0]).toEndWith(ending);
+      if (exitCode === 0) expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "1.0", source: "host" });
+      else expect(JSON.parse(run.stdout)).toMatchObject({ error: { exitCode: 3 } });
+      expect(run.seconds).toBeLessThan(35);
+      expect(names).toHaveLength(1);
+    } finally {
+      proxy.stop();
+    }
+    // The engine itself never hung: the container ran to its end and removed itself.
+    expect(await settled(async () => (await toolContainerNames(testClient())).filter((name) => name === `/${names[0]}`), 30_000)).toEqual([]);
   }
+
+  test("version-check --timeout 1: with --only image exit 3, one line naming the endpoint; image, then host: one warning line, the host answers, exit 0", async () => {
+    await Promise.all(cases.map(hangMidRun));
+  }, 90_000);
 });
 
 describe("AICAGE_UTIL_DEBUG=1", () => {
