@@ -2,6 +2,8 @@
 # One entry for every test engine:
 #   scripts/engines/engine.sh NAME prepare|start|stop [--purge]|env|status
 #                                             (prepare: packages and its image, no engine started)
+#   scripts/engines/engine.sh warm NAME       starts NAME and copies in the primary's base and
+#                                             util images (no build: what is missing is skipped)
 #   scripts/engines/engine.sh list            the engine names
 #   scripts/engines/engine.sh stop-all        stops every engine but the primary (docker20)
 #   scripts/engines/engine.sh check-network   fails when the host's network was changed
@@ -27,6 +29,10 @@ case ${1:-} in
     check_host_network
     ;;
   check-network) check_host_network ;;
+  warm)
+    is_engine "${2:-}" && [[ $2 != docker20 ]] || { echo "usage: $0 warm NAME (NAME: ${ENGINES[*]:1})" >&2; exit 2; }
+    warm_engine "$2"
+    ;;
   *)
     name=${1:-}
     is_engine "$name" || { echo "usage: $0 NAME prepare|start|stop|env|status | list | stop-all | check-network (NAME: ${ENGINES[*]})" >&2; exit 2; }

@@ -181,6 +181,18 @@ copy_images() {
   done
 }
 
+# Starts engine $1 and copies in what the primary has of the base and util images, building
+# nothing: for CI, which readies the next engines while the primary's suite runs. Whatever
+# fails here the engine's own test run does again (and says why).
+warm_engine() {
+  local name=$1 socket names
+  "$ENGINES_DIR/$name.sh" start
+  socket=$("$ENGINES_DIR/$name.sh" env | sed -n 's/^AICAGE_TEST_SOCKET=//p')
+  names=$(util_image_listing | jq -r '.images[] | select(.expected and .present) | .name') || names=
+  # shellcheck disable=SC2086 # image names have no spaces
+  copy_images "$PRIMARY_SOCKET" "$socket" "$BASE_IMAGE" $names
+}
+
 # The primary engine: Docker 20.10 on $PRIMARY_SOCKET (and loopback TCP), started if needed.
 start_primary() {
   "$ENGINES_DIR/docker20.sh" start
@@ -241,11 +253,16 @@ ensure_base_image() {
 # The util images (version-check, builder) of this checkout, as the tests' ensure finds them,
 # present and current on the primary engine; prints their names. Engines that cannot reach the
 # package archive from a build (Podman in its own network namespace) get them copied from there.
+# The util images of this checkout on the primary (images ls --json).
+util_image_listing() {
+  env NO_COLOR=1 "$REPO_ROOT/node_modules/.bin/bun" "$REPO_ROOT/src/cli.ts" images ls --json --host "unix://$PRIMARY_SOCKET"
+}
+
 ensure_util_images_on_primary() {
   local bun=$REPO_ROOT/node_modules/.bin/bun cli=(--host "unix://$PRIMARY_SOCKET")
   local env=(env AICAGE_UTIL_BASE_IMAGE="$BASE_IMAGE" AICAGE_UTIL_BUILD_NETWORK=host NO_COLOR=1)
   local listing
-  listing=$("${env[@]}" "$bun" "$REPO_ROOT/src/cli.ts" images ls --json "${cli[@]}") || return 1
+  listing=$(util_image_listing) || return 1
   local stale
   stale=$(jq -r '.images[] | select(.expected and (.current | not)) | .kind' <<<"$listing")
   if [[ -n $stale ]]; then
