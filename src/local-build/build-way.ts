@@ -37,9 +37,9 @@ const INSTEAD = "building through the Engine API instead (--via api)";
 
 /** The way `asked` for, or the API where the builder image cannot build on this engine. */
 export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inputs: WayInputs): Promise<WayChoice> {
-  const api = (notice: string): WayChoice => {
-    inputs.onNotice?.(`${notice}; ${INSTEAD}`, "warn");
-    return { via: "api", builderImage: API_BUILDER };
+  const api = (notice: string, after = "", choice: Partial<WayChoice> = {}): WayChoice => {
+    inputs.onNotice?.(`${notice}; ${INSTEAD}${after}`, "warn");
+    return { via: "api", builderImage: API_BUILDER, ...choice };
   };
   // The builder container bind-mounts the context: an engine on another machine would see an
   // empty folder. The API takes the context as an upload instead.
@@ -51,8 +51,7 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
   if (!engine.builderImageWorks) {
     // One notice says it all: the way, and the builder that takes over.
     const builder = engine.apiBuilder === "buildah" ? ", with buildah, not BuildKit: BuildKit-only Dockerfile features may not work" : "";
-    inputs.onNotice?.(`${engine.product} ${engine.version} cannot build with buildx in the builder image; ${INSTEAD}${builder}`, "warn");
-    return { via: "api", builderImage: API_BUILDER, apiBuilderSaid: true };
+    return api(`${engine.product} ${engine.version} cannot build with buildx in the builder image`, builder, { apiBuilderSaid: true });
   }
   let builderImage: string;
   try {
@@ -61,7 +60,7 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
     builderImage = (await ensureUtilImage(client, "builder", { ...inputs.builderImage, network, signal: inputs.signal })).id;
   } catch (error) {
     if (!(error instanceof UtilImageUnavailableError)) throw error;
-    return { ...api(oneLine(error.message)), builderUnavailable: error };
+    return api(oneLine(error.message), "", { builderUnavailable: error });
   }
   // TCP to loopback may lead anywhere (a tunnel, an engine in a container): the engine is asked.
   if (!(await engineSeesFolders(client, builderImage, builderMountSources(inputs.contextDir, inputs.dockerfile)))) return cannotSee();

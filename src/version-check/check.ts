@@ -168,8 +168,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   } catch (error) {
     settings.signal?.throwIfAborted();
     if (settings.order.includes("host") && !settings.compare) {
-      // Said once per run, not once per agent.
-      settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
+      warnHostInstead(settings, error);
     }
     return failAll(error);
   }
@@ -224,7 +223,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     // answered, it ends a run that has only the image (exit 3), or it is said once.
     if (error instanceof EngineUnreachableError) {
       if (!settings.order.includes("host")) throw error;
-      if (!settings.compare) settings.onWarning(`${message.replace(/\.$/, "")}; version checks run on the host instead`);
+      if (!settings.compare) warnHostInstead(settings, error);
     }
     for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
@@ -233,6 +232,11 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     if (!reportedEnd.has(k)) settings.onEvent?.({ kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
   });
   return attempts as Attempt[];
+}
+
+/** Why the image attempt gave way to the host, said once per run, not once per agent. */
+function warnHostInstead(settings: CheckSettings, error: unknown): void {
+  settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
 }
 
 function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResult {
