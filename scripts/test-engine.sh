@@ -34,7 +34,7 @@ grep -qx -- "$ENGINE" <<<"$known" || die "AICAGE_TEST_ENGINE='$ENGINE' is not a 
 # openssh-server: the ssh:// tests run their own sshd on 127.0.0.1 (test/helpers/sshd.ts).
 # zsh, fish: the completion tests load the scripts in each shell; script(1) (bsdutils) gives the terminal tests a pty.
 # python3-pip: the registry tests ask the host's pip too.
-apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils python3-pip
+apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils python3-pip "${NETWORK_CHECK_PACKAGES[@]}"
 start_primary
 ensure_base_image
 

@@ -24,6 +24,7 @@ start() {
     log "$NAME: engine already answers on $SOCKET"
     return 0
   fi
+  ((EUID == 0)) || die "no Docker engine answers on $SOCKET, and only root can start one: run the tests as root, or start dockerd"
   mkdir -p "$DIR/$NAME"
   log "$NAME: starting dockerd (log: $LOG)"
   # setsid: the engine must outlive this script and not get the test runner's signals.

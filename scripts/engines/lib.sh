@@ -41,10 +41,13 @@ apt_install() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   ((${#missing[@]} == 0)) && return 0
+  if ((EUID != 0)) || ! command -v apt-get >/dev/null; then
+    die "missing Debian packages: ${missing[*]}; run the tests as root on Debian (they install them), or install them first"
+  fi
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   if [[ ! -f $STATE_ROOT/.apt-updated ]] || [[ -n $(find "$STATE_ROOT/.apt-updated" -mmin +360 2>/dev/null) ]]; then
-    apt-get update -qq >&2
+    apt-get update -qq >&2 || die "apt-get update failed (its error is above)"
     mkdir -p "$STATE_ROOT" && touch "$STATE_ROOT/.apt-updated"
   fi
   # A package's own service (openssh-server's sshd on every interface) must not start: the
@@ -57,26 +60,58 @@ apt_install() {
     made_policy=1
   fi
   [[ " ${missing[*]} " == *" openssh-server "* ]] && mkdir -p /etc/ssh && touch /etc/ssh/sshd_not_to_be_run
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  local status=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
   ((made_policy)) && rm -f "$policy"
+  ((status == 0)) || die "apt-get could not install ${missing[*]} (its error is above)"
   return 0
 }
 
-# The host's network must look as it did: no forwarding, no nftables tables.
-# Prints one line; exit status 1 when something changed.
+# The Debian packages the network check reads with: nft lists the nftables tables (those that
+# iptables-nft makes too), iptables-legacy-save the rules of the legacy x_tables backend.
+NETWORK_CHECK_PACKAGES=(nftables iptables)
+
+# Legacy iptables rules of family $1 (ip or ip6) beyond the empty defaults: appended rules, chains
+# of their own, built-in chains whose policy is not ACCEPT. A family with no table loaded (an
+# empty /proc/net/<family>_tables_names, which stat calls 0 bytes long however full) has none,
+# and needs no tool to say so.
+legacy_iptables_rules() {
+  local family=$1
+  [[ -r /proc/net/${family}_tables_names && -n $(<"/proc/net/${family}_tables_names") ]] || return 0
+  "${family}tables-legacy-save" 2>&1 | grep -E '^(-A |:[^ ]+ [^A])' || true
+}
+
+# The host's network must look as it did: no forwarding (IPv4, IPv6), no nftables tables (made
+# by nft or iptables-nft), no legacy iptables rules. Prints one line; exit status 1 when
+# something changed or cannot be read.
 check_host_network() {
-  local forward tables
-  forward=$(cat /proc/sys/net/ipv4/ip_forward)
-  if command -v nft >/dev/null; then
-    tables=$(nft list tables 2>&1)
-  else
-    tables="(nft not installed)"
+  apt_install "${NETWORK_CHECK_PACKAGES[@]}" || {
+    log "HOST NETWORK UNKNOWN: cannot install ${NETWORK_CHECK_PACKAGES[*]} (needed to read the firewall); install them as root"
+    return 1
+  }
+  local changes=() value tables family rules
+  value=$(</proc/sys/net/ipv4/ip_forward)
+  [[ $value == 0 ]] || changes+=("ip_forward=$value")
+  if [[ -r /proc/sys/net/ipv6/conf/all/forwarding ]]; then
+    value=$(</proc/sys/net/ipv6/conf/all/forwarding)
+    [[ $value == 0 ]] || changes+=("ipv6 forwarding=$value")
   fi
-  if [[ $forward == 0 && -z $tables ]]; then
-    log "host network unchanged: ip_forward=0, no nftables tables"
+  if ! tables=$(nft list tables 2>&1); then
+    changes+=("nft cannot list tables: ${tables//$'\n'/; }")
+  elif [[ -n $tables ]]; then
+    changes+=("nftables ${tables//$'\n'/, }")
+  fi
+  for family in ip ip6; do
+    rules=$(legacy_iptables_rules "$family")
+    [[ -z $rules ]] || changes+=("legacy ${family}tables rules: ${rules//$'\n'/, }")
+  done
+  if ((${#changes[@]} == 0)); then
+    log "host network unchanged: no forwarding, no nftables tables, no legacy iptables rules"
     return 0
   fi
-  log "HOST NETWORK CHANGED: ip_forward=$forward, nft tables: ${tables:-none}"
+  local joined
+  joined=$(printf '%s; ' "${changes[@]}")
+  log "HOST NETWORK CHANGED: ${joined%; }"
   return 1
 }
 
