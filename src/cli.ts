@@ -18,7 +18,7 @@ const versionLine = `aicage-util ${toolVersion} (${toolRevision})`;
 if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // Answered before the command tree, citty and the rest load, and through console.log:
   // Bun builds process.stdout (a Node stream) on first use, which alone costs about as much
-  // as the rest of the start-up. Half the docker CLI's time instead of more (README, Performance).
+  // as the rest of the start-up. Half the docker CLI's time instead of more (docs/performance.md).
   console.log(versionLine);
 } else {
   const [{ root }, { runCli }] = await Promise.all([import("./commands/root.ts"), import("./cli/run.ts")]);

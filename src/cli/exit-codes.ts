@@ -1,5 +1,5 @@
-// Exit codes, stable for scripts (documented in the README). Errors are mapped to them in
-// one place, src/cli/report-error.ts.
+// Exit codes, stable for scripts (documented in docs/json-and-exit-codes.md). Errors are
+// mapped to them in one place, src/cli/report-error.ts.
 export const ExitCode = {
   ok: 0,
   /** the work itself failed: a check, a build */

@@ -72,7 +72,7 @@ export function printResult(text: string): void {
 
 /**
  * The version of the JSON contract (schemas/*.schema.json): every --json object carries it
- * first. Raised only for a change a script could trip over; see the README.
+ * first. Raised only for a change a script could trip over; see docs/json-and-exit-codes.md.
  */
 const JSON_SCHEMA_VERSION = 1;
 
