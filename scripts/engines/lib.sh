@@ -85,7 +85,8 @@ legacy_iptables_rules() {
 # by nft or iptables-nft), no legacy iptables rules. Prints one line; exit status 1 when
 # something changed or cannot be read.
 check_host_network() {
-  apt_install "${NETWORK_CHECK_PACKAGES[@]}" || {
+  # In a subshell: a failed install (apt_install dies) must end in this check's own line.
+  (apt_install "${NETWORK_CHECK_PACKAGES[@]}") || {
     log "HOST NETWORK UNKNOWN: cannot install ${NETWORK_CHECK_PACKAGES[*]} (needed to read the firewall); install them as root"
     return 1
   }

@@ -53,7 +53,7 @@ CONF
 }
 
 prepare() {
-  apt_install podman catatonit netavark slirp4netns curl jq socat iproute2 docker.io
+  apt_install podman catatonit netavark runc iptables slirp4netns curl jq socat iproute2 docker.io
 }
 
 start() {

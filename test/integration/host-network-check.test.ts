@@ -3,7 +3,7 @@
 // case here changes the network of a namespace of its own (unshare --net: the host's is never
 // touched) the way an engine could, and runs the check inside it: a check that missed one of
 // these would let an engine change this machine unnoticed.
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/engine.ts";
 
@@ -24,6 +24,17 @@ async function checkAfter(setup: string): Promise<{ code: number; line: string }
 }
 
 describe("the host network check (engine.sh check-network)", () => {
+  // The cases below call nft and iptables themselves, in a namespace with no network for apt:
+  // the check's own install step runs once here first, on the host (a no-op once installed).
+  beforeAll(async () => {
+    const install = Bun.spawn(["bash", "-c", 'source "$0/lib.sh" && apt_install "${NETWORK_CHECK_PACKAGES[@]}"', join(REPO_ROOT, "scripts/engines")], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    expect(await install.exited).toBe(0);
+  }, 300_000);
+
   test("a namespace as new passes", async () => {
     const { code, line } = await checkAfter("ip link set lo up");
     expect(line).toBe("test-engine: host network unchanged: no forwarding, no nftables tables, no legacy iptables rules");

@@ -168,7 +168,7 @@ afterAll(async () => {
 describe("install.sh", () => {
   test("is POSIX sh that shellcheck finds nothing wrong with", async () => {
     if (!Bun.which("shellcheck")) {
-      throw new Error("shellcheck is not installed: .ci/run must install it (apt-get install -y shellcheck)");
+      throw new Error("shellcheck is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
     }
     const r = await run(["shellcheck", "--shell=sh", "--severity=style", INSTALLER], { ...process.env });
     expectExit(r, 0);
@@ -316,7 +316,7 @@ describe("install.sh", () => {
 
   test("uses wget when curl is not on PATH", async () => {
     if (!Bun.which("wget")) {
-      throw new Error("wget is not installed: .ci/run must install it (apt-get install -y wget)");
+      throw new Error("wget is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
     }
     const PATH = await pathWithout(["curl"]);
     const r = await install({ env: { PATH } });
