@@ -3,7 +3,7 @@
 import { eventLine, type BuildEvent } from "../engine/build-events.ts";
 import { createBuildSteps } from "../engine/build-steps.ts";
 import { takesCursorMoves } from "../lib/terminal.ts";
-import { type ProgressDisplay, createProgressDisplay } from "./progress.ts";
+import { type DisplayOptions, type ProgressDisplay, createProgressDisplay } from "./progress.ts";
 
 export interface BuildView {
   event(event: BuildEvent): void;
@@ -14,10 +14,10 @@ export interface BuildView {
   readonly display: ProgressDisplay;
 }
 
-export function createBuildView(options: { quiet?: boolean; prefix?: string } = {}): BuildView {
-  const display = createProgressDisplay(options);
+export function createBuildView(options: DisplayOptions = {}): BuildView {
   // The same choice as the display's: a status line where lines can be redrawn.
-  const statusLine = takesCursorMoves();
+  const statusLine = options.statusLine ?? takesCursorMoves();
+  const display = createProgressDisplay({ ...options, statusLine });
   const steps = createBuildSteps();
   return {
     event(event) {

@@ -3,7 +3,7 @@
 // every second. Outside a terminal that takes cursor moves (pipes, CI, TERM=dumb, --json) it
 // shows nothing: the table says all.
 import { takesCursorMoves } from "../lib/terminal.ts";
-import type { CheckEvent } from "../version-check/check-events.ts";
+import type { CheckEvent } from "../core/progress.ts";
 import { createProgressDisplay } from "./progress.ts";
 
 export interface CheckView {
@@ -31,9 +31,10 @@ export function checkStatusLine(phase: string, counts: { done: number; failed: n
   return `${head}${parts.join(", ")}${tail}`;
 }
 
-export function createCheckView(options: { quiet: boolean }): CheckView {
-  if (options.quiet || !takesCursorMoves(process.stderr)) return { phase() {}, event() {}, done() {} };
-  const display = createProgressDisplay();
+export function createCheckView(options: { quiet: boolean; statusLine?: boolean }): CheckView {
+  const statusLine = options.statusLine ?? takesCursorMoves(process.stderr);
+  if (options.quiet || !statusLine) return { phase() {}, event() {}, done() {} };
+  const display = createProgressDisplay({ statusLine });
   const running = new Map<string, number[]>();
   const counts = { done: 0, failed: 0, total: 0 };
   let phase = "";

@@ -41,20 +41,39 @@ function setQuiet(quiet: boolean): void {
   logger.level = quiet ? 1 : 3;
 }
 
-/** A command's first step: whether it answers in JSON (--json), the logger quiet if so. */
-export function jsonOutput(args: { json?: boolean }): boolean {
-  const json = Boolean(args.json);
+/**
+ * Whether stdout is one NDJSON stream (--progress json): its events, then the answer (or the
+ * error object) as the stream's last line, with "type" "result" (or "error") and "time".
+ */
+let ndjson = false;
+
+/**
+ * A command's first step: whether it answers in JSON (--json, or --progress json, whose stream
+ * ends with the same object), the logger quiet if so.
+ */
+export function jsonOutput(args: { json?: boolean; progress?: string }): boolean {
+  ndjson = args.progress === "json";
+  const json = Boolean(args.json) || ndjson;
   setQuiet(json);
   return json;
+}
+
+/** One line of the --progress json stream: "type" and "time" first. */
+export function printProgressLine(line: { type: string } & object): void {
+  const { type, ...rest } = line;
+  writeStdout(`${escapeC1(JSON.stringify({ type, time: new Date().toISOString(), ...rest }))}\n`);
 }
 
 /** Whether anything was printed on stdout; once the last answer is out (printLastJson), nothing more is. */
 let stdoutUsed = false;
 let stdoutSealed = false;
 
-/** Whether the run printed anything on stdout yet (its answer, help, a table). */
+/** Whether the --progress json stream has had its last line (the answer or the error object). */
+let streamAnswered = false;
+
+/** Whether the run printed its answer on stdout yet (help, a table, JSON; not a progress event). */
 export function answered(): boolean {
-  return stdoutUsed;
+  return ndjson ? streamAnswered : stdoutUsed;
 }
 
 /** Everything the CLI prints on stdout goes through here. */
@@ -82,6 +101,7 @@ const JSON_SCHEMA_VERSION = 1;
  */
 export function printJson(value: object): void {
   writeStdout(jsonText(value));
+  streamAnswered = true;
 }
 
 /**
@@ -89,17 +109,22 @@ export function printJson(value: object): void {
  * empty, as --json promises one object; nothing is printed after it. Resolves once written.
  */
 export function printLastJson(value: object): Promise<void> {
-  const text = stdoutUsed || stdoutSealed ? "" : jsonText(value);
+  const text = answered() || stdoutSealed ? "" : jsonText(value);
   stdoutSealed = true;
   return new Promise((done) => process.stdout.write(text, () => done()));
 }
 
 function jsonText(value: object): string {
-  const text = JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2).replace(
-    /[\u007f-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  return `${text}\n`;
+  if (ndjson) {
+    const type = "error" in value ? "error" : "result";
+    return `${escapeC1(JSON.stringify({ type, time: new Date().toISOString(), schemaVersion: JSON_SCHEMA_VERSION, ...value }))}\n`;
+  }
+  return `${escapeC1(JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...value }, null, 2))}\n`;
+}
+
+/** DEL and C1 controls as \u escapes (JSON.stringify leaves them raw): the JSON means the same. */
+function escapeC1(text: string): string {
+  return text.replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Aligns rows into columns for terminal tables. */

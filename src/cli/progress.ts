@@ -10,10 +10,17 @@ export interface ProgressDisplay {
   done(): void;
 }
 
-export function createProgressDisplay(options: { quiet?: boolean; prefix?: string } = {}): ProgressDisplay {
+export interface DisplayOptions {
+  quiet?: boolean;
+  prefix?: string;
+  /** one status line redrawn in place; default: where stderr takes cursor moves (--progress tty forces it) */
+  statusLine?: boolean;
+}
+
+export function createProgressDisplay(options: DisplayOptions = {}): ProgressDisplay {
   const prefix = options.prefix ? `${options.prefix} ` : "";
   if (options.quiet) return { line() {}, done() {} };
-  const tty = takesCursorMoves();
+  const tty = options.statusLine ?? takesCursorMoves();
   if (!tty) {
     return {
       // Lines from builds and pulls: colours and cursor moves dropped, other controls shown.

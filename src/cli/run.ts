@@ -52,8 +52,13 @@ export function answerInterrupted(exitCode: number): Promise<void> {
   return printLastJson({ error: { kind: "interrupted", exitCode, message } });
 }
 
+/** Whether --progress json makes stdout an NDJSON stream (its last line the answer or the error). */
+export function streamsJson(rawArgs: string[]): boolean {
+  return rawArgs.some((arg, i) => arg === "--progress=json" || (arg === "--progress" && rawArgs[i + 1] === "json"));
+}
+
 export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: string): Promise<never> {
-  const json = rawArgs.includes("--json");
+  const json = rawArgs.includes("--json") || streamsJson(rawArgs);
   let code: number = ExitCode.ok;
   try {
     const { chain, names, rest } = await resolveChain(root, rawArgs);

@@ -1,5 +1,4 @@
 import { defineCommand } from "citty";
-import { createBuildView } from "../cli/build-view.ts";
 import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
 import { buildSuccessLine, formatBuildTail } from "../cli/render/build.ts";
 import { BuildFailedError } from "../local-build/failure-report.ts";
@@ -8,6 +7,8 @@ import { openEngine } from "../engine/open-engine.ts";
 import { buildRequestFrom } from "../cli/flags/build.ts";
 import { engineChoice } from "../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
+import { createReporter, progressArg } from "../cli/reporter.ts";
+import { interruptSignal } from "../cli/interrupt.ts";
 
 export default defineCommand({
   meta: {
@@ -32,39 +33,28 @@ export default defineCommand({
       options: ["builder", "api"],
       description: "builder (default): buildx in the builder image; api: straight through the Engine API",
     },
+    ...progressArg,
     ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
     const json = jsonOutput(args);
     const request = buildRequestFrom(args, rawArgs);
     const client = openEngine(engineChoice(args));
-
-    const view = createBuildView({ quiet: json });
-    const builderView = createBuildView({ quiet: json, prefix: "[builder image]" });
-    const notice = (message: string, level: "info" | "warn") => {
-      view.done();
-      builderView.done();
-      logger[level](message);
-    };
+    const progress = createReporter({ mode: args.progress, json, utilImagePrefix: "[builder image]" });
     try {
       const result = await runBuild(client, request, {
-        builderImage: {
-          ...utilImageOptions("builder", args),
-          onNotice: (message) => notice(message, "info"),
-          onEvent: builderView.event,
-        },
-        onNotice: notice,
-        onLogFile: (path) => notice(`build log: ${path}`, "info"),
-        onEvent: view.event,
+        builderImage: utilImageOptions("builder", args),
+        report: progress.report,
+        signal: interruptSignal(),
       });
-      view.done();
+      progress.done();
       if (json) return printJson(result);
       logger.success(buildSuccessLine(result));
       printResult(result.imageId);
     } catch (error) {
-      view.done();
+      progress.done();
       // Plain output has just shown these lines; a status line or --json has not.
-      if (error instanceof BuildFailedError && !view.plain) process.stderr.write(formatBuildTail(error.tail));
+      if (error instanceof BuildFailedError && !progress.linesShown) process.stderr.write(formatBuildTail(error.tail));
       throw error;
     }
   },

@@ -1,8 +1,7 @@
 import { defineCommand } from "citty";
-import { createBuildView } from "../cli/build-view.ts";
 import { CommandFailed } from "../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
-import { createProgressDisplay } from "../cli/progress.ts";
+import { createReporter } from "../cli/reporter.ts";
 import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
 import { UsageError } from "../core/errors.ts";
 import { openEngine } from "../engine/open-engine.ts";
@@ -51,9 +50,9 @@ const pull = defineCommand({
     for (const kind of kindsFrom(args._)) {
       const options = utilImageOptions(kind, args);
       const ref = pullReference(utilImageNames(kind, options));
-      const progress = createProgressDisplay({ quiet: json, prefix: kind });
+      const progress = createReporter({ json, utilImagePrefix: kind });
       try {
-        await pullUtilImage(client, kind, { ...options, onProgress: progress.line });
+        await pullUtilImage(client, kind, { ...options, report: progress.report });
         results.push({ kind, ref, ok: true, error: null });
         logger.success(`pulled ${ref}`);
       } catch (error) {
@@ -85,23 +84,15 @@ const build = defineCommand({
       const options = utilImageOptions(kind, { ...args, "build-network": args.network });
       // --version-check-image/--builder-image name the tag themselves (utilImageNames).
       const tag = utilImageNames(kind, options).tag;
-      const view = createBuildView({ quiet: json, prefix: `[${kind}]` });
+      const progress = createReporter({ json, utilImagePrefix: `[${kind}]` });
       const started = performance.now();
       try {
-        const { id, built } = await buildUtilImageOnce(client, kind, tag, {
-          ...options,
-          noCache: args.cache === false,
-          onEvent: view.event,
-          onWait: (message) => {
-            view.done();
-            logger.info(message);
-          },
-        });
-        view.done();
+        const { id, built } = await buildUtilImageOnce(client, kind, tag, { ...options, noCache: args.cache === false, report: progress.report });
+        progress.done();
         results.push({ kind, tag, id, built, durationMs: Math.round(performance.now() - started) });
         logger.success(utilImageBuiltLine(tag, id, built));
       } finally {
-        view.done();
+        progress.done();
       }
     }
     if (json) printJson({ images: results });

@@ -2,10 +2,9 @@ import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../cli/args.ts";
 import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
-import { createCheckView } from "../cli/check-view.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
 import { registryLines } from "../cli/render/host-registries.ts";
-import { onInterrupt } from "../lib/shutdown.ts";
+import { interruptSignal } from "../cli/interrupt.ts";
 import { checkAgents } from "../version-check/check.ts";
 import { forwardedEnv } from "../version-check/forwarded-env.ts";
 import { formatResults, resultsJson } from "../cli/render/version-check.ts";
@@ -13,6 +12,7 @@ import { type CheckPlace, checkOrder } from "../version-check/order.ts";
 import { prepareCheck } from "../version-check/prepare.ts";
 import { engineChoice } from "../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
+import { createReporter, progressArg } from "../cli/reporter.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /** A day: far past any version check, and well inside what timers can wait (24.8 days). */
@@ -43,15 +43,12 @@ export default defineCommand({
       negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
     },
     verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up, and where its time went" },
+    ...progressArg,
     ...hostRegistryArgs,
     ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
     const json = jsonOutput(args);
-    // Ctrl-C or SIGTERM: whatever runs stops and nothing new starts (the shutdown handler
-    // removes what was started, then exits 130 or 143).
-    const interrupted = new AbortController();
-    onInterrupt((signal) => interrupted.abort(new Error(`interrupted by ${signal}`)));
     const order = checkOrder({ order: args.order, only: args.only as CheckPlace | undefined, compare: Boolean(args.compare) });
     const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
@@ -69,10 +66,11 @@ export default defineCommand({
       for (const [label, text] of registryLines(registry?.report ?? null)) logger.info(`${label}: ${text}`);
     }
 
-    const progress = createCheckView({ quiet: json });
+    const progress = createReporter({ mode: args.progress, json, verbose: Boolean(args.verbose) });
     const results = await checkAgents(client, agents, {
       order,
-      signal: interrupted.signal,
+      // Ctrl-C or SIGTERM: whatever runs stops and nothing new starts.
+      signal: interruptSignal(),
       timeoutMs: timeoutSeconds * 1000,
       jobs,
       network: args.network || undefined,
@@ -82,25 +80,8 @@ export default defineCommand({
       cacheTtlSeconds,
       cacheFallback: args["cache-fallback"] !== false,
       compare: Boolean(args.compare),
-      imageOptions: {
-        ...utilImageOptions("version-check", args),
-        onNotice: (message, level) => {
-          progress.done();
-          logger[level](message);
-        },
-      },
-      onWarning: (message) => {
-        progress.done();
-        logger.warn(message);
-      },
-      onProgress: (message) => progress.phase(message),
-      onEvent: (event) => progress.event(event),
-      onPhases: args.verbose
-        ? (phases) => {
-            progress.done();
-            logger.info(`image attempt: ${phases.map((p) => `${p.phase} ${p.ms} ms`).join(", ")}${phases.some((p) => p.phase === "remove") ? "" : " (the engine removes the container)"}`);
-          }
-        : undefined,
+      imageOptions: utilImageOptions("version-check", args),
+      report: progress.report,
     });
     progress.done();
 

@@ -1,29 +1,11 @@
 // Build progress as typed events, whichever builder ran: BuildKit's trace through the API,
 // the classic builder's or buildah's text stream, buildx's plain output in the builder image.
+// Their shapes live in core/progress.ts, beside every other event a run reports.
 // Producers live in build-progress/; the log file, the terminal's status line, the plain
 // view and the failure report all consume the same events, so no text is parsed twice.
+import type { BuildEvent } from "../core/progress.ts";
 
-/** A step of the build, e.g. `[2/3] RUN make`. */
-export interface StepRef {
-  /** 1-based number of the step, like the `#N` of `docker build --progress=plain`. */
-  index: number;
-  /** The step as the builder names it, e.g. `[2/3] RUN make`. */
-  name: string;
-  /** BuildKit's vertex digest, where there is one. */
-  vertex?: string;
-}
-
-export type BuildEvent =
-  | (StepRef & { kind: "step-started" })
-  | (StepRef & { kind: "step-finished"; cached: boolean; durationMs?: number })
-  | (StepRef & { kind: "step-failed"; error: string; durationMs?: number })
-  /** a line of a step's own output; stream 1 is stdout, 2 stderr */
-  | (StepRef & { kind: "log"; stream: number; line: string })
-  | (StepRef & { kind: "warning"; message: string })
-  /** a line of the builder's that belongs to no step (a summary, the final error) */
-  | { kind: "message"; line: string }
-  /** the ID of the image the build produced */
-  | { kind: "image"; id: string };
+export type { BuildEvent, StepRef } from "../core/progress.ts";
 
 /**
  * The plain-text form of an event, as `docker build --progress=plain` prints it: "#3 [2/3] RUN

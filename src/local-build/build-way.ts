@@ -1,6 +1,7 @@
 // Which way a build goes: through the builder image (buildx with the context bind-mounted),
 // or through the Engine API (the context uploaded). The builder image is asked for; the API
 // takes over where that way cannot work, and a notice says why.
+import type { Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { identifyEngine } from "../engine/identity.ts";
 import { engineSeesFolders, seesLocalFilesByAddress } from "../engine/local-files.ts";
@@ -30,7 +31,8 @@ export interface WayInputs {
   /** how to get the builder image (flags of the util images) */
   builderImage?: EnsureOptions;
   signal: AbortSignal;
-  onNotice?: (message: string, level: "info" | "warn") => void;
+  /** the notice that says why the API builds, and what getting the builder image reports */
+  report?: Report;
 }
 
 const INSTEAD = "building through the Engine API instead (--via api)";
@@ -38,7 +40,7 @@ const INSTEAD = "building through the Engine API instead (--via api)";
 /** The way `asked` for, or the API where the builder image cannot build on this engine. */
 export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inputs: WayInputs): Promise<WayChoice> {
   const api = (notice: string, after = "", choice: Partial<WayChoice> = {}): WayChoice => {
-    inputs.onNotice?.(`${notice}; ${INSTEAD}${after}`, "warn");
+    inputs.report?.({ type: "notice", level: "warn", message: `${notice}; ${INSTEAD}${after}` });
     return { via: "api", builderImage: API_BUILDER, ...choice };
   };
   // The builder container bind-mounts the context: an engine on another machine would see an
@@ -57,7 +59,8 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
   try {
     // A builder image built here needs the same network as the user's own build steps.
     const network = inputs.builderImage?.network ?? inputs.network;
-    builderImage = (await ensureUtilImage(client, "builder", { ...inputs.builderImage, network, signal: inputs.signal })).id;
+    builderImage = (await ensureUtilImage(client, "builder", { ...inputs.builderImage, network, signal: inputs.signal, report: inputs.report }))
+      .id;
   } catch (error) {
     if (!(error instanceof UtilImageUnavailableError)) throw error;
     return api(oneLine(error.message), "", { builderUnavailable: error });

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
+import type { Report } from "../core/progress.ts";
 import { stateDir } from "../core/state-dir.ts";
 import { toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
@@ -14,7 +15,7 @@ import { type BuildEvent, eventLine } from "../engine/build-events.ts";
 import { BuildFailure } from "../engine/build-failure.ts";
 import { createBuildSteps } from "../engine/build-steps.ts";
 import { proxyVariables } from "../lib/proxy-env.ts";
-import { onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import { onShutdown } from "../lib/shutdown.ts";
 import type { EnsureOptions } from "../util-images/ensure.ts";
 import type { BuildSettings } from "./build-settings.ts";
 import { type BuildWay, chooseBuildWay } from "./build-way.ts";
@@ -54,17 +55,21 @@ export interface BuildHooks {
   /** how to get the builder image (flags of the util images) */
   builderImage?: EnsureOptions;
   env?: Record<string, string | undefined>;
-  /** one-line notices: the log path, a fall back */
-  onNotice?: (message: string, level: "info" | "warn") => void;
-  /** the build's progress; the log file has each event's line */
-  onEvent?: (event: BuildEvent) => void;
-  onLogFile?: (path: string) => void;
+  /** ends the build (Ctrl-C): nothing more starts, what runs is stopped and removed */
+  signal?: AbortSignal;
+  /**
+   * What the build tells as it goes: notices (a fall back), the log file's path, the build's
+   * events (subject "image"; the log file has each event's line) and the builder image's own.
+   */
+  report?: Report;
 }
 
 export async function runBuild(client: DockerClient, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const tag = request.tags[0]!;
+  const signal = hooks.signal ?? new AbortController().signal;
+  signal.throwIfAborted();
   // An engine that does not answer is the first thing to report, before any scan or log file.
   await client.apiVersion();
 
@@ -98,8 +103,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   const proxyArgs = proxyVariables(hooks.env);
   // Values that may be secrets never reach the log, the terminal or an error (see secret-values.ts).
   const redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
-  const controller = new AbortController();
-  const stopOnInterrupt = onInterrupt(() => controller.abort(new Error("interrupted")));
+  signal.throwIfAborted();
   let log: BuildLog | undefined;
   let settled: Promise<unknown> = Promise.resolve();
   // What the failure line needs: the failed step and the last lines of its own output.
@@ -112,12 +116,13 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       dockerfile: request.dockerfile,
       network: request.network,
       builderImage: hooks.builderImage,
-      signal: controller.signal,
-      onNotice: hooks.onNotice,
+      signal,
+      report: hooks.report,
     });
+    signal.throwIfAborted();
     const inputsHash = inputsHashFor(via);
     log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
-    hooks.onLogFile?.(log.path);
+    hooks.report?.({ type: "build-log", path: log.path });
     const labels = imageLabels(request.labels, { inputsHash, builderImage });
     writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
     if (builderUnavailable) {
@@ -131,7 +136,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       const line = eventLine(event);
       if (line !== undefined) log!.write(line);
       steps.push(event);
-      hooks.onEvent?.(event);
+      hooks.report?.({ type: "build", subject: "image", ...event });
     };
     const shared = {
       tags: request.tags,
@@ -155,7 +160,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
               buildArgs: request.buildArgs,
               proxyArgs,
             },
-            { signal: controller.signal, onEvent },
+            { signal, onEvent },
           )
         : buildThroughApi(
             client,
@@ -173,11 +178,11 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
               networkMode: shared.network,
             },
             {
-              signal: controller.signal,
+              signal,
               onEvent,
               onNotice: (message) => {
                 log!.note(message);
-                if (!apiBuilderSaid) hooks.onNotice?.(message, "warn");
+                if (!apiBuilderSaid) hooks.report?.({ type: "notice", level: "warn", message });
               },
             },
           );
@@ -186,7 +191,7 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     log.note(`built ${imageId} in ${(elapsed() / 1000).toFixed(1)}s`);
     return { tag, tags: request.tags, imageId, skipped: false, via, logFile: log.path, durationMs: elapsed() };
   } catch (error) {
-    if (controller.signal.aborted) {
+    if (signal.aborted) {
       log?.note("interrupted");
       throw error;
     }
@@ -203,7 +208,6 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     throw buildFailedError({ tag, failure, stepOutput: steps.failedStepOutput(), network: request.network, log });
   } finally {
     log?.close();
-    stopOnInterrupt();
     stopWaiting();
   }
 }

@@ -11,10 +11,8 @@ import { acquireFileLock } from "../lib/file-lock.ts";
 import { type UtilImageBuildOptions, buildUtilImage } from "./build-util-image.ts";
 import type { UtilImageKind } from "./catalog.ts";
 
-export interface SharedBuildOptions extends UtilImageBuildOptions {
-  /** said once when another process is building the same image */
-  onWait?: (message: string) => void;
-}
+/** A notice says once that another process is building the same image (options.report). */
+export type SharedBuildOptions = UtilImageBuildOptions;
 
 export interface SharedBuildResult {
   /** the image the tag points to now */
@@ -38,7 +36,8 @@ export async function buildUtilImageOnce(
   const before = (await findImage(client, tag))?.Id;
   const lock = await acquireFileLock(utilImageLockPath(client, tag), {
     signal: options.signal,
-    onWait: (owner) => options.onWait?.(`waiting for another aicage-util${owner ? ` (pid ${owner.pid})` : ""} building ${tag}`),
+    onWait: (owner) =>
+      options.report?.({ type: "notice", level: "info", message: `waiting for another aicage-util${owner ? ` (pid ${owner.pid})` : ""} building ${tag}` }),
   });
   try {
     if (lock.waited) {

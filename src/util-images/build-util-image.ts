@@ -1,6 +1,7 @@
 // Builds a util image locally from the Dockerfile embedded in this binary, through the
 // Engine API (no docker CLI, no checkout of this repository needed).
 import { managedLabels } from "../core/labels.ts";
+import type { Report } from "../core/progress.ts";
 import { toolRevision, toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { buildThroughApi } from "../engine/api-build.ts";
@@ -17,8 +18,8 @@ export interface UtilImageBuildOptions {
   network?: string;
   noCache?: boolean;
   signal?: AbortSignal;
-  /** the build's progress */
-  onEvent?: (event: BuildEvent) => void;
+  /** the build's progress (build events of subject "util-image"), and notices */
+  report?: Report;
 }
 
 /**
@@ -49,7 +50,7 @@ export async function buildUtilImage(
   const steps = createBuildSteps();
   const onEvent = (event: BuildEvent) => {
     steps.push(event);
-    options.onEvent?.(event);
+    options.report?.({ type: "build", subject: "util-image", ...event });
   };
   try {
     const { imageId } = await buildThroughApi(

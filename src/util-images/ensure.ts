@@ -9,12 +9,11 @@ import { type UtilImageKind, pullReference } from "./catalog.ts";
 import { type UtilImageLookup, findUtilImage, isCurrent } from "./status.ts";
 import { clip, oneLine } from "../lib/text.ts";
 
-export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {
-  /** one-line notices for the user: "pulling …" (info), "could not pull …; building locally" (warn) */
-  onNotice?: (message: string, level: "info" | "warn") => void;
-  /** pull progress lines */
-  onPullProgress?: (line: string) => void;
-}
+/**
+ * How to find, pull or build the image; `report` (UtilImageBuildOptions) gets the notices
+ * ("pulling …" info, "could not pull …; building locally" warn), the pull's and the build's progress.
+ */
+export interface EnsureOptions extends UtilImageLookup, UtilImageBuildOptions {}
 
 export interface EnsuredImage {
   kind: UtilImageKind;
@@ -51,21 +50,22 @@ async function ensureOnce(client: DockerClient, kind: UtilImageKind, options: En
   const pullRef = pullReference(names);
   let pullError: string;
   try {
-    options.onNotice?.(`pulling ${pullRef}`, "info");
-    const pulled = await pullUtilImage(client, kind, { ...options, onProgress: options.onPullProgress });
+    options.report?.({ type: "notice", level: "info", message: `pulling ${pullRef}` });
+    const pulled = await pullUtilImage(client, kind, options);
     return { kind, id: pulled.id, ref: pulled.ref, action: "pulled" };
   } catch (error) {
     options.signal?.throwIfAborted();
     pullError = (error as Error).message;
   }
 
-  options.onNotice?.(`could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`, "warn");
+  options.report?.({
+    type: "notice",
+    level: "warn",
+    message: `could not pull ${pullRef} (${pullError}); building it locally from the embedded Dockerfile`,
+  });
   try {
     // Another process may be building the same image: one build, its image for both.
-    const { id } = await buildUtilImageOnce(client, kind, names.tag, {
-      ...options,
-      onWait: (message) => options.onNotice?.(message, "info"),
-    });
+    const { id } = await buildUtilImageOnce(client, kind, names.tag, options);
     return { kind, id, ref: names.tag, action: "built" };
   } catch (error) {
     options.signal?.throwIfAborted();

@@ -12,7 +12,7 @@ import { readRegularFile } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
-import type { CheckEvent } from "./check-events.ts";
+import type { CheckEvent, Report } from "../core/progress.ts";
 import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
 import type { CheckPlace } from "./order.ts";
 import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
@@ -40,14 +40,12 @@ export interface CheckSettings {
   imageOptions: EnsureOptions;
   /** Ctrl-C: nothing new starts once it fires (no host attempt after an interrupted image attempt) */
   signal?: AbortSignal;
-  /** one-line warnings for the user */
-  onWarning: (message: string) => void;
-  /** what is happening now, for a progress line */
-  onProgress?: (message: string) => void;
-  /** each script's start and end, for a live display */
-  onEvent?: (event: CheckEvent) => void;
-  /** where the image attempt's time went: engine, image, then the container's phases */
-  onPhases?: (phases: Array<{ phase: string; ms: number }>) => void;
+  /**
+   * What the run tells as it goes: warnings (notices), the phase ("checking 3 agents in the
+   * image"), each script's start and end, where the image attempt's time went, and what getting
+   * the version-check image reports.
+   */
+  report?: Report;
 }
 
 export interface CheckResult {
@@ -104,8 +102,8 @@ export async function checkAgents(
     settings.signal?.throwIfAborted();
     const todo = pending.filter((p) => !fresh(p) && (settings.compare || !p.attempts.some((a) => a.ok)));
     if (todo.length === 0) break;
-    settings.onProgress?.(`checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`);
-    settings.onEvent?.({ kind: "place", place, agents: todo.length });
+    settings.report?.({ type: "phase", message: `checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}` });
+    checkEvent(settings, { kind: "place", place, agents: todo.length });
     const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
     // An interrupted attempt is no failure to fall back from: nothing more runs.
     settings.signal?.throwIfAborted();
@@ -135,12 +133,20 @@ async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise
   }));
 }
 
-/** Tells settings.onEvent when one agent's host attempt starts and how it ends. */
+function checkEvent(settings: CheckSettings, event: CheckEvent): void {
+  settings.report?.({ type: "check", ...event });
+}
+
+function warn(settings: CheckSettings, message: string): void {
+  settings.report?.({ type: "notice", level: "warn", message });
+}
+
+/** Reports when one agent's host attempt starts and how it ends. */
 function reported(settings: CheckSettings, attempt: (p: Pending) => Promise<Attempt>) {
   return async (p: Pending) => {
-    settings.onEvent?.({ kind: "started", agent: p.agent.agent, place: "host" });
+    checkEvent(settings, { kind: "started", agent: p.agent.agent, place: "host" });
     const result = await attempt(p);
-    settings.onEvent?.({ kind: "finished", agent: p.agent.agent, place: "host", ok: result.ok });
+    checkEvent(settings, { kind: "finished", agent: p.agent.agent, place: "host", ok: result.ok });
     return result;
   };
 }
@@ -163,7 +169,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     await client.apiVersion();
     phases.push({ phase: "engine", ms: Math.round(performance.now() - lap) });
     lap = performance.now();
-    image = (await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal })).id;
+    image = (await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal, report: settings.report })).id;
     phases.push({ phase: "image", ms: Math.round(performance.now() - lap) });
   } catch (error) {
     settings.signal?.throwIfAborted();
@@ -183,7 +189,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     if (!p.agent.folder.tooBig) return void batch.push(i);
     const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
-    if (settings.order.includes("host") && !settings.compare) settings.onWarning(`${p.agent.agent}: ${why}; it is checked on the host`);
+    if (settings.order.includes("host") && !settings.compare) warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
   });
   if (batch.length === 0) return attempts as Attempt[];
 
@@ -207,11 +213,11 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         timeoutMs: settings.timeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
-        onPhases: (run) => settings.onPhases?.([...phases, ...run]),
-        onStarted: (k) => settings.onEvent?.({ kind: "started", agent: agentAt(k), place: "image" }),
+        onPhases: (run) => settings.report?.({ type: "check-timing", phases: [...phases, ...run] }),
+        onStarted: (k) => checkEvent(settings, { kind: "started", agent: agentAt(k), place: "image" }),
         onFinished: (k, run) => {
           reportedEnd.add(k);
-          settings.onEvent?.({ kind: "finished", agent: agentAt(k), place: "image", ok: attemptFromRun("image", run, settings.timeoutMs).ok });
+          checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attemptFromRun("image", run, settings.timeoutMs).ok });
         },
       },
     );
@@ -229,14 +235,14 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   }
   // Those the container never reported as ended (it failed, or timed out) end now.
   batch.forEach((i, k) => {
-    if (!reportedEnd.has(k)) settings.onEvent?.({ kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
+    if (!reportedEnd.has(k)) checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
   });
   return attempts as Attempt[];
 }
 
 /** Why the image attempt gave way to the host, said once per run, not once per agent. */
 function warnHostInstead(settings: CheckSettings, error: unknown): void {
-  settings.onWarning(`${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
+  warn(settings, `${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
 }
 
 function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResult {
@@ -255,12 +261,12 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
       writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 }, p.agent.script);
     } catch (error) {
       // The version is still right; only the offline fallback is lost.
-      settings.onWarning(`${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`);
+      warn(settings, `${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`);
     }
     return { ...base, ok: true, version: good.version, source: good.source, stale: false, checkedAt, durationMs, attempts: p.attempts };
   }
   if (settings.cacheFallback && p.previous) {
-    settings.onWarning(`${p.agent.agent}: every attempt failed; answering the version recorded at ${p.previous.checkedAt}`);
+    warn(settings, `${p.agent.agent}: every attempt failed; answering the version recorded at ${p.previous.checkedAt}`);
     return { ...base, ok: true, version: p.previous.version, source: "cache", stale: true, checkedAt: p.previous.checkedAt, durationMs, attempts: p.attempts };
   }
   return { ...base, ok: false, version: null, source: null, stale: false, checkedAt: null, durationMs, attempts: p.attempts };

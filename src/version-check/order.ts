@@ -1,8 +1,10 @@
 // Where a check runs and in which order. Image first, then host, by default; the
 // order is a setting (flag or environment) so it can be reversed without code changes.
 import { UsageError } from "../core/errors.ts";
+import type { CheckPlace } from "../core/progress.ts";
 
-export type CheckPlace = "image" | "host";
+export type { CheckPlace } from "../core/progress.ts";
+
 const PLACES: readonly CheckPlace[] = ["image", "host"];
 const DEFAULT_ORDER: CheckPlace[] = ["image", "host"];
 
