@@ -149,7 +149,7 @@ async function compile(target: string, outFile: string, defines: Record<string, 
   cmd.push(ENTRY);
   const result = run(cmd);
   if (!result.ok) {
-    const lines = (result.stderr + "\n" + result.stdout).split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = `${result.stderr}\n${result.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
     const picked = lines.filter((l) => /^error\b/i.test(l) || /^at \//.test(l));
     const detail = (picked.length ? picked : lines.slice(-2)).slice(0, 3).join("; ");
     throw new Error(`bun build for ${target} failed: ${detail || "no output"}`);
@@ -225,7 +225,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(`  ${asset.padEnd(34)} ${formatBytes(size).padStart(10)}  ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
   sums.sort((a, b) => a.slice(66).localeCompare(b.slice(66)));
-  await Bun.write(path.join(outDir, SUMS_FILE), sums.join("\n") + "\n");
+  await Bun.write(path.join(outDir, SUMS_FILE), `${sums.join("\n")}\n`);
   console.log(`release: ${targets.length} target(s) in ${((performance.now() - started) / 1000).toFixed(1)}s, ${SUMS_FILE} written`);
 }
 

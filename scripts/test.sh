@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): prepares the engine and base image, runs every test
-# file with Bun, and ends with the summary line CI reads: "tests: N passed, N failed".
+# The test command (`npm test`): lints (`npm run lint`), prepares the engine and base image,
+# runs every test file with Bun, and ends with the summary line CI reads: "tests: N passed, N failed".
 # Extra arguments go to `bun test` (e.g. a file or -t NAME).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 [[ -x node_modules/.bin/bun ]] || npm install --no-audit --no-fund >&2 || exit 1
 
-env_lines=$(bash scripts/test-engine.sh) || { echo "tests: 0 passed, 1 failed"; exit 1; }
+# Formatting and lint findings count as one failed test; the tests still run.
+lint_failed=0
+npm run --silent lint || lint_failed=1
+
+env_lines=$(bash scripts/test-engine.sh) || { echo "tests: 0 passed, $((1 + lint_failed)) failed"; exit 1; }
 while IFS='=' read -r name value; do
   [[ $name == AICAGE_TEST_* ]] && export "$name=$value"
 done <<<"$env_lines"
@@ -36,5 +40,10 @@ if [[ -n $leftovers ]]; then
 fi
 # A runner that died before its summary, or exited non-zero with no failed test, counts as one failure.
 if ((status != 0 && failed == 0)); then failed=1; fi
+if ((lint_failed)); then
+  echo "npm run lint found formatting or lint problems (above); npm run format fixes the formatting"
+  failed=$((failed + 1))
+  status=1
+fi
 echo "tests: $passed passed, $failed failed"
 exit "$status"

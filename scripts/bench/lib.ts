@@ -18,7 +18,7 @@ type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O }>>["v
  */
 export function benchArgs<O extends Options>(file: string, options: O): Values<O> {
   const name = `bench-${basename(file, ".ts")}`;
-  let parsed;
+  let parsed: { values: unknown };
   try {
     parsed = parseArgs({ options: { ...options, help: { type: "boolean", short: "h" } } });
   } catch (error) {

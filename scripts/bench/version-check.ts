@@ -66,7 +66,11 @@ function run(argv: string[], side?: "one" | "twenty"): number {
   if (proc.exitCode !== 0) throw new Error(`${argv.slice(0, 4).join(" ")} … exited ${proc.exitCode}: ${stderr.slice(-500)}`);
   const line = side && /image attempt: (.*)/.exec(stderr)?.[1];
   if (side && line) {
-    for (const [, phase, value] of line.matchAll(/(\w+) (\d+) ms/g)) (phases[side]![phase!] ??= []).push(Number(value));
+    for (const [, phase, value] of line.matchAll(/(\w+) (\d+) ms/g)) {
+      const bySide = phases[side]!;
+      bySide[phase!] ??= [];
+      bySide[phase!]!.push(Number(value));
+    }
   }
   return ms;
 }

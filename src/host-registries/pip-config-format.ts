@@ -56,7 +56,7 @@ export function parsePipConfig(text: string): PipConfigSections {
     }
     if (!current) throw new PipConfigError(`line ${lineNo}: a setting before any [section] header`);
     const pair = /^(.*?)\s*([=:])\s*(.*)$/.exec(value);
-    if (!pair || !pair[1]) throw new PipConfigError(`line ${lineNo}: not a 'name = value' line`);
+    if (!pair?.[1]) throw new PipConfigError(`line ${lineNo}: not a 'name = value' line`);
     option = pair[1].trimEnd().toLowerCase();
     const id = `${sectionName}\u0000${option}`;
     if (seen.has(id)) throw new PipConfigError(`line ${lineNo}: '${option}' repeated in [${sectionName}]`);

@@ -126,7 +126,10 @@ function breakStale(file: string, seen: LockOwner | undefined): void {
     return; // someone else broke it first
   }
   const now = readOwner(aside);
-  if (sameOwner(now, seen) || (seen === undefined && now === undefined)) return removeQuietly(aside);
+  if (sameOwner(now, seen) || (seen === undefined && now === undefined)) {
+    removeQuietly(aside);
+    return;
+  }
   try {
     linkSync(aside, file);
   } catch {

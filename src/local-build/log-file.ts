@@ -42,7 +42,7 @@ export function openBuildLog(file: string, options: { exclusive: boolean }): Bui
       fd = openSync(chosen, options.exclusive ? "wx" : "w", 0o600);
     } catch (error) {
       if (!options.exclusive || (error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 100) throw error;
-      chosen = file.replace(/\.log$/, "") + `-${attempt}.log`;
+      chosen = `${file.replace(/\.log$/, "")}-${attempt}.log`;
     }
   }
   const descriptor = fd;

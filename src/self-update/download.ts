@@ -1,7 +1,7 @@
 // HTTP downloads for `upgrade`, with deadlines: an answer must start within CONNECT_MS and
 // bytes keep coming (no gap over STALL_MS), or the download is given up. A body that ends
 // before its Content-Length is an error, not a short file.
-import { type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { createHash } from "node:crypto";
 
 const CONNECT_MS = 30_000;

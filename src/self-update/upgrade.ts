@@ -66,7 +66,7 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   // Asked for no particular release: only a newer one is worth a download.
   if (request.checkOnly || order === 0 || (!wanted && order < 0)) return result;
 
-  let staged;
+  let staged: Awaited<ReturnType<typeof stageNextTo>>;
   try {
     staged = await stageNextTo(binary);
   } catch (error) {

@@ -107,7 +107,7 @@ export async function checkAgents(
     const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
     // An interrupted attempt is no failure to fall back from: nothing more runs.
     settings.signal?.throwIfAborted();
-    todo.forEach((p, i) => p.attempts.push(attempts[i]!));
+    for (const [i, p] of todo.entries()) p.attempts.push(attempts[i]!);
   }
 
   return pending.map((p) => finish(p, fresh(p), settings));
@@ -186,7 +186,10 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     // Scanned with the paths when the command knew the image would be tried; else now
     // (what cannot be copied is then left out rather than refused).
     p.agent.folder ??= scanAgentFolder(p.agent.dir, basename(p.agent.script));
-    if (!p.agent.folder.tooBig) return void batch.push(i);
+    if (!p.agent.folder.tooBig) {
+      batch.push(i);
+      return;
+    }
     const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
     if (settings.order.includes("host") && !settings.compare) warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
@@ -221,7 +224,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         },
       },
     );
-    batch.forEach((i, k) => (attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs)));
+    for (const [k, i] of batch.entries()) attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs);
   } catch (error) {
     settings.signal?.throwIfAborted();
     const message = (error as Error).message;

@@ -248,8 +248,8 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   options.onPhases?.(result.phases);
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
   const runs = parseRecords(result.stdout, scripts.length, limitSeconds, options.maxOutputBytes);
-  const missing = runs.findIndex((run) => run === undefined);
-  if (missing >= 0) {
+  // includes, unlike indexOf, sees the holes a script without a record leaves.
+  if (runs.includes(undefined)) {
     const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
     throw new Error(`the version-check container ended without results: ${why}`);
   }

@@ -173,7 +173,7 @@ describe("what a script leaves running", () => {
     const leaver = writeAgent(root, "leaver", { "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n" });
     // Runs after it (--jobs 1) and counts the processes of any agent's user but its own.
     const counter = writeAgent(root, "counter", {
-      "version.sh": String.raw`
+      "version.sh": `
 n=0
 for p in /proc/[0-9]*; do
   uid=$(awk '$1 == "Uid:" { print $2 }' "$p/status" 2>/dev/null)
@@ -253,7 +253,7 @@ describe("the check container, as a script sees it", () => {
   test("npm, pip, git, curl and jq work as the agent's own user with its own HOME", async () => {
     const root = tempDir("aicage-tools-");
     const dir = writeAgent(root, "tools", {
-      "version.sh": String.raw`
+      "version.sh": `
 set -e
 npm config get cache >/dev/null
 npm view --offline does-not-exist >/dev/null 2>&1 || true

@@ -191,7 +191,7 @@ describe("output that is not a version", () => {
   test("escape sequences in stderr and in a folder name are shown as text, in the table and in --json", async () => {
     const root = tempDir("aicage-hostile-name-");
     const name = "agent\u001b]0;pwned\u0007\u001b[2J";
-    const dir = writeAgent(root, name, String.raw`printf 'bad \033[31mthing\033[0m\n' >&2; exit 3` + "\n");
+    const dir = writeAgent(root, name, `${String.raw`printf 'bad \033[31mthing\033[0m\n' >&2; exit 3`}\n`);
     const table = await cli(["--no-cache-fallback", dir]);
     expect(table.exitCode).toBe(1);
     expect(table.stdout).not.toContain("\u001b");

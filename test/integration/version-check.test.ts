@@ -210,7 +210,7 @@ describe("many agents", () => {
   test("twenty agents at once: input order, right results, nothing left behind", async () => {
     const root = agentsDir();
     const names = Array.from({ length: 20 }, (_, i) => `agent-${String(20 - i).padStart(2, "0")}`);
-    names.forEach((name, i) => writeAgent(root, name, `sleep 0.$((RANDOM % 9))\necho 1.${i}.0\n`));
+    for (const [i, name] of names.entries()) writeAgent(root, name, `sleep 0.$((RANDOM % 9))\necho 1.${i}.0\n`);
     const paths = names.map((name) => join(root, name));
     const { exitCode, results } = await check(["--jobs", "8", ...paths]);
     expect(exitCode).toBe(0);

@@ -10,7 +10,9 @@ import { hashEntries } from "../../src/local-build/context/hash.ts";
 import { scanBuildContext } from "../../src/local-build/context/scan.ts";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 function temp(): string {
   const dir = mkdtempSync(join(tmpdir(), "aicage-digest-cache-"));
   dirs.push(dir);

@@ -8,7 +8,12 @@ import { styleFor } from "../../src/cli/style.ts";
 /** A logger like the CLI's, writing into a string, styled as for `stream` under `env`. */
 function capture(stream: { isTTY?: boolean }, env: Record<string, string> = {}) {
   let written = "";
-  const sink = { write: (text: string) => ((written += text), true) } as unknown as NodeJS.WriteStream;
+  const sink = {
+    write: (text: string) => {
+      written += text;
+      return true;
+    },
+  } as unknown as NodeJS.WriteStream;
   const logger = createConsola({ stdout: sink, stderr: sink, level: 3, reporters: [logReporter(styleFor(stream, env))] });
   return { logger, written: () => written };
 }

@@ -122,7 +122,7 @@ async function requireDockerfile(dir: string, dockerfile: string): Promise<strin
   if (!isInside(dir, absolute)) throw new Error(`Dockerfile is not inside the build context ${dir}: ${absolute}`);
   const relative = path.relative(dir, absolute);
   const info = await stat(absolute).catch(() => undefined);
-  if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
+  if (!info?.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
   return relative.split(path.sep).join("/");
 }
 
@@ -131,7 +131,7 @@ async function dockerfileOutside(dir: string, dockerfile: string): Promise<Conte
   const absolute = path.resolve(dir, dockerfile);
   if (absolute === dir || isInside(dir, absolute)) return undefined;
   const info = await stat(absolute).catch(() => undefined);
-  if (!info || !info.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
+  if (!info?.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
   const content = new Uint8Array(await readFile(absolute));
   // Named by content, not at random, so the context hash stays the same from build to build.
   const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
@@ -163,6 +163,7 @@ async function walk(root: string, relDir: string, rules: IgnoreRules, out: Conte
         const onlyForEngine = isSentOnlyForEngine(rules, relPath) || undefined;
         const stamp: FileStamp = {
           key: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`,
+          // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
           changedMs: Number((info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n),
         };
         out.push({ ...base, type: "file", size: Number(info.size), stamp, ...(onlyForEngine ? { onlyForEngine } : {}) });
