@@ -64,22 +64,28 @@ export function createReporter(options: ReporterOptions): CliReporter {
   const report = (event: ProgressEvent): void => {
     switch (event.type) {
       case "notice":
-        return notice(event.level, event.message);
+        notice(event.level, event.message);
+        break;
       case "build-log":
-        return notice("info", `build log: ${event.path}`);
+        notice("info", `build log: ${event.path}`);
+        break;
       case "build":
-        return (event.subject === "image" ? view : utilView)?.event(buildEventOf(event));
+        (event.subject === "image" ? view : utilView)?.event(buildEventOf(event));
+        break;
       case "phase":
         if (checkLines && !quiet) logger.info(event.message);
-        return checkView.phase(event.message);
+        checkView.phase(event.message);
+        break;
       case "check":
         if (checkLines && !quiet && event.kind !== "place") logger.info(checkLine(event));
-        return checkView.event(event);
+        checkView.event(event);
+        break;
       case "check-timing":
         if (options.verbose) notice("info", timingLine(event.phases));
-        return;
+        break;
       case "pull":
-        return utilView?.display.line(event.line);
+        utilView?.display.line(event.line);
+        break;
     }
   };
   return { report, done: clear, linesShown: view.plain };
