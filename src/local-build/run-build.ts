@@ -18,7 +18,7 @@ import { proxyVariables } from "../lib/proxy-env.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import type { EnsureOptions } from "../util-images/ensure.ts";
 import type { BuildSettings } from "./build-settings.ts";
-import { type BuildWay, chooseBuildWay } from "./build-way.ts";
+import { type BuildWay, type WayChoice, chooseBuildWay } from "./build-way.ts";
 import { UtilImageBuildError } from "../util-images/build-util-image.ts";
 import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
@@ -72,29 +72,10 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   signal.throwIfAborted();
   // An engine that does not answer is the first thing to report, before any scan or log file.
   await client.apiVersion();
-
-  const context = await scanBuildContext({
-    contextDir: request.contextDir,
-    dockerfile: request.dockerfile,
-    allowDockerfileOutside: true,
-    // An unchanged file is read once per build (to send it), not twice (to hash it first).
-    digestCache: digestCachePath(request.contextDir, hooks.env),
-  });
-  const dockerfile = new Uint8Array(await readFile(request.dockerfile));
-  // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
-  // hash is the way's, so --if-changed never takes one way's image for the other's.
-  const inputsHashFor = (way: BuildWay) =>
-    buildInputsHash({
-      contextHash: way === "api" ? context.contextHash : context.folderContextHash,
-      dockerfile,
-      buildArgs: request.buildArgs,
-      labels: request.labels,
-      target: request.target,
-      platform: request.platform,
-    });
+  const inputs = await readInputs(request, hooks.env);
 
   if (request.ifChanged) {
-    const imageId = await upToDateImage(client, request.tags, inputsHashFor(request.via));
+    const imageId = await upToDateImage(client, request.tags, inputs.hashFor(request.via));
     if (imageId) {
       return { tag, tags: request.tags, imageId, skipped: true, via: request.via, logFile: null, durationMs: elapsed() };
     }
@@ -111,8 +92,8 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   // On Ctrl-C, let the build wind down (its connection closed, its container removed) and the log end.
   const stopWaiting = onShutdown(() => settled);
   try {
-    const { via, builderImage, builderUnavailable, apiBuilderSaid } = await chooseBuildWay(client, request.via, {
-      contextDir: context.dir,
+    const way = await chooseBuildWay(client, request.via, {
+      contextDir: inputs.context.dir,
       dockerfile: request.dockerfile,
       network: request.network,
       builderImage: hooks.builderImage,
@@ -120,96 +101,141 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
       report: hooks.report,
     });
     signal.throwIfAborted();
-    const inputsHash = inputsHashFor(via);
-    log = openBuildLog(request.logFile ?? defaultLogPath(tag, new Date(), hooks.env), { exclusive: !request.logFile });
-    hooks.report?.({ type: "build-log", path: log.path });
-    const labels = imageLabels(request.labels, { inputsHash, builderImage });
-    writeHeader(log, request, { via, builderImage, files: context.files, bytes: context.bytes, inputsHash, proxyArgs });
-    if (builderUnavailable) {
-      log.note(`builder image unavailable: ${builderUnavailable.message}`);
-      const cause = builderUnavailable.cause;
-      if (cause instanceof UtilImageBuildError) log.note(`builder image build ${cause.detail}`);
-    }
-
-    const onEvent = (raw: BuildEvent) => {
-      const event = redactEvent(raw, redact);
-      const line = eventLine(event);
-      if (line !== undefined) log!.write(line);
-      steps.push(event);
-      hooks.report?.({ type: "build", subject: "image", ...event });
-    };
-    const shared = {
-      tags: request.tags,
-      labels,
-      target: request.target,
-      platform: request.platform,
-      noCache: request.noCache,
-      pull: request.pull,
-      network: request.network,
-    };
-    const build =
-      via === "builder"
-        ? buildViaBuilder(
-            client,
-            {
-              ...shared,
-              image: builderImage,
-              endpoint: client.endpoint,
-              contextDir: context.dir,
-              dockerfile: request.dockerfile,
-              buildArgs: request.buildArgs,
-              proxyArgs,
-            },
-            { signal, onEvent },
-          )
-        : buildThroughApi(
-            client,
-            () => tarBuildContext(context),
-            {
-              tags: shared.tags,
-              dockerfile: context.dockerfile,
-              // The user's build arguments win over a proxy variable of the same name.
-              buildArgs: { ...proxyArgs, ...request.buildArgs },
-              labels,
-              target: shared.target,
-              platform: shared.platform,
-              noCache: shared.noCache,
-              pull: shared.pull,
-              networkMode: shared.network,
-            },
-            {
-              signal,
-              onEvent,
-              onNotice: (message) => {
-                log!.note(message);
-                if (!apiBuilderSaid) hooks.report?.({ type: "notice", level: "warn", message });
-              },
-            },
-          );
+    const inputsHash = inputs.hashFor(way.via);
+    log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
+    const onEvent = logAndReport(log, steps, redact, hooks.report);
+    const labels = imageLabels(request.labels, { inputsHash, builderImage: way.builderImage });
+    const build = startBuild(client, request, { way, context: inputs.context, labels, proxyArgs, log, signal, onEvent, report: hooks.report });
     settled = build.catch(() => undefined);
     const { imageId } = await build;
     log.note(`built ${imageId} in ${(elapsed() / 1000).toFixed(1)}s`);
-    return { tag, tags: request.tags, imageId, skipped: false, via, logFile: log.path, durationMs: elapsed() };
+    return { tag, tags: request.tags, imageId, skipped: false, via: way.via, logFile: log.path, durationMs: elapsed() };
   } catch (error) {
-    if (signal.aborted) {
-      log?.note("interrupted");
-      throw error;
-    }
-    // An engine's error may repeat a step's command, values expanded.
-    if (error instanceof Error && !(error instanceof BuildFailure)) error.message = redact(error.message);
-    if (!log) throw error;
-    // The engine went away or stopped answering mid-build: the log still ends saying so.
-    if (!(error instanceof BuildFailure)) {
-      log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
-      throw error;
-    }
-    const failure = new BuildFailure(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
-    log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
-    throw buildFailedError({ tag, failure, stepOutput: steps.failedStepOutput(), network: request.network, log });
+    throw failureOf(error, { tag, request, log, signal, redact, steps });
   } finally {
     log?.close();
     stopWaiting();
   }
+}
+
+/** The build's inputs: the context as scanned, and the inputs hash of each way. */
+async function readInputs(request: BuildRequest, env: Record<string, string | undefined> | undefined) {
+  const context = await scanBuildContext({
+    contextDir: request.contextDir,
+    dockerfile: request.dockerfile,
+    allowDockerfileOutside: true,
+    // An unchanged file is read once per build (to send it), not twice (to hash it first).
+    digestCache: digestCachePath(request.contextDir, env),
+  });
+  const dockerfile = new Uint8Array(await readFile(request.dockerfile));
+  // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
+  // hash is the way's, so --if-changed never takes one way's image for the other's.
+  const hashFor = (way: BuildWay) =>
+    buildInputsHash({
+      contextHash: way === "api" ? context.contextHash : context.folderContextHash,
+      dockerfile,
+      buildArgs: request.buildArgs,
+      labels: request.labels,
+      target: request.target,
+      platform: request.platform,
+    });
+  return { context, hashFor };
+}
+
+type ScannedContext = Awaited<ReturnType<typeof readInputs>>["context"];
+
+/** The build's log file, with its header, its path reported. */
+function openLog(
+  request: BuildRequest,
+  hooks: BuildHooks,
+  facts: { way: WayChoice; context: ScannedContext; inputsHash: string; proxyArgs: Record<string, string> },
+): BuildLog {
+  const { way, context } = facts;
+  const log = openBuildLog(request.logFile ?? defaultLogPath(request.tags[0]!, new Date(), hooks.env), { exclusive: !request.logFile });
+  hooks.report?.({ type: "build-log", path: log.path });
+  writeHeader(log, request, { via: way.via, builderImage: way.builderImage, files: context.files, bytes: context.bytes, inputsHash: facts.inputsHash, proxyArgs: facts.proxyArgs });
+  if (way.builderUnavailable) {
+    log.note(`builder image unavailable: ${way.builderUnavailable.message}`);
+    const cause = way.builderUnavailable.cause;
+    if (cause instanceof UtilImageBuildError) log.note(`builder image build ${cause.detail}`);
+  }
+  return log;
+}
+
+/** Each build event, secrets hidden: a line in the log, a step for the failure line, an event for the report. */
+function logAndReport(log: BuildLog, steps: ReturnType<typeof createBuildSteps>, redact: (text: string) => string, report?: Report) {
+  return (raw: BuildEvent) => {
+    const event = redactEvent(raw, redact);
+    const line = eventLine(event);
+    if (line !== undefined) log.write(line);
+    steps.push(event);
+    report?.({ type: "build", subject: "image", ...event });
+  };
+}
+
+interface BuildStart {
+  way: WayChoice;
+  context: ScannedContext;
+  labels: Record<string, string>;
+  proxyArgs: Record<string, string>;
+  log: BuildLog;
+  signal: AbortSignal;
+  onEvent: (event: BuildEvent) => void;
+  report?: Report;
+}
+
+/** The build itself, the way chosen: buildx in the builder image, or POST /build. */
+function startBuild(client: DockerClient, request: BuildRequest, start: BuildStart): Promise<{ imageId: string }> {
+  const { way, context, labels, proxyArgs, log, signal, onEvent } = start;
+  const common = { tags: request.tags, labels, target: request.target, platform: request.platform, noCache: request.noCache, pull: request.pull };
+  if (way.via === "builder") {
+    const settings = {
+      ...common,
+      network: request.network,
+      image: way.builderImage,
+      endpoint: client.endpoint,
+      contextDir: context.dir,
+      dockerfile: request.dockerfile,
+      buildArgs: request.buildArgs,
+      proxyArgs,
+    };
+    return buildViaBuilder(client, settings, { signal, onEvent });
+  }
+  const apiRequest = {
+    ...common,
+    dockerfile: context.dockerfile,
+    // The user's build arguments win over a proxy variable of the same name.
+    buildArgs: { ...proxyArgs, ...request.buildArgs },
+    networkMode: request.network,
+  };
+  const onNotice = (message: string) => {
+    log.note(message);
+    if (!way.apiBuilderSaid) start.report?.({ type: "notice", level: "warn", message });
+  };
+  return buildThroughApi(client, () => tarBuildContext(context), apiRequest, { signal, onEvent, onNotice });
+}
+
+/** What a build that did not end well throws: interrupted as it was, else every text redacted, the log ended saying why. */
+function failureOf(
+  error: unknown,
+  facts: { tag: string; request: BuildRequest; log?: BuildLog; signal: AbortSignal; redact: (text: string) => string; steps: ReturnType<typeof createBuildSteps> },
+): unknown {
+  const { log, redact } = facts;
+  if (facts.signal.aborted) {
+    log?.note("interrupted");
+    return error;
+  }
+  // An engine's error may repeat a step's command, values expanded.
+  if (error instanceof Error && !(error instanceof BuildFailure)) error.message = redact(error.message);
+  if (!log) return error;
+  // The engine went away or stopped answering mid-build: the log still ends saying so.
+  if (!(error instanceof BuildFailure)) {
+    log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
+    return error;
+  }
+  const failure = new BuildFailure(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
+  log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
+  return buildFailedError({ tag: facts.tag, failure, stepOutput: facts.steps.failedStepOutput(), network: facts.request.network, log });
 }
 
 /** Where the content digests of one context folder's files are remembered between builds. */
