@@ -23,6 +23,6 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
   // as the rest of the start-up. Half the docker CLI's time instead of more (docs/performance.md).
   console.log(versionLine);
 } else {
-  const [{ root }, { runCli }] = await Promise.all([import("./commands/root.ts"), import("./cli/run.ts")]);
+  const [{ root }, { runCli }] = await Promise.all([import("./commands/root/command.ts"), import("./cli/run.ts")]);
   await runCli(root, argv, versionLine);
 }

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeCommand, flagForm } from "../../src/cli/command-tree.ts";
-import { root } from "../../src/commands/root.ts";
+import { root } from "../../src/commands/root/command.ts";
 import { UTIL_IMAGE_KINDS } from "../../src/util-images/catalog.ts";
 import { REPO_ROOT, runCli, tempDir } from "../helpers/engine.ts";
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeCommand, type CommandSpec } from "../../src/cli/command-tree.ts";
-import { root } from "../../src/commands/root.ts";
+import { root } from "../../src/commands/root/command.ts";
 import { BASE_IMAGE, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { schemaNames, validateJson } from "../helpers/json-schema.ts";
 import { engineSuite } from "../helpers/suite.ts";

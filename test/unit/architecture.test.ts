@@ -87,6 +87,25 @@ describe("layers (ARCHITECTURE.md)", () => {
     expect(broken).toEqual([]);
   });
 
+  test("a command's folder imports no other command's folder (root/ aside: it loads them all)", () => {
+    const COMMANDS = path.join(SRC, "commands");
+    const commandOf = (file: string) => path.relative(COMMANDS, file).split(path.sep)[0]!;
+    const broken: string[] = [];
+    for (const file of files.filter((file) => file.startsWith(`${COMMANDS}${path.sep}`))) {
+      const command = commandOf(file);
+      if (command === "root") continue;
+      for (const specifier of importsOf(readFileSync(file, "utf8"))) {
+        const target = path.resolve(path.dirname(file), specifier);
+        if (specifier.startsWith(".") && target.startsWith(`${COMMANDS}${path.sep}`) && commandOf(target) !== command) {
+          broken.push(`${path.relative(ROOT, file)} imports ${specifier}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    // Every command is a folder, none a loose file beside them.
+    expect(readdirSync(COMMANDS).filter((name) => !statSync(path.join(COMMANDS, name)).isDirectory())).toEqual([]);
+  });
+
   test("the check sees imports of every kind (it cannot pass by reading nothing)", () => {
     const seen = importsOf(['import { a } from "./a.ts";', 'import type { B } from "../b.ts";', 'export { c } from "./c.ts";', 'const d = () => import("./d.ts");', 'import "./e.ts";'].join("\n"));
     expect(seen.sort()).toEqual(["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts"]);

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/core/errors.ts";
 import { rejectBadEnumValues } from "../../src/cli/args.ts";
-import { buildRequestFrom } from "../../src/cli/flags/build.ts";
-import buildCommand from "../../src/commands/build.ts";
-import versionCheckCommand from "../../src/commands/version-check.ts";
+import { buildRequestFrom } from "../../src/commands/build/flags.ts";
+import buildCommand from "../../src/commands/build/command.ts";
+import versionCheckCommand from "../../src/commands/version-check/command.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

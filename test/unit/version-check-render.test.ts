@@ -1,7 +1,7 @@
 // The version-check table: one short cause per agent in the ERROR column, while --json keeps
 // every attempt's whole error. Attempts are judged by the real attemptFromRun/attemptNotRun.
 import { describe, expect, test } from "bun:test";
-import { formatResults, resultsJson, shortCause } from "../../src/cli/render/version-check.ts";
+import { formatResults, resultsJson, shortCause } from "../../src/commands/version-check/render.ts";
 import { type ScriptRun, attemptFromRun, attemptNotRun } from "../../src/version-check/attempt.ts";
 import type { CheckResult } from "../../src/version-check/check.ts";
 

@@ -1,14 +1,14 @@
 import { defineCommand } from "citty";
-import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
-import { buildSuccessLine, formatBuildTail } from "../cli/render/build.ts";
-import { BuildFailedError } from "../local-build/failure-report.ts";
-import { runBuild } from "../local-build/run-build.ts";
-import { openEngine } from "../engine/open-engine.ts";
-import { buildRequestFrom } from "../cli/flags/build.ts";
-import { engineChoice } from "../cli/flags/common.ts";
-import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
-import { createReporter, progressArg } from "../cli/reporter.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
+import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
+import { buildSuccessLine, formatBuildTail } from "./render.ts";
+import { BuildFailedError } from "../../local-build/failure-report.ts";
+import { runBuild } from "../../local-build/run-build.ts";
+import { openEngine } from "../../engine/open-engine.ts";
+import { buildRequestFrom } from "./flags.ts";
+import { engineChoice } from "../../cli/flags/common.ts";
+import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
+import { createReporter, progressArg } from "../../cli/reporter.ts";
+import { interruptSignal } from "../../cli/interrupt.ts";
 
 export default defineCommand({
   meta: {

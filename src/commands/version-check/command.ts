@@ -1,18 +1,18 @@
 import { defineCommand } from "citty";
-import { integerOption, repeatedValues } from "../cli/args.ts";
-import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
-import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
-import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
-import { registryLines } from "../cli/render/host-registries.ts";
-import { interruptSignal } from "../cli/interrupt.ts";
-import { checkAgents } from "../version-check/check.ts";
-import { forwardedEnv } from "../version-check/forwarded-env.ts";
-import { formatResults, resultsJson } from "../cli/render/version-check.ts";
-import { type CheckPlace, checkOrder } from "../version-check/order.ts";
-import { prepareCheck } from "../version-check/prepare.ts";
-import { engineChoice } from "../cli/flags/common.ts";
-import { utilImageCommandArgs, utilImageOptions } from "../cli/flags/util-images.ts";
-import { createReporter, progressArg } from "../cli/reporter.ts";
+import { integerOption, repeatedValues } from "../../cli/args.ts";
+import { CommandFailed, ExitCode } from "../../cli/exit-codes.ts";
+import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
+import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
+import { registryLines } from "../../cli/registry-lines.ts";
+import { interruptSignal } from "../../cli/interrupt.ts";
+import { checkAgents } from "../../version-check/check.ts";
+import { forwardedEnv } from "../../version-check/forwarded-env.ts";
+import { formatResults, resultsJson } from "./render.ts";
+import { type CheckPlace, checkOrder } from "../../version-check/order.ts";
+import { prepareCheck } from "../../version-check/prepare.ts";
+import { engineChoice } from "../../cli/flags/common.ts";
+import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
+import { createReporter, progressArg } from "../../cli/reporter.ts";
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 /** A day: far past any version check, and well inside what timers can wait (24.8 days). */

@@ -1,7 +1,7 @@
 // The human form of `images ls`: one table row per util image.
 import { shortId } from "../../docker/ids.ts";
 import type { UtilImageRow } from "../../util-images/list.ts";
-import { formatTable } from "../output.ts";
+import { formatTable } from "../../cli/output.ts";
 
 const size = (bytes: number | null) => (bytes === null ? "-" : `${(bytes / 1e6).toFixed(0)} MB`);
 const state = (row: UtilImageRow) => (!row.present ? "missing" : row.current ? "current" : row.expected ? "outdated" : "other version");

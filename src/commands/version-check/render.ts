@@ -1,5 +1,5 @@
 // The human form of version-check results: one table row per agent.
-import { formatTable } from "../output.ts";
+import { formatTable } from "../../cli/output.ts";
 import type { Attempt } from "../../version-check/attempt.ts";
 import type { CheckResult } from "../../version-check/check.ts";
 

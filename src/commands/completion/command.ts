@@ -1,9 +1,9 @@
 import { type CommandDef, defineCommand } from "citty";
-import { describeCommand } from "../cli/command-tree.ts";
-import { completionScript } from "../cli/completion/script.ts";
-import { SHELLS, type Shell } from "../cli/completion/values.ts";
-import { printResult } from "../cli/output.ts";
-import { UsageError } from "../core/errors.ts";
+import { describeCommand } from "../../cli/command-tree.ts";
+import { completionScript } from "../../cli/completion/script.ts";
+import { SHELLS, type Shell } from "../../cli/completion/values.ts";
+import { printResult } from "../../cli/output.ts";
+import { UsageError } from "../../core/errors.ts";
 
 /** The command needs the whole tree it completes: the entry hands over the root. */
 export function completionCommand(root: CommandDef<any>) {

@@ -2,7 +2,7 @@
 // user can get wrong is caught here, before the engine is contacted, as a UsageError (exit 2).
 import { statSync } from "node:fs";
 import path from "node:path";
-import { repeatedValues } from "../args.ts";
+import { repeatedValues } from "../../cli/args.ts";
 import { UsageError } from "../../core/errors.ts";
 import type { BuildWay } from "../../local-build/build-way.ts";
 import type { BuildRequest } from "../../local-build/run-build.ts";

@@ -1,17 +1,17 @@
 import { defineCommand } from "citty";
-import { CommandFailed } from "../cli/exit-codes.ts";
-import { jsonOutput, logger, printJson, printResult } from "../cli/output.ts";
-import { createReporter } from "../cli/reporter.ts";
-import { formatUtilImages, utilImageBuiltLine } from "../cli/render/images.ts";
-import { UsageError } from "../core/errors.ts";
-import { openEngine } from "../engine/open-engine.ts";
-import { buildUtilImageOnce } from "../util-images/build-lock.ts";
-import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../util-images/catalog.ts";
-import { listUtilImages } from "../util-images/list.ts";
-import { pullUtilImage } from "../util-images/pull-util-image.ts";
-import { removeUtilImages } from "../util-images/remove-util-images.ts";
-import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
-import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../cli/flags/util-images.ts";
+import { CommandFailed } from "../../cli/exit-codes.ts";
+import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
+import { createReporter } from "../../cli/reporter.ts";
+import { formatUtilImages, utilImageBuiltLine } from "./render.ts";
+import { UsageError } from "../../core/errors.ts";
+import { openEngine } from "../../engine/open-engine.ts";
+import { buildUtilImageOnce } from "../../util-images/build-lock.ts";
+import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../../util-images/catalog.ts";
+import { listUtilImages } from "../../util-images/list.ts";
+import { pullUtilImage } from "../../util-images/pull-util-image.ts";
+import { removeUtilImages } from "../../util-images/remove-util-images.ts";
+import { engineArgs, engineChoice, jsonArg } from "../../cli/flags/common.ts";
+import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
 
 const kindsArg = {
   kinds: { type: "positional", required: false, description: "version-check, builder (default: both)", valueHint: "KIND" },

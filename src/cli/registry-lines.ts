@@ -1,6 +1,6 @@
 // The host's registry set-up as the image attempt would get it: setting names and where each
 // came from, never a value that could hold a secret.
-import type { HostRegistrySetup } from "../../host-registries/setup.ts";
+import type { HostRegistrySetup } from "../host-registries/setup.ts";
 
 export type RegistryReport = Pick<HostRegistrySetup, "shown" | "withheld" | "notices">;
 

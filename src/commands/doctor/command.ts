@@ -1,12 +1,12 @@
 import { defineCommand } from "citty";
-import { CommandFailed } from "../cli/exit-codes.ts";
-import { failureFor } from "../cli/report-error.ts";
-import { jsonOutput, printJson, printResult } from "../cli/output.ts";
-import { formatDoctorReport } from "../cli/render/doctor.ts";
-import { gatherDoctorReport } from "../doctor/report.ts";
-import { openEngine } from "../engine/open-engine.ts";
-import { engineArgs, engineChoice, jsonArg } from "../cli/flags/common.ts";
-import { hostRegistryArgs, hostRegistryChoice } from "../cli/flags/host-registries.ts";
+import { CommandFailed } from "../../cli/exit-codes.ts";
+import { failureFor } from "../../cli/report-error.ts";
+import { jsonOutput, printJson, printResult } from "../../cli/output.ts";
+import { formatDoctorReport } from "./render.ts";
+import { gatherDoctorReport } from "../../doctor/report.ts";
+import { openEngine } from "../../engine/open-engine.ts";
+import { engineArgs, engineChoice, jsonArg } from "../../cli/flags/common.ts";
+import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 
 export default defineCommand({
   meta: { name: "doctor", description: "Report which Docker engine is used, how it was found, and the util images" },

@@ -1,5 +1,5 @@
 // The human form of the doctor report: label, value, one line each.
-import { registryLines } from "./host-registries.ts";
+import { registryLines } from "../../cli/registry-lines.ts";
 import { shortId } from "../../docker/ids.ts";
 import type { DoctorReport } from "../../doctor/report.ts";
 

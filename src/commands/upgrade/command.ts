@@ -1,9 +1,9 @@
 import { defineCommand } from "citty";
-import { CommandFailed, ExitCode } from "../cli/exit-codes.ts";
-import { jsonOutput, logger, printJson } from "../cli/output.ts";
-import { upgradeLine } from "../cli/render/upgrade.ts";
-import { jsonArg } from "../cli/flags/common.ts";
-import { upgrade } from "../self-update/upgrade.ts";
+import { CommandFailed, ExitCode } from "../../cli/exit-codes.ts";
+import { jsonOutput, logger, printJson } from "../../cli/output.ts";
+import { upgradeLine } from "./render.ts";
+import { jsonArg } from "../../cli/flags/common.ts";
+import { upgrade } from "../../self-update/upgrade.ts";
 
 export default defineCommand({
   meta: {
