@@ -19,24 +19,29 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const ESCAPE_SEQUENCE =
   /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]|(?:\u001b[\]PX^_]|[\u0090\u009d\u0098\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\u0020-\u002f]*[\u0030-\u007e]/g;
 
-const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001b": "\\e" };
+/** Characters with a name everyone reads; every other one is shown by its code (escapeChar). */
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
-function escapeOne(char: string): string {
+/**
+ * The one way this tool shows a character it will not print: `\n`, `\r`, `\t` by name, a code
+ * up to U+00FF as `\x1b`, above it as `\u{202e}`. A byte of a non-UTF-8 file name (kept as
+ * U+DC80-U+DCFF, see lib/raw-names.ts) is shown as that byte. The escapes hold no control
+ * character, so escaping is idempotent.
+ */
+function escapeChar(char: string): string {
   const named = NAMED[char];
   if (named) return named;
-  const code = char.charCodeAt(0);
-  // A byte of a non-UTF-8 name (U+DC80-U+DCFF) is shown as that byte.
+  const code = char.codePointAt(0)!;
   if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
 }
 
 /**
- * Every control character shown as a visible escape (`\n`, `\r`, `\e`, `\x07`, `\x9b`), lone
+ * Every control character shown as a visible escape (`\n`, `\r`, `\x1b`, `\x07`, `\x9b`), lone
  * surrogates too: the text stays one line and nothing in it acts on a terminal. Tabs are kept.
- * Idempotent: the escapes hold no control characters.
  */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROL, escapeOne).replace(LONE_SURROGATE, escapeOne);
+  return text.replace(CONTROL, escapeChar).replace(LONE_SURROGATE, escapeChar);
 }
 
 /**
@@ -75,14 +80,11 @@ export function hasUnsafeChars(text: string): boolean {
 }
 
 /**
- * Rewrites every unsafe character as a visible escape: `\x1b` for controls up to U+00FF,
- * `\u{202e}` above. An escape sequence loses its ESC (or CSI) and prints as plain text, e.g.
- * "\x1b[2J". Newlines and tabs are rewritten too: the result is always one line.
+ * Rewrites every unsafe character as a visible escape (escapeChar). An escape sequence loses
+ * its ESC (or CSI) and prints as plain text, e.g. "\x1b[2J". Newlines and tabs are rewritten
+ * too: the result is always one line.
  */
 export function neutralise(text: string): string {
-  return text.replace(UNSAFE_ALL, (char) => {
-    const code = char.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
-  });
+  return text.replace(UNSAFE_ALL, escapeChar);
 }
 

@@ -127,7 +127,7 @@ describe("a newline in a build argument or a label (item 12)", () => {
       expect(headerLines[1]).toBe(`# tags: ${tag(`forge-${way}`)}`);
       expect(lines).toContain("# build arg: NOTE (value not shown)");
       // The value is in no line of the tool's own; the label is, on one line, its controls escaped.
-      expect(lines.filter((line) => line.startsWith("# ") && line.includes("forged"))).toEqual(["# label: org.example.note=a\\n# tags: forged\\e[2J"]);
+      expect(lines.filter((line) => line.startsWith("# ") && line.includes("forged"))).toEqual(["# label: org.example.note=a\\n# tags: forged\\x1b[2J"]);
       // (echo: runContainer may lose a last line that has no newline; seen in 2 of 10 runs)
       expect(await runIn(json.imageId, "cat /note; echo")).toBe("one\n# via: forged\n# failed at step [9/9]: forged\n");
       expect((await inspectImage(client, json.imageId)).Config!.Labels!["org.example.note"]).toBe("a\n# tags: forged\u001b[2J");

@@ -293,7 +293,7 @@ describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one l
     ["tcp://1.2.3:2375", "invalid Docker host 'tcp://1.2.3:2375': 1.2.3 is not an IPv4 address; use tcp://HOST:PORT"],
     ["tcp://bad_host!:2375", "invalid Docker host 'tcp://bad_host!:2375': 'bad_host!' is not a host name; use tcp://HOST:PORT"],
     ["tcp://127.0.0.1:2375\nexport X=1", "the Docker host 'tcp://127.0.0.1:2375\\nexport X=1' holds a control character; remove it"],
-    ["unix:///var/run/docker.sock\r\u001b[2J", "the Docker host 'unix:///var/run/docker.sock\\r\\e[2J' holds a control character; remove it"],
+    ["unix:///var/run/docker.sock\r\u001b[2J", "the Docker host 'unix:///var/run/docker.sock\\r\\x1b[2J' holds a control character; remove it"],
   ];
   for (const [value, message] of cases) {
     for (const via of ["DOCKER_HOST", "--host"] as const) {
@@ -317,7 +317,7 @@ describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one l
   test("AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds", async () => {
     const run = await runCli(["images", "ls"], { env: { AICAGE_UTIL_ENGINE_TIMEOUT: "9999999999\u001b]0;x\u0007" } });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe("[error] AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds from 1 to 86400, not '9999999999\\e]0;x\\x07'\n");
+    expect(run.stderr).toBe("[error] AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds from 1 to 86400, not '9999999999\\x1b]0;x\\x07'\n");
   });
 });
 

@@ -65,7 +65,7 @@ describe("build log file", () => {
     log.write("# via: forged by the build's own output");
     log.close();
     expect(readFileSync(log.path, "utf8")).toBe(
-      "# label: a=1\\n# via: forged\\r\\e[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
+      "# label: a=1\\n# via: forged\\r\\x1b[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
     );
     expect(log.tail()).toEqual(["green and  bell\\x07", "  # via: forged by the build's own output"]);
   });

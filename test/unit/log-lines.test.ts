@@ -31,7 +31,7 @@ describe("log lines", () => {
   test("control characters in a message are shown as escapes; backticks and underscores stay", () => {
     const { logger, written } = capture({ isTTY: true }, { TERM: "xterm" });
     logger.warn("file `a` _draft_ \x1b]0;title\x07 and\nmore");
-    expect(written()).toBe("\x1b[33m[warn]\x1b[39m file `a` _draft_ \\e]0;title\\x07 and\\nmore\n");
+    expect(written()).toBe("\x1b[33m[warn]\x1b[39m file `a` _draft_ \\x1b]0;title\\x07 and\\nmore\n");
   });
 
   test("coloured: only the tag, in the colour of its kind", () => {

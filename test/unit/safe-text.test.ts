@@ -3,13 +3,13 @@ import { escapeControls, hasControls, quoted, withoutEscapes } from "../../src/l
 
 describe("text from outside, made harmless", () => {
   test("escapeControls: every control character shown, printable text of any script kept", () => {
-    expect(escapeControls("a\nb\r\u001b[2J\u0007\u007f\u009b31m")).toBe("a\\nb\\r\\e[2J\\x07\\x7f\\x9b31m");
+    expect(escapeControls("a\nb\r\u001b[2J\u0007\u007f\u009b31m")).toBe("a\\nb\\r\\x1b[2J\\x07\\x7f\\x9b31m");
     expect(escapeControls("tab\tstays, ünïcødé ✓ 版本 🙂")).toBe("tab\tstays, ünïcødé ✓ 版本 🙂");
   });
 
   test("escapeControls: a byte of a non-UTF-8 name (U+DC80-U+DCFF) is shown as that byte", () => {
     expect(escapeControls("caf\udce9.txt")).toBe("caf\\xe9.txt");
-    expect(escapeControls("lone \ud800 high")).toBe("lone \\ud800 high");
+    expect(escapeControls("lone \ud800 high")).toBe("lone \\u{d800} high");
   });
 
   test("escapeControls is idempotent", () => {

@@ -22,7 +22,7 @@ describe("versionFromOutput", () => {
       { refused: 'its first line holds control characters or escape sequences: "\\x1b[31m3.0\\x1b[0m"' },
       { refused: 'its first line holds control characters or escape sequences: "4.0\\u{202e}0.5"' },
       { refused: 'its first line holds control characters or escape sequences: "\\x9b2J6.0"' },
-      { refused: 'its first line holds control characters or escape sequences: "7.0\\x0d8.0"' },
+      { refused: 'its first line holds control characters or escape sequences: "7.0\\r8.0"' },
       { refused: 'its first line holds control characters or escape sequences: "9.0\\x08\\x08\\x081.0"' },
       { refused: 'its first line holds control characters or escape sequences: "1.\\x001"' },
       { refused: 'its first line holds control characters or escape sequences: "\\x7f1.2"' },
