@@ -3,7 +3,7 @@
 # runs every test file with Bun, and ends with the summary line CI reads: "tests: N passed, N failed".
 # Extra arguments go to `bun test` (e.g. a file or -t NAME).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 [[ -x node_modules/.bin/bun ]] || npm install --no-audit --no-fund >&2 || exit 1
 

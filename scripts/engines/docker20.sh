@@ -27,8 +27,8 @@ start() {
   ((EUID == 0)) || die "no Docker engine answers on $SOCKET, and only root can start one: run the tests as root, or start dockerd"
   mkdir -p "$DIR/$NAME"
   log "$NAME: starting dockerd (log: $LOG)"
-  # setsid: the engine must outlive this script and not get the test runner's signals.
-  setsid dockerd "${DOCKERD_NO_NETWORK[@]}" -H "unix://$SOCKET" -H "tcp://$TCP_ADDR" \
+  # detached (lib.sh): the engine outlives this script, gets none of its signals or descriptors.
+  detached dockerd "${DOCKERD_NO_NETWORK[@]}" -H "unix://$SOCKET" -H "tcp://$TCP_ADDR" \
     >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   wait_answers "$SOCKET" 60 "$LOG"

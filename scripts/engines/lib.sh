@@ -116,6 +116,19 @@ check_host_network() {
   return 1
 }
 
+# Runs "$@" as a daemon of the engines: in a session of its own (it must outlive the script and
+# not get the test runner's signals), holding none of the caller's file descriptors but 0-2. A
+# daemon that kept one would keep it open for good: a lock the caller held (flock), or a pipe
+# whose reader then never sees its end. Called with & like a command; $! is the daemon's pid.
+detached() {
+  local fd
+  for fd in /proc/"$BASHPID"/fd/*; do
+    fd=${fd##*/}
+    ((fd > 2)) && eval "exec ${fd}>&-" 2>/dev/null
+  done
+  exec setsid "$@"
+}
+
 # Reads a pid file; answers the pid when that process still runs.
 live_pid() {
   local file=$1 pid
@@ -146,7 +159,7 @@ start_tcp_forward() {
   live_pid "$pidfile" >/dev/null && return 0
   local cmd=(socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$socket")
   [[ -n $netns_of ]] && cmd=(nsenter "--net=/proc/$netns_of/ns/net" "${cmd[@]}")
-  setsid "${cmd[@]}" >"$logfile" 2>&1 </dev/null &
+  detached "${cmd[@]}" >"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
 }
 
@@ -157,12 +170,12 @@ start_upstream_forward() {
   local port=$1 netns_of=$2 dir=$3
   if ! live_pid "$dir/upstream-host.pid" >/dev/null; then
     rm -f "$dir/upstream.sock"
-    setsid socat "UNIX-LISTEN:$dir/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$port" \
+    detached socat "UNIX-LISTEN:$dir/upstream.sock,fork,mode=600" "TCP:127.0.0.1:$port" \
       >"$dir/upstream-host.log" 2>&1 </dev/null &
     echo $! >"$dir/upstream-host.pid"
   fi
   if ! live_pid "$dir/upstream-netns.pid" >/dev/null; then
-    setsid nsenter "--net=/proc/$netns_of/ns/net" \
+    detached nsenter "--net=/proc/$netns_of/ns/net" \
       socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$dir/upstream.sock" \
       >"$dir/upstream-netns.log" 2>&1 </dev/null &
     echo $! >"$dir/upstream-netns.pid"

@@ -65,7 +65,7 @@ start() {
     rm -f "$SOCKET"
     log "$NAME: starting podman system service in its own network namespace (log: $LOG)"
     # shellcheck disable=SC2016 # $0 is expanded by the inner shell
-    setsid unshare --net sh -c 'ip link set lo up && exec podman system service --time=0 "unix://$0"' "$SOCKET" \
+    detached unshare --net sh -c 'ip link set lo up && exec podman system service --time=0 "unix://$0"' "$SOCKET" \
       >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     wait_answers "$SOCKET" 60 "$LOG"
@@ -74,7 +74,7 @@ start() {
   local pid
   pid=$(live_pid "$PIDFILE") || die "$NAME: answers on $SOCKET but not started by this script (no $PIDFILE)"
   if ! live_pid "$DIR/slirp4netns.pid" >/dev/null; then
-    setsid slirp4netns --configure --mtu=65520 --disable-host-loopback "$pid" tap0 \
+    detached slirp4netns --configure --mtu=65520 --disable-host-loopback "$pid" tap0 \
       >"$DIR/slirp4netns.log" 2>&1 </dev/null &
     echo $! >"$DIR/slirp4netns.pid"
   fi

@@ -64,7 +64,7 @@ start() {
   local pid
   pid=$(container_pid) || die "$NAME: answers on $SOCKET but container $CONTAINER is not running"
   if ! live_pid "$DIR/slirp4netns.pid" >/dev/null; then
-    setsid slirp4netns --configure --mtu=65520 --disable-host-loopback "$pid" tap0 \
+    detached slirp4netns --configure --mtu=65520 --disable-host-loopback "$pid" tap0 \
       >"$DIR/slirp4netns.log" 2>&1 </dev/null &
     echo $! >"$DIR/slirp4netns.pid"
   fi

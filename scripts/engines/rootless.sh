@@ -77,7 +77,7 @@ start() {
     fi
     echo "$NET" >"$DIR/net"
     # A clean environment: the user's own HOME and runtime folder, nothing of root's.
-    setsid runuser -u "$USER_NAME" -- env -i \
+    detached runuser -u "$USER_NAME" -- env -i \
       HOME="$(getent passwd "$USER_NAME" | cut -d: -f6)" USER="$USER_NAME" LOGNAME="$USER_NAME" \
       PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="/run/user/$uid" \
       "${net_env[@]}" \
