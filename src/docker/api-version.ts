@@ -1,6 +1,6 @@
 // Which Engine API version the client speaks: the range it was written for, and the choice
 // within it once the engine has said which version it offers.
-import type { DockerEndpoint } from "./endpoint.ts";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { DockerError, NotAnEngineError } from "./errors.ts";
 import { quoted } from "../lib/safe-text.ts";
 

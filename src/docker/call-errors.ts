@@ -1,6 +1,6 @@
 // What a failed Engine API call becomes: a typed error for a request that got no HTTP answer,
 // and one line of words for an answer whose body is not what the engine sends.
-import type { DockerEndpoint } from "./endpoint.ts";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EnginePermissionError, EngineUnreachableError, NotAnEngineError } from "./errors.ts";
 import { quoted, withoutEscapes } from "../lib/safe-text.ts";
 import { oneLine } from "../lib/text.ts";

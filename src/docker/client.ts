@@ -5,7 +5,7 @@ import { type FetchOptions, ofetch } from "ofetch";
 import { agreedApiVersion } from "./api-version.ts";
 import { connectionError, describeBody, engineMessage } from "./call-errors.ts";
 import { Deadline } from "./deadline.ts";
-import type { DockerEndpoint } from "./endpoint.ts";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EngineConnection } from "./engine-connection.ts";
 import {
   DockerApiError,

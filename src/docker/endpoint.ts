@@ -1,30 +1,14 @@
-// Where the Docker engine is, and how we found out. The order follows the docker CLI:
-// an explicit host, then the active context, then the usual socket locations of
-// Docker Engine, rootless Docker, Docker Desktop, Colima, OrbStack and Podman.
+// Where the Docker engine is, and how we found out (what an endpoint is: docker-endpoint.ts).
+// The order follows the docker CLI: an explicit host, then the active context, then the usual
+// socket locations of Docker Engine, rootless Docker, Docker Desktop, Colima, OrbStack and Podman.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EndpointError } from "./errors.ts";
 import { hasControls, quoted } from "../lib/safe-text.ts";
 import { type SshTarget, parseSshUrl, sshDisplay } from "./ssh/ssh-target.ts";
-
-export interface DockerEndpoint {
-  kind: "unix" | "tcp" | "ssh";
-  /** unix: the socket path */
-  socketPath?: string;
-  /** tcp: http:// or https:// origin */
-  origin?: string;
-  tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
-  /** ssh: who and where to log in; the engine is reached through `docker system dial-stdio` there */
-  ssh?: SshTarget;
-  /** What to show the user: the socket path or the URL */
-  display: string;
-  /** How it was found, e.g. "DOCKER_HOST", "context colima", "default socket" */
-  source: string;
-  /** Found among the usual sockets: the others that exist, tried in order when this one refuses. */
-  alternatives?: DockerEndpoint[];
-}
 
 export interface EndpointInputs {
   /** an endpoint chosen explicitly (a command-line flag), winning over everything else */

@@ -1,7 +1,7 @@
 // How requests reach the engine: the origin of their URLs and the fetch options of the way
 // there. A unix socket; TCP, with the endpoint's TLS files when it names them; or, for an
 // ssh:// endpoint, the local socket of an ssh tunnel, opened on the first request.
-import type { DockerEndpoint } from "./endpoint.ts";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EndpointError } from "./errors.ts";
 import type { SshFailure } from "./ssh/ssh-failure.ts";
 import { SshTunnel, type SshTunnelOptions } from "./ssh/ssh-tunnel.ts";

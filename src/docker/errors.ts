@@ -1,7 +1,7 @@
 // Errors of the Engine client, one family. Each message is one line that names the cause
 // and, where the fix lies in the engine or its settings, the fix. Callers map the classes to
 // their own words and exit codes.
-import type { DockerEndpoint } from "./endpoint.ts";
+import type { DockerEndpoint } from "./docker-endpoint.ts";
 
 export class DockerError extends Error {
   override name = "DockerError";

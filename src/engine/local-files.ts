@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import type { DockerClient } from "../docker/client.ts";
 import { createContainer, removeContainer, statContainerPath } from "../docker/containers.ts";
-import type { DockerEndpoint } from "../docker/endpoint.ts";
+import type { DockerEndpoint } from "../docker/docker-endpoint.ts";
 import { DockerApiError } from "../docker/errors.ts";
 import { managedLabels } from "../core/labels.ts";
 import { onShutdown } from "../lib/shutdown.ts";

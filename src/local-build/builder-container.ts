@@ -10,7 +10,7 @@
 import path from "node:path";
 import { isInside } from "../lib/paths.ts";
 import type { ContainerSpec } from "../docker/containers.ts";
-import type { DockerEndpoint } from "../docker/endpoint.ts";
+import type { DockerEndpoint } from "../docker/docker-endpoint.ts";
 import { managedLabels } from "../core/labels.ts";
 import type { BuildSettings } from "./build-settings.ts";
 

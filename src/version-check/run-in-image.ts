@@ -3,9 +3,10 @@
 // - the agent folders are copied in through the Engine API before the container starts
 //   (check-files.ts), never bind-mounted: an engine on another machine gets them too, and a
 //   script can change neither the user's files nor its own copy;
-// - the runner starts as root with only SETUID, SETGID and SETPCAP, and starts each script
-//   through setpriv as uid/gid 10100+n with no capabilities at all (bounding set empty),
-//   in its own HOME and TMPDIR, under its own timeout;
+// - the runner (runner.sh, a bash file embedded as text: its values come from here as
+//   arguments, RUNNER_SETTINGS) starts as root with only SETUID, SETGID and SETPCAP, and
+//   starts each script through setpriv as uid/gid AGENT_ID_BASE+n with no capabilities at all
+//   (bounding set empty), in its own HOME and TMPDIR, under its own timeout;
 // - each script's output goes to files the runner opened in a root-only folder before it
 //   dropped its privileges; the results travel on the container's stdout, which no script
 //   can write to: a start line when a script starts, its framed record as soon as it has
@@ -21,6 +22,10 @@ import type { AgentFolder } from "./agent-folder.ts";
 import type { ScriptRun } from "./attempt.ts";
 import { AGENT_ID_BASE, CHECK_ROOT, type SharedFile, checkFilesArchive } from "./check-files.ts";
 import { CA_VARIABLES, PREPARE_SCRIPT } from "./registry-forward.ts";
+import RUNNER from "./runner.sh" with { type: "text" };
+
+/** The runner, as the container gets it (`bash -c RUNNER`): the bytes of runner.sh. */
+export { RUNNER };
 
 const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids count threads
 const MEMORY_PER_SLOT = 512 * 1024 * 1024;
@@ -32,8 +37,6 @@ const STARTED_PREFIX = "AICAGE-STARTED";
  * system call: a few ms for this many, about what starting cat costs); a longer one is printed by cat.
  */
 const RECORD_READ_CHARS = 4096;
-/** bash's clock in microseconds, without starting date(1): "$EPOCHREALTIME" without its dot. */
-const EPOCH_MICROSECONDS = "${EPOCHREALTIME/./}";
 /** The longest a timer can wait (2^31-1 ms); longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -48,108 +51,30 @@ const NPM_RETRY_ENV = ["NPM_CONFIG_FETCH_RETRY_MINTIMEOUT=1000", "NPM_CONFIG_FET
 const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
 
 /**
- * The runner inside the container (a fixed text: what varies arrives as arguments). Per
- * script n: say that it starts (AICAGE-STARTED <n>), open its output files, cd to its copy,
- * drop to uid/gid 10100+n with setpriv (no capabilities, no supplementary groups,
- * no-new-privs), run it under `timeout`, then kill whatever of that user is still running,
- * and write its result record to a file:
- *   AICAGE-RESULT <n> <exit code> <ms> <stdout base64> <stderr base64>
- * each stream's first cap+1 bytes: one more than is kept tells that it was cut. base64 keeps
- * non-UTF-8 bytes intact through the engine's log driver. Whenever a script has ended, the
- * main shell prints the records that are complete (marked by a .done file written after
- * them), one at a time: records of scripts that end together never interleave, and the host
- * sees each agent finish as it does. (This is a JS template: the "${…}" in it are the
- * constants above, bash gets none.)
+ * What the runner (runner.sh) reads before the scripts, in its order: the facts whose home is
+ * this file, check-files.ts and registry-forward.ts, so the shell file holds none of them.
  */
-const RUNNER = String.raw`
-set -u
-umask 077
-jobs=$1 limit=$2 cap=$3; shift 3
-count=$(($# / 2))
-root=${CHECK_ROOT}
-results=$root/results
-if ! command -v setpriv >/dev/null; then
-  echo "the image has no setpriv (util-linux), which runs each script as a user of its own" >&2
-  exit 125
-fi
-# Names for the agents' users: some tools look theirs up.
-for ((n = 0; n < count; n++)); do
-  printf 'aicage-agent-%d:x:%d:%d::%s:/bin/bash\n' $n $((${AGENT_ID_BASE} + n)) $((${AGENT_ID_BASE} + n)) "$root/home/$n" >&3
-  printf 'aicage-agent-%d:x:%d:\n' $n $((${AGENT_ID_BASE} + n)) >&4
-done 3>>/etc/passwd 4>>/etc/group
-# The host's CAs join the image's bundle (host-registries/), readable by every agent. Should
-# that fail, no tool may point at a missing file: the CA variables go.
-if [ -f ${PREPARE_SCRIPT} ] && ! (umask 022; . ${PREPARE_SCRIPT}) >/dev/null 2>&1; then
-  unset ${CA_VARIABLES.join(" ")}
-fi
-# Every process started costs a few ms in a container (twenty scripts started about 260): times
-# come from bash's clock, not date(1), the variables are exported, not set through env(1), and
-# an empty output is not read. (Looking through /proc for a leftover before starting the kill
-# cost more than the kill once twenty scripts ran: every agent's processes are read.)
-# The base64 of an output file's first cap+1 bytes; an empty one starts nothing.
-capped() {
-  [ -s "$1" ] && head -c "$((cap + 1))" "$1" | base64 -w0
+export const RUNNER_SETTINGS = {
+  root: CHECK_ROOT,
+  id_base: AGENT_ID_BASE,
+  started_prefix: STARTED_PREFIX,
+  result_prefix: RESULT_PREFIX,
+  read_chars: RECORD_READ_CHARS,
+  grace: KILL_GRACE_SECONDS,
+  prepare: PREPARE_SCRIPT,
+  ca_variables: CA_VARIABLES.join(" "),
+} as const;
+
+/** The runner's arguments after its name: its settings, then this run's, then each script's file and CRLF flag. */
+export function runnerArguments(slots: number, limitSeconds: number, cap: number, scripts: Array<Pick<BatchScript, "file" | "crlf">>): string[] {
+  return [
+    ...Object.values(RUNNER_SETTINGS).map(String),
+    String(slots),
+    String(limitSeconds),
+    String(cap),
+    ...scripts.flatMap((script) => [script.file, script.crlf ? "1" : "0"]),
+  ];
 }
-# Runs in a background subshell of its own: it may cd, and runs its commands without a
-# further subshell (no "( … )", no "$(…)": each is a process more per script).
-run_one() {
-  local n=$1 file=$2 crlf=$3 id=$((${AGENT_ID_BASE} + $1)) start end rc=126
-  local dir=$root/agents/$1 home=$root/home/$1
-  set -- bash "$dir/$file"
-  [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
-  start=${EPOCH_MICROSECONDS}
-  if cd "$dir" 2>"$results/$n.err"; then
-    HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
-      NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip" \
-      setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-      timeout -k ${KILL_GRACE_SECONDS} "$limit" "$@" >"$results/$n.out" 2>"$results/$n.err" </dev/null
-    rc=$?
-  fi
-  end=${EPOCH_MICROSECONDS}
-  # What the script left running (a background job, a daemon that left its process group)
-  # ends with it: kill(-1) as the agent's own user reaches exactly that user's processes.
-  setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all \
-    sh -c 'kill -KILL -1' >/dev/null 2>&1
-  {
-    printf '${RESULT_PREFIX} %s %s %s ' "$n" "$rc" "$(((end - start) / 1000))"
-    capped "$results/$n.out"
-    printf ' '
-    capped "$results/$n.err"
-    printf '\n'
-  } >"$results/$n.rec"
-  : >"$results/$n.done"
-}
-# Prints the record of every started script that has ended since the last call (live[k]: k
-# started and not yet printed; first: the lowest such k). A record is read by this shell
-# (no process started) when it fits in ${RECORD_READ_CHARS} characters; a longer one (a big
-# output) is printed by cat.
-live=() first=0
-report() {
-  local k rec rest
-  for ((k = first; k < n; k++)); do
-    ((live[k])) && [ -e "$results/$k.done" ] || continue
-    live[k]=0
-    if { IFS= read -r -n ${RECORD_READ_CHARS} rec; ! IFS= read -r -n 1 rest; } <"$results/$k.rec"; then
-      printf '%s\n' "$rec"
-    else
-      cat "$results/$k.rec"
-    fi
-  done
-  while ((first < n && !live[first])); do first=$((first + 1)); done
-}
-n=0 running=0
-while [ $# -gt 0 ]; do
-  if [ $running -ge "$jobs" ]; then wait -n; running=$((running - 1)); report; fi
-  printf '${STARTED_PREFIX} %d\n' "$n"
-  live[n]=1
-  run_one "$n" "$1" "$2" &
-  n=$((n + 1)) running=$((running + 1))
-  shift 2
-done
-while [ $running -gt 0 ]; do wait -n; running=$((running - 1)); report; done
-wait
-report
-`;
 
 export interface BatchScript {
   /** the agent folder, scanned: what is copied into the container */
@@ -181,10 +106,9 @@ export interface BatchOptions {
 function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
-  const args = scripts.flatMap((script) => [script.file, script.crlf ? "1" : "0"]);
   return {
     Image: options.image,
-    Cmd: ["bash", "-c", RUNNER, "aicage-version-check", String(slots), String(limitSeconds), String(options.maxOutputBytes), ...args],
+    Cmd: ["bash", "-c", RUNNER, "aicage-version-check", ...runnerArguments(slots, limitSeconds, options.maxOutputBytes, scripts)],
     // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
     // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
     Entrypoint: ["/usr/bin/tini", "--"],

@@ -1,5 +1,7 @@
 // Keeps the layers of ARCHITECTURE.md: reads every import in src/ and fails on one the rules
 // there do not allow. The rules are parsed from the page itself, so they cannot drift apart.
+// It also fails on a circle of imports between files (type-only imports count too): a file
+// in a circle cannot be understood, tested or moved without the others.
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -47,6 +49,53 @@ function importsOf(text: string): string[] {
   const patterns = [/^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
   for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
   return found;
+}
+
+/** The source files each file of `files` imports by a relative path (other files, such as Dockerfiles, left out). */
+function importGraph(files: string[]): Map<string, string[]> {
+  const known = new Set(files);
+  return new Map(
+    files.map((file) => {
+      const targets = importsOf(readFileSync(file, "utf8"))
+        .filter((specifier) => specifier.startsWith("."))
+        .map((specifier) => path.resolve(path.dirname(file), specifier))
+        .filter((target) => known.has(target));
+      return [file, [...new Set(targets)]];
+    }),
+  );
+}
+
+/**
+ * Every circle the graph's edges close, once each, as its files in import order with the first
+ * repeated at the end (a → b → a). A depth-first walk: an edge back to a file still on the
+ * walk's path closes the circle from that file on.
+ */
+function importCycles(graph: Map<string, string[]>): string[][] {
+  const cycles = new Map<string, string[]>();
+  const done = new Set<string>();
+  const onPath = new Map<string, number>();
+  const trail: string[] = [];
+  const visit = (file: string) => {
+    onPath.set(file, trail.length);
+    trail.push(file);
+    for (const target of graph.get(file) ?? []) {
+      const at = onPath.get(target);
+      if (at !== undefined) {
+        const cycle = trail.slice(at);
+        // The same circle found from another file is one circle: keyed from its smallest name.
+        const first = cycle.indexOf([...cycle].sort()[0]!);
+        const rotated = [...cycle.slice(first), ...cycle.slice(0, first)];
+        cycles.set(rotated.join("\0"), [...rotated, rotated[0]!]);
+      } else if (!done.has(target)) {
+        visit(target);
+      }
+    }
+    trail.pop();
+    onPath.delete(file);
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) if (!done.has(file)) visit(file);
+  return [...cycles.values()];
 }
 
 const rules = rulesFromArchitecturePage();
@@ -114,5 +163,37 @@ describe("layers (ARCHITECTURE.md)", () => {
     expect(files.length).toBeGreaterThan(50);
     const total = files.reduce((sum, file) => sum + importsOf(readFileSync(file, "utf8")).length, 0);
     expect(total).toBeGreaterThan(200);
+  });
+});
+
+describe("no circles of imports between files", () => {
+  test("no file of src/ reaches itself through its imports", () => {
+    const named = importCycles(importGraph(files)).map((cycle) => cycle.map((file) => path.relative(SRC, file)).join(" → "));
+    expect(named).toEqual([]);
+  });
+
+  test("the check finds a circle, and names it (it cannot pass by finding nothing)", () => {
+    const graph = new Map([
+      ["a", ["b"]],
+      ["b", ["c", "d"]],
+      ["c", ["a"]],
+      ["d", ["d2"]],
+      ["d2", ["e"]],
+      ["e", []],
+      ["f", ["g"]],
+      ["g", ["f"]],
+      ["h", ["h"]],
+    ]);
+    expect(importCycles(graph)).toEqual([
+      ["a", "b", "c", "a"],
+      ["f", "g", "f"],
+      ["h", "h"],
+    ]);
+    // A circle is found whichever of its files the walk starts from.
+    expect(importCycles(new Map([["z", ["y"]], ["y", ["x"]], ["x", ["z"]]]))).toEqual([["x", "z", "y", "x"]]);
+    // Type-only imports are edges too (errors.ts needs nothing but a type of docker-endpoint.ts).
+    const graphOfSrc = importGraph(files);
+    expect(graphOfSrc.get(path.join(SRC, "docker/errors.ts"))).toContain(path.join(SRC, "docker/docker-endpoint.ts"));
+    expect([...graphOfSrc.values()].reduce((sum, targets) => sum + targets.length, 0)).toBeGreaterThan(150);
   });
 });

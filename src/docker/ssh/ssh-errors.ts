@@ -1,6 +1,6 @@
 // The engine-unreachable errors of an ssh endpoint: the same classes the rest of the tool
 // maps to "engine unreachable / refused", with ssh's cause and its own fix in one line.
-import type { DockerEndpoint } from "../endpoint.ts";
+import type { DockerEndpoint } from "../docker-endpoint.ts";
 import { EnginePermissionError, EngineUnreachableError } from "../errors.ts";
 import type { SshFailure } from "./ssh-failure.ts";
 

@@ -2,7 +2,7 @@
 import { open } from "node:fs/promises";
 import { fsPathIn } from "../../lib/raw-names.ts";
 import { escapeControls } from "../../lib/safe-text.ts";
-import type { ContextEntry } from "./scan.ts";
+import type { ContextEntry } from "./context-entry.ts";
 
 /**
  * Yields exactly `entry.size` bytes of the file, one chunk at a time, in buffers from `nextBuffer`.

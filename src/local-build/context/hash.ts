@@ -6,7 +6,7 @@ import { type Hash, createHash } from "node:crypto";
 import { bytesOfName } from "../../lib/raw-names.ts";
 import type { DigestCache } from "./digest-cache.ts";
 import { readChunks } from "./file-chunks.ts";
-import type { ContextEntry } from "./scan.ts";
+import type { ContextEntry } from "./context-entry.ts";
 
 /** Hashing reuses one buffer, so it can afford bigger reads (fewer calls for a large file). */
 const HASH_CHUNK_BYTES = 1024 * 1024;

@@ -7,34 +7,9 @@ import path from "node:path";
 import { isInside } from "../../lib/paths.ts";
 import { fsPathIn, nameFromBytes } from "../../lib/raw-names.ts";
 import { type IgnoreRules, isSent, isSentOnlyForEngine, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
+import type { ContextEntry } from "./context-entry.ts";
 import { type DigestCache, type FileStamp, openDigestCache } from "./digest-cache.ts";
 import { hashEntries } from "./hash.ts";
-
-export interface ContextEntry {
-  /**
-   * Path inside the context: forward slashes, no leading `./`, no trailing `/`. Bytes that are
-   * not UTF-8 are kept as U+DC80-U+DCFF (lib/raw-names.ts).
-   */
-  path: string;
-  type: "file" | "directory" | "symlink";
-  /** Permission bits, including setuid, setgid and sticky. */
-  mode: number;
-  mtime: Date;
-  /** Bytes of a regular file; 0 for the other types. */
-  size: number;
-  /** Where a symlink points, as stored in the link (not followed). */
-  linkTarget?: string;
-  /** The bytes of a file that is not read from the context directory (a Dockerfile from outside it). */
-  content?: Uint8Array;
-  /**
-   * In the tar only because the engine reads it there: a Dockerfile or ignore file the patterns
-   * exclude, or a Dockerfile from outside the context. The engine's BuildKit leaves such files
-   * in `COPY .`; buildx, reading the folder itself, does not.
-   */
-  onlyForEngine?: boolean;
-  /** What the file system says of a regular file's version, for the digest cache. */
-  stamp?: FileStamp;
-}
 
 export interface BuildContext {
   /** Absolute path of the context directory. */

@@ -5,7 +5,8 @@ import { Buffer } from "node:buffer";
 import { bytesOfName } from "../../lib/raw-names.ts";
 import { endOfArchive, padding, tarHeader } from "../../lib/tar-header.ts";
 import { readChunks } from "./file-chunks.ts";
-import { type BuildContext, type BuildContextOptions, type ContextEntry, scanBuildContext } from "./scan.ts";
+import type { ContextEntry } from "./context-entry.ts";
+import { type BuildContext, type BuildContextOptions, scanBuildContext } from "./scan.ts";
 
 /** Reads files in chunks of this size: large enough for throughput, small enough to stay bounded. */
 const CHUNK_BYTES = 64 * 1024;

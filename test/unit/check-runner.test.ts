@@ -1,0 +1,42 @@
+// The check runner (src/version-check/runner.sh) holds no value of its own: run-in-image.ts
+// passes every one as an argument (RUNNER_SETTINGS). These tests hold the two files together:
+// the shell reads the arguments in the order the TypeScript gives them, and names none of the
+// values itself. (That shellcheck finds nothing wrong with it: test/integration/runner-shellcheck.test.ts.)
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { RUNNER, RUNNER_SETTINGS, runnerArguments } from "../../src/version-check/run-in-image.ts";
+
+const FILE = path.join(import.meta.dir, "..", "..", "src", "version-check", "runner.sh");
+const text = readFileSync(FILE, "utf8");
+
+describe("the check runner (runner.sh)", () => {
+  test("the embedded runner is the bytes of runner.sh", () => {
+    expect(Buffer.from(RUNNER)).toEqual(readFileSync(FILE));
+  });
+
+  test("its first lines read the arguments run-in-image.ts gives, in that order, and leave the scripts", () => {
+    // The runner up to its first command that does more than read its arguments.
+    const prologue = text.slice(0, text.indexOf("\ncount="));
+    expect(prologue).toContain("\nshift ");
+    const names = [...Object.keys(RUNNER_SETTINGS), "jobs", "limit", "cap"];
+    const values = [...Object.values(RUNNER_SETTINGS).map(String), "3", "60", "1000"];
+    const probe = `${prologue}\nfor name in ${names.join(" ")}; do printf '%s=%s\\n' "$name" "\${!name}"; done\nprintf 'rest=%s\\n' "$*"\n`;
+    const scripts = [
+      { file: "version.sh", crlf: false },
+      { file: "v 2.sh", crlf: true },
+    ];
+    const run = Bun.spawnSync(["bash", "-c", probe, "aicage-version-check", ...runnerArguments(3, 60, 1000, scripts)]);
+    expect(run.stderr.toString()).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.toString()).toBe([...names.map((name, i) => `${name}=${values[i]}`), "rest=version.sh 0 v 2.sh 1", ""].join("\n"));
+  });
+
+  test("names none of the values it is given (their home is the TypeScript)", () => {
+    const values = Object.values(RUNNER_SETTINGS).flatMap((value) => String(value).split(" "));
+    // Small numbers (the kill grace) occur in any shell text; the others must not.
+    const telling = values.filter((value) => !/^\d{1,2}$/.test(value));
+    expect(telling.length).toBeGreaterThan(10);
+    expect(telling.filter((value) => text.includes(value))).toEqual([]);
+  });
+});
