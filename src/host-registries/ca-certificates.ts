@@ -47,89 +47,109 @@ export function pemCertificates(text: string): string[] {
 }
 
 export function collectCaCertificates(sources: CaSource[], files: HostFiles): CaCollection {
-  const seen = new Set<string>();
-  const pems: string[] = [];
-  const contributions: CaCollection["contributions"] = [];
-  const notices: string[] = [];
-  const visitedPaths = new Set<string>();
-  let readBytes = 0;
-  let pemBytes = 0;
-  let full = false;
+  const collector = new CaCollector(files);
+  for (const source of sources) {
+    if (collector.full) break;
+    collector.addSource(source);
+  }
+  return collector.collection();
+}
 
-  /** Adds the new certificates in a text; answers how many were new and how many were there. */
-  const take = (text: string): { added: number; found: number } => {
-    let added = 0;
-    const found = pemCertificates(text);
-    for (const pem of found) {
-      if (seen.has(pem)) continue;
-      if (pemBytes + pem.length > MAX_CA_PEM_BYTES) {
-        full = true;
-        break;
-      }
-      seen.add(pem);
-      pems.push(pem);
-      pemBytes += pem.length;
-      added++;
+/** The certificates collected so far, within the bounds, and what the sources contributed. */
+class CaCollector {
+  /** No more certificates fit in MAX_CA_PEM_BYTES. */
+  full = false;
+  private readonly seen = new Set<string>();
+  private readonly pems: string[] = [];
+  private readonly contributions: CaCollection["contributions"] = [];
+  private readonly notices: string[] = [];
+  private readonly visitedPaths = new Set<string>();
+  private readBytes = 0;
+  private pemBytes = 0;
+
+  constructor(private readonly files: HostFiles) {}
+
+  addSource(source: CaSource): void {
+    if (source.kind === "pem") {
+      const { added } = this.take(source.value);
+      if (added) this.contributions.push({ origin: source.origin, path: null, added });
+      return;
     }
-    return { added, found: found.length };
-  };
+    if (source.kind === "file") {
+      const added = this.readFile(source.value, source.origin, false);
+      if (added !== null) this.contributions.push({ origin: source.origin, path: source.value, added });
+      return;
+    }
+    this.readFolder(source);
+  }
+
+  collection(): CaCollection {
+    const { pems, contributions, notices } = this;
+    if (this.full) notices.push(`CA certificates beyond ${MAX_CA_PEM_BYTES / 1024 / 1024} MiB were left out`);
+    return { pem: pems.length ? pems.join("") : null, count: pems.length, contributions, notices };
+  }
+
+  private readFolder(source: CaSource): void {
+    const names = this.files.list(source.value);
+    if (!names) {
+      this.notices.push(`${source.origin}: ${source.value} is not a folder`);
+      return;
+    }
+    if (names.length > MAX_FOLDER_ENTRIES) {
+      this.notices.push(`${source.origin}: only the first ${MAX_FOLDER_ENTRIES} of ${names.length} files in ${source.value} read`);
+    }
+    let added = 0;
+    for (const name of names.slice(0, MAX_FOLDER_ENTRIES)) {
+      if (this.full) break;
+      // Folders hold other things too (CRLs, keys, READMEs): skip what is not PEM quietly.
+      added += this.readFile(join(source.value, name), source.origin, true) ?? 0;
+    }
+    this.contributions.push({ origin: source.origin, path: source.value, added });
+  }
 
   /** Reads one file's certificates; answers how many were new, or null when it was skipped. */
-  const readFile = (path: string, origin: string, quietIfNotPem: boolean): number | null => {
-    const real = files.realpath(path) ?? path;
-    if (visitedPaths.has(real)) return 0;
-    visitedPaths.add(real);
-    if (readBytes >= MAX_READ_BYTES) {
-      notices.push(`${origin}: ${path} not read (over ${MAX_READ_BYTES / 1024 / 1024} MiB of CA files read)`);
+  private readFile(path: string, origin: string, quietIfNotPem: boolean): number | null {
+    const real = this.files.realpath(path) ?? path;
+    if (this.visitedPaths.has(real)) return 0;
+    this.visitedPaths.add(real);
+    if (this.readBytes >= MAX_READ_BYTES) {
+      this.notices.push(`${origin}: ${path} not read (over ${MAX_READ_BYTES / 1024 / 1024} MiB of CA files read)`);
       return null;
     }
     let file: ReturnType<HostFiles["read"]>;
     try {
-      file = files.read(path, Math.min(MAX_FILE_BYTES, MAX_READ_BYTES - readBytes));
+      file = this.files.read(path, Math.min(MAX_FILE_BYTES, MAX_READ_BYTES - this.readBytes));
     } catch (error) {
-      if (!quietIfNotPem) notices.push(`${origin}: ${path} not read (${readFailure(error)})`);
+      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} not read (${readFailure(error)})`);
       return null;
     }
     if (!file) {
-      if (!quietIfNotPem) notices.push(`${origin}: ${path} does not exist`);
+      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} does not exist`);
       return null;
     }
-    readBytes += file.bytes.length;
-    if (file.truncated) notices.push(`${origin}: only the first ${file.bytes.length} bytes of ${path} read`);
+    this.readBytes += file.bytes.length;
+    if (file.truncated) this.notices.push(`${origin}: only the first ${file.bytes.length} bytes of ${path} read`);
     const text = new TextDecoder("utf-8", { fatal: false }).decode(file.bytes);
-    const { added, found } = take(text);
-    if (found === 0 && !quietIfNotPem) notices.push(`${origin}: ${path} holds no PEM certificate`);
+    const { added, found } = this.take(text);
+    if (found === 0 && !quietIfNotPem) this.notices.push(`${origin}: ${path} holds no PEM certificate`);
     return added;
-  };
-
-  for (const source of sources) {
-    if (full) break;
-    if (source.kind === "pem") {
-      const { added } = take(source.value);
-      if (added) contributions.push({ origin: source.origin, path: null, added });
-      continue;
-    }
-    if (source.kind === "file") {
-      const added = readFile(source.value, source.origin, false);
-      if (added !== null) contributions.push({ origin: source.origin, path: source.value, added });
-      continue;
-    }
-    const names = files.list(source.value);
-    if (!names) {
-      notices.push(`${source.origin}: ${source.value} is not a folder`);
-      continue;
-    }
-    if (names.length > MAX_FOLDER_ENTRIES) {
-      notices.push(`${source.origin}: only the first ${MAX_FOLDER_ENTRIES} of ${names.length} files in ${source.value} read`);
-    }
-    let added = 0;
-    for (const name of names.slice(0, MAX_FOLDER_ENTRIES)) {
-      if (full) break;
-      // Folders hold other things too (CRLs, keys, READMEs): skip what is not PEM quietly.
-      added += readFile(join(source.value, name), source.origin, true) ?? 0;
-    }
-    contributions.push({ origin: source.origin, path: source.value, added });
   }
-  if (full) notices.push(`CA certificates beyond ${MAX_CA_PEM_BYTES / 1024 / 1024} MiB were left out`);
-  return { pem: pems.length ? pems.join("") : null, count: pems.length, contributions, notices };
+
+  /** Adds the new certificates in a text; answers how many were new and how many were there. */
+  private take(text: string): { added: number; found: number } {
+    let added = 0;
+    const found = pemCertificates(text);
+    for (const pem of found) {
+      if (this.seen.has(pem)) continue;
+      if (this.pemBytes + pem.length > MAX_CA_PEM_BYTES) {
+        this.full = true;
+        break;
+      }
+      this.seen.add(pem);
+      this.pems.push(pem);
+      this.pemBytes += pem.length;
+      added++;
+    }
+    return { added, found: found.length };
+  }
 }

@@ -37,18 +37,41 @@ export interface SshExit {
 
 export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure {
   const lines = cleanLines(exit.stderr);
-  const text = lines.join("\n");
-  const host = target.host;
-  const login = sshLoginHint(target);
-  const find = (pattern: RegExp) => lines.find((line) => pattern.test(line));
+  const stderr: SshStderr = {
+    lines,
+    text: lines.join("\n"),
+    find: (pattern) => lines.find((line) => pattern.test(line)),
+  };
+  // In this order: ssh's own failures first, then the network's, then the remote end's.
+  return (
+    sshNotStarted(exit) ??
+    hostKeyFailure(stderr, target) ??
+    loginFailure(stderr, target) ??
+    networkFailure(stderr, target) ??
+    remoteDockerFailure(exit, stderr, target) ??
+    otherFailure(exit, stderr, target)
+  );
+}
 
-  if (exit.spawnError !== undefined) {
-    return {
-      kind: "ssh-missing",
-      reason: `the ssh command could not be started (${exit.spawnError})`,
-      fix: "install an OpenSSH client so that `ssh` is on the PATH",
-    };
-  }
+/** ssh's stderr as clean lines, all of them as one text, and the first line that matches. */
+interface SshStderr {
+  lines: string[];
+  text: string;
+  find: (pattern: RegExp) => string | undefined;
+}
+
+function sshNotStarted(exit: SshExit): SshFailure | undefined {
+  if (exit.spawnError === undefined) return undefined;
+  return {
+    kind: "ssh-missing",
+    reason: `the ssh command could not be started (${exit.spawnError})`,
+    fix: "install an OpenSSH client so that `ssh` is on the PATH",
+  };
+}
+
+function hostKeyFailure({ text }: SshStderr, target: SshTarget): SshFailure | undefined {
+  const { host } = target;
+  const login = sshLoginHint(target);
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/.test(text)) {
     return {
       kind: "host-key-changed",
@@ -63,15 +86,23 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
       fix: `connect once with \`${login}\` to check and accept it`,
     };
   }
+  return undefined;
+}
+
+function loginFailure({ find }: SshStderr, target: SshTarget): SshFailure | undefined {
   const denied = find(/Permission denied \(/);
-  if (denied) {
-    const methods = /Permission denied \(([^)]*)\)/.exec(denied)?.[1] ?? "";
-    return {
-      kind: "login-refused",
-      reason: `ssh login${target.user ? ` as ${target.user}` : ""} to ${host} refused (Permission denied (${methods}))`,
-      fix: `offer a key that ${host} accepts (ssh-add, or IdentityFile in ~/.ssh/config) and check that \`${login}\` logs in without a prompt; passwords and key passphrases cannot be asked for`,
-    };
-  }
+  if (!denied) return undefined;
+  const { host } = target;
+  const methods = /Permission denied \(([^)]*)\)/.exec(denied)?.[1] ?? "";
+  return {
+    kind: "login-refused",
+    reason: `ssh login${target.user ? ` as ${target.user}` : ""} to ${host} refused (Permission denied (${methods}))`,
+    fix: `offer a key that ${host} accepts (ssh-add, or IdentityFile in ~/.ssh/config) and check that \`${sshLoginHint(target)}\` logs in without a prompt; passwords and key passphrases cannot be asked for`,
+  };
+}
+
+function networkFailure({ find }: SshStderr, target: SshTarget): SshFailure | undefined {
+  const { host } = target;
   if (find(/Connection refused/)) {
     return {
       kind: "connection-refused",
@@ -92,9 +123,15 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
     return {
       kind: "network",
       reason: `ssh to ${host} failed (${shortLine(network)})`,
-      fix: `check that \`${login}\` works from this machine`,
+      fix: `check that \`${sshLoginHint(target)}\` works from this machine`,
     };
   }
+  return undefined;
+}
+
+/** Logged in, but `docker system dial-stdio` there did not answer. */
+function remoteDockerFailure(exit: SshExit, { text, find }: SshStderr, target: SshTarget): SshFailure | undefined {
+  const { host } = target;
   // The remote shell's "docker: command not found" (bash), "docker: not found" (dash), exit 127.
   if (exit.exitCode === 127 || /\bdocker: (command )?not found/.test(text)) {
     return {
@@ -122,14 +159,18 @@ export function explainSshFailure(exit: SshExit, target: SshTarget): SshFailure 
     return {
       kind: "no-answer",
       reason: `${host} ended the session without an answer from \`docker system dial-stdio\``,
-      fix: `check that \`${login} docker system dial-stdio\` connects (a ForceCommand or login script may be in the way)`,
+      fix: `check that \`${sshLoginHint(target)} docker system dial-stdio\` connects (a ForceCommand or login script may be in the way)`,
     };
   }
+  return undefined;
+}
+
+function otherFailure(exit: SshExit, { lines }: SshStderr, target: SshTarget): SshFailure {
   const last = lines.at(-1);
   return {
     kind: "other",
-    reason: `ssh to ${host} ended with ${exit.exitCode === null ? "a signal" : `exit code ${exit.exitCode}`}${last ? ` (${shortLine(last)})` : ""}`,
-    fix: `check that \`${login} docker system dial-stdio\` connects from this machine`,
+    reason: `ssh to ${target.host} ended with ${exit.exitCode === null ? "a signal" : `exit code ${exit.exitCode}`}${last ? ` (${shortLine(last)})` : ""}`,
+    fix: `check that \`${sshLoginHint(target)} docker system dial-stdio\` connects from this machine`,
   };
 }
 
