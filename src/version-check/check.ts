@@ -160,17 +160,9 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     return todo.map(() => attemptNotRun("image", message, elapsed()));
   };
 
-  let image: string;
-  const phases: Array<{ phase: string; ms: number }> = [];
+  let ready: Awaited<ReturnType<typeof readyImage>>;
   try {
-    if (!client) throw new Error("no Docker engine configured");
-    let lap = performance.now();
-    // The API version, negotiated once per run (GET /_ping): its own phase, not the image's.
-    await client.apiVersion();
-    phases.push({ phase: "engine", ms: Math.round(performance.now() - lap) });
-    lap = performance.now();
-    image = (await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal, report: settings.report })).id;
-    phases.push({ phase: "image", ms: Math.round(performance.now() - lap) });
+    ready = await readyImage(client, settings);
   } catch (error) {
     settings.signal?.throwIfAborted();
     if (settings.order.includes("host") && !settings.compare) {
@@ -179,21 +171,8 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     return failAll(error);
   }
 
-  // A folder too big to copy is not sent: that agent is checked elsewhere, said once.
   const attempts = new Array<Attempt | undefined>(todo.length);
-  const batch: number[] = [];
-  todo.forEach((p, i) => {
-    // Scanned with the paths when the command knew the image would be tried; else now
-    // (what cannot be copied is then left out rather than refused).
-    p.agent.folder ??= scanAgentFolder(p.agent.dir, basename(p.agent.script));
-    if (!p.agent.folder.tooBig) {
-      batch.push(i);
-      return;
-    }
-    const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
-    attempts[i] = attemptNotRun("image", why, 0);
-    if (settings.order.includes("host") && !settings.compare) warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
-  });
+  const batch = agentsToCopy(todo, attempts, settings);
   if (batch.length === 0) return attempts as Attempt[];
 
   // Each script's start and end as the runner in the container reports them: the live line
@@ -202,13 +181,13 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   const reportedEnd = new Set<number>();
   try {
     const runs = await runBatchInImage(
-      client,
+      ready.engine,
       batch.map((i) => {
         const p = todo[i]!;
         return { folder: p.agent.folder!, file: basename(p.agent.script), crlf: p.crlf };
       }),
       {
-        image,
+        image: ready.image,
         env: [...settings.env, ...(settings.registry?.env ?? [])],
         shared: settings.registry?.files,
         network: settings.network,
@@ -216,7 +195,7 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         timeoutMs: settings.timeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
-        onPhases: (run) => settings.report?.({ type: "check-timing", phases: [...phases, ...run] }),
+        onPhases: (run) => settings.report?.({ type: "check-timing", phases: [...ready.phases, ...run] }),
         onStarted: (k) => checkEvent(settings, { kind: "started", agent: agentAt(k), place: "image" }),
         onFinished: (k, run) => {
           reportedEnd.add(k);
@@ -241,6 +220,41 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
     if (!reportedEnd.has(k)) checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
   });
   return attempts as Attempt[];
+}
+
+/** The engine answers and the version-check image is there: its ID, and the time each took. */
+async function readyImage(client: DockerClient | undefined, settings: CheckSettings) {
+  if (!client) throw new Error("no Docker engine configured");
+  const phases: Array<{ phase: string; ms: number }> = [];
+  let lap = performance.now();
+  // The API version, negotiated once per run (GET /_ping): its own phase, not the image's.
+  await client.apiVersion();
+  phases.push({ phase: "engine", ms: Math.round(performance.now() - lap) });
+  lap = performance.now();
+  const { id } = await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal, report: settings.report });
+  phases.push({ phase: "image", ms: Math.round(performance.now() - lap) });
+  return { engine: client, image: id, phases };
+}
+
+/**
+ * The indices of the agents whose folders go into the container. A folder too big to copy is
+ * not sent: that agent's image attempt fails here, and it is checked elsewhere, said once.
+ */
+function agentsToCopy(todo: Pending[], attempts: Array<Attempt | undefined>, settings: CheckSettings): number[] {
+  const batch: number[] = [];
+  todo.forEach((p, i) => {
+    // Scanned with the paths when the command knew the image would be tried; else now
+    // (what cannot be copied is then left out rather than refused).
+    p.agent.folder ??= scanAgentFolder(p.agent.dir, basename(p.agent.script));
+    if (!p.agent.folder.tooBig) {
+      batch.push(i);
+      return;
+    }
+    const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
+    attempts[i] = attemptNotRun("image", why, 0);
+    if (settings.order.includes("host") && !settings.compare) warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
+  });
+  return batch;
 }
 
 /** Why the image attempt gave way to the host, said once per run, not once per agent. */
