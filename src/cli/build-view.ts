@@ -1,7 +1,7 @@
 // Shows a build's events on stderr: in a terminal, one status line naming the current step
 // and its latest line; elsewhere (CI, pipes) every line as the log file has it.
-import { eventLine, type BuildEvent } from "../engine/build-events.ts";
-import { createBuildSteps } from "../engine/build-steps.ts";
+import { eventLine, type BuildEvent } from "../workloads/build-events.ts";
+import { createBuildSteps } from "../workloads/build-steps.ts";
 import { takesCursorMoves } from "../lib/terminal.ts";
 import { type DisplayOptions, type ProgressDisplay, createProgressDisplay } from "./progress.ts";
 

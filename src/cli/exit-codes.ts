@@ -15,8 +15,8 @@ export const ExitCode = {
 } as const;
 
 /** The work failed and was already reported; carries the exit code to end with. */
-export class CommandFailed extends Error {
-  override name = "CommandFailed";
+export class CommandFailedError extends Error {
+  override name = "CommandFailedError";
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.failed,

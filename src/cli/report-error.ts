@@ -3,13 +3,13 @@
 import { UsageError } from "../core/errors.ts";
 import { DockerError, EndpointError, EnginePermissionError, EngineUnreachableError } from "../docker/errors.ts";
 import { BuildFailedError } from "../local-build/failure-report.ts";
-import { CommandFailed, ExitCode } from "./exit-codes.ts";
+import { CommandFailedError, ExitCode } from "./exit-codes.ts";
 import { logger, printJson } from "./output.ts";
 import { escapeControls, withoutEscapes } from "../lib/safe-text.ts";
 import { oneLine } from "../lib/text.ts";
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof CommandFailed) return error.exitCode;
+  if (error instanceof CommandFailedError) return error.exitCode;
   if (error instanceof UsageError || error instanceof EndpointError) return ExitCode.usage;
   if ((error as Error)?.name === "CLIError") return ExitCode.usage; // citty: missing/invalid argument
   if (error instanceof EngineUnreachableError || error instanceof EnginePermissionError) return ExitCode.engine;
@@ -62,8 +62,8 @@ export function reportError(error: unknown, options: { json: boolean }): number 
   if (process.env.AICAGE_UTIL_DEBUG && error instanceof Error && error.stack) {
     for (const line of error.stack.split("\n")) process.stderr.write(`${withoutEscapes(line)}\n`);
   }
-  // A CommandFailed comes after the command printed its own result (JSON included).
-  if (options.json && !(error instanceof CommandFailed)) {
+  // A CommandFailedError comes after the command printed its own result (JSON included).
+  if (options.json && !(error instanceof CommandFailedError)) {
     printJson({ error: { kind: errorKind(error), exitCode: code, message, ...fields } });
   }
   return code;

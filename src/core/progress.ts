@@ -19,7 +19,7 @@ export interface StepRef {
   vertex?: string;
 }
 
-/** A build's progress, whichever builder ran it (engine/build-progress/ makes these). */
+/** A build's progress, whichever builder ran it (workloads/build-progress/ makes these). */
 export type BuildEvent =
   | (StepRef & { kind: "step-started" })
   | (StepRef & { kind: "step-finished"; cached: boolean; durationMs?: number })

@@ -3,12 +3,12 @@
 // takes over where that way cannot work, and a notice says why.
 import type { Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
-import { identifyEngine } from "../engine/identity.ts";
-import { engineSeesFolders, seesLocalFilesByAddress } from "../engine/local-files.ts";
+import { identifyEngine } from "../workloads/engine-kind.ts";
+import { engineSeesFolders, seesLocalFilesByAddress } from "../workloads/local-files.ts";
 import { oneLine } from "../lib/text.ts";
 import { type EnsureOptions, UtilImageUnavailableError, ensureUtilImage } from "../util-images/ensure.ts";
 import { builderMountSources } from "./builder-container.ts";
-import { API_BUILDER } from "./identity.ts";
+import { API_BUILDER } from "./image-identity.ts";
 
 export type BuildWay = "builder" | "api";
 

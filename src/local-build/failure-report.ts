@@ -1,8 +1,8 @@
 // What a failed build tells the person: one line (the tag, the step, its exit code and the
 // last lines of the step's own output, a hint where the engine's set-up is the cause, the log
 // file), and the error that carries it with the log's last lines.
-import type { BuildFailure } from "../engine/build-failure.ts";
-import { failureLine } from "../engine/build-steps.ts";
+import type { BuildStepError } from "../workloads/build-step-error.ts";
+import { failureLine } from "../workloads/build-steps.ts";
 
 /** A failed build with what the user needs: the step, the last lines, the log. */
 export class BuildFailedError extends Error {
@@ -20,7 +20,7 @@ export class BuildFailedError extends Error {
 export interface FailedBuild {
   /** the first tag asked for */
   tag: string;
-  failure: BuildFailure;
+  failure: BuildStepError;
   /** the failed step's own output lines, as far as they were seen */
   stepOutput: string[];
   /** the build's --network, if given */

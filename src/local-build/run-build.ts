@@ -10,10 +10,10 @@ import { stateDir } from "../core/state-dir.ts";
 import { toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { findImage, tagImage } from "../docker/images.ts";
-import { buildThroughApi } from "../engine/api-build.ts";
-import { type BuildEvent, eventLine } from "../engine/build-events.ts";
-import { BuildFailure } from "../engine/build-failure.ts";
-import { createBuildSteps } from "../engine/build-steps.ts";
+import { buildThroughApi } from "../workloads/api-build.ts";
+import { type BuildEvent, eventLine } from "../workloads/build-events.ts";
+import { BuildStepError } from "../workloads/build-step-error.ts";
+import { createBuildSteps } from "../workloads/build-steps.ts";
 import { proxyVariables } from "../lib/proxy-env.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import type { EnsureOptions } from "../util-images/ensure.ts";
@@ -24,7 +24,7 @@ import { scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { buildFailedError } from "./failure-report.ts";
 import { createRedactor, redactEvent, secretValues } from "./secret-values.ts";
-import { buildInputsHash, imageLabels } from "./identity.ts";
+import { buildInputsHash, imageLabels } from "./image-identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { buildViaBuilder } from "./via-builder.ts";
 
@@ -226,14 +226,14 @@ function failureOf(
     return error;
   }
   // An engine's error may repeat a step's command, values expanded.
-  if (error instanceof Error && !(error instanceof BuildFailure)) error.message = redact(error.message);
+  if (error instanceof Error && !(error instanceof BuildStepError)) error.message = redact(error.message);
   if (!log) return error;
   // The engine went away or stopped answering mid-build: the log still ends saying so.
-  if (!(error instanceof BuildFailure)) {
+  if (!(error instanceof BuildStepError)) {
     log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
     return error;
   }
-  const failure = new BuildFailure(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
+  const failure = new BuildStepError(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
   log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
   return buildFailedError({ tag: facts.tag, failure, stepOutput: facts.steps.failedStepOutput(), network: facts.request.network, log });
 }

@@ -5,7 +5,7 @@
 // arguments hold secrets only the user knows; the tool goes by the name, as BuildKit's own
 // check SecretsUsedInArgOrEnv does, and hides every proxy variable's value (they may carry a
 // user and password).
-import type { BuildEvent } from "../engine/build-events.ts";
+import type { BuildEvent } from "../workloads/build-events.ts";
 
 /** Words of a name that mark it as a secret's (BuildKit's list, and a few more). */
 const SECRET_WORDS = new Set([

@@ -3,11 +3,11 @@
 // is removed afterwards whatever happens, on Ctrl-C too (runContainer sees to that).
 import type { DockerClient } from "../docker/client.ts";
 import { findImage } from "../docker/images.ts";
-import type { BuildEvent } from "../engine/build-events.ts";
-import { BuildFailure } from "../engine/build-failure.ts";
-import { createBuildxPlainProgress } from "../engine/build-progress/buildx-plain.ts";
-import { createBuildSteps } from "../engine/build-steps.ts";
-import { runContainer } from "../engine/run-container.ts";
+import type { BuildEvent } from "../workloads/build-events.ts";
+import { BuildStepError } from "../workloads/build-step-error.ts";
+import { createBuildxPlainProgress } from "../workloads/build-progress/buildx-plain.ts";
+import { createBuildSteps } from "../workloads/build-steps.ts";
+import { runContainer } from "../workloads/run-container.ts";
 import { createLineSplitter } from "../lib/lines.ts";
 import { type BuilderBuild, builderContainerSpec } from "./builder-container.ts";
 
@@ -41,10 +41,10 @@ export async function buildViaBuilder(
   splitters.stderr.end().forEach(readLine);
 
   if (result.exitCode !== 0) {
-    throw new BuildFailure(steps.errorLine() ?? `docker buildx exited with code ${result.exitCode}`, steps.failedStep());
+    throw new BuildStepError(steps.errorLine() ?? `docker buildx exited with code ${result.exitCode}`, steps.failedStep());
   }
   // Other image stores name no image ID in the output: the tag says which image was built.
   const imageId = steps.imageId() ?? (await findImage(client, build.tags[0]!))?.Id;
-  if (!imageId) throw new BuildFailure(`the build succeeded but ${build.tags[0]} is not in the engine`);
+  if (!imageId) throw new BuildStepError(`the build succeeded but ${build.tags[0]} is not in the engine`);
   return { imageId };
 }

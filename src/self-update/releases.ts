@@ -15,8 +15,8 @@ export function assetUrl(base: string, version: string, file: string): string {
   return `${base}/download/${releaseTag(version)}/${file}`;
 }
 
-class NoLatestRelease extends Error {
-  override name = "NoLatestRelease";
+class NoLatestReleaseError extends Error {
+  override name = "NoLatestReleaseError";
 }
 
 /** The version of the newest release: where <base>/latest redirects to. */
@@ -27,14 +27,14 @@ export async function latestVersion(base: string, signal?: AbortSignal): Promise
     target = await redirectTarget(url, signal);
   } catch (error) {
     if (error instanceof DownloadError && error.status === 404) {
-      throw new NoLatestRelease(`${url} answered HTTP 404: no release published there yet`);
+      throw new NoLatestReleaseError(`${url} answered HTTP 404: no release published there yet`);
     }
     throw error;
   }
   const tag = target && /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(target)?.[1];
   const version = tag ? parseVersion(decodeURIComponent(tag)) : undefined;
   if (!version) {
-    throw new NoLatestRelease(
+    throw new NoLatestReleaseError(
       `cannot tell the newest release: ${url} ${target ? `redirects to ${target}` : "does not redirect"}, not to …/tag/vX.Y.Z as GitHub does`,
     );
   }

@@ -4,10 +4,10 @@ import { managedLabels } from "../core/labels.ts";
 import type { Report } from "../core/progress.ts";
 import { toolRevision, toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
-import { buildThroughApi } from "../engine/api-build.ts";
-import type { BuildEvent } from "../engine/build-events.ts";
-import { BuildFailure } from "../engine/build-failure.ts";
-import { createBuildSteps, failureLine } from "../engine/build-steps.ts";
+import { buildThroughApi } from "../workloads/api-build.ts";
+import type { BuildEvent } from "../workloads/build-events.ts";
+import { BuildStepError } from "../workloads/build-step-error.ts";
+import { createBuildSteps, failureLine } from "../workloads/build-steps.ts";
 import { tarOfFiles } from "../lib/memory-tar.ts";
 import { type UtilImageKind, dockerfileHash, embeddedDockerfile } from "./catalog.ts";
 
@@ -75,7 +75,7 @@ export async function buildUtilImage(
     );
     return imageId;
   } catch (error) {
-    if (!(error instanceof BuildFailure)) throw error;
+    if (!(error instanceof BuildStepError)) throw error;
     throw new UtilImageBuildError(
       // The variable works for every command that builds a util image (each names its flag differently).
       failureLine(tag, error, steps.failedStepOutput()) + (network ? "" : " (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)"),

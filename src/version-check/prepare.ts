@@ -3,7 +3,7 @@
 // only for the image, and required to answer when there is no host to fall back to), and
 // what the image attempt gets of the host's registry set-up.
 import type { DockerClient } from "../docker/client.ts";
-import { type EngineChoice, openEngine, requireEngine } from "../engine/open-engine.ts";
+import { type EngineChoice, openEngine, requireEngine } from "../workloads/open-engine.ts";
 import { type AgentScript, collectAgents } from "./agents.ts";
 import type { CheckPlace } from "./order.ts";
 import { type RegistryForward, registryForward } from "./registry-forward.ts";

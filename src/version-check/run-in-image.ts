@@ -14,7 +14,7 @@
 // - no-new-privileges, pid and memory limits, and never the Docker socket.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
-import { type RunContainerResult, type RunPhases, runContainer } from "../engine/run-container.ts";
+import { type RunContainerResult, type RunPhases, runContainer } from "../workloads/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import { createLineSplitter } from "../lib/lines.ts";
 import { neutralise } from "../lib/safe-text.ts";

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { inspectImage } from "../../src/docker/images.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import { CONTEXT_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";

@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { tarOfFiles } from "../../src/lib/memory-tar.ts";
 import { toolVersion } from "../../src/core/tool-info.ts";
 import { findImage, inspectImage } from "../../src/docker/images.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import {
   BUILDER_IMAGE_LABEL,
   CONTEXT_HASH_LABEL,

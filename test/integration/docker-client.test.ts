@@ -4,7 +4,7 @@ import { DockerClient } from "../../src/docker/client.ts";
 import { findImage, inspectImage, listImages, pullImage, removeImage, tagImage } from "../../src/docker/images.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { DockerApiError, DockerError, EngineUnreachableError, NotFoundError } from "../../src/docker/errors.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { BASE_IMAGE, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, leakWatch, plainTags, testClient } from "../helpers/engine.ts";

@@ -12,7 +12,7 @@ import { createContainer } from "../../src/docker/containers.ts";
 import { DockerApiError } from "../../src/docker/errors.ts";
 import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
 import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, MANAGED_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import { BASE_IMAGE, BUN, REPO_ROOT, leakWatch, managedContainers, runCli, startCliJob, tempDir, testClient, untaggedManagedImages, watchCheckContainers } from "../helpers/engine.ts";
 import { type Remote, closeRemote, openRemote } from "../helpers/remote-engine.ts";
 

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { listContainers } from "../../src/docker/containers.ts";
 import { managedLabels } from "../../src/core/labels.ts";
-import { type RunContainerOptions, runContainer } from "../../src/engine/run-container.ts";
+import { type RunContainerOptions, runContainer } from "../../src/workloads/run-container.ts";
 import { tarOfFiles } from "../../src/lib/memory-tar.ts";
 import { BASE_IMAGE, testClient } from "../helpers/engine.ts";
 

@@ -16,7 +16,7 @@ import { SshTunnel } from "../../src/docker/ssh/ssh-tunnel.ts";
 import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { managedLabels } from "../../src/core/labels.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, startCliJob, testClient, watchCheckContainers } from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toolVersion } from "../../src/core/tool-info.ts";
 import { findImage, inspectImage, removeImage, tagImage } from "../../src/docker/images.ts";
-import { runContainer } from "../../src/engine/run-container.ts";
+import { runContainer } from "../../src/workloads/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { dockerfileHash } from "../../src/util-images/catalog.ts";

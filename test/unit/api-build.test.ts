@@ -5,9 +5,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildThroughApi } from "../../src/engine/api-build.ts";
-import { eventLine } from "../../src/engine/build-events.ts";
-import { BuildFailure } from "../../src/engine/build-failure.ts";
+import { buildThroughApi } from "../../src/workloads/api-build.ts";
+import { eventLine } from "../../src/workloads/build-events.ts";
+import { BuildStepError } from "../../src/workloads/build-step-error.ts";
 import { scanBuildContext } from "../../src/local-build/context/scan.ts";
 import { tarBuildContext } from "../../src/local-build/context/tar.ts";
 import type { DockerClient, RequestOptions } from "../../src/docker/client.ts";
@@ -70,7 +70,7 @@ describe("buildThroughApi", () => {
   test("any other failure is the build's: no second attempt, the step named", async () => {
     const { client, calls } = fakeEngine([[{ stream: "Step 1/2 : FROM scratch\n" }, { stream: "Step 2/2 : RUN false\n" }, { errorDetail: { message: "exit code: 1" } }]]);
     const error = await buildViaApi(client).catch((e) => e);
-    expect(error).toBeInstanceOf(BuildFailure);
+    expect(error).toBeInstanceOf(BuildStepError);
     expect(error.step).toBe("[2/2] RUN false");
     expect(error.reason).toBe("exit code: 1");
     expect(calls).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { toolVersion } from "../../src/core/tool-info.ts";
-import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/local-build/identity.ts";
+import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/local-build/image-identity.ts";
 import { proxyVariables as proxyBuildArgs } from "../../src/lib/proxy-env.ts";
 
 const inputs: BuildInputs = {

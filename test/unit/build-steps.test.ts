@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import type { BuildEvent } from "../../src/engine/build-events.ts";
-import { createBuildxPlainProgress } from "../../src/engine/build-progress/buildx-plain.ts";
-import { createClassicProgress } from "../../src/engine/build-progress/classic.ts";
-import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../../src/engine/build-steps.ts";
+import type { BuildEvent } from "../../src/workloads/build-events.ts";
+import { createBuildxPlainProgress } from "../../src/workloads/build-progress/buildx-plain.ts";
+import { createClassicProgress } from "../../src/workloads/build-progress/classic.ts";
+import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../../src/workloads/build-steps.ts";
 
 /** Status text per line of buildx plain output, as the terminal view shows it. */
 function statusesOf(lines: string[], steps = createBuildSteps()) {

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProgressMessage } from "../../src/docker/streams/json-lines.ts";
-import { type BuildEvent, eventLine } from "../../src/engine/build-events.ts";
-import { createApiBuildProgress } from "../../src/engine/build-progress/api-stream.ts";
+import { type BuildEvent, eventLine } from "../../src/workloads/build-events.ts";
+import { createApiBuildProgress } from "../../src/workloads/build-progress/api-stream.ts";
 
 function replay(name: string) {
   const messages = readFileSync(join(import.meta.dir, "../fixtures/recorded", name), "utf8")

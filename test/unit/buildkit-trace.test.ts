@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { BUILDKIT_TRACE_ID, type BuildkitStatus, decodeBuildkitStatus } from "../../src/docker/streams/buildkit-status.ts";
-import type { BuildEvent } from "../../src/engine/build-events.ts";
-import { createBuildkitProgress } from "../../src/engine/build-progress/buildkit.ts";
-import { createApiBuildProgress } from "../../src/engine/build-progress/api-stream.ts";
+import type { BuildEvent } from "../../src/workloads/build-events.ts";
+import { createBuildkitProgress } from "../../src/workloads/build-progress/buildkit.ts";
+import { createApiBuildProgress } from "../../src/workloads/build-progress/api-stream.ts";
 import type { ProgressMessage } from "../../src/docker/streams/json-lines.ts";
 
 type BuildkitProgressEvent = Exclude<BuildEvent, { kind: "message" } | { kind: "image" }>;

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { identityFrom } from "../../src/engine/identity.ts";
+import { identityFrom } from "../../src/workloads/engine-kind.ts";
 
 const recorded = (name: string) => JSON.parse(readFileSync(join(import.meta.dir, "../fixtures/recorded/engines", `${name}.json`), "utf8"));
 

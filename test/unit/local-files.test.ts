@@ -1,10 +1,10 @@
 // What the endpoint's address alone says about an engine seeing this machine's folders, and
-// which folders the builder container would mount (engine/local-files.ts, builder-container.ts).
+// which folders the builder container would mount (workloads/local-files.ts, builder-container.ts).
 // The engine's own answer for TCP to loopback is tested against a real one: build.test.ts (an
 // engine here keeps the builder) and remote-engine.test.ts (one in a container does not).
 import { describe, expect, test } from "bun:test";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
-import { seesLocalFilesByAddress } from "../../src/engine/local-files.ts";
+import { seesLocalFilesByAddress } from "../../src/workloads/local-files.ts";
 import { builderMountSources } from "../../src/local-build/builder-container.ts";
 
 const address = (host: string) => seesLocalFilesByAddress(resolveEndpoint({ host, env: {}, exists: () => false }));

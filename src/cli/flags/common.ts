@@ -1,7 +1,7 @@
 // Flags every engine-using command shares.
 import type { ArgsDef } from "citty";
 import { UsageError } from "../../core/errors.ts";
-import type { EngineChoice } from "../../engine/open-engine.ts";
+import type { EngineChoice } from "../../workloads/open-engine.ts";
 import { quoted } from "../../lib/safe-text.ts";
 
 export const engineArgs = {

@@ -3,7 +3,7 @@ import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts"
 import { buildSuccessLine, formatBuildTail } from "./render.ts";
 import { BuildFailedError } from "../../local-build/failure-report.ts";
 import { runBuild } from "../../local-build/run-build.ts";
-import { openEngine } from "../../engine/open-engine.ts";
+import { openEngine } from "../../workloads/open-engine.ts";
 import { buildRequestFrom } from "./flags.ts";
 import { engineChoice } from "../../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
-import { CommandFailed } from "../../cli/exit-codes.ts";
+import { CommandFailedError } from "../../cli/exit-codes.ts";
 import { failureFor } from "../../cli/report-error.ts";
 import { jsonOutput, printJson, printResult } from "../../cli/output.ts";
 import { formatDoctorReport } from "./render.ts";
 import { gatherDoctorReport } from "../../doctor/report.ts";
-import { openEngine } from "../../engine/open-engine.ts";
+import { openEngine } from "../../workloads/open-engine.ts";
 import { engineArgs, engineChoice, jsonArg } from "../../cli/flags/common.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 
@@ -19,6 +19,6 @@ export default defineCommand({
     if (engineFailure === undefined) return;
     // The report is out (JSON included); the error ends the command as it would any other.
     const { line, exitCode } = failureFor(engineFailure);
-    throw new CommandFailed(line, exitCode);
+    throw new CommandFailedError(line, exitCode);
   },
 });

@@ -1,10 +1,10 @@
 import { defineCommand } from "citty";
-import { CommandFailed } from "../../cli/exit-codes.ts";
+import { CommandFailedError } from "../../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
 import { createReporter } from "../../cli/reporter.ts";
 import { formatUtilImages, utilImageBuiltLine } from "./render.ts";
 import { UsageError } from "../../core/errors.ts";
-import { openEngine } from "../../engine/open-engine.ts";
+import { openEngine } from "../../workloads/open-engine.ts";
 import { buildUtilImageOnce } from "../../util-images/build-lock.ts";
 import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../../util-images/catalog.ts";
 import { listUtilImages } from "../../util-images/list.ts";
@@ -63,7 +63,7 @@ const pull = defineCommand({
       }
     }
     if (json) printJson({ images: results });
-    if (results.some((r) => !r.ok)) throw new CommandFailed("");
+    if (results.some((r) => !r.ok)) throw new CommandFailedError("");
   },
 });
 

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { CommandFailed, ExitCode } from "../../cli/exit-codes.ts";
+import { CommandFailedError, ExitCode } from "../../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson } from "../../cli/output.ts";
 import { upgradeLine } from "./render.ts";
 import { jsonArg } from "../../cli/flags/common.ts";
@@ -24,6 +24,6 @@ export default defineCommand({
     });
     if (json) printJson(result);
     else logger[result.upgraded ? "success" : "info"](upgradeLine(result, Boolean(args.check)));
-    if (args.check && result.newer) throw new CommandFailed("", ExitCode.newerRelease);
+    if (args.check && result.newer) throw new CommandFailedError("", ExitCode.newerRelease);
   },
 });

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../../cli/args.ts";
-import { CommandFailed, ExitCode } from "../../cli/exit-codes.ts";
+import { CommandFailedError, ExitCode } from "../../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 import { registryLines } from "../../cli/registry-lines.ts";
@@ -90,7 +90,7 @@ export default defineCommand({
     const failed = results.filter((r) => !r.ok).length;
     if (failed > 0) {
       const what = args.compare ? "differ or failed" : "failed";
-      throw new CommandFailed(`${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`, ExitCode.failed);
+      throw new CommandFailedError(`${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`, ExitCode.failed);
     }
   },
 });

@@ -8,7 +8,7 @@ import type {
 } from "../../docker/streams/buildkit-status.ts";
 import { type LineSplitter, createLineSplitter } from "../../lib/lines.ts";
 import type { BuildEvent, StepRef } from "../build-events.ts";
-import { failingStep } from "../build-failure.ts";
+import { failingStep } from "../build-step-error.ts";
 
 type BuildkitProgressEvent = Exclude<BuildEvent, { kind: "message" } | { kind: "image" }>;
 

@@ -3,7 +3,7 @@
 // of that step's own output, and the builder's closing error line; and the one short line a
 // failed build is reported with.
 import type { BuildEvent } from "./build-events.ts";
-import { type BuildFailure, failingStep } from "./build-failure.ts";
+import { type BuildStepError, failingStep } from "./build-step-error.ts";
 import { clip } from "../lib/text.ts";
 
 /** The seconds-since-start prefix buildx puts before each line of a step's output. */
@@ -97,7 +97,7 @@ export function shortReason(reason: string, step: string | undefined, max = 200)
  * Could not resolve host"); without output, the builder's reason minus the repeated command.
  * Shared by user builds (local-build/) and util image builds (util-images/).
  */
-export function failureLine(tag: string, failure: BuildFailure, output: string[]): string {
+export function failureLine(tag: string, failure: BuildStepError, output: string[]): string {
   const step = failure.step ? ` at step ${shortStepName(failure.step)}` : "";
   const code = exitCodeOf(failure.reason);
   const exit = code === undefined ? "" : ` (exit code ${code})`;

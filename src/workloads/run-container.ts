@@ -23,7 +23,7 @@ import { EngineTimeoutError, NotFoundError } from "../docker/errors.ts";
 import { shortId } from "../docker/ids.ts";
 import { NotMultiplexedError, demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
-import { isPodman } from "./identity.ts";
+import { isPodman } from "./engine-kind.ts";
 
 export interface CopyIn {
   /** folder in the container the archive is extracted into */

@@ -1,7 +1,7 @@
 // A build that ran and failed (as opposed to one that could not start): it carries what the
 // user needs to see, the step that failed and why; the caller adds the log.
-export class BuildFailure extends Error {
-  override name = "BuildFailure";
+export class BuildStepError extends Error {
+  override name = "BuildStepError";
   constructor(
     /** the builder's own words, one line */
     readonly reason: string,

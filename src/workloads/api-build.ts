@@ -1,12 +1,12 @@
 // Builds an image through the Engine's POST /build and reports progress as build events.
 // BuildKit first; the classic builder only when the engine has no BuildKit, which it says
-// when asked for one. A build that runs and fails throws a BuildFailure naming the step.
+// when asked for one. A build that runs and fails throws a BuildStepError naming the step.
 import { type BuildImageOptions, buildImage } from "../docker/builds.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { DockerApiError, DockerStreamError } from "../docker/errors.ts";
 import { oneLine } from "../lib/text.ts";
 import type { BuildEvent } from "./build-events.ts";
-import { BuildFailure } from "./build-failure.ts";
+import { BuildStepError } from "./build-step-error.ts";
 import { createApiBuildProgress } from "./build-progress/api-stream.ts";
 
 export type ApiBuildSettings = Omit<BuildImageOptions, "builder" | "onMessage" | "signal">;
@@ -31,7 +31,7 @@ export async function buildThroughApi(
   try {
     return { imageId: await buildOnce(client, context(), settings, "2", hooks), builder: "buildkit" };
   } catch (error) {
-    const message = error instanceof DockerApiError ? error.engineMessage : error instanceof BuildFailure ? error.reason : "";
+    const message = error instanceof DockerApiError ? error.engineMessage : error instanceof BuildStepError ? error.reason : "";
     if (!lacksBuildkit(message)) throw error;
     hooks.onNotice?.(`the engine has no BuildKit (${message}); building with the classic builder instead`);
   }
@@ -83,6 +83,6 @@ async function buildOnce(
     }
     const reason = oneLine(error.engineMessage);
     emit(progress.fail(reason));
-    throw new BuildFailure(reason, progress.failedStep());
+    throw new BuildStepError(reason, progress.failedStep());
   }
 }
