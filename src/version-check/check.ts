@@ -195,11 +195,12 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         timeoutMs: settings.timeoutMs,
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
-        onPhases: (run) => settings.report?.({ type: "check-timing", phases: [...ready.phases, ...run] }),
-        onStarted: (k) => checkEvent(settings, { kind: "started", agent: agentAt(k), place: "image" }),
-        onFinished: (k, run) => {
-          reportedEnd.add(k);
-          checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attemptFromRun("image", run, settings.timeoutMs).ok });
+        report: (event) => {
+          if (event.kind === "phases") return settings.report?.({ type: "check-timing", phases: [...ready.phases, ...event.phases] });
+          if (event.kind === "started") return checkEvent(settings, { kind: "started", agent: agentAt(event.index), place: "image" });
+          reportedEnd.add(event.index);
+          const ok = attemptFromRun("image", event.run, settings.timeoutMs).ok;
+          checkEvent(settings, { kind: "finished", agent: agentAt(event.index), place: "image", ok });
         },
       },
     );

@@ -84,6 +84,15 @@ export interface BatchScript {
   crlf: boolean;
 }
 
+/** What a batch tells as it runs: each script's start and end as they happen, then where the time went. */
+export type BatchEvent =
+  /** script `index` (its place in `scripts`) has started in the container */
+  | { kind: "started"; index: number }
+  /** script `index` has ended, with what it did; once per script */
+  | { kind: "finished"; index: number; run: ScriptRun }
+  /** where the container's time went (create, copy, start, run, exit), once it has ended */
+  | { kind: "phases"; phases: RunPhases };
+
 export interface BatchOptions {
   image: string;
   env: string[];
@@ -94,12 +103,7 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** files every agent may read (the host's registry set-up) */
   shared?: SharedFile[];
-  /** where the container's time went (create, copy, start, run, exit), once it has ended */
-  onPhases?: (phases: RunPhases) => void;
-  /** script `index` (its place in `scripts`) has started in the container */
-  onStarted?: (index: number) => void;
-  /** script `index` has ended, with what it did; called as it happens, once per script */
-  onFinished?: (index: number, run: ScriptRun) => void;
+  report?: (event: BatchEvent) => void;
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
@@ -146,12 +150,12 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
       const index = Number(digits);
       if (!/^\d+$/.test(digits) || index >= scripts.length || started.has(index)) return;
       started.add(index);
-      options.onStarted?.(index);
-    } else if (options.onFinished) {
+      options.report?.({ kind: "started", index });
+    } else {
       const record = parseRecord(line, scripts.length, limitSeconds, options.maxOutputBytes);
       if (!record || finished.has(record.index)) return;
       finished.add(record.index);
-      options.onFinished(record.index, record.run);
+      options.report?.({ kind: "finished", index: record.index, run: record.run });
     }
   };
 
@@ -163,13 +167,13 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
     maxOutputBytes: scripts.length * (recordBytes + 32) + 65_536,
     signal: options.signal,
     onOutput: (stream, data) => {
-      if (stream === "stdout" && (options.onStarted || options.onFinished)) for (const line of lines.push(data)) follow(line);
+      if (stream === "stdout" && options.report) for (const line of lines.push(data)) follow(line);
     },
     // The engine removes the finished container (as `docker run --rm`); the results do not
     // wait for it. One that did not run to its end is removed before this returns.
     autoRemove: true,
   });
-  options.onPhases?.(result.phases);
+  options.report?.({ kind: "phases", phases: result.phases });
   if (result.timedOut) throw new Error("the version-check container did not finish in time");
   const runs = parseRecords(result.stdout, scripts.length, limitSeconds, options.maxOutputBytes);
   // includes, unlike indexOf, sees the holes a script without a record leaves.
