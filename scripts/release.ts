@@ -38,7 +38,10 @@ export function normaliseVersion(raw: string): string {
 
 function parseTargets(raw: string | undefined): string[] {
   if (raw === undefined) return Object.keys(TARGETS);
-  const wanted = raw.split(",").map((t) => t.trim()).filter(Boolean);
+  const wanted = raw
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (wanted.length === 0) throw new UsageError("--targets is empty");
   const out: string[] = [];
   for (let name of wanted) {
@@ -70,7 +73,9 @@ async function readDigests(file: string | undefined): Promise<Record<string, str
   const digests: Record<string, string> = {};
   for (const [kind, digest] of Object.entries(parsed)) {
     if (!(UTIL_IMAGE_KINDS as readonly string[]).includes(kind)) {
-      throw new UsageError(`digests file ${file}: unknown image kind ${JSON.stringify(kind)} (known: ${UTIL_IMAGE_KINDS.join(", ")})`);
+      throw new UsageError(
+        `digests file ${file}: unknown image kind ${JSON.stringify(kind)} (known: ${UTIL_IMAGE_KINDS.join(", ")})`,
+      );
     }
     if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
       throw new UsageError(`digests file ${file}: ${kind} is not a sha256:<64 hex> digest`);
@@ -149,7 +154,10 @@ async function compile(target: string, outFile: string, defines: Record<string, 
   cmd.push(ENTRY);
   const result = run(cmd);
   if (!result.ok) {
-    const lines = `${result.stderr}\n${result.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = `${result.stderr}\n${result.stdout}`
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const picked = lines.filter((l) => /^error\b/i.test(l) || /^at \//.test(l));
     const detail = (picked.length ? picked : lines.slice(-2)).slice(0, 3).join("; ");
     throw new Error(`bun build for ${target} failed: ${detail || "no output"}`);
@@ -159,10 +167,14 @@ async function compile(target: string, outFile: string, defines: Record<string, 
 function smokeTest(file: string, version: string): void {
   const result = run([file, "--version"]);
   if (!result.ok) {
-    throw new Error(`${path.basename(file)} --version failed: ${(result.stderr || result.stdout).trim() || "no output"}`);
+    throw new Error(
+      `${path.basename(file)} --version failed: ${(result.stderr || result.stdout).trim() || "no output"}`,
+    );
   }
   if (!result.stdout.includes(version)) {
-    throw new Error(`${path.basename(file)} --version printed ${JSON.stringify(result.stdout.trim())}, not version ${version}`);
+    throw new Error(
+      `${path.basename(file)} --version printed ${JSON.stringify(result.stdout.trim())}, not version ${version}`,
+    );
   }
 }
 
@@ -222,11 +234,15 @@ async function main(argv: string[]): Promise<void> {
     if (target === host) smokeTest(file, version);
     const size = (await stat(file)).size;
     sums.push(`${await sha256Hex(file)}  ${asset}`);
-    console.log(`  ${asset.padEnd(34)} ${formatBytes(size).padStart(10)}  ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    console.log(
+      `  ${asset.padEnd(34)} ${formatBytes(size).padStart(10)}  ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+    );
   }
   sums.sort((a, b) => a.slice(66).localeCompare(b.slice(66)));
   await Bun.write(path.join(outDir, SUMS_FILE), `${sums.join("\n")}\n`);
-  console.log(`release: ${targets.length} target(s) in ${((performance.now() - started) / 1000).toFixed(1)}s, ${SUMS_FILE} written`);
+  console.log(
+    `release: ${targets.length} target(s) in ${((performance.now() - started) / 1000).toFixed(1)}s, ${SUMS_FILE} written`,
+  );
 }
 
 if (import.meta.main) {

@@ -13,7 +13,10 @@ const argv = process.argv.slice(2);
 // --json promises one object on stdout, an interrupted run too: the error object then, unless
 // the command printed its answer. Registered now, so a signal during start-up is answered too.
 // --progress json streams events, and ends with the same error object as its last line.
-const jsonAnswer = argv.includes("--json") || argv.includes("--progress=json") || argv.some((arg, i) => arg === "--progress" && argv[i + 1] === "json");
+const jsonAnswer =
+  argv.includes("--json") ||
+  argv.includes("--progress=json") ||
+  argv.some((arg, i) => arg === "--progress" && argv[i + 1] === "json");
 if (jsonAnswer) beforeSignalExit(async (exitCode) => (await import("./cli/run.ts")).answerInterrupted(exitCode));
 const versionLine = `aicage-util ${toolVersion} (${toolRevision})`;
 

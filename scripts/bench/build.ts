@@ -31,7 +31,8 @@ const values = benchArgs(import.meta.path, {
 const runs = Number(values.runs);
 const sizeMib = Number(values["size-mib"]);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive number, not ${values.runs}`);
-if (!Number.isInteger(sizeMib) || sizeMib < 8) throw new Error(`--size-mib must be a number of at least 8, not ${values["size-mib"]}`);
+if (!Number.isInteger(sizeMib) || sizeMib < 8)
+  throw new Error(`--size-mib must be a number of at least 8, not ${values["size-mib"]}`);
 const RSS_GOAL_MIB = 150;
 const THROUGHPUT_GOAL = 1.3;
 const SMALL_KIB = 16;
@@ -40,7 +41,8 @@ function sh(argv: string[], env: Record<string, string | undefined> = process.en
   const started = performance.now();
   const proc = Bun.spawnSync(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const ms = performance.now() - started;
-  if (proc.exitCode !== 0) throw new Error(`${argv.slice(0, 5).join(" ")} … exited ${proc.exitCode}: ${proc.stderr.toString().slice(-800)}`);
+  if (proc.exitCode !== 0)
+    throw new Error(`${argv.slice(0, 5).join(" ")} … exited ${proc.exitCode}: ${proc.stderr.toString().slice(-800)}`);
   return { ms, stdout: proc.stdout.toString() };
 }
 const quiet = (argv: string[]) => Bun.spawnSync(argv, { stdout: "ignore", stderr: "ignore" });
@@ -54,7 +56,9 @@ const tmp = mkdtempSync(join(tmpdir(), "aicage-bench-build-"));
 const ctx = join(tmp, "context");
 const state = join(tmp, "state");
 const cacheIds = () =>
-  sh(["docker", "system", "df", "-v", "--format", "{{range .BuildCache}}{{.ID}} {{end}}"]).stdout.split(/\s+/).filter(Boolean);
+  sh(["docker", "system", "df", "-v", "--format", "{{range .BuildCache}}{{.ID}} {{end}}"])
+    .stdout.split(/\s+/)
+    .filter(Boolean);
 const cacheBefore = new Set(cacheIds());
 
 let cleaned = false;
@@ -64,7 +68,8 @@ function cleanup(): void {
   quiet(["docker", "image", "rm", "-f", tagApi, tagClassic]);
   if (!values["keep-cache"]) {
     // BuildKit keeps each uploaded context as a build cache record: drop those this run added.
-    for (const id of cacheIds().filter((id) => !cacheBefore.has(id))) quiet(["docker", "builder", "prune", "-f", "--filter", `id=${id}`]);
+    for (const id of cacheIds().filter((id) => !cacheBefore.has(id)))
+      quiet(["docker", "builder", "prune", "-f", "--filter", `id=${id}`]);
   }
   rmSync(tmp, { recursive: true, force: true });
 }
@@ -78,7 +83,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 try {
   const smallFiles = Math.floor((sizeMib * 1024) / 8 / SMALL_KIB);
   const largeMib = sizeMib - (smallFiles * SMALL_KIB) / 1024;
-  console.error(`bench-build: writing a ${sizeMib} MiB context (${smallFiles} files of ${SMALL_KIB} KiB, one of ${largeMib} MiB) in ${ctx}`);
+  console.error(
+    `bench-build: writing a ${sizeMib} MiB context (${smallFiles} files of ${SMALL_KIB} KiB, one of ${largeMib} MiB) in ${ctx}`,
+  );
   const data = randomFillSync(Buffer.alloc(SMALL_KIB * 1024));
   for (let i = 0; i < smallFiles; i++) {
     const sub = join(ctx, "small", String(i % 64).padStart(2, "0"));
@@ -102,18 +109,41 @@ try {
   const api = (fresh = false) => {
     if (fresh) rmSync(join(state, "context-digests"), { recursive: true, force: true });
     const timeFile = join(tmp, "time.txt");
-    const { ms } = sh(["/usr/bin/time", "-v", "-o", timeFile, binary, "build", ctx, "-t", tagApi, "--via", "api", "--no-cache", "--log-file", join(tmp, "api.log")], {
-      ...process.env,
-      AICAGE_UTIL_STATE_DIR: state,
-    });
-    rss.push(Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeFile, "utf8"))?.[1] ?? 0) / 1024);
+    const { ms } = sh(
+      [
+        "/usr/bin/time",
+        "-v",
+        "-o",
+        timeFile,
+        binary,
+        "build",
+        ctx,
+        "-t",
+        tagApi,
+        "--via",
+        "api",
+        "--no-cache",
+        "--log-file",
+        join(tmp, "api.log"),
+      ],
+      {
+        ...process.env,
+        AICAGE_UTIL_STATE_DIR: state,
+      },
+    );
+    rss.push(
+      Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeFile, "utf8"))?.[1] ?? 0) / 1024,
+    );
     // Removed after each run: the next one would leave this image untagged behind.
     quiet(["docker", "image", "rm", "-f", tagApi]);
     sh(["sync"]);
     return ms;
   };
   const classic = () => {
-    const { ms } = sh(["docker", "build", "-q", "--no-cache", "-t", tagClassic, ctx], { ...process.env, DOCKER_BUILDKIT: "0" });
+    const { ms } = sh(["docker", "build", "-q", "--no-cache", "-t", tagClassic, ctx], {
+      ...process.env,
+      DOCKER_BUILDKIT: "0",
+    });
     quiet(["docker", "image", "rm", "-f", tagClassic]);
     sh(["sync"]);
     return ms;
@@ -125,9 +155,15 @@ try {
   const mib = bytes / 1048576;
   const rate = (ms: number) => mib / (ms / 1000);
   console.log(`build context: ${mib.toFixed(0)} MiB, ${runs} interleaved rounds (${shown(binary)})`);
-  console.log(`  aicage-util build --via api           ${describe(summary(samples.api!), "s")}  ${rate(summary(samples.api!).median).toFixed(0)} MiB/s`);
-  console.log(`  DOCKER_BUILDKIT=0 docker build        ${describe(summary(samples.classic!), "s")}  ${rate(summary(samples.classic!).median).toFixed(0)} MiB/s`);
-  console.log(`  aicage-util, a context it never saw   ${describe(summary(samples.first!), "s")}  ${rate(summary(samples.first!).median).toFixed(0)} MiB/s`);
+  console.log(
+    `  aicage-util build --via api           ${describe(summary(samples.api!), "s")}  ${rate(summary(samples.api!).median).toFixed(0)} MiB/s`,
+  );
+  console.log(
+    `  DOCKER_BUILDKIT=0 docker build        ${describe(summary(samples.classic!), "s")}  ${rate(summary(samples.classic!).median).toFixed(0)} MiB/s`,
+  );
+  console.log(
+    `  aicage-util, a context it never saw   ${describe(summary(samples.first!), "s")}  ${rate(summary(samples.first!).median).toFixed(0)} MiB/s`,
+  );
   const ratio = summary(samples.classic!).median / summary(samples.api!).median;
   const pairs = summary(samples.classic!.map((c, i) => c / samples.api![i]!));
   const firstRatio = summary(samples.classic!).median / summary(samples.first!).median;
@@ -135,9 +171,15 @@ try {
   const throughputOk = ratio >= THROUGHPUT_GOAL;
   const rssOk = peak <= RSS_GOAL_MIB;
   console.log("ratios:");
-  console.log(`  throughput aicage-util / docker classic build            ${ratio.toFixed(2)}  (pairs: ${pairs.min.toFixed(2)}–${pairs.max.toFixed(2)})  goal ≥ ${THROUGHPUT_GOAL}  ${throughputOk ? "PASS" : "FAIL"}`);
-  console.log(`  the same, a context it never saw (every file read twice)  ${firstRatio.toFixed(2)}  (not a goal: the first build of a context)`);
-  console.log(`  peak RSS of aicage-util                                 ${peak.toFixed(0)} MiB (runs: ${rss.map((r) => r.toFixed(0)).join(" ")})  goal ≤ ${RSS_GOAL_MIB} MiB  ${rssOk ? "PASS" : "FAIL"}`);
+  console.log(
+    `  throughput aicage-util / docker classic build            ${ratio.toFixed(2)}  (pairs: ${pairs.min.toFixed(2)}–${pairs.max.toFixed(2)})  goal ≥ ${THROUGHPUT_GOAL}  ${throughputOk ? "PASS" : "FAIL"}`,
+  );
+  console.log(
+    `  the same, a context it never saw (every file read twice)  ${firstRatio.toFixed(2)}  (not a goal: the first build of a context)`,
+  );
+  console.log(
+    `  peak RSS of aicage-util                                 ${peak.toFixed(0)} MiB (runs: ${rss.map((r) => r.toFixed(0)).join(" ")})  goal ≤ ${RSS_GOAL_MIB} MiB  ${rssOk ? "PASS" : "FAIL"}`,
+  );
   cleanup();
   process.exit(throughputOk && rssOk ? 0 : 1);
 } catch (error) {

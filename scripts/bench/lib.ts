@@ -27,7 +27,10 @@ export function benchArgs<O extends Options>(file: string, options: O): Values<O
   }
   if ((parsed.values as Record<string, unknown>).help) {
     const lines = readFileSync(file, "utf8").split("\n");
-    const header = lines.slice(0, lines.findIndex((line) => !line.startsWith("//")));
+    const header = lines.slice(
+      0,
+      lines.findIndex((line) => !line.startsWith("//")),
+    );
     console.log(header.map((line) => line.replace(/^\/\/ ?/, "")).join("\n"));
     process.exit(0);
   }
@@ -53,18 +56,26 @@ export async function releaseBinary(log: (line: string) => void = (l) => console
   const target = hostTarget();
   if (!target) throw new Error(`no release target for this machine (${process.platform}-${process.arch})`);
   const asset = assetName(target);
-  const sources = Math.max(...["src", "images", "package.json", "scripts/release.ts"].map((p) => newest(join(ROOT, p))));
+  const sources = Math.max(
+    ...["src", "images", "package.json", "scripts/release.ts"].map((p) => newest(join(ROOT, p))),
+  );
   for (const dir of ["dist/release", "dist/bench"]) {
     const file = join(ROOT, dir, asset);
     if (existsSync(file) && statSync(file).mtimeMs > sources) return file;
   }
   log(`compiling ${asset} into dist/bench (the sources are newer than any release binary)`);
-  const proc = Bun.spawnSync([process.execPath, join(ROOT, "scripts/release.ts"), "--targets", "host", "--out", join(ROOT, "dist/bench")], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (proc.exitCode !== 0) throw new Error(`compiling the release binary failed: ${proc.stderr.toString().trim() || proc.stdout.toString().trim()}`);
+  const proc = Bun.spawnSync(
+    [process.execPath, join(ROOT, "scripts/release.ts"), "--targets", "host", "--out", join(ROOT, "dist/bench")],
+    {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  if (proc.exitCode !== 0)
+    throw new Error(
+      `compiling the release binary failed: ${proc.stderr.toString().trim() || proc.stdout.toString().trim()}`,
+    );
   return join(ROOT, "dist/bench", asset);
 }
 
@@ -109,7 +120,12 @@ export type Sample = () => number | Promise<number>;
  * round rotates so no side always goes first), after `warmup` rounds that are not counted.
  * Answers the samples of each side, in ms.
  */
-export async function interleaved(sides: Record<string, Sample>, rounds: number, warmup = 1, progress?: (round: number) => void): Promise<Record<string, number[]>> {
+export async function interleaved(
+  sides: Record<string, Sample>,
+  rounds: number,
+  warmup = 1,
+  progress?: (round: number) => void,
+): Promise<Record<string, number[]>> {
   const names = Object.keys(sides);
   const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = -warmup; round < rounds; round++) {
@@ -142,9 +158,15 @@ export function verdict(label: string, a: number[], b: number[], goal: { op: "<=
 /** Runs argv to its end; answers the wall time in ms, throwing with the tail of stderr on failure. */
 export function timed(argv: string[], env: Record<string, string | undefined> = {}): number {
   const started = performance.now();
-  const proc = Bun.spawnSync(argv, { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawnSync(argv, {
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const ms = performance.now() - started;
-  if (proc.exitCode !== 0) throw new Error(`${argv.slice(0, 4).join(" ")} … exited ${proc.exitCode}: ${proc.stderr.toString().slice(-500)}`);
+  if (proc.exitCode !== 0)
+    throw new Error(`${argv.slice(0, 4).join(" ")} … exited ${proc.exitCode}: ${proc.stderr.toString().slice(-500)}`);
   return ms;
 }
 

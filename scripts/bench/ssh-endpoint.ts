@@ -71,7 +71,9 @@ try {
     return elapsed;
   });
   await measure("ssh, further connection, shared ssh connection (spare session)", () => secondConnection(sshd.url));
-  await measure("ssh, further connection, sharing off (new handshake)", () => secondConnection(sshd.url, { DOCKER_SSH_NO_MUX: "1" }));
+  await measure("ssh, further connection, sharing off (new handshake)", () =>
+    secondConnection(sshd.url, { DOCKER_SSH_NO_MUX: "1" }),
+  );
 
   console.log(`aicage-util doctor (bun src/cli.ts), median of ${runs}:`);
   const doctor = (env: Record<string, string>) => async () => {

@@ -26,5 +26,8 @@ console.log(`  aicage-util --version   ${describe(summary(samples.ours!))}`);
 console.log(`  docker --version        ${describe(summary(samples.docker!))}`);
 console.log(`  aicage-util --help      ${describe(summary(samples.help!))}  (loads every command)`);
 console.log("ratios (lower is faster):");
-const ok = verdict("aicage-util --version / docker --version", samples.ours!, samples.docker!, { op: "<=", value: 0.5 });
+const ok = verdict("aicage-util --version / docker --version", samples.ours!, samples.docker!, {
+  op: "<=",
+  value: 0.5,
+});
 process.exit(ok ? 0 : 1);

@@ -21,7 +21,13 @@ import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { MANAGED_LABEL, PURPOSE_LABEL } from "../../src/core/labels.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { createContainer, putArchive, removeContainer, startContainer, waitContainer } from "../../src/docker/containers.ts";
+import {
+  createContainer,
+  putArchive,
+  removeContainer,
+  startContainer,
+  waitContainer,
+} from "../../src/docker/containers.ts";
 import { scanAgentFolder } from "../../src/version-check/agent-folder.ts";
 import { checkFilesArchive } from "../../src/version-check/check-files.ts";
 import { benchArgs, describe, interleaved, releaseBinary, shown, summary, verdict } from "./lib.ts";
@@ -53,8 +59,30 @@ const dirs = Array.from({ length: agentCount }, (_, i) => {
 });
 const state = mkdtempSync(join(tmpdir(), "aicage-bench-state-"));
 const env = { ...process.env, AICAGE_UTIL_STATE_DIR: state };
-const dockerRun = (dir: string) => ["docker", "run", "--rm", "--network", "none", "-v", `${dir}:/agent:ro`, image, "bash", "/agent/version.sh"];
-const ours = (list: string[], bin = binary) => [bin, "version-check", "--only", "image", "--network", "none", "--jobs", String(list.length), "--verbose", ...list];
+const dockerRun = (dir: string) => [
+  "docker",
+  "run",
+  "--rm",
+  "--network",
+  "none",
+  "-v",
+  `${dir}:/agent:ro`,
+  image,
+  "bash",
+  "/agent/version.sh",
+];
+const ours = (list: string[], bin = binary) => [
+  bin,
+  "version-check",
+  "--only",
+  "image",
+  "--network",
+  "none",
+  "--jobs",
+  String(list.length),
+  "--verbose",
+  ...list,
+];
 
 /** Phases of the image attempt, per side, from the --verbose line. */
 const phases: Record<string, Record<string, number[]>> = { one: {}, twenty: {} };
@@ -63,7 +91,8 @@ function run(argv: string[], side?: "one" | "twenty"): number {
   const proc = Bun.spawnSync(argv, { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const ms = performance.now() - started;
   const stderr = proc.stderr.toString();
-  if (proc.exitCode !== 0) throw new Error(`${argv.slice(0, 4).join(" ")} … exited ${proc.exitCode}: ${stderr.slice(-500)}`);
+  if (proc.exitCode !== 0)
+    throw new Error(`${argv.slice(0, 4).join(" ")} … exited ${proc.exitCode}: ${stderr.slice(-500)}`);
   const line = side && /image attempt: (.*)/.exec(stderr)?.[1];
   if (side && line) {
     for (const [, phase, value] of line.matchAll(/(\w+) (\d+) ms/g)) {
@@ -75,7 +104,9 @@ function run(argv: string[], side?: "one" | "twenty"): number {
   return ms;
 }
 
-console.log(`aicage-util version-check benchmark (${shown(binary)}): ${runs} interleaved rounds, scripts sleep ${latency}s, ${agentCount} agents`);
+console.log(
+  `aicage-util version-check benchmark (${shown(binary)}): ${runs} interleaved rounds, scripts sleep ${latency}s, ${agentCount} agents`,
+);
 const samples = await interleaved(
   {
     one: () => run(ours([dirs[0]!]), "one"),
@@ -83,7 +114,10 @@ const samples = await interleaved(
     twenty: () => run(ours(dirs), "twenty"),
     loop: () => dirs.reduce((sum, dir) => sum + run(dockerRun(dir)), 0),
     ...(values["baseline-bin"]
-      ? { baseOne: () => run(ours([dirs[0]!], values["baseline-bin"])), baseTwenty: () => run(ours(dirs, values["baseline-bin"])) }
+      ? {
+          baseOne: () => run(ours([dirs[0]!], values["baseline-bin"])),
+          baseTwenty: () => run(ours(dirs, values["baseline-bin"])),
+        }
       : {}),
   },
   runs,
@@ -96,22 +130,34 @@ console.log(`  aicage-util, ${agentCount} agents in one container     ${describe
 console.log(`  sequential docker run loop, ${agentCount} agents       ${describe(summary(samples.loop!), "s")}`);
 if (samples.baseOne) {
   console.log(`  baseline ${shown(values["baseline-bin"]!)}, one agent   ${describe(summary(samples.baseOne))}`);
-  console.log(`  baseline, ${agentCount} agents                          ${describe(summary(samples.baseTwenty!), "s")}`);
+  console.log(
+    `  baseline, ${agentCount} agents                          ${describe(summary(samples.baseTwenty!), "s")}`,
+  );
 }
 for (const side of ["one", "twenty"] as const) {
-  const text = Object.entries(phases[side]!).map(([phase, ms]) => `${phase} ${summary(ms).median.toFixed(0)}`).join(", ");
-  console.log(`  phases of the image attempt, ${side === "one" ? "one agent" : `${agentCount} agents`} (median ms): ${text}`);
+  const text = Object.entries(phases[side]!)
+    .map(([phase, ms]) => `${phase} ${summary(ms).median.toFixed(0)}`)
+    .join(", ");
+  console.log(
+    `  phases of the image attempt, ${side === "one" ? "one agent" : `${agentCount} agents`} (median ms): ${text}`,
+  );
 }
 console.log("ratios (lower is faster):");
 const results = [
   verdict("one check / docker run", samples.one!, samples.docker!, { op: "<=", value: 0.9 }),
-  verdict(`${agentCount} checks / sequential docker run loop`, samples.twenty!, samples.loop!, { op: "<=", value: 0.1 }),
+  verdict(`${agentCount} checks / sequential docker run loop`, samples.twenty!, samples.loop!, {
+    op: "<=",
+    value: 0.1,
+  }),
   verdict(`${agentCount} checks / one check`, samples.twenty!, samples.one!, { op: "<=", value: 1.2 }),
 ];
 if (samples.baseOne) {
   console.log("the baseline binary, same rounds (its ratios are not this build's verdict):");
   verdict("baseline: one check / docker run", samples.baseOne, samples.docker!, { op: "<=", value: 0.9 });
-  verdict(`baseline: ${agentCount} checks / sequential docker run loop`, samples.baseTwenty!, samples.loop!, { op: "<=", value: 0.1 });
+  verdict(`baseline: ${agentCount} checks / sequential docker run loop`, samples.baseTwenty!, samples.loop!, {
+    op: "<=",
+    value: 0.1,
+  });
   verdict(`baseline: ${agentCount} checks / one check`, samples.baseTwenty!, samples.baseOne, { op: "<=", value: 1.2 });
   verdict("this build / baseline, one check", samples.one!, samples.baseOne, { op: "<=", value: 1 });
   verdict(`this build / baseline, ${agentCount} checks`, samples.twenty!, samples.baseTwenty!, { op: "<=", value: 1 });
@@ -130,11 +176,14 @@ if (values.extras) {
       Labels: labels,
       HostConfig: {
         NetworkMode: "none",
-        Mounts: mounts ? dirs.map((dir, n) => ({ Type: "bind" as const, Source: dir, Target: `/agents/${n}`, ReadOnly: true })) : undefined,
+        Mounts: mounts
+          ? dirs.map((dir, n) => ({ Type: "bind" as const, Source: dir, Target: `/agents/${n}`, ReadOnly: true }))
+          : undefined,
       },
     });
     try {
-      if (!mounts) await putArchive(client, id, "/", checkFilesArchive(dirs.map((dir) => scanAgentFolder(dir, "version.sh"))));
+      if (!mounts)
+        await putArchive(client, id, "/", checkFilesArchive(dirs.map((dir) => scanAgentFolder(dir, "version.sh"))));
       const exit = waitContainer(client, id, "next-exit");
       await startContainer(client, id);
       await exit;

@@ -45,7 +45,8 @@ export function rejectBadEnumValues(rawArgs: string[], args: ArgsDef): void {
     const options = (def as { options?: string[] }).options ?? [];
     for (const value of repeatedValues(rawArgs, name)) {
       if (!options.includes(value)) {
-        const choices = options.length > 1 ? `${options.slice(0, -1).join(", ")} or ${options.at(-1)}` : options.join("");
+        const choices =
+          options.length > 1 ? `${options.slice(0, -1).join(", ")} or ${options.at(-1)}` : options.join("");
         throw new UsageError(`--${name} takes ${choices}, not '${value}'`);
       }
     }

@@ -15,7 +15,12 @@ export interface CheckView {
 }
 
 /** The line for the counts so far; `now` and the start times are in ms. */
-export function checkStatusLine(phase: string, counts: { done: number; failed: number; total: number }, running: Map<string, number[]>, now: number): string {
+export function checkStatusLine(
+  phase: string,
+  counts: { done: number; failed: number; total: number },
+  running: Map<string, number[]>,
+  now: number,
+): string {
   let slowest: { agent: string; since: number } | undefined;
   let runningCount = 0;
   for (const [agent, starts] of running) {

@@ -40,7 +40,8 @@ async function resolve<T>(value: T | (() => T | Promise<T>) | Promise<T>): Promi
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
-const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const list = (value: string | string[] | undefined) =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Describes `command` and, down to `depth` levels, its subcommands (hidden ones left out). */
 export async function describeCommand(command: AnyCommand, path: string[], depth = Infinity): Promise<CommandSpec> {
@@ -51,7 +52,12 @@ export async function describeCommand(command: AnyCommand, path: string[], depth
   for (const [name, def] of Object.entries(args)) {
     const description = def.description ?? "";
     if (def.type === "positional") {
-      positionals.push({ name, valueHint: def.valueHint, description, required: def.required !== false && def.default === undefined });
+      positionals.push({
+        name,
+        valueHint: def.valueHint,
+        description,
+        required: def.required !== false && def.default === undefined,
+      });
       continue;
     }
     flags.push({
@@ -73,7 +79,15 @@ export async function describeCommand(command: AnyCommand, path: string[], depth
       subcommands.push(await describeCommand(resolved, [...path, name], depth - 1));
     }
   }
-  return { name: path.at(-1) ?? meta.name ?? "", path, description: meta.description ?? "", version: meta.version, flags, positionals, subcommands };
+  return {
+    name: path.at(-1) ?? meta.name ?? "",
+    path,
+    description: meta.description ?? "",
+    version: meta.version,
+    flags,
+    positionals,
+    subcommands,
+  };
 }
 
 /** How a flag is written on the command line: --name, or --no-name for a boolean that is on by default. */

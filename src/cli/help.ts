@@ -11,7 +11,11 @@ type AnyCommand = CommandDef<any>;
 /** Rows of two columns, the first padded to the widest; no padding after the last column. */
 function columns(rows: Array<[string, string]>, style: Style, indent = "  "): string[] {
   const width = Math.max(...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => (right ? `${indent}${style.accent(left)}${" ".repeat(width - left.length + 2)}${right}` : `${indent}${style.accent(left)}`));
+  return rows.map(([left, right]) =>
+    right
+      ? `${indent}${style.accent(left)}${" ".repeat(width - left.length + 2)}${right}`
+      : `${indent}${style.accent(left)}`,
+  );
 }
 
 function flagLabel(flag: FlagSpec): string {
@@ -29,7 +33,8 @@ function flagText(flag: FlagSpec): string {
 function renderHelp(spec: CommandSpec, style: Style): string {
   const name = spec.path.join(" ");
   const lines: string[] = [];
-  if (spec.description) lines.push(`${spec.description}${spec.version ? style.dim(` (${name} ${spec.version})`) : ""}`, "");
+  if (spec.description)
+    lines.push(`${spec.description}${spec.version ? style.dim(` (${name} ${spec.version})`) : ""}`, "");
   const usage = [name];
   if (spec.subcommands.length) usage.push("COMMAND");
   if (spec.flags.length) usage.push("[OPTIONS]");
@@ -40,7 +45,12 @@ function renderHelp(spec: CommandSpec, style: Style): string {
   lines.push(`${style.bold("Usage:")} ${usage.join(" ")}`);
   if (spec.positionals.length) {
     lines.push("", style.bold("Arguments:"));
-    lines.push(...columns(spec.positionals.map((p) => [p.valueHint ?? p.name.toUpperCase(), p.description]), style));
+    lines.push(
+      ...columns(
+        spec.positionals.map((p) => [p.valueHint ?? p.name.toUpperCase(), p.description]),
+        style,
+      ),
+    );
   }
   const options: Array<[string, string]> = spec.flags.map((f) => [flagLabel(f), flagText(f)]);
   options.push(["-h, --help", "Show this help"]);
@@ -48,7 +58,12 @@ function renderHelp(spec: CommandSpec, style: Style): string {
   lines.push("", style.bold("Options:"), ...columns(options, style));
   if (spec.subcommands.length) {
     lines.push("", style.bold("Commands:"));
-    lines.push(...columns(spec.subcommands.map((s) => [s.name, s.description]), style));
+    lines.push(
+      ...columns(
+        spec.subcommands.map((s) => [s.name, s.description]),
+        style,
+      ),
+    );
     lines.push("", `Run '${name} COMMAND --help' for a command's options.`);
   }
   return `${lines.map((line) => line.trimEnd()).join("\n")}\n`;

@@ -6,7 +6,13 @@ import { escapeControls, neutralise } from "../lib/safe-text.ts";
 import { type Style, styleFor } from "./style.ts";
 
 /** The colour of a log line's tag; the tags of other kinds stay plain. */
-const TAG_STYLE: Record<string, keyof Style> = { fatal: "failure", error: "failure", warn: "warning", info: "accent", success: "success" };
+const TAG_STYLE: Record<string, keyof Style> = {
+  fatal: "failure",
+  error: "failure",
+  warn: "warning",
+  info: "accent",
+  success: "success",
+};
 
 /**
  * Log lines as `[warn] message`, the same text on a terminal as in a pipe, a file or a CI log:
@@ -133,6 +139,11 @@ export function formatTable(header: string[], rows: string[][]): string {
   const all = [header, ...rows].map((row) => row.map(neutralise));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
   return all
-    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ").trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }

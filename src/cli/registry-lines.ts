@@ -7,9 +7,11 @@ export type RegistryReport = Pick<HostRegistrySetup, "shown" | "withheld" | "not
 export function registryLines(report: RegistryReport | null): Array<[string, string]> {
   if (!report) return [["registries", "not forwarded (--no-host-registries or AICAGE_UTIL_HOST_REGISTRIES=0)"]];
   const lines: Array<[string, string]> = [];
-  if (report.shown.length === 0) lines.push(["registries", "nothing to forward: the host names no npm or pip registry, proxy or CA"]);
+  if (report.shown.length === 0)
+    lines.push(["registries", "nothing to forward: the host names no npm or pip registry, proxy or CA"]);
   for (const item of report.shown) lines.push(["forwarded", `${item.name} ← ${item.source}`]);
-  for (const item of report.withheld) lines.push(["withheld", `${item.name} ← ${item.source} (--forward-registry-credentials)`]);
+  for (const item of report.withheld)
+    lines.push(["withheld", `${item.name} ← ${item.source} (--forward-registry-credentials)`]);
   for (const notice of report.notices) lines.push(["skipped", notice]);
   return lines;
 }

@@ -51,7 +51,9 @@ export function createReporter(options: ReporterOptions): CliReporter {
   const statusLine = asked === "tty" || (asked === "auto" && takesCursorMoves(process.stderr));
   const checkLines = asked === "plain";
   const view = createBuildView({ quiet, statusLine });
-  const utilView = options.utilImagePrefix ? createBuildView({ quiet, statusLine, prefix: options.utilImagePrefix }) : undefined;
+  const utilView = options.utilImagePrefix
+    ? createBuildView({ quiet, statusLine, prefix: options.utilImagePrefix })
+    : undefined;
   const checkView: CheckView = createCheckView({ quiet, statusLine });
   const views: Array<BuildView | CheckView> = [view, checkView, ...(utilView ? [utilView] : [])];
   const clear = () => {

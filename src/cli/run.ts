@@ -71,7 +71,8 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
       // A command that only groups others (or none at all): an unknown or a missing one.
       const name = ["aicage-util", ...names].join(" ");
       const unknown = rest.find((arg) => !arg.startsWith("-"));
-      if (unknown !== undefined) throw new UsageError(`unknown command ${quoted(unknown, 60)} for '${name}'; see '${name} --help'`);
+      if (unknown !== undefined)
+        throw new UsageError(`unknown command ${quoted(unknown, 60)} for '${name}'; see '${name} --help'`);
       // --json always means JSON on stdout: the usage text would not be.
       if (json) throw new UsageError(`missing command: ${await commandList(command, name)}; see '${name} --help'`);
       await showHelp(chain, names);

@@ -29,7 +29,14 @@ const plain = (text: string) => text;
 
 function createStyle(enabled: boolean): Style {
   return enabled
-    ? { bold: sgr(1, 22), dim: sgr(2, 22), accent: sgr(36, 39), failure: sgr(31, 39), warning: sgr(33, 39), success: sgr(32, 39) }
+    ? {
+        bold: sgr(1, 22),
+        dim: sgr(2, 22),
+        accent: sgr(36, 39),
+        failure: sgr(31, 39),
+        warning: sgr(33, 39),
+        success: sgr(32, 39),
+      }
     : { bold: plain, dim: plain, accent: plain, failure: plain, warning: plain, success: plain };
 }
 

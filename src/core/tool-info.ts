@@ -8,11 +8,9 @@ declare const AICAGE_UTIL_REVISION: string | undefined;
 declare const AICAGE_UTIL_IMAGE_DIGESTS: string | undefined;
 declare const AICAGE_UTIL_TARGET: string | undefined;
 
-export const toolVersion: string =
-  typeof AICAGE_UTIL_VERSION === "string" ? AICAGE_UTIL_VERSION : pkg.version;
+export const toolVersion: string = typeof AICAGE_UTIL_VERSION === "string" ? AICAGE_UTIL_VERSION : pkg.version;
 
-export const toolRevision: string =
-  typeof AICAGE_UTIL_REVISION === "string" ? AICAGE_UTIL_REVISION : "dev";
+export const toolRevision: string = typeof AICAGE_UTIL_REVISION === "string" ? AICAGE_UTIL_REVISION : "dev";
 
 /** Digests of the util images published with this release, by kind; empty in a development build. */
 export const releasedImageDigests: Record<string, string> =
@@ -21,4 +19,5 @@ export const releasedImageDigests: Record<string, string> =
     : {};
 
 /** The release target this binary was built for (e.g. "linux-x64"); undefined outside a release binary. */
-export const releaseTarget: string | undefined = typeof AICAGE_UTIL_TARGET === "string" && AICAGE_UTIL_TARGET ? AICAGE_UTIL_TARGET : undefined;
+export const releaseTarget: string | undefined =
+  typeof AICAGE_UTIL_TARGET === "string" && AICAGE_UTIL_TARGET ? AICAGE_UTIL_TARGET : undefined;

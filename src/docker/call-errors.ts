@@ -11,7 +11,12 @@ import type { SshFailure } from "./ssh/ssh-failure.ts";
  * Maps a network-level failure (no HTTP answer at all) of `request` to a typed error. Over
  * ssh, `sshFailure` (why ssh ended) names the reason better than the local socket can.
  */
-export function connectionError(error: unknown, endpoint: DockerEndpoint, request: string, sshFailure?: SshFailure): Error {
+export function connectionError(
+  error: unknown,
+  endpoint: DockerEndpoint,
+  request: string,
+  sshFailure?: SshFailure,
+): Error {
   // Bun puts a code on the error; Deno nests the OS error a few causes deep.
   const causes: any[] = [];
   for (let cause: any = error; cause && causes.length < 6; cause = cause.cause) causes.push(cause);
@@ -24,7 +29,9 @@ export function connectionError(error: unknown, endpoint: DockerEndpoint, reques
   if (code === "EACCES" || code === "EPERM" || /permission denied|os error 13\b/i.test(text)) {
     return new EnginePermissionError(endpoint);
   }
-  if (/malformed_http|invalid http|parse error|invalid status line|invalid header|http\/0\.9/i.test(`${code} ${text}`)) {
+  if (
+    /malformed_http|invalid http|parse error|invalid status line|invalid header|http\/0\.9/i.test(`${code} ${text}`)
+  ) {
     return new NotAnEngineError(endpoint, `an answer that is not HTTP to ${request}`);
   }
   return new EngineUnreachableError(endpoint, unreachableReason(code, text, request, causes.at(-1)));
@@ -37,7 +44,8 @@ function unreachableReason(code: string, text: string, request: string, deepest:
   if (code === "ECONNRESET" || /connection (was )?(closed|reset)|closed unexpectedly|os error 104\b/i.test(text)) {
     return `the connection closed before an answer to ${request} came`;
   }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /failed to lookup|dns error/i.test(text)) return "the host name does not resolve";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || /failed to lookup|dns error/i.test(text))
+    return "the host name does not resolve";
   if (code) return code;
   if (deepest?.message) return withoutEscapes(String(deepest.message).split("\n")[0]!);
   return "no answer";

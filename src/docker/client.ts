@@ -143,7 +143,12 @@ export class DockerClient {
       try {
         return await this.ping();
       } catch (error) {
-        const reason = error instanceof EngineUnreachableError ? error.reason : error instanceof EnginePermissionError ? "permission denied" : undefined;
+        const reason =
+          error instanceof EngineUnreachableError
+            ? error.reason
+            : error instanceof EnginePermissionError
+              ? "permission denied"
+              : undefined;
         if (reason === undefined || candidates.length === 1) throw error;
         failures.push({ endpoint: candidate, reason });
       }
@@ -159,7 +164,8 @@ export class DockerClient {
       call = await this.send("GET", "/_ping", { operation: "ping", timeoutMs: this.pingTimeoutMs, signal }, false);
     } catch (error) {
       // An engine answers /_ping with 200; an error status means something else listens.
-      if (error instanceof DockerApiError) throw new NotAnEngineError(this.endpoint, `HTTP ${error.status} to GET /_ping`);
+      if (error instanceof DockerApiError)
+        throw new NotAnEngineError(this.endpoint, `HTTP ${error.status} to GET /_ping`);
       throw error;
     }
     call.deadline.stop();
@@ -168,8 +174,14 @@ export class DockerClient {
     await call.response.body?.cancel().catch(() => undefined);
     if (header) return header;
     // Very old or unusual servers: ask /version instead.
-    const version = await this.requestJson<{ ApiVersion?: unknown }>("GET", "/version", { operation: "version" }, false);
-    if (typeof version?.ApiVersion !== "string") throw new NotAnEngineError(this.endpoint, "no API version from GET /version");
+    const version = await this.requestJson<{ ApiVersion?: unknown }>(
+      "GET",
+      "/version",
+      { operation: "version" },
+      false,
+    );
+    if (typeof version?.ApiVersion !== "string")
+      throw new NotAnEngineError(this.endpoint, "no API version from GET /version");
     return version.ApiVersion;
   }
 
@@ -201,7 +213,11 @@ export class DockerClient {
     const idle =
       options.idleTimeoutMs === undefined
         ? undefined
-        : new Deadline(call.controller, options.idleTimeoutMs, () => new EngineTimeoutError(this.endpoint, call.request, options.idleTimeoutMs!, true));
+        : new Deadline(
+            call.controller,
+            options.idleTimeoutMs,
+            () => new EngineTimeoutError(this.endpoint, call.request, options.idleTimeoutMs!, true),
+          );
     idle?.arm();
     return watchedStream(call.response.body, {
       onChunk: () => idle?.arm(),
@@ -238,7 +254,10 @@ export class DockerClient {
 
   /** An answer whose body stopped coming because the connection closed. */
   private brokeOff(call: Call): EngineUnreachableError {
-    return new EngineUnreachableError(this.endpoint, `the connection closed in the middle of the answer to ${call.request}`);
+    return new EngineUnreachableError(
+      this.endpoint,
+      `the connection closed in the middle of the answer to ${call.request}`,
+    );
   }
 
   private async send(method: string, path: string, options: RequestOptions, versioned: boolean): Promise<Call> {
@@ -246,7 +265,11 @@ export class DockerClient {
     const request = `${method} ${prefix}${readablePath(path)}`;
     const controller = new AbortController();
     const timeoutMs = options.timeoutMs === undefined ? this.requestTimeoutMs : options.timeoutMs;
-    const deadline = new Deadline(controller, timeoutMs, () => new EngineTimeoutError(this.endpoint, request, timeoutMs as number));
+    const deadline = new Deadline(
+      controller,
+      timeoutMs,
+      () => new EngineTimeoutError(this.endpoint, request, timeoutMs as number),
+    );
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
 
     let body = options.body;

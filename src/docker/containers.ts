@@ -91,9 +91,17 @@ export interface ContainerPathStat {
  * reading it. Works on a created container before it starts, bind mounts included.
  */
 export async function statContainerPath(client: DockerClient, id: string, path: string): Promise<ContainerPathStat> {
-  const headers = await client.head(`/containers/${id}/archive`, { query: { path }, operation: `look at ${path} in container ${short(id)}` });
+  const headers = await client.head(`/containers/${id}/archive`, {
+    query: { path },
+    operation: `look at ${path} in container ${short(id)}`,
+  });
   const encoded = headers.get("x-docker-container-path-stat");
-  if (!encoded) throw new DockerApiError(200, "no X-Docker-Container-Path-Stat header", `look at ${path} in container ${short(id)}`);
+  if (!encoded)
+    throw new DockerApiError(
+      200,
+      "no X-Docker-Container-Path-Stat header",
+      `look at ${path} in container ${short(id)}`,
+    );
   return JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as ContainerPathStat;
 }
 

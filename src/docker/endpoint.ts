@@ -33,7 +33,12 @@ export function resolveEndpoint(inputs: EndpointInputs = {}): DockerEndpoint {
 
   const found: DockerEndpoint[] = defaultSockets(env, home)
     .filter((candidate) => exists(candidate.path))
-    .map((candidate) => ({ kind: "unix", socketPath: candidate.path, display: candidate.path, source: candidate.source }));
+    .map((candidate) => ({
+      kind: "unix",
+      socketPath: candidate.path,
+      display: candidate.path,
+      source: candidate.source,
+    }));
   if (found.length > 0) return found.length > 1 ? { ...found[0]!, alternatives: found.slice(1) } : found[0]!;
   const fallback = "/var/run/docker.sock";
   return { kind: "unix", socketPath: fallback, display: fallback, source: "default socket, not found" };
@@ -48,10 +53,12 @@ export function parseHost(
 ): DockerEndpoint {
   const shown = quoted(value, 120);
   // A newline would split the message (and a log line) in two; no host or path holds one.
-  if (hasControls(value)) throw new EndpointError(`${source}: the Docker host ${shown} holds a control character; remove it`);
+  if (hasControls(value))
+    throw new EndpointError(`${source}: the Docker host ${shown} holds a control character; remove it`);
   if (value.startsWith("unix://")) {
     const socketPath = value.slice("unix://".length);
-    if (!socketPath) throw new EndpointError(`${source}: ${shown} names no socket path; use unix:///path/to/docker.sock`);
+    if (!socketPath)
+      throw new EndpointError(`${source}: ${shown} names no socket path; use unix:///path/to/docker.sock`);
     return { kind: "unix", socketPath, display: socketPath, source };
   }
   if (value.startsWith("ssh://")) {
@@ -65,10 +72,16 @@ export function parseHost(
   }
   const match = /^(tcp|http|https):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:]+)(?::(\d+))?\/?$/.exec(value);
   if (!match) {
-    throw new EndpointError(`${source}: unsupported Docker host ${shown}; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]`);
+    throw new EndpointError(
+      `${source}: unsupported Docker host ${shown}; use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]`,
+    );
   }
   const [, scheme, hostname, port] = match as unknown as [string, string, string, string | undefined];
-  const problem = hostProblem(hostname) ?? (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535) ? `port ${port} is not between 1 and 65535` : undefined);
+  const problem =
+    hostProblem(hostname) ??
+    (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)
+      ? `port ${port} is not between 1 and 65535`
+      : undefined);
   if (problem) throw new EndpointError(`${source}: invalid Docker host ${shown}: ${problem}; use tcp://HOST:PORT`);
   const tls = contextTls ?? tlsFromEnv(env);
   const secure = scheme === "https" || (scheme === "tcp" && tls !== undefined);
@@ -86,7 +99,10 @@ function hostProblem(hostname: string): string | undefined {
     }
     return undefined;
   }
-  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(hostname) || hostname.length > 253) {
+  if (
+    !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(hostname) ||
+    hostname.length > 253
+  ) {
     return `${quoted(hostname, 60)} is not a host name`;
   }
   return undefined;
@@ -131,9 +147,7 @@ function contextEndpoint(env: Record<string, string | undefined>, home: string):
   try {
     meta = JSON.parse(readFileSync(metaPath, "utf8"));
   } catch {
-    throw new EndpointError(
-      `${how} '${name}' not found (${metaPath}); run 'docker context ls' or unset it`,
-    );
+    throw new EndpointError(`${how} '${name}' not found (${metaPath}); run 'docker context ls' or unset it`);
   }
   const docker = meta?.Endpoints?.docker;
   if (typeof docker?.Host !== "string") {
@@ -141,7 +155,12 @@ function contextEndpoint(env: Record<string, string | undefined>, home: string):
   }
   const tlsDir = join(configDir, "contexts", "tls", id, "docker");
   const tls = existsSync(tlsDir)
-    ? { ca: join(tlsDir, "ca.pem"), cert: join(tlsDir, "cert.pem"), key: join(tlsDir, "key.pem"), verify: !docker.SkipTLSVerify }
+    ? {
+        ca: join(tlsDir, "ca.pem"),
+        cert: join(tlsDir, "cert.pem"),
+        key: join(tlsDir, "key.pem"),
+        verify: !docker.SkipTLSVerify,
+      }
     : undefined;
   // The context's own TLS files, never DOCKER_TLS_* of the environment.
   return parseHost(docker.Host, `context ${name} (${how})`, { DOCKER_SSH_NO_MUX: env.DOCKER_SSH_NO_MUX }, tls);

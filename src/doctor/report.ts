@@ -52,7 +52,12 @@ export async function gatherDoctorReport(
   registries: { forward: boolean; credentials: boolean } = { forward: true, credentials: false },
 ): Promise<DoctorOutcome> {
   const report: DoctorReport = {
-    tool: { version: toolVersion, revision: toolRevision, runtime: runtimeName, platform: `${process.platform}/${process.arch}` },
+    tool: {
+      version: toolVersion,
+      revision: toolRevision,
+      runtime: runtimeName,
+      platform: `${process.platform}/${process.arch}`,
+    },
     endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
     engine: {
       reachable: false,
@@ -75,7 +80,12 @@ export async function gatherDoctorReport(
   };
   if (registries.forward) {
     const setup = hostRegistrySetup({ env: process.env, forwardCredentials: registries.credentials });
-    report.hostRegistries = { credentials: registries.credentials, shown: setup.shown, withheld: setup.withheld, notices: setup.notices };
+    report.hostRegistries = {
+      credentials: registries.credentials,
+      shown: setup.shown,
+      withheld: setup.withheld,
+      notices: setup.notices,
+    };
   }
   try {
     const identity = await identifyEngine(client);
@@ -94,13 +104,24 @@ export async function gatherDoctorReport(
       apiBuilder: identity.apiBuilder,
       // The builder bind-mounts the context: an engine that cannot see this machine's files (ssh,
       // TCP to another host) builds through the API. TCP to loopback is asked at build time.
-      buildWays: { api: true, builder: identity.builderImageWorks && seesLocalFilesByAddress(client.endpoint) !== "no" },
+      buildWays: {
+        api: true,
+        builder: identity.builderImageWorks && seesLocalFilesByAddress(client.endpoint) !== "no",
+      },
     });
     report.images = await Promise.all(UTIL_IMAGE_KINDS.map((kind) => utilImageStatus(client, kind)));
   } catch (error) {
     const kind =
-      error instanceof EngineUnreachableError ? "unreachable" : error instanceof EnginePermissionError ? "permission" : "other";
-    report.engine.error = { kind, message: (error as Error).message, fix: error instanceof EngineUnreachableError ? (error.fix ?? null) : null };
+      error instanceof EngineUnreachableError
+        ? "unreachable"
+        : error instanceof EnginePermissionError
+          ? "permission"
+          : "other";
+    report.engine.error = {
+      kind,
+      message: (error as Error).message,
+      fix: error instanceof EngineUnreachableError ? (error.fix ?? null) : null,
+    };
     return { report: withEndpointUsed(report, client), engineFailure: error };
   }
   return { report: withEndpointUsed(report, client) };

@@ -96,7 +96,9 @@ class CaCollector {
       return;
     }
     if (names.length > MAX_FOLDER_ENTRIES) {
-      this.notices.push(`${source.origin}: only the first ${MAX_FOLDER_ENTRIES} of ${names.length} files in ${source.value} read`);
+      this.notices.push(
+        `${source.origin}: only the first ${MAX_FOLDER_ENTRIES} of ${names.length} files in ${source.value} read`,
+      );
     }
     let added = 0;
     for (const name of names.slice(0, MAX_FOLDER_ENTRIES)) {

@@ -1,6 +1,16 @@
 // The few file operations reading the host's registry set-up needs, behind an interface
 // so tests can lay out a whole host (its /etc too) under a temporary folder.
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 
 export interface HostFiles {
   /**

@@ -8,21 +8,43 @@
 // pip prints a "Retrying … after connection broken by …" line per attempt, so a pip
 // timeout can still be explained.
 
-export type NetworkFailureKind = "authentication" | "tls-unknown-ca" | "tls" | "name-resolution" | "connect-refused" | "connect" | "timeout";
+export type NetworkFailureKind =
+  | "authentication"
+  | "tls-unknown-ca"
+  | "tls"
+  | "name-resolution"
+  | "connect-refused"
+  | "connect"
+  | "timeout";
 
 const PATTERNS: Array<[NetworkFailureKind, RegExp]> = [
   // npm E401; pip asking for a user name with no terminal (EOFError) or --no-input's 401; curl -f
-  ["authentication", /\bcode E401\b|Incorrect or missing password|\b401 Client Error\b|_prompt_for_password|User for [^\s:]+:|HTTP error 401|returned error: 401\b/],
+  [
+    "authentication",
+    /\bcode E401\b|Incorrect or missing password|\b401 Client Error\b|_prompt_for_password|User for [^\s:]+:|HTTP error 401|returned error: 401\b/,
+  ],
   // the issuer is missing from the trust store: the usual TLS-inspecting proxy or private CA
   [
     "tls-unknown-ca",
     /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|unable to get local issuer certificate|self[- ]signed certificate|certificate signer not trusted/i,
   ],
-  ["tls", /CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError|\bcurl: \(60\)|SSL certificate problem|server certificate verification failed|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/],
-  ["name-resolution", /\bENOTFOUND\b|\bEAI_AGAIN\b|Name or service not known|Temporary failure in name resolution|NameResolutionError|nodename nor servname|Could not resolve host/],
+  [
+    "tls",
+    /CERTIFICATE_VERIFY_FAILED|SSLCertVerificationError|\bcurl: \(60\)|SSL certificate problem|server certificate verification failed|ERR_TLS_CERT_ALTNAME_INVALID|CERT_HAS_EXPIRED/,
+  ],
+  [
+    "name-resolution",
+    /\bENOTFOUND\b|\bEAI_AGAIN\b|Name or service not known|Temporary failure in name resolution|NameResolutionError|nodename nor servname|Could not resolve host/,
+  ],
   ["connect-refused", /\bECONNREFUSED\b|Connection refused/],
-  ["connect", /\bcurl: \(7\)|Failed to connect to|Network is unreachable|No route to host|\bENETUNREACH\b|\bEHOSTUNREACH\b/],
-  ["timeout", /\bcurl: \(28\)|\bETIMEDOUT\b|\bESOCKETTIMEDOUT\b|network timeout at|Read timed out|ConnectTimeoutError|Connection timed out/],
+  [
+    "connect",
+    /\bcurl: \(7\)|Failed to connect to|Network is unreachable|No route to host|\bENETUNREACH\b|\bEHOSTUNREACH\b/,
+  ],
+  [
+    "timeout",
+    /\bcurl: \(28\)|\bETIMEDOUT\b|\bESOCKETTIMEDOUT\b|network timeout at|Read timed out|ConnectTimeoutError|Connection timed out/,
+  ],
 ];
 
 const WORDS: Record<NetworkFailureKind, string> = {

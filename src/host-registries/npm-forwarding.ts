@@ -76,10 +76,12 @@ export function npmrcForContainer(
 
   const cafile = npm.settings.get("cafile");
   const cafilePath = cafile && npmPath(cafile.value, paths);
-  if (cafile && cafilePath) findings.caSources.push({ origin: `npm cafile (${cafile.source})`, kind: "file", value: cafilePath });
+  if (cafile && cafilePath)
+    findings.caSources.push({ origin: `npm cafile (${cafile.source})`, kind: "file", value: cafilePath });
   const ca = npm.settings.get("ca");
   for (const item of ca ? (Array.isArray(ca.value) ? ca.value : [ca.value]) : []) {
-    if (typeof item === "string" && item) findings.caSources.push({ origin: `npm ca (${ca!.source})`, kind: "pem", value: inlinePem(item) });
+    if (typeof item === "string" && item)
+      findings.caSources.push({ origin: `npm ca (${ca!.source})`, kind: "pem", value: inlinePem(item) });
   }
   return { text: lines.length ? `${lines.join("\n")}\n` : null, hasCredentials };
 }

@@ -58,7 +58,8 @@ function envLayer(env: NpmSettingsOptions["env"]): Layer {
     if (!key.startsWith("//")) key = key.replace(/(?!^)_/g, "-").toLowerCase();
     let value: NpmSetting["value"] = npmEnvReplace(raw.trim(), env);
     // npm coerces true/false/null by the setting's type: all but text- and path-typed ones.
-    if (!TEXT_TYPED.has(key)) value = value === "false" ? false : value === "true" ? true : value === "null" ? null : value;
+    if (!TEXT_TYPED.has(key))
+      value = value === "false" ? false : value === "true" ? true : value === "null" ? null : value;
     values.set(npmEnvReplace(key, env), { value, source: `$${name}` });
   }
   return { values };
@@ -156,7 +157,8 @@ export function readNpmSettings(options: NpmSettingsOptions): NpmSettings {
   const globalSetting = pick("globalconfig", [env, user, builtin]);
   const globalPath = npmPath(globalSetting?.value, options) ?? (prefix ? join(prefix, "etc", "npmrc") : null);
   // npm skips the project file when it is the user file; the same guard for global.
-  const global = globalPath && globalPath !== userPath ? fileLayer(globalPath, options, notices) : { values: new Map() };
+  const global =
+    globalPath && globalPath !== userPath ? fileLayer(globalPath, options, notices) : { values: new Map() };
 
   const layers = [env, user, global, builtin];
   const settings = new Map<string, NpmSetting>();

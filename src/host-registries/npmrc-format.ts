@@ -63,7 +63,10 @@ export function parseNpmrc(text: string): Map<string, NpmrcValue> {
     const value = text === "true" ? true : text === "false" ? false : text === "null" ? null : text;
     const previous = out.get(key);
     if (isArray) {
-      out.set(key, Array.isArray(previous) ? [...previous, value] : previous === undefined ? [value] : [previous, value]);
+      out.set(
+        key,
+        Array.isArray(previous) ? [...previous, value] : previous === undefined ? [value] : [previous, value],
+      );
     } else if (Array.isArray(previous)) {
       out.set(key, [...previous, value]); // ini keeps an array once started
     } else {
@@ -88,7 +91,12 @@ export function npmEnvReplace(text: string, env: Record<string, string | undefin
 
 /** ini's `safe`: a value written so that parseNpmrc (and npm) read back exactly `value`. */
 function safe(value: string): string {
-  if (/[=\r\n]/.test(value) || value.startsWith("[") || (value.length > 1 && isQuoted(value)) || value !== value.trim()) {
+  if (
+    /[=\r\n]/.test(value) ||
+    value.startsWith("[") ||
+    (value.length > 1 && isQuoted(value)) ||
+    value !== value.trim()
+  ) {
     return JSON.stringify(value);
   }
   return value.split(";").join("\\;").split("#").join("\\#");

@@ -23,11 +23,17 @@ export interface PipConfForContainer {
   hasCredentials: boolean;
 }
 
-export function pipConfForContainer(pip: PipSettings, forward: boolean, cwd: string, findings: Findings): PipConfForContainer {
+export function pipConfForContainer(
+  pip: PipSettings,
+  forward: boolean,
+  cwd: string,
+  findings: Findings,
+): PipConfForContainer {
   const sections = new Map<string, Map<string, Labelled>>();
   for (const section of PIP_SECTIONS) {
     const options = new Map<string, Labelled>();
-    for (const [key, setting] of pip.sections.get(section) ?? []) options.set(key, { ...setting, label: `${section}.${key}` });
+    for (const [key, setting] of pip.sections.get(section) ?? [])
+      options.set(key, { ...setting, label: `${section}.${key}` });
     sections.set(section, options);
   }
   for (const [key, setting] of pip.env) {
@@ -44,7 +50,11 @@ export function pipConfForContainer(pip: PipSettings, forward: boolean, cwd: str
       if (!setting.value) continue;
       const name = `pip ${setting.label}`;
       if (key === "cert") {
-        findings.caSources.push({ origin: `${name} (${setting.source})`, kind: "file", value: resolve(cwd, setting.value) });
+        findings.caSources.push({
+          origin: `${name} (${setting.source})`,
+          kind: "file",
+          value: resolve(cwd, setting.value),
+        });
         continue;
       }
       const isList = URL_LISTS.includes(key) || HOST_LISTS.includes(key);
@@ -64,7 +74,10 @@ export function pipConfForContainer(pip: PipSettings, forward: boolean, cwd: str
       }
       const count = (n: number) => (items.length > 1 ? ` (${n} of ${items.length})` : "");
       if (hidden) findings.withheld.push({ name: `${name}${count(hidden)}`, source: setting.source });
-      if (local) findings.notices.push(`${name} (${setting.source}): ${local} local ${local === 1 ? "index" : "indexes"} left out (a host path)`);
+      if (local)
+        findings.notices.push(
+          `${name} (${setting.source}): ${local} local ${local === 1 ? "index" : "indexes"} left out (a host path)`,
+        );
       if (kept.length) {
         written.set(key, kept);
         findings.shown.push({ name: `${name}${count(kept.length)}`, source: setting.source });

@@ -81,7 +81,13 @@ export const CA_ENV_NAMES = [
 ] as const;
 
 /** Host variables that name CA files or folders. */
-const CA_FILE_VARIABLES = ["SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"];
+const CA_FILE_VARIABLES = [
+  "SSL_CERT_FILE",
+  "NODE_EXTRA_CA_CERTS",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "GIT_SSL_CAINFO",
+];
 
 /** Debian/Ubuntu first (the image's family), then the other usual places. */
 const IMAGE_BUNDLES = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"];
@@ -112,12 +118,14 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
   const npmSettings = readNpmSettings({ env, home, cwd, files });
   findings.notices.push(...npmSettings.notices);
   const npmrc = npmrcForContainer(npmSettings, forward, { home, cwd }, findings);
-  if (npmrc.text) out.push({ path: paths.npmrc, content: text(npmrc.text), mode: npmrc.hasCredentials ? 0o600 : 0o644 });
+  if (npmrc.text)
+    out.push({ path: paths.npmrc, content: text(npmrc.text), mode: npmrc.hasCredentials ? 0o600 : 0o644 });
 
   const pipSettings = readPipSettings({ env, home, platform: options.platform ?? process.platform, files });
   findings.notices.push(...pipSettings.notices);
   const pipConf = pipConfForContainer(pipSettings, forward, cwd, findings);
-  if (pipConf.text) out.push({ path: paths.pipConf, content: text(pipConf.text), mode: pipConf.hasCredentials ? 0o600 : 0o644 });
+  if (pipConf.text)
+    out.push({ path: paths.pipConf, content: text(pipConf.text), mode: pipConf.hasCredentials ? 0o600 : 0o644 });
 
   // CA files and folders named by variables come after those npm and pip name.
   for (const name of CA_FILE_VARIABLES) {

@@ -2,7 +2,17 @@
 // owner's pid, host and start time. Waiters poll. A lock whose owner is gone (same host, no
 // such pid), or that is older than the stale limit, is broken: a crashed or killed owner never
 // blocks the next run. The file is removed on release and on Ctrl-C.
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { onShutdown } from "./shutdown.ts";

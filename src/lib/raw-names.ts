@@ -21,7 +21,8 @@ export function bytesOfName(name: string): Uint8Array {
   if (!/[\udc80-\udcff]/.test(name)) return new TextEncoder().encode(name);
   const parts: number[] = [];
   for (const piece of name.split(/([\udc80-\udcff])/)) {
-    if (piece.length === 1 && piece.charCodeAt(0) >= 0xdc80 && piece.charCodeAt(0) <= 0xdcff) parts.push(piece.charCodeAt(0) - 0xdc00);
+    if (piece.length === 1 && piece.charCodeAt(0) >= 0xdc80 && piece.charCodeAt(0) <= 0xdcff)
+      parts.push(piece.charCodeAt(0) - 0xdc00);
     else for (const byte of new TextEncoder().encode(piece)) parts.push(byte);
   }
   return new Uint8Array(parts);
@@ -65,7 +66,8 @@ function decodeEscaping(bytes: Uint8Array): string {
 function validSequenceLength(bytes: Uint8Array, i: number): number {
   const b0 = bytes[i]!;
   if (b0 < 0x80) return 1;
-  const cont = (k: number, low = 0x80, high = 0xbf) => i + k < bytes.length && bytes[i + k]! >= low && bytes[i + k]! <= high;
+  const cont = (k: number, low = 0x80, high = 0xbf) =>
+    i + k < bytes.length && bytes[i + k]! >= low && bytes[i + k]! <= high;
   if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
   if (b0 === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
   if ((b0 >= 0xe1 && b0 <= 0xec) || b0 === 0xee || b0 === 0xef) return cont(1) && cont(2) ? 3 : 0;

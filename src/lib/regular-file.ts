@@ -13,7 +13,15 @@ class NotRegularFileError extends Error {
 }
 
 /** What a file is, in words, from its stat mode. */
-export function fileKindName(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+export function fileKindName(stats: {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (stats.isFile()) return "a regular file";
   if (stats.isDirectory()) return "a folder";
   if (stats.isSymbolicLink()) return "a symlink";

@@ -87,4 +87,3 @@ export function hasUnsafeChars(text: string): boolean {
 export function neutralise(text: string): string {
   return text.replace(UNSAFE_ALL, escapeChar);
 }
-

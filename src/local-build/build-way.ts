@@ -52,20 +52,32 @@ export async function chooseBuildWay(client: DockerClient, asked: BuildWay, inpu
   const engine = await identifyEngine(client);
   if (!engine.builderImageWorks) {
     // One notice says it all: the way, and the builder that takes over.
-    const builder = engine.apiBuilder === "buildah" ? ", with buildah, not BuildKit: BuildKit-only Dockerfile features may not work" : "";
-    return api(`${engine.product} ${engine.version} cannot build with buildx in the builder image`, builder, { apiBuilderSaid: true });
+    const builder =
+      engine.apiBuilder === "buildah"
+        ? ", with buildah, not BuildKit: BuildKit-only Dockerfile features may not work"
+        : "";
+    return api(`${engine.product} ${engine.version} cannot build with buildx in the builder image`, builder, {
+      apiBuilderSaid: true,
+    });
   }
   let builderImage: string;
   try {
     // A builder image built here needs the same network as the user's own build steps.
     const network = inputs.builderImage?.network ?? inputs.network;
-    builderImage = (await ensureUtilImage(client, "builder", { ...inputs.builderImage, network, signal: inputs.signal, report: inputs.report }))
-      .id;
+    builderImage = (
+      await ensureUtilImage(client, "builder", {
+        ...inputs.builderImage,
+        network,
+        signal: inputs.signal,
+        report: inputs.report,
+      })
+    ).id;
   } catch (error) {
     if (!(error instanceof UtilImageUnavailableError)) throw error;
     return api(oneLine(error.message), "", { builderUnavailable: error });
   }
   // TCP to loopback may lead anywhere (a tunnel, an engine in a container): the engine is asked.
-  if (!(await engineSeesFolders(client, builderImage, builderMountSources(inputs.contextDir, inputs.dockerfile)))) return cannotSee();
+  if (!(await engineSeesFolders(client, builderImage, builderMountSources(inputs.contextDir, inputs.dockerfile))))
+    return cannotSee();
   return { via: "builder", builderImage };
 }

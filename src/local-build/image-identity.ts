@@ -21,7 +21,8 @@ export interface BuildInputs {
 
 /** `sha256:<hex>`; the same inputs give the same hash whatever order the flags came in. */
 export function buildInputsHash(inputs: BuildInputs): string {
-  const sorted = (record: Record<string, string>) => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = (record: Record<string, string>) =>
+    Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // JSON keeps the fields apart unambiguously; "v" lets a later change of the recipe say so
   // (2: the context hash takes each file's content digest, which the digest cache remembers).
   const canonical = JSON.stringify({

@@ -20,7 +20,11 @@ export interface BuildLog {
 }
 
 /** `<state dir>/builds/<UTC time>-<first tag, made file-safe>.log` */
-export function defaultLogPath(tag: string, now = new Date(), env: Record<string, string | undefined> = process.env): string {
+export function defaultLogPath(
+  tag: string,
+  now = new Date(),
+  env: Record<string, string | undefined> = process.env,
+): string {
   // 2026-05-07T12:01:02.345Z -> 20260507T120102.345Z: sorts by time, no colons for other filesystems.
   const time = now.toISOString().replace(/[-:]/g, "");
   const name = tag.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 100);

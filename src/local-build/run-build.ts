@@ -64,7 +64,11 @@ export interface BuildHooks {
   report?: Report;
 }
 
-export async function runBuild(client: DockerClient, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildResult> {
+export async function runBuild(
+  client: DockerClient,
+  request: BuildRequest,
+  hooks: BuildHooks = {},
+): Promise<BuildResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const tag = request.tags[0]!;
@@ -77,7 +81,15 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
   if (request.ifChanged) {
     const imageId = await upToDateImage(client, request.tags, inputs.hashFor(request.via));
     if (imageId) {
-      return { tag, tags: request.tags, imageId, skipped: true, via: request.via, logFile: null, durationMs: elapsed() };
+      return {
+        tag,
+        tags: request.tags,
+        imageId,
+        skipped: true,
+        via: request.via,
+        logFile: null,
+        durationMs: elapsed(),
+      };
     }
   }
 
@@ -105,7 +117,16 @@ export async function runBuild(client: DockerClient, request: BuildRequest, hook
     log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
     const onEvent = logAndReport(log, steps, redact, hooks.report);
     const labels = imageLabels(request.labels, { inputsHash, builderImage: way.builderImage });
-    const build = startBuild(client, request, { way, context: inputs.context, labels, proxyArgs, log, signal, onEvent, report: hooks.report });
+    const build = startBuild(client, request, {
+      way,
+      context: inputs.context,
+      labels,
+      proxyArgs,
+      log,
+      signal,
+      onEvent,
+      report: hooks.report,
+    });
     settled = build.catch(() => undefined);
     const { imageId } = await build;
     log.note(`built ${imageId} in ${(elapsed() / 1000).toFixed(1)}s`);
@@ -151,9 +172,18 @@ function openLog(
   facts: { way: WayChoice; context: ScannedContext; inputsHash: string; proxyArgs: Record<string, string> },
 ): BuildLog {
   const { way, context } = facts;
-  const log = openBuildLog(request.logFile ?? defaultLogPath(request.tags[0]!, new Date(), hooks.env), { exclusive: !request.logFile });
+  const log = openBuildLog(request.logFile ?? defaultLogPath(request.tags[0]!, new Date(), hooks.env), {
+    exclusive: !request.logFile,
+  });
   hooks.report?.({ type: "build-log", path: log.path });
-  writeHeader(log, request, { via: way.via, builderImage: way.builderImage, files: context.files, bytes: context.bytes, inputsHash: facts.inputsHash, proxyArgs: facts.proxyArgs });
+  writeHeader(log, request, {
+    via: way.via,
+    builderImage: way.builderImage,
+    files: context.files,
+    bytes: context.bytes,
+    inputsHash: facts.inputsHash,
+    proxyArgs: facts.proxyArgs,
+  });
   if (way.builderUnavailable) {
     log.note(`builder image unavailable: ${way.builderUnavailable.message}`);
     const cause = way.builderUnavailable.cause;
@@ -163,7 +193,12 @@ function openLog(
 }
 
 /** Each build event, secrets hidden: a line in the log, a step for the failure line, an event for the report. */
-function logAndReport(log: BuildLog, steps: ReturnType<typeof createBuildSteps>, redact: (text: string) => string, report?: Report) {
+function logAndReport(
+  log: BuildLog,
+  steps: ReturnType<typeof createBuildSteps>,
+  redact: (text: string) => string,
+  report?: Report,
+) {
   return (raw: BuildEvent) => {
     const event = redactEvent(raw, redact);
     const line = eventLine(event);
@@ -187,7 +222,14 @@ interface BuildStart {
 /** The build itself, the way chosen: buildx in the builder image, or POST /build. */
 function startBuild(client: DockerClient, request: BuildRequest, start: BuildStart): Promise<{ imageId: string }> {
   const { way, context, labels, proxyArgs, log, signal, onEvent } = start;
-  const common = { tags: request.tags, labels, target: request.target, platform: request.platform, noCache: request.noCache, pull: request.pull };
+  const common = {
+    tags: request.tags,
+    labels,
+    target: request.target,
+    platform: request.platform,
+    noCache: request.noCache,
+    pull: request.pull,
+  };
   if (way.via === "builder") {
     const settings = {
       ...common,
@@ -218,7 +260,14 @@ function startBuild(client: DockerClient, request: BuildRequest, start: BuildSta
 /** What a build that did not end well throws: interrupted as it was, else every text redacted, the log ended saying why. */
 function failureOf(
   error: unknown,
-  facts: { tag: string; request: BuildRequest; log?: BuildLog; signal: AbortSignal; redact: (text: string) => string; steps: ReturnType<typeof createBuildSteps> },
+  facts: {
+    tag: string;
+    request: BuildRequest;
+    log?: BuildLog;
+    signal: AbortSignal;
+    redact: (text: string) => string;
+    steps: ReturnType<typeof createBuildSteps>;
+  },
 ): unknown {
   const { log, redact } = facts;
   if (facts.signal.aborted) {
@@ -235,7 +284,13 @@ function failureOf(
   }
   const failure = new BuildStepError(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
   log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
-  return buildFailedError({ tag: facts.tag, failure, stepOutput: facts.steps.failedStepOutput(), network: facts.request.network, log });
+  return buildFailedError({
+    tag: facts.tag,
+    failure,
+    stepOutput: facts.steps.failedStepOutput(),
+    network: facts.request.network,
+    log,
+  });
 }
 
 /** Where the content digests of one context folder's files are remembered between builds. */
@@ -260,7 +315,14 @@ async function upToDateImage(client: DockerClient, tags: string[], inputsHash: s
 function writeHeader(
   log: BuildLog,
   request: BuildRequest,
-  facts: { via: BuildWay; builderImage: string; files: number; bytes: number; inputsHash: string; proxyArgs: Record<string, string> },
+  facts: {
+    via: BuildWay;
+    builderImage: string;
+    files: number;
+    bytes: number;
+    inputsHash: string;
+    proxyArgs: Record<string, string>;
+  },
 ): void {
   log.note(`aicage-util ${toolVersion} build, ${new Date().toISOString()}`);
   log.note(`via: ${facts.via}${facts.via === "builder" ? ` (builder image ${facts.builderImage})` : ""}`);
@@ -272,7 +334,11 @@ function writeHeader(
   const proxies = Object.keys(facts.proxyArgs);
   if (proxies.length) log.note(`proxy variables passed on: ${proxies.join(" ")}`);
   for (const [name, value] of Object.entries(request.labels)) log.note(`label: ${name}=${value}`);
-  for (const [name, value] of Object.entries({ target: request.target, platform: request.platform, network: request.network })) {
+  for (const [name, value] of Object.entries({
+    target: request.target,
+    platform: request.platform,
+    network: request.network,
+  })) {
     if (value) log.note(`${name}: ${value}`);
   }
   if (request.noCache) log.note("no cache");

@@ -9,8 +9,22 @@ import type { BuildEvent } from "../workloads/build-events.ts";
 
 /** Words of a name that mark it as a secret's (BuildKit's list, and a few more). */
 const SECRET_WORDS = new Set([
-  "apikey", "auth", "credential", "credentials", "key", "pass", "passphrase", "passwd", "password", "pat", "pword", "pwd",
-  "secret", "secrets", "token", "tokens",
+  "apikey",
+  "auth",
+  "credential",
+  "credentials",
+  "key",
+  "pass",
+  "passphrase",
+  "passwd",
+  "password",
+  "pat",
+  "pword",
+  "pwd",
+  "secret",
+  "secrets",
+  "token",
+  "tokens",
 ]);
 /** What is shown instead of a hidden value. */
 export const HIDDEN = "***";

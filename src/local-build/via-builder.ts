@@ -41,7 +41,10 @@ export async function buildViaBuilder(
   splitters.stderr.end().forEach(readLine);
 
   if (result.exitCode !== 0) {
-    throw new BuildStepError(steps.errorLine() ?? `docker buildx exited with code ${result.exitCode}`, steps.failedStep());
+    throw new BuildStepError(
+      steps.errorLine() ?? `docker buildx exited with code ${result.exitCode}`,
+      steps.failedStep(),
+    );
   }
   // Other image stores name no image ID in the output: the tag says which image was built.
   const imageId = steps.imageId() ?? (await findImage(client, build.tags[0]!))?.Id;

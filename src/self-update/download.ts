@@ -19,11 +19,18 @@ export class DownloadError extends Error {
 }
 
 /** Fetch with a deadline for the answer and a watchdog for the body; answers the response and the body's watchdog. */
-async function request(url: string, init: RequestInit, signal?: AbortSignal): Promise<{ response: Response; feed: () => void; stop: () => void; controller: AbortController }> {
+async function request(
+  url: string,
+  init: RequestInit,
+  signal?: AbortSignal,
+): Promise<{ response: Response; feed: () => void; stop: () => void; controller: AbortController }> {
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
-  let timer = setTimeout(() => controller.abort(new DownloadError(`no answer from ${url} within ${CONNECT_MS / 1000}s`)), CONNECT_MS);
+  let timer = setTimeout(
+    () => controller.abort(new DownloadError(`no answer from ${url} within ${CONNECT_MS / 1000}s`)),
+    CONNECT_MS,
+  );
   const stop = () => {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
@@ -31,10 +38,16 @@ async function request(url: string, init: RequestInit, signal?: AbortSignal): Pr
   try {
     const response = await fetch(url, { ...init, signal: controller.signal, headers: { "user-agent": USER_AGENT } });
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new DownloadError(`the download from ${url} stalled (nothing for ${STALL_MS / 1000}s)`)), STALL_MS);
+    timer = setTimeout(
+      () => controller.abort(new DownloadError(`the download from ${url} stalled (nothing for ${STALL_MS / 1000}s)`)),
+      STALL_MS,
+    );
     const feed = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(new DownloadError(`the download from ${url} stalled (nothing for ${STALL_MS / 1000}s)`)), STALL_MS);
+      timer = setTimeout(
+        () => controller.abort(new DownloadError(`the download from ${url} stalled (nothing for ${STALL_MS / 1000}s)`)),
+        STALL_MS,
+      );
     };
     return { response, feed, stop, controller };
   } catch (error) {
@@ -88,7 +101,11 @@ export async function downloadText(url: string, signal?: AbortSignal, max = 1024
 }
 
 /** Streams a file into `file` (already open), hashing it on the way; answers its SHA-256 and size. */
-export async function downloadInto(url: string, file: FileHandle, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+export async function downloadInto(
+  url: string,
+  file: FileHandle,
+  signal?: AbortSignal,
+): Promise<{ sha256: string; bytes: number }> {
   const { response, feed, stop, controller } = await request(url, { redirect: "follow" }, signal);
   const hash = createHash("sha256");
   let bytes = 0;
@@ -105,7 +122,9 @@ export async function downloadInto(url: string, file: FileHandle, signal?: Abort
       }
     } catch (error) {
       if (controller.signal.aborted) throw error;
-      throw new DownloadError(`the download of ${url} broke off after ${bytes}${expected ? ` of ${expected}` : ""} bytes (${(error as Error).message})`);
+      throw new DownloadError(
+        `the download of ${url} broke off after ${bytes}${expected ? ` of ${expected}` : ""} bytes (${(error as Error).message})`,
+      );
     }
     if (expected !== undefined && bytes !== expected) {
       throw new DownloadError(`the download of ${url} broke off after ${bytes} of ${expected} bytes`);

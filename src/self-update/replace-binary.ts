@@ -30,7 +30,8 @@ export async function stageNextTo(target: string): Promise<StagedBinary> {
     file = await open(staged, "wx", 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw new CannotWriteError(`${dir} is not writable (${code})`);
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+      throw new CannotWriteError(`${dir} is not writable (${code})`);
     throw error;
   }
   let closed = false;
@@ -48,7 +49,9 @@ export async function stageNextTo(target: string): Promise<StagedBinary> {
       const output = await runVersion(staged);
       // "aicage-util 1.2.3 (abc1234)": the version must be a word of its own (1.2.3 is not 1.2.3-rc.1).
       if (!output.split(/\s+/).includes(version)) {
-        throw new Error(`the new binary's --version printed ${JSON.stringify(output.trim().slice(0, 200))}, not version ${version}`);
+        throw new Error(
+          `the new binary's --version printed ${JSON.stringify(output.trim().slice(0, 200))}, not version ${version}`,
+        );
       }
       await rename(staged, target);
       return output.trim();
@@ -70,7 +73,12 @@ function runVersion(binary: string): Promise<string> {
     child.on("error", (error) => reject(new Error(`the new binary does not start on this machine: ${error.message}`)));
     child.on("close", (code, signal) => {
       if (code === 0) resolve(output);
-      else reject(new Error(`the new binary does not run on this machine: --version ${signal ? `was killed (${signal})` : `exited ${code}`}${output.trim() ? `: ${output.trim().split("\n").pop()}` : ""}`));
+      else
+        reject(
+          new Error(
+            `the new binary does not run on this machine: --version ${signal ? `was killed (${signal})` : `exited ${code}`}${output.trim() ? `: ${output.trim().split("\n").pop()}` : ""}`,
+          ),
+        );
     });
   });
 }

@@ -62,7 +62,15 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   const binary = await realpath(process.execPath);
   const available = wanted ?? (await latestVersion(base, request.signal));
   const order = compareVersions(available, toolVersion);
-  const result: UpgradeResult = { current: toolVersion, available, newer: order > 0, upgraded: false, binary, asset, sha256: null };
+  const result: UpgradeResult = {
+    current: toolVersion,
+    available,
+    newer: order > 0,
+    upgraded: false,
+    binary,
+    asset,
+    sha256: null,
+  };
   // Asked for no particular release: only a newer one is worth a download.
   if (request.checkOnly || order === 0 || (!wanted && order < 0)) return result;
 
@@ -81,7 +89,8 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
     const sumsUrl = assetUrl(base, available, SUMS_FILE);
     request.onStep?.(`downloading ${SUMS_FILE} of ${release} from ${base}`);
     const sums = await downloadText(sumsUrl, request.signal).catch((error) => {
-      if (error instanceof DownloadError && error.status === 404) throw new UpgradeError(`${sumsUrl} answered HTTP 404: does ${release} exist and carry binaries?`);
+      if (error instanceof DownloadError && error.status === 404)
+        throw new UpgradeError(`${sumsUrl} answered HTTP 404: does ${release} exist and carry binaries?`);
       throw error;
     });
     const expected = expectedSha256(sums, asset);

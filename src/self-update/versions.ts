@@ -15,7 +15,11 @@ export const releaseTag = (version: string) => `v${version}`;
 export function compareVersions(a: string, b: string): number {
   const [, a1, a2, a3, aPre] = VERSION.exec(a) ?? [];
   const [, b1, b2, b3, bPre] = VERSION.exec(b) ?? [];
-  for (const [x, y] of [[a1, b1], [a2, b2], [a3, b3]] as const) {
+  for (const [x, y] of [
+    [a1, b1],
+    [a2, b2],
+    [a3, b3],
+  ] as const) {
     const diff = Number(x) - Number(y);
     if (diff) return Math.sign(diff);
   }

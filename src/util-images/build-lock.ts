@@ -22,7 +22,11 @@ export interface SharedBuildResult {
 }
 
 /** `<state dir>/locks/util-image-<hash of engine and tag>.lock` */
-export function utilImageLockPath(client: DockerClient, tag: string, env: Record<string, string | undefined> = process.env): string {
+export function utilImageLockPath(
+  client: DockerClient,
+  tag: string,
+  env: Record<string, string | undefined> = process.env,
+): string {
   const key = createHash("sha256").update(`${client.endpoint.display}\0${tag}`).digest("hex").slice(0, 24);
   return path.join(stateDir(env), "locks", `util-image-${key}.lock`);
 }
@@ -37,7 +41,11 @@ export async function buildUtilImageOnce(
   const lock = await acquireFileLock(utilImageLockPath(client, tag), {
     signal: options.signal,
     onWait: (owner) =>
-      options.report?.({ type: "notice", level: "info", message: `waiting for another aicage-util${owner ? ` (pid ${owner.pid})` : ""} building ${tag}` }),
+      options.report?.({
+        type: "notice",
+        level: "info",
+        message: `waiting for another aicage-util${owner ? ` (pid ${owner.pid})` : ""} building ${tag}`,
+      }),
   });
   try {
     if (lock.waited) {

@@ -78,7 +78,8 @@ export async function buildUtilImage(
     if (!(error instanceof BuildStepError)) throw error;
     throw new UtilImageBuildError(
       // The variable works for every command that builds a util image (each names its flag differently).
-      failureLine(tag, error, steps.failedStepOutput()) + (network ? "" : " (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)"),
+      failureLine(tag, error, steps.failedStepOutput()) +
+        (network ? "" : " (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)"),
       // "failed at step <the whole step>: <the builder's whole reason>"
       error.message,
     );

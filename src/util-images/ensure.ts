@@ -30,7 +30,11 @@ export class UtilImageUnavailableError extends Error {
 /** One ensure per kind and engine at a time: twenty concurrent checks build once. */
 const inFlight = new Map<string, Promise<EnsuredImage>>();
 
-export function ensureUtilImage(client: DockerClient, kind: UtilImageKind, options: EnsureOptions = {}): Promise<EnsuredImage> {
+export function ensureUtilImage(
+  client: DockerClient,
+  kind: UtilImageKind,
+  options: EnsureOptions = {},
+): Promise<EnsuredImage> {
   const key = `${client.endpoint.display}|${kind}|${options.image ?? ""}|${options.repository ?? ""}`;
   let pending = inFlight.get(key);
   if (!pending) {

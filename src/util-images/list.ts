@@ -26,14 +26,32 @@ export async function listUtilImages(
   const seen = new Set<string>();
   for (const kind of UTIL_IMAGE_KINDS) {
     const status = await utilImageStatus(client, kind, lookup(kind));
-    rows.push({ kind, name: status.ref, id: status.id, size: status.size, version: status.version, expected: true, present: status.present, current: status.current });
+    rows.push({
+      kind,
+      name: status.ref,
+      id: status.id,
+      size: status.size,
+      version: status.version,
+      expected: true,
+      present: status.present,
+      current: status.current,
+    });
     if (status.id) seen.add(status.id);
   }
   for (const image of await listImages(client, { labels: { [KIND_LABEL]: true } })) {
     const kind = image.Labels?.[KIND_LABEL] ?? "";
     if (seen.has(image.Id) || !isUtilImageKind(kind)) continue;
     const name = image.RepoTags?.find((tag) => tag !== "<none>:<none>") ?? "<untagged>";
-    rows.push({ kind, name, id: image.Id, size: image.Size, version: image.Labels?.[OCI_VERSION_LABEL] ?? null, expected: false, present: true, current: false });
+    rows.push({
+      kind,
+      name,
+      id: image.Id,
+      size: image.Size,
+      version: image.Labels?.[OCI_VERSION_LABEL] ?? null,
+      expected: false,
+      present: true,
+      current: false,
+    });
   }
   return rows;
 }

@@ -14,12 +14,17 @@ export interface PullOptions extends UtilImageLookup {
 }
 
 /** Pulls and answers the image ID and the reference pulled; throws when the pull fails. */
-export async function pullUtilImage(client: DockerClient, kind: UtilImageKind, options: PullOptions = {}): Promise<{ id: string; ref: string }> {
+export async function pullUtilImage(
+  client: DockerClient,
+  kind: UtilImageKind,
+  options: PullOptions = {},
+): Promise<{ id: string; ref: string }> {
   const { names } = await findUtilImage(client, kind, options);
   const ref = pullReference(names);
   await pullImage(client, ref, {
     signal: options.signal,
-    onProgress: (m) => m.status && options.report?.({ type: "pull", line: [m.id, m.status, m.progress].filter(Boolean).join(" ") }),
+    onProgress: (m) =>
+      m.status && options.report?.({ type: "pull", line: [m.id, m.status, m.progress].filter(Boolean).join(" ") }),
   });
   if (names.digestRef) await tagImage(client, names.digestRef, names.tag);
   const pulled = await findUtilImage(client, kind, options);

@@ -54,14 +54,18 @@ function walk(folder: AgentFolder, relDir: string, scriptName: string): void {
   try {
     names = readdirSync(absDir, { encoding: "buffer" }).sort(Buffer.compare);
   } catch (error) {
-    folder.problems.push(`${neutralise(absDir)}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    folder.problems.push(
+      `${neutralise(absDir)}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
     return;
   }
   for (const raw of names) {
     if (folder.tooBig) return;
     const name = utf8(raw);
     if (name === undefined) {
-      folder.problems.push(`${neutralise(absDir)}: holds a file name that is not UTF-8 text (${neutralise(raw.toString("latin1"))}); rename it`);
+      folder.problems.push(
+        `${neutralise(absDir)}: holds a file name that is not UTF-8 text (${neutralise(raw.toString("latin1"))}); rename it`,
+      );
       continue;
     }
     const relPath = relDir ? `${relDir}/${name}` : name;
@@ -72,7 +76,9 @@ function walk(folder: AgentFolder, relDir: string, scriptName: string): void {
       // The script is followed (it is what runs); everything else is looked at, not through.
       info = isScript ? statSync(source) : lstatSync(source);
     } catch (error) {
-      folder.problems.push(`${neutralise(source)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      folder.problems.push(
+        `${neutralise(source)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
       continue;
     }
     const base = { path: relPath, source, follow: isScript, executable: (info.mode & 0o111) !== 0 };
@@ -85,7 +91,9 @@ function walk(folder: AgentFolder, relDir: string, scriptName: string): void {
     } else if (info.isSymbolicLink()) {
       add(folder, { ...base, type: "symlink", size: 0, linkTarget: readlinkSync(source) });
     } else {
-      folder.problems.push(`${neutralise(source)}: ${fileKindName(info)} in an agent folder cannot be copied into the container; move it out`);
+      folder.problems.push(
+        `${neutralise(source)}: ${fileKindName(info)} in an agent folder cannot be copied into the container; move it out`,
+      );
     }
   }
 }
@@ -109,4 +117,3 @@ function utf8(raw: Buffer): string | undefined {
     return undefined;
   }
 }
-

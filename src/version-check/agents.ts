@@ -68,7 +68,8 @@ export function collectAgents(paths: string[], agentsDirs: string[], options: Co
         found++;
       } else problems.push(`${shown(script)}: ${kind}, not a regular file`);
     }
-    if (found === 0 && problems.length === before) problems.push(`--agents ${shown(given)}: no subfolder holds a ${SCRIPT_NAME}`);
+    if (found === 0 && problems.length === before)
+      problems.push(`--agents ${shown(given)}: no subfolder holds a ${SCRIPT_NAME}`);
   }
 
   for (const agent of agents) {
@@ -78,7 +79,8 @@ export function collectAgents(paths: string[], agentsDirs: string[], options: Co
       problems.push(...agent.folder.problems);
     }
   }
-  if (problems.length > 0) throw new UsageError(`bad agent path${problems.length > 1 ? "s" : ""}: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new UsageError(`bad agent path${problems.length > 1 ? "s" : ""}: ${problems.join("; ")}`);
   if (agents.length === 0) throw new UsageError("name at least one version.sh, agent folder, or --agents DIR");
   return agents;
 }
@@ -87,7 +89,6 @@ function agentOf(script: string): AgentScript {
   const dir = dirname(script);
   return { agent: neutralise(basename(dir)), script, dir };
 }
-
 
 /** "file" for a regular file (through symlinks), "dir", "missing", or what else it is, in words. */
 function fileKind(path: string): string {

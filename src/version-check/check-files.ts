@@ -49,7 +49,8 @@ function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem
   const made = new Set<string>();
   for (const file of shared) {
     const name = file.path.replace(/^\/+/, "");
-    if (!name.startsWith(`${SHARED_ROOT.slice(1)}/`)) throw new Error(`a shared file must lie under ${SHARED_ROOT}: ${file.path}`);
+    if (!name.startsWith(`${SHARED_ROOT.slice(1)}/`))
+      throw new Error(`a shared file must lie under ${SHARED_ROOT}: ${file.path}`);
     const parts = name.split("/");
     for (let i = 2; i < parts.length; i++) {
       const parent = parts.slice(0, i).join("/");
@@ -57,7 +58,10 @@ function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem
       made.add(parent);
       yield dir(parent, 0o755);
     }
-    yield { header: { name, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: EPOCH, size: file.content.length }, content: file.content };
+    yield {
+      header: { name, type: "file", mode: 0o644, uid: 0, gid: 0, mtime: EPOCH, size: file.content.length },
+      content: file.content,
+    };
   }
   for (const [n, folder] of folders.entries()) {
     const id = agentUid(n);
@@ -111,9 +115,12 @@ async function writeItems(packer: Pack, folders: AgentFolder[], shared: SharedFi
   for (const item of items(folders, shared)) {
     if (packer.destroyed) return;
     if (!item.entry) {
-      const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) => (error ? reject(error) : resolve());
+      const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) =>
+        error ? reject(error) : resolve();
       await new Promise<void>((resolve, reject) =>
-        item.content ? packer.entry(item.header, Buffer.from(item.content), done(resolve, reject)) : packer.entry(item.header, done(resolve, reject)),
+        item.content
+          ? packer.entry(item.header, Buffer.from(item.content), done(resolve, reject))
+          : packer.entry(item.header, done(resolve, reject)),
       );
       continue;
     }

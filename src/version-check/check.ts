@@ -102,9 +102,13 @@ export async function checkAgents(
     settings.signal?.throwIfAborted();
     const todo = pending.filter((p) => !fresh(p) && (settings.compare || !p.attempts.some((a) => a.ok)));
     if (todo.length === 0) break;
-    settings.report?.({ type: "phase", message: `checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}` });
+    settings.report?.({
+      type: "phase",
+      message: `checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`,
+    });
     checkEvent(settings, { kind: "place", place, agents: todo.length });
-    const attempts = place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
+    const attempts =
+      place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
     // An interrupted attempt is no failure to fall back from: nothing more runs.
     settings.signal?.throwIfAborted();
     for (const [i, p] of todo.entries()) p.attempts.push(attempts[i]!);
@@ -114,23 +118,28 @@ export async function checkAgents(
 }
 
 async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
-  return mapWithLimit(todo, settings.jobs, reported(settings, async (p) => {
-    const started = performance.now();
-    try {
-      const run = await runOnHost({
-        argv: bashArgs(p.agent.script, p.crlf),
-        cwd: p.agent.dir,
-        timeoutMs: settings.timeoutMs,
-        maxOutputBytes: settings.maxOutputBytes,
-        signal: settings.signal,
-      });
-      return attemptFromRun("host", run, settings.timeoutMs);
-    } catch (error) {
-      settings.signal?.throwIfAborted();
-      const message = (error as NodeJS.ErrnoException).code === "ENOENT" ? "bash not found on the host" : (error as Error).message;
-      return attemptNotRun("host", message, Math.round(performance.now() - started));
-    }
-  }));
+  return mapWithLimit(
+    todo,
+    settings.jobs,
+    reported(settings, async (p) => {
+      const started = performance.now();
+      try {
+        const run = await runOnHost({
+          argv: bashArgs(p.agent.script, p.crlf),
+          cwd: p.agent.dir,
+          timeoutMs: settings.timeoutMs,
+          maxOutputBytes: settings.maxOutputBytes,
+          signal: settings.signal,
+        });
+        return attemptFromRun("host", run, settings.timeoutMs);
+      } catch (error) {
+        settings.signal?.throwIfAborted();
+        const message =
+          (error as NodeJS.ErrnoException).code === "ENOENT" ? "bash not found on the host" : (error as Error).message;
+        return attemptNotRun("host", message, Math.round(performance.now() - started));
+      }
+    }),
+  );
 }
 
 function checkEvent(settings: CheckSettings, event: CheckEvent): void {
@@ -151,7 +160,11 @@ function reported(settings: CheckSettings, attempt: (p: Pending) => Promise<Atte
   };
 }
 
-async function attemptsInImage(client: DockerClient | undefined, todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
+async function attemptsInImage(
+  client: DockerClient | undefined,
+  todo: Pending[],
+  settings: CheckSettings,
+): Promise<Attempt[]> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const failAll = (error: unknown) => {
@@ -196,8 +209,10 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
         maxOutputBytes: settings.maxOutputBytes,
         signal: settings.signal,
         report: (event) => {
-          if (event.kind === "phases") return settings.report?.({ type: "check-timing", phases: [...ready.phases, ...event.phases] });
-          if (event.kind === "started") return checkEvent(settings, { kind: "started", agent: agentAt(event.index), place: "image" });
+          if (event.kind === "phases")
+            return settings.report?.({ type: "check-timing", phases: [...ready.phases, ...event.phases] });
+          if (event.kind === "started")
+            return checkEvent(settings, { kind: "started", agent: agentAt(event.index), place: "image" });
           reportedEnd.add(event.index);
           const ok = attemptFromRun("image", event.run, settings.timeoutMs).ok;
           checkEvent(settings, { kind: "finished", agent: agentAt(event.index), place: "image", ok });
@@ -218,7 +233,8 @@ async function attemptsInImage(client: DockerClient | undefined, todo: Pending[]
   }
   // Those the container never reported as ended (it failed, or timed out) end now.
   batch.forEach((i, k) => {
-    if (!reportedEnd.has(k)) checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
+    if (!reportedEnd.has(k))
+      checkEvent(settings, { kind: "finished", agent: agentAt(k), place: "image", ok: attempts[i]!.ok });
   });
   return attempts as Attempt[];
 }
@@ -232,7 +248,11 @@ async function readyImage(client: DockerClient | undefined, settings: CheckSetti
   await client.apiVersion();
   phases.push({ phase: "engine", ms: Math.round(performance.now() - lap) });
   lap = performance.now();
-  const { id } = await ensureUtilImage(client, "version-check", { ...settings.imageOptions, signal: settings.signal, report: settings.report });
+  const { id } = await ensureUtilImage(client, "version-check", {
+    ...settings.imageOptions,
+    signal: settings.signal,
+    report: settings.report,
+  });
   phases.push({ phase: "image", ms: Math.round(performance.now() - lap) });
   return { engine: client, image: id, phases };
 }
@@ -253,7 +273,8 @@ function agentsToCopy(todo: Pending[], attempts: Array<Attempt | undefined>, set
     }
     const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
-    if (settings.order.includes("host") && !settings.compare) warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
+    if (settings.order.includes("host") && !settings.compare)
+      warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
   });
   return batch;
 }
@@ -268,7 +289,16 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
   const base = { agent: p.agent.agent, script: neutralise(p.agent.script) };
   const durationMs = p.attempts.reduce((sum, a) => sum + a.durationMs, 0);
   if (fresh && p.previous) {
-    return { ...base, ok: true, version: p.previous.version, source: "cache", stale: false, checkedAt: p.previous.checkedAt, durationMs: 0, attempts: [] };
+    return {
+      ...base,
+      ok: true,
+      version: p.previous.version,
+      source: "cache",
+      stale: false,
+      checkedAt: p.previous.checkedAt,
+      durationMs: 0,
+      attempts: [],
+    };
   }
   if (settings.compare) return compareResult(base, p.attempts, durationMs);
 
@@ -276,18 +306,51 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
   if (good) {
     const checkedAt = new Date().toISOString();
     try {
-      writeRecord({ ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 }, p.agent.script);
+      writeRecord(
+        { ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 },
+        p.agent.script,
+      );
     } catch (error) {
       // The version is still right; only the offline fallback is lost.
-      warn(settings, `${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`);
+      warn(
+        settings,
+        `${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`,
+      );
     }
-    return { ...base, ok: true, version: good.version, source: good.source, stale: false, checkedAt, durationMs, attempts: p.attempts };
+    return {
+      ...base,
+      ok: true,
+      version: good.version,
+      source: good.source,
+      stale: false,
+      checkedAt,
+      durationMs,
+      attempts: p.attempts,
+    };
   }
   if (settings.cacheFallback && p.previous) {
     warn(settings, `${p.agent.agent}: every attempt failed; answering the version recorded at ${p.previous.checkedAt}`);
-    return { ...base, ok: true, version: p.previous.version, source: "cache", stale: true, checkedAt: p.previous.checkedAt, durationMs, attempts: p.attempts };
+    return {
+      ...base,
+      ok: true,
+      version: p.previous.version,
+      source: "cache",
+      stale: true,
+      checkedAt: p.previous.checkedAt,
+      durationMs,
+      attempts: p.attempts,
+    };
   }
-  return { ...base, ok: false, version: null, source: null, stale: false, checkedAt: null, durationMs, attempts: p.attempts };
+  return {
+    ...base,
+    ok: false,
+    version: null,
+    source: null,
+    stale: false,
+    checkedAt: null,
+    durationMs,
+    attempts: p.attempts,
+  };
 }
 
 function compareResult(base: { agent: string; script: string }, attempts: Attempt[], durationMs: number): CheckResult {

@@ -12,9 +12,13 @@ export function forwardedEnv(extraNames: string[], env: Record<string, string | 
     // What was given may be a secret (the docker habit --env NAME=value): never echo it.
     const name = given.slice(0, given.indexOf("="));
     if (given.includes("=") && NAME.test(name)) {
-      throw new UsageError(`--env takes a variable name, not NAME=value: set ${name} in the environment and pass --env ${name}`);
+      throw new UsageError(
+        `--env takes a variable name, not NAME=value: set ${name} in the environment and pass --env ${name}`,
+      );
     }
-    throw new UsageError(`--env takes a variable name (letters, digits and _, e.g. GITHUB_TOKEN); value ${i + 1} of --env is not one`);
+    throw new UsageError(
+      `--env takes a variable name (letters, digits and _, e.g. GITHUB_TOKEN); value ${i + 1} of --env is not one`,
+    );
   }
   const out = new Map(Object.entries(proxyVariables(env)));
   for (const name of extraNames) {

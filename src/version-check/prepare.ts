@@ -41,7 +41,8 @@ export async function prepareCheck(inputs: CheckInputs): Promise<PreparedCheck> 
   const engineReady = client && !inputs.order.includes("host") ? requireEngine(client) : undefined;
   engineReady?.catch(() => undefined);
   const { forward, credentials } = inputs.registries;
-  const registry = client && forward ? registryForward({ env: process.env, forwardCredentials: credentials }) : undefined;
+  const registry =
+    client && forward ? registryForward({ env: process.env, forwardCredentials: credentials }) : undefined;
   await engineReady;
   return { agents, client, registry };
 }

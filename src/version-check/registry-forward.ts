@@ -16,14 +16,22 @@ export interface RegistryForward {
 /** The script the runner runs as root before any agent: the image's CA bundle plus the host's. */
 export const PREPARE_SCRIPT = `${SHARED_ROOT}/prepare.sh`;
 
-export function registryForward(options: { env: Record<string, string | undefined>; forwardCredentials: boolean }): RegistryForward {
-  const setup = hostRegistrySetup({ env: options.env, forwardCredentials: options.forwardCredentials, containerHome: SHARED_ROOT });
+export function registryForward(options: {
+  env: Record<string, string | undefined>;
+  forwardCredentials: boolean;
+}): RegistryForward {
+  const setup = hostRegistrySetup({
+    env: options.env,
+    forwardCredentials: options.forwardCredentials,
+    containerHome: SHARED_ROOT,
+  });
   const paths = containerPaths(SHARED_ROOT);
   const files: SharedFile[] = setup.files.map((file) => ({ path: file.path, content: file.content }));
   const env = [...setup.env];
   if (files.some((f) => f.path === paths.npmrc)) env.push(`NPM_CONFIG_USERCONFIG=${paths.npmrc}`);
   if (files.some((f) => f.path === paths.pipConf)) env.push(`PIP_CONFIG_FILE=${paths.pipConf}`);
-  if (setup.prepareScript) files.push({ path: PREPARE_SCRIPT, content: new TextEncoder().encode(`${setup.prepareScript}\n`) });
+  if (setup.prepareScript)
+    files.push({ path: PREPARE_SCRIPT, content: new TextEncoder().encode(`${setup.prepareScript}\n`) });
   return { env, files, report: { shown: setup.shown, withheld: setup.withheld, notices: setup.notices } };
 }
 

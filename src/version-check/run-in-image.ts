@@ -66,7 +66,12 @@ export const RUNNER_SETTINGS = {
 } as const;
 
 /** The runner's arguments after its name: its settings, then this run's, then each script's file and CRLF flag. */
-export function runnerArguments(slots: number, limitSeconds: number, cap: number, scripts: Array<Pick<BatchScript, "file" | "crlf">>): string[] {
+export function runnerArguments(
+  slots: number,
+  limitSeconds: number,
+  cap: number,
+  scripts: Array<Pick<BatchScript, "file" | "crlf">>,
+): string[] {
   return [
     ...Object.values(RUNNER_SETTINGS).map(String),
     String(slots),
@@ -112,7 +117,13 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   return {
     Image: options.image,
-    Cmd: ["bash", "-c", RUNNER, "aicage-version-check", ...runnerArguments(slots, limitSeconds, options.maxOutputBytes, scripts)],
+    Cmd: [
+      "bash",
+      "-c",
+      RUNNER,
+      "aicage-version-check",
+      ...runnerArguments(slots, limitSeconds, options.maxOutputBytes, scripts),
+    ],
     // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
     // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
     Entrypoint: ["/usr/bin/tini", "--"],
@@ -133,7 +144,11 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
 }
 
 /** Runs every script; answers one ScriptRun per script, in order. Throws if the container cannot run. */
-export async function runBatchInImage(client: DockerClient, scripts: BatchScript[], options: BatchOptions): Promise<ScriptRun[]> {
+export async function runBatchInImage(
+  client: DockerClient,
+  scripts: BatchScript[],
+  options: BatchOptions,
+): Promise<ScriptRun[]> {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const waves = Math.ceil(scripts.length / slots);
@@ -160,7 +175,16 @@ export async function runBatchInImage(client: DockerClient, scripts: BatchScript
   };
 
   const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
-    copyIn: [{ path: "/", archive: () => checkFilesArchive(scripts.map((s) => s.folder), options.shared ?? []) }],
+    copyIn: [
+      {
+        path: "/",
+        archive: () =>
+          checkFilesArchive(
+            scripts.map((s) => s.folder),
+            options.shared ?? [],
+          ),
+      },
+    ],
     // Each wave may take the per-script limit plus the kill grace; the container a bit more.
     timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
     // Each script's record and its start line, and room for the runner's own words.
@@ -195,7 +219,12 @@ function parseRecords(stdout: string, count: number, limitSeconds: number, cap: 
 }
 
 /** One line of the runner's output read as a result record; undefined for any other line. */
-function parseRecord(line: string, count: number, limitSeconds: number, cap: number): { index: number; run: ScriptRun } | undefined {
+function parseRecord(
+  line: string,
+  count: number,
+  limitSeconds: number,
+  cap: number,
+): { index: number; run: ScriptRun } | undefined {
   if (!line.startsWith(`${RESULT_PREFIX} `)) return undefined;
   const [, n, rc, ms, out = "", err = ""] = line.split(" ");
   const index = Number(n);

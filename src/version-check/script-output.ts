@@ -19,7 +19,8 @@ export function versionFromOutput(stdout: string, cut = false): VersionAnswer {
     const trimmed = line.trim();
     if (!trimmed) continue;
     // The line ran into the end of what was kept: what was printed went on past it.
-    if (cut && end >= stdout.length) return { refused: `its first line was cut off after ${trimmed.length} characters` };
+    if (cut && end >= stdout.length)
+      return { refused: `its first line was cut off after ${trimmed.length} characters` };
     return judge(trimmed);
   }
   return { none: true };
@@ -27,9 +28,13 @@ export function versionFromOutput(stdout: string, cut = false): VersionAnswer {
 
 function judge(line: string): VersionAnswer {
   const quoted = () => `"${neutralise(line.length > QUOTE_LENGTH ? `${line.slice(0, QUOTE_LENGTH)}…` : line)}"`;
-  if (line.length > MAX_VERSION_LENGTH) return { refused: `its first line is ${line.length} characters long, more than the ${MAX_VERSION_LENGTH} a version may have` };
+  if (line.length > MAX_VERSION_LENGTH)
+    return {
+      refused: `its first line is ${line.length} characters long, more than the ${MAX_VERSION_LENGTH} a version may have`,
+    };
   if (line.includes("\uFFFD")) return { refused: `its first line is not UTF-8 text: ${quoted()}` };
-  if (hasUnsafeChars(line)) return { refused: `its first line holds control characters or escape sequences: ${quoted()}` };
+  if (hasUnsafeChars(line))
+    return { refused: `its first line holds control characters or escape sequences: ${quoted()}` };
   return { version: line };
 }
 

@@ -31,7 +31,8 @@ export async function buildThroughApi(
   try {
     return { imageId: await buildOnce(client, context(), settings, "2", hooks), builder: "buildkit" };
   } catch (error) {
-    const message = error instanceof DockerApiError ? error.engineMessage : error instanceof BuildStepError ? error.reason : "";
+    const message =
+      error instanceof DockerApiError ? error.engineMessage : error instanceof BuildStepError ? error.reason : "";
     if (!lacksBuildkit(message)) throw error;
     hooks.onNotice?.(`the engine has no BuildKit (${message}); building with the classic builder instead`);
   }
@@ -69,7 +70,9 @@ async function buildOnce(
         emit(progress.push(message));
         if (!buildahNoticed && progress.buildah()) {
           buildahNoticed = true;
-          hooks.onNotice?.("this engine builds with buildah (Podman), not BuildKit: BuildKit-only Dockerfile features may not work");
+          hooks.onNotice?.(
+            "this engine builds with buildah (Podman), not BuildKit: BuildKit-only Dockerfile features may not work",
+          );
         }
       },
     });

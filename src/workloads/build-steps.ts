@@ -75,7 +75,10 @@ export function exitCodeOf(reason: string): number | undefined {
 
 /** A step's name on one short line: whitespace (line continuations too) folded, long commands cut with "…". */
 export function shortStepName(name: string, max = 72): string {
-  const single = name.replace(/\\\s*\n/g, " ").replace(/\s+/g, " ").trim();
+  const single = name
+    .replace(/\\\s*\n/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return clip(single, max, { trimEnd: true });
 }
 
@@ -86,7 +89,10 @@ export function shortStepName(name: string, max = 72): string {
  */
 export function shortReason(reason: string, step: string | undefined, max = 200): string {
   let text = reason.replace(/\s+/g, " ").trim();
-  const command = step?.replace(/^\[[^\]]*\]\s*(?:RUN\s+)?/, "").replace(/\s+/g, " ").trim();
+  const command = step
+    ?.replace(/^\[[^\]]*\]\s*(?:RUN\s+)?/, "")
+    .replace(/\s+/g, " ")
+    .trim();
   if (command && command.length > 20) text = text.split(command).join("…");
   return clip(text, max, { trimEnd: true });
 }

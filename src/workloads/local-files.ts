@@ -37,7 +37,12 @@ export async function engineSeesFolders(client: DockerClient, image: string, fol
       Labels: managedLabels(),
       HostConfig: {
         NetworkMode: "none",
-        Mounts: folders.map((folder, i) => ({ Type: "bind", Source: folder, Target: `/aicage-probe/${i}`, ReadOnly: true })),
+        Mounts: folders.map((folder, i) => ({
+          Type: "bind",
+          Source: folder,
+          Target: `/aicage-probe/${i}`,
+          ReadOnly: true,
+        })),
       },
     },
     name,
@@ -61,7 +66,10 @@ export async function engineSeesFolders(client: DockerClient, image: string, fol
   }
   try {
     for (const [i, folder] of folders.entries()) {
-      const [seen, own] = await Promise.all([statContainerPath(client, id, `/aicage-probe/${i}`), stat(folder, { bigint: true })]);
+      const [seen, own] = await Promise.all([
+        statContainerPath(client, id, `/aicage-probe/${i}`),
+        stat(folder, { bigint: true }),
+      ]);
       if (nanoseconds(seen.mtime) !== own.mtimeNs) return false;
     }
     return true;

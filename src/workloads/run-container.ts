@@ -228,10 +228,12 @@ class OurContainer {
       // The engine removes one that ended (autoRemove); asking too would only cost a round trip.
       this.removedByEngine
         ? this.creating.then((id) => finishBeforeExit(removed(this.client, id)))
-        : this.creating.then(
-            (id) => removeContainer(this.client, id),
-            () => removeContainer(this.client, this.name),
-          ).catch(() => undefined));
+        : this.creating
+            .then(
+              (id) => removeContainer(this.client, id),
+              () => removeContainer(this.client, this.name),
+            )
+            .catch(() => undefined));
 
   /** The container is gone: a signal has nothing left to remove. */
   forget(): void {
@@ -328,7 +330,9 @@ function armDeadline(
     deadline.timedOut = true;
     void killContainer(client, id).catch(() => undefined);
     timers.after(client.requestTimeoutMs, () =>
-      stop.stop(new EngineTimeoutError(client.endpoint, `POST /containers/${shortId(id)}/kill`, client.requestTimeoutMs)),
+      stop.stop(
+        new EngineTimeoutError(client.endpoint, `POST /containers/${shortId(id)}/kill`, client.requestTimeoutMs),
+      ),
     );
   });
   return deadline;
@@ -355,7 +359,10 @@ async function follow(run: FollowedRun): Promise<void> {
   const following = new AbortController();
   const stopFollowing = () => following.abort(new Error("the container has ended"));
   stop.requests.signal.addEventListener("abort", stopFollowing, { once: true });
-  exit.then(() => timers.after(LOG_GRACE_MS, stopFollowing), () => undefined);
+  exit.then(
+    () => timers.after(LOG_GRACE_MS, stopFollowing),
+    () => undefined,
+  );
   try {
     const logs = await stop.step(containerLogs(client, id, { follow: true, signal: following.signal }));
     for await (const frame of demultiplex(logs)) output.take(frame);

@@ -75,7 +75,9 @@ function relayTo(socket: { write(data: Uint8Array): number; end(): void }): Rela
   };
 }
 
-export async function startEngineProxy(engineSocket = process.env.AICAGE_TEST_SOCKET || "/var/run/docker.sock"): Promise<EngineProxy> {
+export async function startEngineProxy(
+  engineSocket = process.env.AICAGE_TEST_SOCKET || "/var/run/docker.sock",
+): Promise<EngineProxy> {
   const dir = mkdtempSync(join(tmpdir(), "aicage-proxy-"));
   const socketPath = join(dir, "engine.sock");
   const started = performance.now();
@@ -190,7 +192,10 @@ function createRequestParser(onRequest: (method: string, target: string) => void
           const [method = "", target = ""] = requestLine!.split(" ");
           onRequest(method, target);
           const header = (name: string) =>
-            headerLines.find((line) => line.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+            headerLines
+              .find((line) => line.toLowerCase().startsWith(`${name}:`))
+              ?.slice(name.length + 1)
+              .trim();
           if (/chunked/i.test(header("transfer-encoding") ?? "")) state = "chunk-size";
           else if (Number(header("content-length") ?? 0) > 0) {
             left = Number(header("content-length"));

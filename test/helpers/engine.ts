@@ -29,7 +29,9 @@ export function plainTags(tags: string[] | null | undefined): string[] {
 /** True for the primary engine, the one the tool finds by itself at /var/run/docker.sock. */
 export const PRIMARY_ENGINE = ENGINE === "docker20";
 if (!PRIMARY_ENGINE && !process.env.AICAGE_TEST_SOCKET) {
-  throw new Error(`AICAGE_TEST_ENGINE=${ENGINE} needs AICAGE_TEST_SOCKET: run the tests with 'npm test' (scripts/test.sh)`);
+  throw new Error(
+    `AICAGE_TEST_ENGINE=${ENGINE} needs AICAGE_TEST_SOCKET: run the tests with 'npm test' (scripts/test.sh)`,
+  );
 }
 export const SOCKET = process.env.AICAGE_TEST_SOCKET || "/var/run/docker.sock";
 /** The engine's loopback TCP address (another engine than the primary: a socat front). */
@@ -46,7 +48,10 @@ export function testClient(host = `unix://${SOCKET}`): DockerClient {
  * (too young to be sure no other run owns them): not this run's leaks.
  */
 const PREEXISTING = new Set(
-  (process.env.AICAGE_TEST_PREEXISTING_CONTAINERS ?? "").split(",").filter(Boolean).map((name) => `/${name}`),
+  (process.env.AICAGE_TEST_PREEXISTING_CONTAINERS ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((name) => `/${name}`),
 );
 
 async function managedNow(client: DockerClient) {
@@ -66,7 +71,9 @@ export async function managedContainers(client = testClient()): Promise<string[]
  * containers are given up to 5 s to go; one left after that is a leak.
  */
 export async function toolContainerNames(client = testClient()): Promise<string[]> {
-  return settled(async () => (await managedNow(client)).flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-")));
+  return settled(async () =>
+    (await managedNow(client)).flatMap((c) => c.Names).filter((name) => name.startsWith("/aicage-util-")),
+  );
 }
 
 /** The list, asked again for up to `ms` while it is not empty (containers the engine is removing). */
@@ -113,9 +120,13 @@ export async function leakWatch(client = testClient()) {
   return {
     leaked: async () => [
       // Check containers that ran to their end go a moment after the command (AutoRemove).
-      ...(await settled(async () => (await managedContainers(client)).filter((id) => !containers.has(id)))).map((id) => `container ${id}`),
+      ...(await settled(async () => (await managedContainers(client)).filter((id) => !containers.has(id)))).map(
+        (id) => `container ${id}`,
+      ),
       ...(await untaggedManagedImages(client)).filter((id) => !images.has(id)).map((id) => `image ${id}`),
-      ...tempEntries().filter((path) => !temps.has(path)).map((path) => `temp ${path}`),
+      ...tempEntries()
+        .filter((path) => !temps.has(path))
+        .map((path) => `temp ${path}`),
     ],
   };
 }
@@ -149,7 +160,11 @@ let compiled: string | undefined;
 export function compiledCli(): string {
   if (compiled) return compiled;
   const binary = join(tempDir("aicage-cli-"), "aicage-util");
-  const build = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT, stdout: "ignore", stderr: "pipe" });
+  const build = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], {
+    cwd: REPO_ROOT,
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`compiling the CLI failed: ${build.stderr.toString()}`);
   compiled = binary;
   return binary;
@@ -205,7 +220,6 @@ export function startCliJob(argv: string[], env: Record<string, string>) {
   };
 }
 
-
 /**
  * The tool's version-check containers made from now on. Check containers get their files by
  * copy (no mount to tell them by) and the engine may run other sessions' checks: ours are those
@@ -213,7 +227,10 @@ export function startCliJob(argv: string[], env: Record<string, string>) {
  */
 export async function watchCheckContainers(client = testClient()) {
   const list = async (all: boolean) => {
-    const filters = JSON.stringify({ label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`], name: ["aicage-util-"] });
+    const filters = JSON.stringify({
+      label: [`${MANAGED_LABEL}=true`, `${PURPOSE_LABEL}=version-check`],
+      name: ["aicage-util-"],
+    });
     const found = await client.request<Array<{ Id: string }>>("GET", "/containers/json", { query: { all, filters } });
     return found.map((c) => c.Id);
   };

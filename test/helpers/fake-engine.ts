@@ -21,10 +21,12 @@ export interface FakeEngine {
   stop(): void;
 }
 
-const PING = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\nOK";
+const PING =
+  "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n\r\nOK";
 const PAGE = "<!DOCTYPE html>\n<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n";
 const HTML = `HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: ${PAGE.length}\r\n\r\n${PAGE}`;
-const CUT = 'HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"Id":"sha256:0123';
+const CUT =
+  'HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"Id":"sha256:0123';
 const PROGRESS = '{"status":"Pulling from library/x","id":"latest"}\n';
 const STALLS = `HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${PROGRESS.length.toString(16)}\r\n${PROGRESS}\r\n`;
 const GARBAGE = "\u0000\u0001\u0002 SSH-2.0-OpenSSH_9.2 \u00ff\u00fe not http at all\r\n\r\n";
@@ -42,11 +44,20 @@ export function startFakeEngine(kind: FakeEngineKind): FakeEngine {
       data(socket, chunk) {
         // Request heads only: the fakes never read far enough for a body to matter.
         socket.data.pending += new TextDecoder("latin1").decode(chunk);
-        for (let end = socket.data.pending.indexOf("\r\n\r\n"); end >= 0; end = socket.data.pending.indexOf("\r\n\r\n")) {
+        for (
+          let end = socket.data.pending.indexOf("\r\n\r\n");
+          end >= 0;
+          end = socket.data.pending.indexOf("\r\n\r\n")
+        ) {
           const head = socket.data.pending.slice(0, end);
           socket.data.pending = socket.data.pending.slice(end + 4);
           // Origin form ("GET /_ping") or, from Deno's unix-socket client, absolute form ("GET http://docker/_ping").
-          const line = head.split("\r\n")[0]!.split(" ").slice(0, 2).join(" ").replace(/^([A-Z]+) https?:\/\/[^/]+/, "$1 ");
+          const line = head
+            .split("\r\n")[0]!
+            .split(" ")
+            .slice(0, 2)
+            .join(" ")
+            .replace(/^([A-Z]+) https?:\/\/[^/]+/, "$1 ");
           if (!/^[A-Z]+ \//.test(line)) continue; // bytes of a body
           requests.push(line);
           answer(kind, socket, line);

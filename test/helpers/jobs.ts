@@ -14,10 +14,15 @@ export function trackJob(child: ChildProcess): void {
 export async function endLiveJobs(): Promise<void> {
   const jobs = [...live];
   if (jobs.length === 0) return;
-  const ended = Promise.all(jobs.map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  })));
+  const ended = Promise.all(
+    jobs.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) resolve();
+          else child.once("exit", () => resolve());
+        }),
+    ),
+  );
   const signal = (name: NodeJS.Signals) => {
     for (const child of jobs) {
       try {

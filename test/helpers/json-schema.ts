@@ -9,7 +9,10 @@ export const SCHEMA_DIR = join(import.meta.dir, "..", "..", "schemas");
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 const validators = new Map<string, ReturnType<typeof ajv.compile>>();
 for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json"))) {
-  validators.set(file.replace(/\.schema\.json$/, ""), ajv.compile(JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8"))));
+  validators.set(
+    file.replace(/\.schema\.json$/, ""),
+    ajv.compile(JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8"))),
+  );
 }
 
 /** The names of the schemas: "doctor", "build", "error", … */
@@ -20,6 +23,8 @@ export function validateJson(name: string, value: unknown): void {
   const validate = validators.get(name);
   if (!validate) throw new Error(`no schema schemas/${name}.schema.json`);
   if (!validate(value)) {
-    throw new Error(`output does not match schemas/${name}.schema.json: ${ajv.errorsText(validate.errors, { separator: "; " })}\n${JSON.stringify(value, null, 2)}`);
+    throw new Error(
+      `output does not match schemas/${name}.schema.json: ${ajv.errorsText(validate.errors, { separator: "; " })}\n${JSON.stringify(value, null, 2)}`,
+    );
   }
 }

@@ -82,11 +82,37 @@ function makeServerCertificate(): { caPem: string; cert: string; key: string } {
     );
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     openssl(dir, ["req", ...ec, "-keyout", "ca-key.pem", "-out", "ca.csr", "-subj", "/CN=aicage loopback registry CA"]);
-    openssl(dir, ["x509", "-req", "-in", "ca.csr", "-key", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-extfile", "ca.ext"]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      "ca.csr",
+      "-key",
+      "ca-key.pem",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "ca.ext",
+    ]);
     openssl(dir, ["req", ...ec, "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
     openssl(dir, [
-      "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
-      "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-CAcreateserial",
+      "-out",
+      "server.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "server.ext",
     ]);
     const read = (name: string) => readFileSync(join(dir, name), "utf8");
     return { caPem: read("ca.pem"), cert: read("server.pem"), key: read("server-key.pem") };
@@ -117,7 +143,10 @@ const normalise = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
 function pipFiles(name: string, versions: string[]) {
   const stem = normalise(name).replace(/-/g, "_");
-  return versions.map((version) => ({ filename: `${stem}-${version}-py3-none-any.whl`, url: `../../files/${stem}-${version}-py3-none-any.whl` }));
+  return versions.map((version) => ({
+    filename: `${stem}-${version}-py3-none-any.whl`,
+    url: `../../files/${stem}-${version}-py3-none-any.whl`,
+  }));
 }
 
 /**
@@ -128,7 +157,11 @@ function pipIndexPage(name: string, versions: string[], accept: string): Respons
   const files = pipFiles(name, versions);
   if (accept.includes("application/vnd.pypi.simple.v1+json")) {
     return new Response(
-      JSON.stringify({ meta: { "api-version": "1.0" }, name: normalise(name), files: files.map((f) => ({ ...f, hashes: {} })) }),
+      JSON.stringify({
+        meta: { "api-version": "1.0" },
+        name: normalise(name),
+        files: files.map((f) => ({ ...f, hashes: {} })),
+      }),
       { headers: { "content-type": "application/vnd.pypi.simple.v1+json" } },
     );
   }
@@ -188,10 +221,15 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
       if (url.pathname === "/api/latest") return Response.json({ tag_name: `v${LOOPBACK_PACKAGES.release}` });
       // git's dumb HTTP protocol: a plain-text info/refs (no smart content type) and HEAD.
       if (url.pathname === "/git/agent.git/info/refs") {
-        const refs = LOOPBACK_PACKAGES.gitTags.map((tag, n) => `${String(n + 1).repeat(40)}\trefs/tags/${tag}\n`).join("");
-        return new Response(`${"0".repeat(39)}1\trefs/heads/main\n${refs}`, { headers: { "content-type": "text/plain" } });
+        const refs = LOOPBACK_PACKAGES.gitTags
+          .map((tag, n) => `${String(n + 1).repeat(40)}\trefs/tags/${tag}\n`)
+          .join("");
+        return new Response(`${"0".repeat(39)}1\trefs/heads/main\n${refs}`, {
+          headers: { "content-type": "text/plain" },
+        });
       }
-      if (url.pathname === "/git/agent.git/HEAD") return new Response("ref: refs/heads/main\n", { headers: { "content-type": "text/plain" } });
+      if (url.pathname === "/git/agent.git/HEAD")
+        return new Response("ref: refs/heads/main\n", { headers: { "content-type": "text/plain" } });
       const simple = /^\/pypi\/simple\/([^/]+)\/?$/.exec(url.pathname);
       if (simple) {
         const project = pipByName.get(normalise(decodeURIComponent(simple[1]!)));

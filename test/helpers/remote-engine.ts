@@ -24,11 +24,18 @@ export interface Remote {
   startedHere: boolean;
 }
 
-const REMOTE_VARIABLES = ["AICAGE_TEST_REMOTE_TLS_HOST", "AICAGE_TEST_REMOTE_CERT_PATH", "AICAGE_TEST_REMOTE_SSH_HOST", "AICAGE_TEST_REMOTE_SSH_DIR", "AICAGE_TEST_SOCKET"];
+const REMOTE_VARIABLES = [
+  "AICAGE_TEST_REMOTE_TLS_HOST",
+  "AICAGE_TEST_REMOTE_CERT_PATH",
+  "AICAGE_TEST_REMOTE_SSH_HOST",
+  "AICAGE_TEST_REMOTE_SSH_DIR",
+  "AICAGE_TEST_SOCKET",
+];
 
 function engineVariables(): { values: Record<string, string>; startedHere: boolean } {
   if (ENGINE === "remote26") return { values: process.env as Record<string, string>, startedHere: false };
-  const running = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/engines/engine.sh`, "remote26", "status"]).exitCode === 0;
+  const running =
+    Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/engines/engine.sh`, "remote26", "status"]).exitCode === 0;
   const run = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/test-engine.sh`], {
     env: { ...process.env, AICAGE_TEST_ENGINE: "remote26" },
     stdout: "pipe",
@@ -73,7 +80,10 @@ export function openRemote(): Remote {
 export function closeRemote(remote: Remote): void {
   if (!remote.startedHere) return;
   for (const args of [["remote26", "stop"], ["check-network"]]) {
-    const run = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/engines/engine.sh`, ...args], { stdout: "ignore", stderr: "pipe" });
+    const run = Bun.spawnSync(["bash", `${REPO_ROOT}/scripts/engines/engine.sh`, ...args], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     if (run.exitCode !== 0) throw new Error(`engine.sh ${args.join(" ")} failed: ${run.stderr.toString()}`);
   }
 }

@@ -4,7 +4,13 @@ type Upstream = { write(data: Uint8Array): number; end(): void };
 export type RelayLink = { upstream?: Upstream; queued: Uint8Array[] };
 
 /** Bun.listen socket handlers relaying each client to the upstream `connect` opens. */
-export function relayHandlers(connect: (handlers: { data(socket: unknown, chunk: Uint8Array): void; close(): void; error(): void }) => Promise<Upstream>) {
+export function relayHandlers(
+  connect: (handlers: {
+    data(socket: unknown, chunk: Uint8Array): void;
+    close(): void;
+    error(): void;
+  }) => Promise<Upstream>,
+) {
   return {
     async open(client: { data: RelayLink; write(data: Uint8Array): number; end(): void }) {
       client.data = { queued: [] };

@@ -45,7 +45,9 @@ export interface Sshd {
 }
 
 export function keygen(path: string): void {
-  const run = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "aicage-test", "-f", path], { stderr: "pipe" });
+  const run = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "aicage-test", "-f", path], {
+    stderr: "pipe",
+  });
   if (run.exitCode !== 0) throw new Error(`ssh-keygen failed: ${run.stderr.toString()}`);
 }
 
@@ -132,7 +134,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         "UsePAM no",
         "StrictModes no",
         "PidFile none",
-        `SetEnv ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+        `SetEnv ${Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`,
         ...(options.config ?? []),
         "",
       ].join("\n"),

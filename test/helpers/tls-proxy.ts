@@ -18,12 +18,64 @@ function openssl(dir: string, args: string[]): void {
 export function makeCertificates(): string {
   const dir = tempDir("aicage-tls-");
   const sign = (csr: string, out: string, ext: string) =>
-    openssl(dir, ["x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", out, "-days", "2", "-extfile", ext]);
-  openssl(dir, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=aicage-test-ca"]);
-  openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca-key.pem",
+      "-CAcreateserial",
+      "-out",
+      out,
+      "-days",
+      "2",
+      "-extfile",
+      ext,
+    ]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca-key.pem",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=aicage-test-ca",
+  ]);
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server-key.pem",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  ]);
   writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
   sign("server.csr", "server-cert.pem", "server.ext");
-  openssl(dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "client.csr", "-subj", "/CN=aicage-test-client"]);
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "key.pem",
+    "-out",
+    "client.csr",
+    "-subj",
+    "/CN=aicage-test-client",
+  ]);
   writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
   sign("client.csr", "cert.pem", "client.ext");
   return dir;
@@ -34,7 +86,13 @@ export function startTlsProxy(certDir: string, engine: { hostname: string; port:
   const server = Bun.listen<RelayLink>({
     hostname: "127.0.0.1",
     port: 0,
-    tls: { cert: read("server-cert.pem"), key: read("server-key.pem"), ca: read("ca.pem"), requestCert: true, rejectUnauthorized: true } as never,
+    tls: {
+      cert: read("server-cert.pem"),
+      key: read("server-key.pem"),
+      ca: read("ca.pem"),
+      requestCert: true,
+      rejectUnauthorized: true,
+    } as never,
     socket: relayHandlers((socket) => Bun.connect({ ...engine, socket })) as never,
   });
   return { host: `tcp://127.0.0.1:${server.port}`, stop: () => server.stop(true) };

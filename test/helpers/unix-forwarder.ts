@@ -16,7 +16,12 @@ export function startUnixForwarder(path: string, target: string, mode = 0o666) {
 /** A socket file nothing listens on any more: connecting to it is refused. */
 export function staleSocket(path: string): void {
   // Bound but never listening, as a crashed engine leaves its socket (Bun and node unlink theirs on close).
-  const bind = Bun.spawnSync(["python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path]);
+  const bind = Bun.spawnSync([
+    "python3",
+    "-c",
+    "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+    path,
+  ]);
   if (bind.exitCode !== 0) throw new Error(`could not make a stale socket at ${path}: ${bind.stderr.toString()}`);
   chmodSync(path, 0o666);
 }

@@ -29,19 +29,25 @@ export function startUpstream(): Upstream {
       const path = new URL(request.url).pathname;
       requests.push({ path, authorization: request.headers.get("authorization") });
       if (path === "/npm/@fixture%2fnpm-agent" || path === "/npm/@fixture/npm-agent") {
-        const versions = Object.fromEntries(["1.6.0", v.npm].map((ver) => [ver, { name: "@fixture/npm-agent", version: ver }]));
+        const versions = Object.fromEntries(
+          ["1.6.0", v.npm].map((ver) => [ver, { name: "@fixture/npm-agent", version: ver }]),
+        );
         return Response.json({ name: "@fixture/npm-agent", "dist-tags": { latest: v.npm }, versions });
       }
       if (path === "/pypi/simple/fixture-agent/") {
         const files = ["0.9.0", v.pip].map((ver) => `fixture_agent-${ver}-py3-none-any.whl`);
         const links = files.map((f) => `<a href="/files/${f}">${f}</a>`).join("\n");
-        return new Response(`<!DOCTYPE html><html><body>\n${links}\n</body></html>`, { headers: { "content-type": "text/html" } });
+        return new Response(`<!DOCTYPE html><html><body>\n${links}\n</body></html>`, {
+          headers: { "content-type": "text/html" },
+        });
       }
       if (path === "/github/repos/fixture/agent/releases/latest") {
         return Response.json({ tag_name: `v${v.github}`, name: `v${v.github}`, draft: false, prerelease: false });
       }
       if (path === "/installer/install.sh") {
-        return new Response(`#!/bin/sh\nset -e\nVER="${v.installer}"\nBASE_URL="https://downloads.example/agent"\necho installing\n`);
+        return new Response(
+          `#!/bin/sh\nset -e\nVER="${v.installer}"\nBASE_URL="https://downloads.example/agent"\necho installing\n`,
+        );
       }
       if (path.startsWith(`/installer/${v.installer}/manifest-`)) {
         return Response.json({ version: v.installer, platform: path.split("manifest-")[1]!.replace(".json", "") });

@@ -31,7 +31,11 @@ async function build(args: string[]) {
 
 /** What a shell command prints in the image, without network. */
 async function runIn(image: string, script: string): Promise<string> {
-  const result = await runContainer(client, { Image: image, Cmd: ["sh", "-c", script], Labels: managedLabels(), HostConfig: { NetworkMode: "none" } }, { timeoutMs: 60_000 });
+  const result = await runContainer(
+    client,
+    { Image: image, Cmd: ["sh", "-c", script], Labels: managedLabels(), HostConfig: { NetworkMode: "none" } },
+    { timeoutMs: 60_000 },
+  );
   if (result.exitCode !== 0) throw new Error(`container exited ${result.exitCode}: ${result.stderr}`);
   return result.stdout;
 }
@@ -70,7 +74,15 @@ describe("file names that are not UTF-8 (item 8)", () => {
       expect(await runIn(json.imageId, "cat /ctx/caf*.txt")).toBe("latin-1 name\n");
     }
     expect([...listings]).toEqual([
-      ["./.dockerignore$", "./Dockerfile$", "./caf\\351.txt$", "./d\\377$", "./d\\377/\\376.txt$", "./\\303\\251-utf8.txt$", ""].join("\n"),
+      [
+        "./.dockerignore$",
+        "./Dockerfile$",
+        "./caf\\351.txt$",
+        "./d\\377$",
+        "./d\\377/\\376.txt$",
+        "./\\303\\251-utf8.txt$",
+        "",
+      ].join("\n"),
     ]);
   }, 180_000);
 });
@@ -107,7 +119,9 @@ describe(".dockerignore holding '*' (item 10)", () => {
 
 describe("a newline in a build argument or a label (item 12)", () => {
   test("cannot forge a header line of the log (a build argument is named, its value never written); the value still reaches the build", async () => {
-    const dir = context([["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NOTE\nRUN printf '%s' \"$NOTE\" > /note\n"]]);
+    const dir = context([
+      ["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NOTE\nRUN printf '%s' \"$NOTE\" > /note\n"],
+    ]);
     for (const way of WAYS) {
       const json = await build([
         dir,
@@ -123,14 +137,20 @@ describe("a newline in a build argument or a label (item 12)", () => {
       const lines = readFileSync(json.logFile!, "utf8").split("\n");
       const headerLines = lines.filter((line) => /^# (via|tags|failed)/.test(line));
       expect(headerLines).toHaveLength(2);
-      expect(headerLines[0]).toMatch(way === "api" ? /^# via: api$/ : /^# via: builder \(builder image sha256:[0-9a-f]{64}\)$/);
+      expect(headerLines[0]).toMatch(
+        way === "api" ? /^# via: api$/ : /^# via: builder \(builder image sha256:[0-9a-f]{64}\)$/,
+      );
       expect(headerLines[1]).toBe(`# tags: ${tag(`forge-${way}`)}`);
       expect(lines).toContain("# build arg: NOTE (value not shown)");
       // The value is in no line of the tool's own; the label is, on one line, its controls escaped.
-      expect(lines.filter((line) => line.startsWith("# ") && line.includes("forged"))).toEqual(["# label: org.example.note=a\\n# tags: forged\\x1b[2J"]);
+      expect(lines.filter((line) => line.startsWith("# ") && line.includes("forged"))).toEqual([
+        "# label: org.example.note=a\\n# tags: forged\\x1b[2J",
+      ]);
       // (echo: runContainer may lose a last line that has no newline; seen in 2 of 10 runs)
       expect(await runIn(json.imageId, "cat /note; echo")).toBe("one\n# via: forged\n# failed at step [9/9]: forged\n");
-      expect((await inspectImage(client, json.imageId)).Config!.Labels!["org.example.note"]).toBe("a\n# tags: forged\u001b[2J");
+      expect((await inspectImage(client, json.imageId)).Config!.Labels!["org.example.note"]).toBe(
+        "a\n# tags: forged\u001b[2J",
+      );
     }
   }, 180_000);
 });
@@ -141,12 +161,34 @@ describe("a build argument's value (issue 11: values given on the command line a
       const secret = `npm_${RUN.replace(/-/g, "_")}_${way}_s3cr3t`;
       const token = ["--build-arg", `NPM_TOKEN=${secret}`];
       // The step takes a while (the builder container lives long enough to be seen), and keeps a hash of the value.
-      const dir = context([["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NPM_TOKEN\nRUN test -n \"$NPM_TOKEN\" && sleep 1 && printf '%s' \"$NPM_TOKEN\" | sha256sum > /token.sha256\n"]]);
-      const failing = context([["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NPM_TOKEN\nRUN test -n \"$NPM_TOKEN\" && echo 'the registry refused the token' && exit 7\n"]]);
+      const dir = context([
+        [
+          "Dockerfile",
+          'ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NPM_TOKEN\nRUN test -n "$NPM_TOKEN" && sleep 1 && printf \'%s\' "$NPM_TOKEN" | sha256sum > /token.sha256\n',
+        ],
+      ]);
+      const failing = context([
+        [
+          "Dockerfile",
+          "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG NPM_TOKEN\nRUN test -n \"$NPM_TOKEN\" && echo 'the registry refused the token' && exit 7\n",
+        ],
+      ]);
       const watch = watchBuilderContainers(RUN);
 
       // Plain output: every line of the build on stderr, the image ID on stdout.
-      const built = await runCli(["build", dir, "-t", tag(`secret-${way}`), "--via", way, "--network", "none", ...FROM_BASE, ...token, "--no-cache"]);
+      const built = await runCli([
+        "build",
+        dir,
+        "-t",
+        tag(`secret-${way}`),
+        "--via",
+        way,
+        "--network",
+        "none",
+        ...FROM_BASE,
+        ...token,
+        "--no-cache",
+      ]);
       expect(built.exitCode).toBe(0);
       const imageId = built.stdout.trim();
       madeImages.push(imageId);
@@ -155,14 +197,30 @@ describe("a build argument's value (issue 11: values given on the command line a
       expect(await runIn(imageId, "cat /token.sha256")).toBe(`${sha}  -\n`);
 
       // A failure with --json: the error object and the log's last lines.
-      const failed = await runCli(["build", failing, "-t", tag(`secret-fail-${way}`), "--via", way, "--network", "none", ...FROM_BASE, ...token, "--no-cache", "--json"]);
+      const failed = await runCli([
+        "build",
+        failing,
+        "-t",
+        tag(`secret-fail-${way}`),
+        "--via",
+        way,
+        "--network",
+        "none",
+        ...FROM_BASE,
+        ...token,
+        "--no-cache",
+        "--json",
+      ]);
       expect(failed.exitCode).toBe(1);
       const error = JSON.parse(failed.stdout).error;
       expect(error.message).toContain("(exit code 7): the registry refused the token (log: ");
       // BuildKit names the step with the value expanded: the tool shows it hidden.
       expect(error.step).toBe(`[2/2] RUN test -n "***" && echo 'the registry refused the token' && exit 7`);
 
-      for (const [logFile, output] of [[builtLog, built], [error.logFile as string, failed]] as const) {
+      for (const [logFile, output] of [
+        [builtLog, built],
+        [error.logFile as string, failed],
+      ] as const) {
         const log = readFileSync(logFile, "utf8");
         expect(log).toContain("# build arg: NPM_TOKEN (value not shown)");
         expect(log).toMatch(/^#\d+ \[2\/2\] RUN test -n "\*\*\*" && /m);
@@ -192,9 +250,30 @@ describe("the engine's socket closing mid-build (item 17)", () => {
     const log = join(tempDir("aicage-cut-log-"), "build.log");
     try {
       const proc = Bun.spawn(
-        [BUN, join(REPO_ROOT, "src", "cli.ts"), "build", join(REPO_ROOT, "test", "fixtures", "builds", "slow"), "-t", tag("cut"), "--via", "api",
-          "--network", "none", ...FROM_BASE, "--build-arg", `RUN_ID=${RUN}-cut`, "--no-cache", "--log-file", log],
-        { env: { ...process.env, ...CLI_TEST_ENV, DOCKER_HOST: proxy.host }, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+        [
+          BUN,
+          join(REPO_ROOT, "src", "cli.ts"),
+          "build",
+          join(REPO_ROOT, "test", "fixtures", "builds", "slow"),
+          "-t",
+          tag("cut"),
+          "--via",
+          "api",
+          "--network",
+          "none",
+          ...FROM_BASE,
+          "--build-arg",
+          `RUN_ID=${RUN}-cut`,
+          "--no-cache",
+          "--log-file",
+          log,
+        ],
+        {
+          env: { ...process.env, ...CLI_TEST_ENV, DOCKER_HOST: proxy.host },
+          stdout: "pipe",
+          stderr: "pipe",
+          stdin: "ignore",
+        },
       );
       const deadline = Date.now() + 120_000;
       // The step's number follows the order BuildKit first shows its vertices in: any number.
@@ -204,7 +283,9 @@ describe("the engine's socket closing mid-build (item 17)", () => {
       const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
       expect(exitCode).toBe(3);
       const last = stderr.trim().split("\n").at(-1)!;
-      expect(last).toStartWith(`[error] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): the connection closed in the middle of the answer to POST /v1.`);
+      expect(last).toStartWith(
+        `[error] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): the connection closed in the middle of the answer to POST /v1.`,
+      );
       const logLines = readFileSync(log, "utf8").trim().split("\n");
       expect(logLines.some((line) => sleeping.test(line))).toBe(true);
       expect(logLines.at(-1)).toStartWith("# failed: Docker engine unreachable at");
@@ -217,10 +298,23 @@ describe("the engine's socket closing mid-build (item 17)", () => {
 describe("two steps failing at once (item 18)", () => {
   for (const way of WAYS) {
     test(`--via ${way}: the step named is the one whose source the message names`, async () => {
-      const dir = context([["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nCOPY missing-one /one\nCOPY missing-two /two\nRUN true\n"]]);
+      const dir = context([
+        ["Dockerfile", "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nCOPY missing-one /one\nCOPY missing-two /two\nRUN true\n"],
+      ]);
       // BuildKit checks both sources at once; which error ends the build varies from run to run.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const { exitCode, stderr } = await runCli(["build", dir, "-t", tag(`two-${way}`), "--via", way, "--network", "none", ...FROM_BASE, "--no-cache"]);
+        const { exitCode, stderr } = await runCli([
+          "build",
+          dir,
+          "-t",
+          tag(`two-${way}`),
+          "--via",
+          way,
+          "--network",
+          "none",
+          ...FROM_BASE,
+          "--no-cache",
+        ]);
         expect(exitCode).toBe(1);
         const last = stderr.trim().split("\n").at(-1)!;
         const match = /failed at step \[(\d)\/4\] COPY missing-(one|two) \/(one|two): (.*) \(log: /.exec(last);
@@ -245,9 +339,13 @@ function watchBuilderContainers(marker: string) {
   let stopped = false;
   const poll = async () => {
     while (!stopped) {
-      const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>("GET", "/containers/json", {
-        query: { all: true, filters: JSON.stringify({ label: [`${MANAGED_LABEL}=true`] }) },
-      });
+      const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>(
+        "GET",
+        "/containers/json",
+        {
+          query: { all: true, filters: JSON.stringify({ label: [`${MANAGED_LABEL}=true`] }) },
+        },
+      );
       for (const container of list) {
         if (seen.has(container.Id) || !container.Mounts?.some((mount) => mount.Source?.includes(marker))) continue;
         const inspected = await client

@@ -16,7 +16,18 @@ import {
   TOOL_VERSION_LABEL,
   managedLabels,
 } from "../../src/core/labels.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, plainTags, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  CLI_TEST_ENV,
+  PODMAN,
+  REPO_ROOT,
+  TCP_HOST,
+  plainTags,
+  runCli,
+  tempDir,
+  testClient,
+} from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
@@ -60,7 +71,12 @@ async function build(args: string[], env: Record<string, string> = {}) {
 async function runIn(image: string, script?: string): Promise<string> {
   const result = await runContainer(
     client,
-    { Image: image, ...(script ? { Cmd: ["sh", "-c", script] } : {}), Labels: managedLabels(), HostConfig: { NetworkMode: "none" } },
+    {
+      Image: image,
+      ...(script ? { Cmd: ["sh", "-c", script] } : {}),
+      Labels: managedLabels(),
+      HostConfig: { NetworkMode: "none" },
+    },
     { timeoutMs: 60_000 },
   );
   if (result.exitCode !== 0) throw new Error(`container exited ${result.exitCode}: ${result.stderr}`);
@@ -107,7 +123,8 @@ describe("fixtures, built both ways", () => {
       expect(json.durationMs).toBeGreaterThan(0);
       // --json: quiet on success, but for the warnings that Podman builds differently.
       // One notice on Podman: the way it goes instead and its builder, or (asked for the API) the builder.
-      const podmanNotice = way === "builder" ? PODMAN_FALLBACK : /^\[warn\] this engine builds with buildah \(Podman\), not BuildKit/;
+      const podmanNotice =
+        way === "builder" ? PODMAN_FALLBACK : /^\[warn\] this engine builds with buildah \(Podman\), not BuildKit/;
       expect(stderr.split("\n").filter(Boolean)).toEqual(PODMAN ? [expect.stringMatching(podmanNotice)] : []);
       expect(readFileSync(json.logFile!, "utf8")).toContain(`# via: ${PODMAN ? "api" : way}`);
 
@@ -131,7 +148,15 @@ describe("fixtures, built both ways", () => {
         "test -e /mnt/setup/install.sh && echo setup-kept || echo setup-not-kept",
       ].join("; ");
       expect(await runIn(json.imageId, script)).toBe(
-        ["fixture", "installed from setup", "./hello.txt", "./private/keep.txt", "/usr/bin/tree", "setup-not-kept", ""].join("\n"),
+        [
+          "fixture",
+          "installed from setup",
+          "./hello.txt",
+          "./private/keep.txt",
+          "/usr/bin/tree",
+          "setup-not-kept",
+          "",
+        ].join("\n"),
       );
     }
     expect(sharedLabels(labelsByWay.api!)).toEqual(sharedLabels(labelsByWay.builder!));
@@ -164,7 +189,8 @@ describe("fixtures, built both ways", () => {
 
       const out = await runIn(json.imageId, "ext-hello; cat /opt/ext-proxy /opt/base/flavour");
       expect(out).toBe("fixture-extension says hi\nhttp://proxy.invalid:3128 .example.invalid\nfixture\n");
-      for (const text of [stdout, stderr, readFileSync(json.logFile!, "utf8")]) expect(text).not.toContain("proxy.invalid");
+      for (const text of [stdout, stderr, readFileSync(json.logFile!, "utf8")])
+        expect(text).not.toContain("proxy.invalid");
       expect(readFileSync(json.logFile!, "utf8")).toContain("# proxy variables passed on: HTTP_PROXY no_proxy");
     }
     expect(hashes.size).toBe(1);
@@ -199,7 +225,9 @@ describe("fixtures, built both ways", () => {
       expect(image.Config!.Cmd).toEqual(["agent", "--hello"]);
       hashes.add(image.Config!.Labels![CONTEXT_HASH_LABEL]!);
       expect(await runIn(json.imageId)).toBe("agent 1.2.3 called with: --hello\n");
-      expect(await runIn(json.imageId, "ls /opt/agent; test -e /opt/agent.tar.gz || echo no-tarball")).toBe("VERSION\nbin\nno-tarball\n");
+      expect(await runIn(json.imageId, "ls /opt/agent; test -e /opt/agent.tar.gz || echo no-tarball")).toBe(
+        "VERSION\nbin\nno-tarball\n",
+      );
     }
     // Through the API the Dockerfile travels in the context (`COPY .` would see it), buildx reads
     // it apart: the contexts differ, and so do the hashes (--if-changed never mixes them up).
@@ -217,7 +245,10 @@ describe("failures", () => {
       expect(exitCode).toBe(1);
       expect(stdout).toBe("");
       const last = stderr.trim().split("\n").at(-1)!;
-      const match = /^\[error\] build of (\S+) failed at step \[3\/\d+\] RUN echo "about to fail" && exit 3 \(exit code 3\): (.*) \(log: (\S+)\)$/.exec(last);
+      const match =
+        /^\[error\] build of (\S+) failed at step \[3\/\d+\] RUN echo "about to fail" && exit 3 \(exit code 3\): (.*) \(log: (\S+)\)$/.exec(
+          last,
+        );
       expect(match).not.toBeNull();
       expect(match![1]).toBe(failTag);
       // The step's own output, not the builder's message repeating the command.
@@ -233,12 +264,25 @@ describe("failures", () => {
   }
 
   test("--json failure: the error object on stdout, the last lines on stderr", async () => {
-    const args = ["build", join(FIXTURES, "failing"), "-t", tag("failing", "-json"), "--network", "none", ...FROM_BASE, "--via", "api", "--json"];
+    const args = [
+      "build",
+      join(FIXTURES, "failing"),
+      "-t",
+      tag("failing", "-json"),
+      "--network",
+      "none",
+      ...FROM_BASE,
+      "--via",
+      "api",
+      "--json",
+    ];
     const { exitCode, stderr, stdout } = await runCli(args);
     expect(exitCode).toBe(1);
     const error = JSON.parse(stdout).error;
     expect(error).toMatchObject({ kind: "failed", exitCode: 1 });
-    expect(error.message).toMatch(/failed at step \[3\/\d+\] RUN echo "about to fail" && exit 3 \(exit code 3\): about to fail \(log: /);
+    expect(error.message).toMatch(
+      /failed at step \[3\/\d+\] RUN echo "about to fail" && exit 3 \(exit code 3\): about to fail \(log: /,
+    );
     // What the line knows, as fields: the step whole, the log, its last lines as stderr shows them.
     expect(error.step).toMatch(/^\[3\/\d+\] RUN echo "about to fail" && exit 3$/);
     expect(error.message).toEndWith(`(log: ${error.logFile})`);
@@ -257,12 +301,24 @@ describe("failures", () => {
       `ARG FROM_IMAGE\nFROM \${FROM_IMAGE}\nRUN echo "fetching the agent: ${words}" && \\\n    echo "curl: (6) Could not resolve host: github.com" >&2 && \\\n    exit 6\n`,
     );
     for (const way of WAYS) {
-      const { exitCode, stderr } = await runCli(["build", dir, "-t", tag("long-step", `-${way}`), "--network", "none", ...FROM_BASE, "--via", way]);
+      const { exitCode, stderr } = await runCli([
+        "build",
+        dir,
+        "-t",
+        tag("long-step", `-${way}`),
+        "--network",
+        "none",
+        ...FROM_BASE,
+        "--via",
+        way,
+      ]);
       expect(exitCode).toBe(1);
       const last = stderr.trim().split("\n").at(-1)!;
       const [line, logFile] = last.split(" (log: ");
       expect(line!.length).toBeLessThan(400);
-      expect(line).toMatch(/^\[error\] build of \S+ failed at step \[2\/\d+\] RUN echo "fetching the agent: word0 word1 .*… \(exit code 6\): /);
+      expect(line).toMatch(
+        /^\[error\] build of \S+ failed at step \[2\/\d+\] RUN echo "fetching the agent: word0 word1 .*… \(exit code 6\): /,
+      );
       // The step's last lines (stdout and stderr come as the builder interleaves them).
       expect(line).toContain("curl: (6) Could not resolve host: github.com");
       // The command is not repeated in the line; the log has it whole.
@@ -272,7 +328,15 @@ describe("failures", () => {
   });
 
   test("no default bridge and no --network: the error hints at --network host (Podman always has a default network: its RUN step runs)", async () => {
-    const { exitCode, stderr } = await runCli(["build", join(FIXTURES, "failing"), "-t", tag("failing", "-bridge"), ...FROM_BASE, "--via", "api"]);
+    const { exitCode, stderr } = await runCli([
+      "build",
+      join(FIXTURES, "failing"),
+      "-t",
+      tag("failing", "-bridge"),
+      ...FROM_BASE,
+      "--via",
+      "api",
+    ]);
     expect(exitCode).toBe(1);
     if (PODMAN) {
       expect(stderr).toContain("about to fail");
@@ -289,8 +353,22 @@ describe("Ctrl-C", () => {
       const slowTag = tag("slow", `-${way}`);
       const before = await allContainerIds();
       const proc = Bun.spawn(
-        [BUN, join(REPO_ROOT, "src", "cli.ts"), "build", join(FIXTURES, "slow"), "-t", slowTag, "--network", "none", ...FROM_BASE,
-          "--build-arg", `RUN_ID=${RUN}-${way}`, "--no-cache", "--via", way],
+        [
+          BUN,
+          join(REPO_ROOT, "src", "cli.ts"),
+          "build",
+          join(FIXTURES, "slow"),
+          "-t",
+          slowTag,
+          "--network",
+          "none",
+          ...FROM_BASE,
+          "--build-arg",
+          `RUN_ID=${RUN}-${way}`,
+          "--no-cache",
+          "--via",
+          way,
+        ],
         { env: { ...process.env, ...CLI_TEST_ENV }, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
       );
       const stderr = await readUntil(proc.stderr, `sleeping for ${RUN}-${way}`, 120_000);
@@ -309,7 +387,9 @@ describe("more than one build", () => {
   test("two builds at once both succeed, each with its own log", async () => {
     const context = join(FIXTURES, "tiny");
     const [one, two] = await Promise.all(
-      ["one", "two"].map((name) => build([context, "-t", tag("concurrent", `-${name}`), ...FROM_BASE, "--network", "none"])),
+      ["one", "two"].map((name) =>
+        build([context, "-t", tag("concurrent", `-${name}`), ...FROM_BASE, "--network", "none"]),
+      ),
     );
     expect(one!.json.via).toBe(PODMAN ? "api" : "builder");
     expect(two!.json.via).toBe(PODMAN ? "api" : "builder");
@@ -334,7 +414,10 @@ describe("more than one build", () => {
 
     // Changes that .dockerignore leaves out, and the other way of building, change nothing.
     writeFileSync(join(context, "scratch", "notes.txt"), "two");
-    expect((await build([...args, "--via", "builder"])).json).toMatchObject({ skipped: true, imageId: built.json.imageId });
+    expect((await build([...args, "--via", "builder"])).json).toMatchObject({
+      skipped: true,
+      imageId: built.json.imageId,
+    });
 
     writeFileSync(join(context, "note.txt"), "changed\n");
     const rebuilt = await build([...args, "--via", "api"]);
@@ -355,7 +438,17 @@ describe("more than one build", () => {
 
 describe("ways to reach the engine and the builder", () => {
   test(`a TCP engine: the builder container reaches it over the host network; text output${onPodman("no builder container: the API builds over the same endpoint, after one notice")}`, async () => {
-    const { exitCode, stdout, stderr } = await runCli(["build", join(FIXTURES, "tiny"), "-t", tag("tcp"), ...FROM_BASE, "--network", "none", "--host", TCP_HOST]);
+    const { exitCode, stdout, stderr } = await runCli([
+      "build",
+      join(FIXTURES, "tiny"),
+      "-t",
+      tag("tcp"),
+      ...FROM_BASE,
+      "--network",
+      "none",
+      "--host",
+      TCP_HOST,
+    ]);
     expect(exitCode).toBe(0);
     const image = await inspectImage(client, tag("tcp"));
     madeImages.push(image.Id);
@@ -364,7 +457,9 @@ describe("ways to reach the engine and the builder", () => {
     expect(stderr).toMatch(/^\[info\] build log: \S+\.log$/m);
     if (PODMAN) {
       // No buildx into Podman: one notice, then the API builds (over the same TCP endpoint).
-      expect(stderr.split("\n").filter((line) => line.startsWith("[warn]"))).toEqual([expect.stringMatching(PODMAN_FALLBACK)]);
+      expect(stderr.split("\n").filter((line) => line.startsWith("[warn]"))).toEqual([
+        expect.stringMatching(PODMAN_FALLBACK),
+      ]);
       expect(stderr).toMatch(/^\[success\] built \S+ \([0-9a-f]{12}\) via api in \d+\.\ds$/m);
       expect(image.Config!.Labels![BUILDER_IMAGE_LABEL]).toBe("api");
       return;
@@ -376,9 +471,17 @@ describe("ways to reach the engine and the builder", () => {
 
   test(`without a builder image the build goes through the API, saying so in one line${onPodman("the engine sends it there before the builder image is looked for")}`, async () => {
     const { exitCode, stderr } = await runCli([
-      "build", join(FIXTURES, "tiny"), "-t", tag("fallback"), ...FROM_BASE, "--network", "none",
-      "--builder-image", "aicage-util-test/no-such-builder:none",
-      "--base-image", "aicage-util-test/no-such-base:none",
+      "build",
+      join(FIXTURES, "tiny"),
+      "-t",
+      tag("fallback"),
+      ...FROM_BASE,
+      "--network",
+      "none",
+      "--builder-image",
+      "aicage-util-test/no-such-builder:none",
+      "--base-image",
+      "aicage-util-test/no-such-base:none",
     ]);
     if (exitCode !== 0) throw new Error(`build exited ${exitCode}:\n${stderr}`);
     const fallback = stderr.split("\n").filter((line) => line.includes("building through the Engine API instead"));
@@ -397,10 +500,26 @@ describe("ways to reach the engine and the builder", () => {
 describe("bad input and no engine", () => {
   const tiny = join(FIXTURES, "tiny");
   const cases: Array<[string, string[], string]> = [
-    ["missing context", ["build", "/tmp/aicage-no-such-context", "-t", "x:1"], "build context not found: /tmp/aicage-no-such-context"],
-    ["missing Dockerfile", ["build", tiny, "-t", "x:1", "-f", "/tmp/aicage-no-such/Dockerfile"], "Dockerfile not found: /tmp/aicage-no-such/Dockerfile"],
-    ["context without Dockerfile", ["build", join(FIXTURES, "base", "files"), "-t", "x:1"], `Dockerfile not found: ${join(FIXTURES, "base", "files", "Dockerfile")}`],
-    ["build arg without =", ["build", tiny, "-t", "x:1", "--build-arg", "FROM_IMAGE"], "--build-arg takes KEY=VALUE, not 'FROM_IMAGE'"],
+    [
+      "missing context",
+      ["build", "/tmp/aicage-no-such-context", "-t", "x:1"],
+      "build context not found: /tmp/aicage-no-such-context",
+    ],
+    [
+      "missing Dockerfile",
+      ["build", tiny, "-t", "x:1", "-f", "/tmp/aicage-no-such/Dockerfile"],
+      "Dockerfile not found: /tmp/aicage-no-such/Dockerfile",
+    ],
+    [
+      "context without Dockerfile",
+      ["build", join(FIXTURES, "base", "files"), "-t", "x:1"],
+      `Dockerfile not found: ${join(FIXTURES, "base", "files", "Dockerfile")}`,
+    ],
+    [
+      "build arg without =",
+      ["build", tiny, "-t", "x:1", "--build-arg", "FROM_IMAGE"],
+      "--build-arg takes KEY=VALUE, not 'FROM_IMAGE'",
+    ],
     ["label without key", ["build", tiny, "-t", "x:1", "--label", "=v"], "--label takes KEY=VALUE, not '=v'"],
     ["no tag", ["build", tiny], "missing -t TAG: name the image to build"],
     ["bad tag", ["build", tiny, "-t", "Upper/Case:1"], "invalid tag 'Upper/Case:1'"],
@@ -418,10 +537,21 @@ describe("bad input and no engine", () => {
 
   for (const way of WAYS) {
     test(`unreachable engine (--via ${way}): exit 3, one line`, async () => {
-      const { exitCode, stderr } = await runCli(["build", tiny, "-t", "x:1", "--via", way, "--host", "unix:///tmp/aicage-no-such.sock"]);
+      const { exitCode, stderr } = await runCli([
+        "build",
+        tiny,
+        "-t",
+        "x:1",
+        "--via",
+        way,
+        "--host",
+        "unix:///tmp/aicage-no-such.sock",
+      ]);
       expect(exitCode).toBe(3);
       expect(stderr.trim().split("\n")).toHaveLength(1);
-      expect(stderr).toContain("Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist.");
+      expect(stderr).toContain(
+        "Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist.",
+      );
     });
   }
 });

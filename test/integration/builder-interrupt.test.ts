@@ -17,9 +17,13 @@ engineSuite(["builder"], client);
 
 /** Containers, running or not, that mount a folder of this run. */
 async function containersOfThisRun(): Promise<string[]> {
-  const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>("GET", "/containers/json", {
-    query: { all: true },
-  });
+  const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>(
+    "GET",
+    "/containers/json",
+    {
+      query: { all: true },
+    },
+  );
   return list.filter((c) => c.Mounts?.some((m) => m.Source?.includes(RUN))).map((c) => c.Id);
 }
 
@@ -32,8 +36,26 @@ describe("Ctrl-C while the builder container is being created", () => {
       const proxy: EngineProxy = await startEngineProxy();
       try {
         const proc = Bun.spawn(
-          [BUN, join(REPO_ROOT, "src", "cli.ts"), "build", context, "-t", image, "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "builder"],
-          { env: { ...process.env, ...CLI_TEST_ENV, DOCKER_HOST: proxy.host }, stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+          [
+            BUN,
+            join(REPO_ROOT, "src", "cli.ts"),
+            "build",
+            context,
+            "-t",
+            image,
+            "--network",
+            "none",
+            "--build-arg",
+            `FROM_IMAGE=${BASE_IMAGE}`,
+            "--via",
+            "builder",
+          ],
+          {
+            env: { ...process.env, ...CLI_TEST_ENV, DOCKER_HOST: proxy.host },
+            stdout: "pipe",
+            stderr: "pipe",
+            stdin: "ignore",
+          },
         );
         let sent = false;
         proxy.onRequest = (request) => {

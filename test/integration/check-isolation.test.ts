@@ -40,7 +40,8 @@ function snapshot(dir: string): Record<string, string> {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       const path = join(dir, rel, name);
       const info = statSync(path);
-      out[join(rel, name)] = `${(info.mode & 0o7777).toString(8)} ${info.isDirectory() ? "dir" : readFileSync(path, "base64")}`;
+      out[join(rel, name)] =
+        `${(info.mode & 0o7777).toString(8)} ${info.isDirectory() ? "dir" : readFileSync(path, "base64")}`;
       if (info.isDirectory()) walk(join(rel, name));
     }
   };
@@ -149,7 +150,10 @@ describe("agents in one run are isolated from each other", () => {
     // --only image: a victim stopped in the image would show as a failure, not be saved by the host.
     const run = await check(["--only", "image", "--timeout", "60", hostile, ...victims]);
     const report = run.results[0].attempts[0];
-    expect({ version: run.results[0].version, stderr: report.stderrTail }).toEqual({ version: "leaks=0 forged=0 hidden=0 killed=0", stderr: null });
+    expect({ version: run.results[0].version, stderr: report.stderrTail }).toEqual({
+      version: "leaks=0 forged=0 hidden=0 killed=0",
+      stderr: null,
+    });
     expect(run.results.slice(1).map((r) => [r.agent, r.version, r.source])).toEqual([
       ["victim-0", "1.0.0", "image"],
       ["victim-1", "1.1.0", "image"],
@@ -170,7 +174,9 @@ describe("what a script leaves running", () => {
   test("is killed when the script ends, before the next agent's script starts", async () => {
     const root = tempDir("aicage-leftover-");
     // Leaves a process of its own user that outlives it (its own session, output elsewhere).
-    const leaver = writeAgent(root, "leaver", { "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n" });
+    const leaver = writeAgent(root, "leaver", {
+      "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n",
+    });
     // Runs after it (--jobs 1) and counts the processes of any agent's user but its own.
     const counter = writeAgent(root, "counter", {
       "version.sh": `
@@ -228,9 +234,23 @@ describe("the check container, as a script sees it", () => {
     const before = snapshot(dir);
     const run = await check(["--only", "image", dir]);
     expect(run.results[0]).toMatchObject({ ok: true, source: "image" });
-    const seen = Object.fromEntries(String(run.results[0].version).split(" ").map((pair) => pair.split("=")));
+    const seen = Object.fromEntries(
+      String(run.results[0].version)
+        .split(" ")
+        .map((pair) => pair.split("=")),
+    );
     const none = "0000000000000000";
-    expect(seen).toMatchObject({ capbnd: none, capeff: none, capprm: none, capinh: none, capamb: none, nnp: "1", sockets: "0", changed: "0", home: "1" });
+    expect(seen).toMatchObject({
+      capbnd: none,
+      capeff: none,
+      capprm: none,
+      capinh: none,
+      capamb: none,
+      nnp: "1",
+      sockets: "0",
+      changed: "0",
+      home: "1",
+    });
     // The container: every capability dropped but SETUID, SETGID and SETPCAP (bits 6, 7, 8), no-new-privileges.
     expect([seen.c_capbnd, seen.c_nnp]).toEqual(["00000000000001c0", "1"]);
     expect(Number(seen.uid)).toBeGreaterThanOrEqual(10100);

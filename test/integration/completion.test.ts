@@ -20,14 +20,25 @@ const place = join(work, "place");
 
 function need(program: string): string {
   const found = Bun.which(program);
-  if (!found) throw new Error(`${program} is not installed: scripts/test-engine.sh installs it (apt-get install -y ${program})`);
+  if (!found)
+    throw new Error(`${program} is not installed: scripts/test-engine.sh installs it (apt-get install -y ${program})`);
   return found;
 }
 
 async function run(argv: string[], cwd = place): Promise<string> {
-  const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, HOME: work } });
+  const proc = Bun.spawn(argv, {
+    cwd,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: { ...process.env, HOME: work },
+  });
   const timer = setTimeout(() => proc.kill(), 30_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${stderr}`);
   return stdout;
@@ -48,7 +59,10 @@ async function complete(shell: Shell, line: string): Promise<string[]> {
     out = await run([need("fish"), "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, scripts.fish!, line]);
   }
   // zsh and fish add a description after the word; zsh may add a word twice (by two tags).
-  const found = out.split("\n").map((l) => l.split(/\t| -- /)[0]!.trim()).filter(Boolean);
+  const found = out
+    .split("\n")
+    .map((l) => l.split(/\t| -- /)[0]!.trim())
+    .filter(Boolean);
   return [...new Set(found)].sort();
 }
 
@@ -90,12 +104,18 @@ describe("completion", () => {
         const visit = async (node: typeof tree): Promise<void> => {
           const prefix = ["aicage-util", ...node.path.slice(1)].join(" ");
           if (node.subcommands.length) {
-            if (node.path.length > 1) expect(await complete(shell, `${prefix} `)).toEqual(sorted(node.subcommands.map((c) => c.name)));
+            if (node.path.length > 1)
+              expect(await complete(shell, `${prefix} `)).toEqual(sorted(node.subcommands.map((c) => c.name)));
             for (const child of node.subcommands) await visit(child);
           }
           const builtins = node.path.length === 1 ? ["--help", "--version"] : ["--help"];
-          const flags = (await complete(shell, `${prefix} --`)).filter((w) => !builtins.includes(w) || node.flags.some((f) => `--${f.name}` === w));
-          expect({ command: prefix, flags }).toEqual({ command: prefix, flags: sorted(node.flags.map((f) => `--${flagForm(f)}`)) });
+          const flags = (await complete(shell, `${prefix} --`)).filter(
+            (w) => !builtins.includes(w) || node.flags.some((f) => `--${f.name}` === w),
+          );
+          expect({ command: prefix, flags }).toEqual({
+            command: prefix,
+            flags: sorted(node.flags.map((f) => `--${flagForm(f)}`)),
+          });
         };
         await visit(tree);
       }, 120_000);

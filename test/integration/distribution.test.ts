@@ -15,7 +15,12 @@ let binary = "";
 let watch: Awaited<ReturnType<typeof leakWatch>>;
 
 function exec(argv: string[], cwd: string, env: Record<string, string> = {}) {
-  const proc = Bun.spawnSync(argv, { cwd, env: { ...process.env, ...CLI_TEST_ENV, ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawnSync(argv, {
+    cwd,
+    env: { ...process.env, ...CLI_TEST_ENV, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { exitCode: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
 }
 
@@ -24,7 +29,10 @@ beforeAll(() => {
   outside = tempDir("aicage-dist-");
   const target = hostTarget();
   if (!target) throw new Error(`no release target for ${process.platform}-${process.arch}`);
-  const built = exec([BUN, `${REPO_ROOT}/scripts/release.ts`, "--targets", "host", "--out", outside, "--version", "0.1.0-test"], REPO_ROOT);
+  const built = exec(
+    [BUN, `${REPO_ROOT}/scripts/release.ts`, "--targets", "host", "--out", outside, "--version", "0.1.0-test"],
+    REPO_ROOT,
+  );
   if (built.exitCode !== 0) throw new Error(`release build failed: ${built.stderr}`);
   binary = join(outside, assetName(target));
 }, 300_000);
@@ -82,13 +90,29 @@ describe("a release binary with image digests", () => {
     const digests = { "version-check": `sha256:${"a".repeat(64)}`, builder: `sha256:${"b".repeat(64)}` };
     writeFileSync(join(dir, "digests.json"), JSON.stringify(digests));
     const built = exec(
-      [BUN, `${REPO_ROOT}/scripts/release.ts`, "--targets", "host", "--out", dir, "--version", "0.1.0-test", "--digests-file", join(dir, "digests.json")],
+      [
+        BUN,
+        `${REPO_ROOT}/scripts/release.ts`,
+        "--targets",
+        "host",
+        "--out",
+        dir,
+        "--version",
+        "0.1.0-test",
+        "--digests-file",
+        join(dir, "digests.json"),
+      ],
       REPO_ROOT,
     );
     expect(built.exitCode).toBe(0);
     const run = exec([join(dir, assetName(hostTarget()!)), "images", "ls", "--json"], outside);
-    const names = JSON.parse(run.stdout).images.filter((r: any) => r.expected).map((r: any) => r.name);
-    expect(names).toEqual([`ghcr.io/aicage/aicage-image-util@${digests["version-check"]}`, `ghcr.io/aicage/aicage-image-util@${digests.builder}`]);
+    const names = JSON.parse(run.stdout)
+      .images.filter((r: any) => r.expected)
+      .map((r: any) => r.name);
+    expect(names).toEqual([
+      `ghcr.io/aicage/aicage-image-util@${digests["version-check"]}`,
+      `ghcr.io/aicage/aicage-image-util@${digests.builder}`,
+    ]);
   }, 300_000);
 });
 
@@ -102,7 +126,10 @@ describe("the source under Deno", () => {
   });
 
   test("a version check under Deno: image first, then host", () => {
-    const run = exec([DENO, "run", "-A", "src/cli.ts", "version-check", "--json", EXAMPLE, `${EDGE}/fails-in-image`, `${EDGE}/crlf`], REPO_ROOT);
+    const run = exec(
+      [DENO, "run", "-A", "src/cli.ts", "version-check", "--json", EXAMPLE, `${EDGE}/fails-in-image`, `${EDGE}/crlf`],
+      REPO_ROOT,
+    );
     expect(run.exitCode).toBe(0);
     expect(JSON.parse(run.stdout).results.map((r: any) => [r.version, r.source])).toEqual([
       ["3.2.1", "image"],
@@ -112,8 +139,12 @@ describe("the source under Deno", () => {
   }, 600_000);
 
   test("under Deno an unreachable engine is exit 3 with the one-line error", () => {
-    const run = exec([DENO, "run", "-A", "src/cli.ts", "doctor"], REPO_ROOT, { DOCKER_HOST: "unix:///tmp/aicage-deno-none.sock" });
+    const run = exec([DENO, "run", "-A", "src/cli.ts", "doctor"], REPO_ROOT, {
+      DOCKER_HOST: "unix:///tmp/aicage-deno-none.sock",
+    });
     expect(run.exitCode).toBe(3);
-    expect(run.stderr).toContain("Docker engine unreachable at /tmp/aicage-deno-none.sock (DOCKER_HOST): the socket does not exist.");
+    expect(run.stderr).toContain(
+      "Docker engine unreachable at /tmp/aicage-deno-none.sock (DOCKER_HOST): the socket does not exist.",
+    );
   });
 });

@@ -7,7 +7,16 @@ import { DockerApiError, DockerError, EngineUnreachableError, NotFoundError } fr
 import { runContainer } from "../../src/workloads/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
-import { BASE_IMAGE, CLI_TEST_ENV, PODMAN, REPO_ROOT, TCP_HOST, leakWatch, plainTags, testClient } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  CLI_TEST_ENV,
+  PODMAN,
+  REPO_ROOT,
+  TCP_HOST,
+  leakWatch,
+  plainTags,
+  testClient,
+} from "../helpers/engine.ts";
 import { makeCertificates, startTlsProxy } from "../helpers/tls-proxy.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 
@@ -58,7 +67,12 @@ describe("engine connection", () => {
       const version = await negotiating.apiVersion();
       await engineVersion(negotiating);
       await findImage(negotiating, "aicage-util-test/absent:none");
-      const result = await runContainer(negotiating, { Image: BASE_IMAGE, Cmd: ["true"], Labels: managedLabels(), HostConfig: { NetworkMode: "none" } });
+      const result = await runContainer(negotiating, {
+        Image: BASE_IMAGE,
+        Cmd: ["true"],
+        Labels: managedLabels(),
+        HostConfig: { NetworkMode: "none" },
+      });
       expect(result.exitCode).toBe(0);
       const paths = proxy.requests.map((r) => r.target.split("?")[0]!);
       expect(paths[0]).toBe("/_ping");
@@ -92,7 +106,9 @@ describe("engine connection", () => {
     const wrong = testClient("unix:///tmp/aicage-no-such.sock");
     const error = await wrong.apiVersion().catch((e) => e);
     expect(error).toBeInstanceOf(EngineUnreachableError);
-    expect(error.message).toBe("Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist.");
+    expect(error.message).toBe(
+      "Docker engine unreachable at /tmp/aicage-no-such.sock (--host): the socket does not exist.",
+    );
   });
 
   test("DOCKER_HOST=tcp:// reaches the engine listening on loopback TCP", async () => {
@@ -120,7 +136,9 @@ describe("engine connection", () => {
       const report = JSON.parse(await new Response(deno.stdout).text());
       expect([await deno.exited, report.engine.reachable]).toEqual([0, true]);
       // Without a client certificate the TLS front refuses: unreachable, not a hang.
-      const anonymous = new DockerClient(resolveEndpoint({ host: proxy.host.replace("tcp://", "https://"), env: {}, exists: () => false }));
+      const anonymous = new DockerClient(
+        resolveEndpoint({ host: proxy.host.replace("tcp://", "https://"), env: {}, exists: () => false }),
+      );
       expect(await anonymous.apiVersion().catch((e) => e)).toBeInstanceOf(EngineUnreachableError);
     } finally {
       proxy.stop();
@@ -128,14 +146,20 @@ describe("engine connection", () => {
   });
 
   test("missing TLS certificate files are named, as a usage error", () => {
-    const env = { DOCKER_HOST: "tcp://127.0.0.1:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/tmp/aicage-no-certs" };
+    const env = {
+      DOCKER_HOST: "tcp://127.0.0.1:2376",
+      DOCKER_TLS_VERIFY: "1",
+      DOCKER_CERT_PATH: "/tmp/aicage-no-certs",
+    };
     expect(() => new DockerClient(resolveEndpoint({ env, exists: () => false }))).toThrow(
       /^cannot read the TLS certificates for https:\/\/127\.0\.0\.1:2376 \(DOCKER_HOST\): .*\/tmp\/aicage-no-certs\/ca\.pem.*; set DOCKER_CERT_PATH/,
     );
   });
 
   test("a closed TCP port is reported as connection refused", async () => {
-    const error = await testClient("tcp://127.0.0.1:9").apiVersion().catch((e) => e);
+    const error = await testClient("tcp://127.0.0.1:9")
+      .apiVersion()
+      .catch((e) => e);
     expect(error).toBeInstanceOf(EngineUnreachableError);
     expect(error.message).toContain("http://127.0.0.1:9 (--host): connection refused");
   });
@@ -228,9 +252,18 @@ describe("runContainer", () => {
   });
 
   test(`autoRemove: the answer does not wait for the removal, which the engine does after it${PODMAN ? " (not on Podman: it drops a quick command's log with the container, so the removal stays a phase)" : ""}`, async () => {
-    const result = await runContainer(client, spec("echo out; echo err >&2; exit 3"), { autoRemove: true, timeoutMs: 30_000 });
+    const result = await runContainer(client, spec("echo out; echo err >&2; exit 3"), {
+      autoRemove: true,
+      timeoutMs: 30_000,
+    });
     expect([result.exitCode, result.stdout, result.stderr]).toEqual([3, "out\n", "err\n"]);
-    expect(result.phases.map((p) => p.phase)).toEqual(["create", "start", "run", "exit", ...(PODMAN ? ["remove"] : [])]);
+    expect(result.phases.map((p) => p.phase)).toEqual([
+      "create",
+      "start",
+      "run",
+      "exit",
+      ...(PODMAN ? ["remove"] : []),
+    ]);
     expect(await gone(result.containerId)).toBe(true);
   });
 
@@ -245,7 +278,9 @@ describe("runContainer", () => {
     const error = await runContainer(client, spec("true"), {
       autoRemove: true,
       onCreated: (created) => (id = created),
-      copyIn: [{ path: "/", archive: () => new ReadableStream({ pull: (c) => c.error(new Error("unreadable file")) }) }],
+      copyIn: [
+        { path: "/", archive: () => new ReadableStream({ pull: (c) => c.error(new Error("unreadable file")) }) },
+      ],
     }).catch((e) => e);
     expect(error.message).toBe("unreadable file");
     expect(await findContainer(id)).toBe(false);
@@ -258,7 +293,9 @@ describe("runContainer", () => {
   });
 
   test("a missing image is a not-found error from create, and nothing is left", async () => {
-    const error = await runContainer(client, { ...spec("true"), Image: "aicage-util-test/absent:none" }).catch((e) => e);
+    const error = await runContainer(client, { ...spec("true"), Image: "aicage-util-test/absent:none" }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(NotFoundError);
     expect(await watch.leaked()).toEqual([]);
   });

@@ -13,7 +13,15 @@ import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
 import { EngineTimeoutError } from "../../src/docker/errors.ts";
 import { pullImage } from "../../src/docker/images.ts";
-import { CLI_TEST_ENV, REPO_ROOT, runCli, settled, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import {
+  CLI_TEST_ENV,
+  REPO_ROOT,
+  runCli,
+  settled,
+  tempDir,
+  testClient,
+  toolContainerNames,
+} from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 import { type FakeEngine, type FakeEngineKind, startFakeEngine } from "../helpers/fake-engine.ts";
 
@@ -64,7 +72,11 @@ describe("a hung engine: answers /_ping, nothing else", () => {
     const engine = start("wedged");
     const run = await timed(["doctor", "--json"], { ...SHORT, DOCKER_HOST: engine.host });
     expect(run.exitCode).toBe(3);
-    expect(JSON.parse(run.stdout).engine.error).toEqual({ kind: "unreachable", message: expect.stringContaining("no answer within 2s"), fix: null });
+    expect(JSON.parse(run.stdout).engine.error).toEqual({
+      kind: "unreachable",
+      message: expect.stringContaining("no answer within 2s"),
+      fix: null,
+    });
   });
 
   test("images ls: exit 3, one line", async () => {
@@ -85,13 +97,18 @@ describe("a hung engine: answers /_ping, nothing else", () => {
       expect(run.seconds).toBeLessThan(12);
       expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "4.5.6", source: "host" });
       expect(run.lines).toHaveLength(1);
-      expect(run.lines[0]).toStartWith(`[warn] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 2s to GET /v1.41/images/`);
+      expect(run.lines[0]).toStartWith(
+        `[warn] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 2s to GET /v1.41/images/`,
+      );
       expect(run.lines[0]).toEndWith("; version checks run on the host instead");
     });
 
     test(`version-check --only image ${timeout.join(" ")}: exit 3, one line`, async () => {
       const engine = start("wedged");
-      const run = await timed(["version-check", agent(), "--only", "image", ...timeout], { ...SHORT, DOCKER_HOST: engine.host });
+      const run = await timed(["version-check", agent(), "--only", "image", ...timeout], {
+        ...SHORT,
+        DOCKER_HOST: engine.host,
+      });
       expect(run.exitCode).toBe(3);
       expect(run.lines).toEqual([`[error] ${hung(engine.socketPath, "GET /v1.41/version")}`]);
     });
@@ -110,7 +127,10 @@ describe("a hung engine: answers /_ping, nothing else", () => {
   test("build --via api: exit 3, and the log ends with the failure", async () => {
     const engine = start("wedged");
     const log = join(tempDir("aicage-hung-log-"), "build.log");
-    const run = await timed(["build", TINY, "-t", "aicage-util-test/hung:1", "--via", "api", "--log-file", log], { ...SHORT, DOCKER_HOST: engine.host });
+    const run = await timed(["build", TINY, "-t", "aicage-util-test/hung:1", "--via", "api", "--log-file", log], {
+      ...SHORT,
+      DOCKER_HOST: engine.host,
+    });
     expect(run.exitCode).toBe(3);
     expect(run.lines).toEqual([`[info] build log: ${log}`, `[error] ${hung(engine.socketPath, "POST /v1.41/build")}`]);
     expect(readFileSync(log, "utf8").trim().split("\n").at(-1)).toStartWith("# failed: Docker engine unreachable at");
@@ -132,7 +152,10 @@ describe("a stream that stops moving", () => {
     const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }));
     const seen: string[] = [];
     const started = performance.now();
-    const error = await pullImage(client, "aicage-util-test/never:1", { idleTimeoutMs: 500, onProgress: (m) => seen.push(m.status!) }).catch((e) => e);
+    const error = await pullImage(client, "aicage-util-test/never:1", {
+      idleTimeoutMs: 500,
+      onProgress: (m) => seen.push(m.status!),
+    }).catch((e) => e);
     expect(performance.now() - started).toBeLessThan(3000);
     expect(seen).toEqual(["Pulling from library/x"]);
     expect(error).toBeInstanceOf(EngineTimeoutError);
@@ -143,7 +166,9 @@ describe("a stream that stops moving", () => {
 
   test("a stream without an idle deadline (a container's logs) may stay quiet; its caller's signal ends it", async () => {
     const engine = start("stalls");
-    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }), { requestTimeoutMs: 300 });
+    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }), {
+      requestTimeoutMs: 300,
+    });
     const controller = new AbortController();
     const body = await client.stream("GET", "/containers/x/logs", { signal: controller.signal });
     const reader = body.getReader();
@@ -172,19 +197,30 @@ describe("the real engine hangs while a check container runs", () => {
     proxy.onRequest = (request) => {
       const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
       if (name) names.push(name);
-      if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target)) setTimeout(() => proxy.freeze(), 300);
+      if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target))
+        setTimeout(() => proxy.freeze(), 300);
     };
     const dir = join(tempDir("aicage-engine-hangs-"), "agent");
     mkdirSync(dir, { mode: 0o755 });
-    writeFileSync(join(dir, "version.sh"), 'if [ "$AICAGE_VERSION_CHECK_PLACE" = image ]; then sleep 30; fi\necho 1.0\n', { mode: 0o644 });
+    writeFileSync(
+      join(dir, "version.sh"),
+      'if [ "$AICAGE_VERSION_CHECK_PLACE" = image ]; then sleep 30; fi\necho 1.0\n',
+      { mode: 0o644 },
+    );
     try {
-      const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], { ...SHORT, DOCKER_HOST: proxy.host });
+      const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], {
+        ...SHORT,
+        DOCKER_HOST: proxy.host,
+      });
       expect(run.exitCode).toBe(exitCode);
       expect(run.lines).toHaveLength(1);
-      expect(run.lines[0]).toStartWith(`[${level}] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): no answer within 2s to POST /containers/`);
+      expect(run.lines[0]).toStartWith(
+        `[${level}] Docker engine unreachable at ${proxy.socketPath} (DOCKER_HOST): no answer within 2s to POST /containers/`,
+      );
       expect(run.lines[0]).toMatch(/\/containers\/[0-9a-f]{12}\/kill; the engine may be hung \(restart it\)/);
       expect(run.lines[0]).toEndWith(ending);
-      if (exitCode === 0) expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "1.0", source: "host" });
+      if (exitCode === 0)
+        expect(JSON.parse(run.stdout).results[0]).toMatchObject({ ok: true, version: "1.0", source: "host" });
       else expect(JSON.parse(run.stdout)).toMatchObject({ error: { exitCode: 3 } });
       expect(run.seconds).toBeLessThan(35);
       expect(names).toHaveLength(1);
@@ -192,7 +228,12 @@ describe("the real engine hangs while a check container runs", () => {
       proxy.stop();
     }
     // The engine itself never hung: the container ran to its end and removed itself.
-    expect(await settled(async () => (await toolContainerNames(testClient())).filter((name) => name === `/${names[0]}`), 30_000)).toEqual([]);
+    expect(
+      await settled(
+        async () => (await toolContainerNames(testClient())).filter((name) => name === `/${names[0]}`),
+        30_000,
+      ),
+    ).toEqual([]);
   }
 
   test("version-check --timeout 1: with --only image exit 3, one line naming the endpoint; image, then host: one warning line, the host answers, exit 0", async () => {
@@ -231,7 +272,10 @@ describe("something other than an engine on the socket", () => {
   const cases: Array<[FakeEngineKind, string]> = [
     ["html", "what answers there is not a Docker engine (an HTML page to GET /version)"],
     ["garbage", "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)"],
-    ["cut", "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json"],
+    [
+      "cut",
+      "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
+    ],
   ];
   for (const [kind, reason] of cases) {
     for (const json of [false, true]) {
@@ -241,7 +285,11 @@ describe("something other than an engine on the socket", () => {
         const message = `Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): ${reason}. ${fix}`;
         expect(run.exitCode).toBe(3);
         expect(run.lines).toEqual([`[error] ${message}`]);
-        if (json) expect(JSON.parse(run.stdout)).toEqual({ schemaVersion: 1, error: { kind: "engine-unreachable", exitCode: 3, message } });
+        if (json)
+          expect(JSON.parse(run.stdout)).toEqual({
+            schemaVersion: 1,
+            error: { kind: "engine-unreachable", exitCode: 3, message },
+          });
         else expect(run.stdout).toBe("");
       });
     }
@@ -261,18 +309,29 @@ describe("something other than an engine on the socket", () => {
 describe("the same source under Deno", () => {
   test("hung, an HTML page, cut short, not HTTP: the same one line, exit 3", async () => {
     const reasons: Record<string, string> = {
-      wedged: "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
+      wedged:
+        "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
       html: "what answers there is not a Docker engine (an HTML page to GET /version)",
       cut: "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
       garbage: "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)",
     };
     for (const [kind, reason] of Object.entries(reasons)) {
       const engine = start(kind as FakeEngineKind);
-      const proc = Bun.spawn([join(REPO_ROOT, "node_modules", ".bin", "deno"), "run", "-A", join(REPO_ROOT, "src", "cli.ts"), "images", "ls"], {
-        env: { ...process.env, ...CLI_TEST_ENV, ...SHORT, DOCKER_HOST: engine.host },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const proc = Bun.spawn(
+        [
+          join(REPO_ROOT, "node_modules", ".bin", "deno"),
+          "run",
+          "-A",
+          join(REPO_ROOT, "src", "cli.ts"),
+          "images",
+          "ls",
+        ],
+        {
+          env: { ...process.env, ...CLI_TEST_ENV, ...SHORT, DOCKER_HOST: engine.host },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
       expect({ kind, exitCode, stderr }).toEqual({
         kind,
@@ -287,13 +346,31 @@ describe("the same source under Deno", () => {
 
 describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one line, the value shown safely", () => {
   const cases: Array<[string, string]> = [
-    ["tcp://127.0.0.1:99999", "invalid Docker host 'tcp://127.0.0.1:99999': port 99999 is not between 1 and 65535; use tcp://HOST:PORT"],
-    ["tcp://127.0.0.1:0", "invalid Docker host 'tcp://127.0.0.1:0': port 0 is not between 1 and 65535; use tcp://HOST:PORT"],
-    ["tcp://256.1.1.1:2375", "invalid Docker host 'tcp://256.1.1.1:2375': 256.1.1.1 is not an IPv4 address; use tcp://HOST:PORT"],
+    [
+      "tcp://127.0.0.1:99999",
+      "invalid Docker host 'tcp://127.0.0.1:99999': port 99999 is not between 1 and 65535; use tcp://HOST:PORT",
+    ],
+    [
+      "tcp://127.0.0.1:0",
+      "invalid Docker host 'tcp://127.0.0.1:0': port 0 is not between 1 and 65535; use tcp://HOST:PORT",
+    ],
+    [
+      "tcp://256.1.1.1:2375",
+      "invalid Docker host 'tcp://256.1.1.1:2375': 256.1.1.1 is not an IPv4 address; use tcp://HOST:PORT",
+    ],
     ["tcp://1.2.3:2375", "invalid Docker host 'tcp://1.2.3:2375': 1.2.3 is not an IPv4 address; use tcp://HOST:PORT"],
-    ["tcp://bad_host!:2375", "invalid Docker host 'tcp://bad_host!:2375': 'bad_host!' is not a host name; use tcp://HOST:PORT"],
-    ["tcp://127.0.0.1:2375\nexport X=1", "the Docker host 'tcp://127.0.0.1:2375\\nexport X=1' holds a control character; remove it"],
-    ["unix:///var/run/docker.sock\r\u001b[2J", "the Docker host 'unix:///var/run/docker.sock\\r\\x1b[2J' holds a control character; remove it"],
+    [
+      "tcp://bad_host!:2375",
+      "invalid Docker host 'tcp://bad_host!:2375': 'bad_host!' is not a host name; use tcp://HOST:PORT",
+    ],
+    [
+      "tcp://127.0.0.1:2375\nexport X=1",
+      "the Docker host 'tcp://127.0.0.1:2375\\nexport X=1' holds a control character; remove it",
+    ],
+    [
+      "unix:///var/run/docker.sock\r\u001b[2J",
+      "the Docker host 'unix:///var/run/docker.sock\\r\\x1b[2J' holds a control character; remove it",
+    ],
   ];
   for (const [value, message] of cases) {
     for (const via of ["DOCKER_HOST", "--host"] as const) {
@@ -317,7 +394,9 @@ describe("DOCKER_HOST and --host values that cannot be an address: exit 2, one l
   test("AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds", async () => {
     const run = await runCli(["images", "ls"], { env: { AICAGE_UTIL_ENGINE_TIMEOUT: "9999999999\u001b]0;x\u0007" } });
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toBe("[error] AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds from 1 to 86400, not '9999999999\\x1b]0;x\\x07'\n");
+    expect(run.stderr).toBe(
+      "[error] AICAGE_UTIL_ENGINE_TIMEOUT takes whole seconds from 1 to 86400, not '9999999999\\x1b]0;x\\x07'\n",
+    );
   });
 });
 
@@ -325,9 +404,15 @@ describe("--json always means JSON on stdout (item 14)", () => {
   const cases: Array<[string[], string]> = [
     [["images", "frob", "--json"], "unknown command 'frob' for 'aicage-util images'; see 'aicage-util images --help'"],
     [["images", "--json"], "missing command: aicage-util images ls|pull|build|rm; see 'aicage-util images --help'"],
-    [["--json"], "missing command: aicage-util build|doctor|images|version-check|upgrade|completion; see 'aicage-util --help'"],
+    [
+      ["--json"],
+      "missing command: aicage-util build|doctor|images|version-check|upgrade|completion; see 'aicage-util --help'",
+    ],
     [["frob", "--json"], "unknown command 'frob' for 'aicage-util'; see 'aicage-util --help'"],
-    [["images", "ls", "--frob", "--json"], "unknown option --frob for 'aicage-util images ls'; see 'aicage-util images ls --help'"],
+    [
+      ["images", "ls", "--frob", "--json"],
+      "unknown option --frob for 'aicage-util images ls'; see 'aicage-util images ls --help'",
+    ],
     [["build", "--via", "docker", "--json"], "--via takes builder or api, not 'docker'"],
     [["version-check", "--only", "nowhere", "--json"], "--only takes image or host, not 'nowhere'"],
   ];
@@ -340,7 +425,11 @@ describe("--json always means JSON on stdout (item 14)", () => {
         stdout: "pipe",
         stderr: "pipe",
       });
-      const [exitCode, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      const [exitCode, stdout, stderr] = await Promise.all([
+        proc.exited,
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+      ]);
       expect(exitCode).toBe(2);
       expect(JSON.parse(stdout)).toEqual({ schemaVersion: 1, error: { kind: "usage", exitCode: 2, message } });
       expect(stdout).not.toContain("\u001b");

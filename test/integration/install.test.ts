@@ -59,7 +59,12 @@ async function serve(req: Request): Promise<Response> {
   }
   if (mode === "nosum" && name === "SHA256SUMS") {
     const text = await Bun.file(file).text();
-    return new Response(text.split("\n").filter((l) => !l.endsWith(`  ${ASSET}`)).join("\n"));
+    return new Response(
+      text
+        .split("\n")
+        .filter((l) => !l.endsWith(`  ${ASSET}`))
+        .join("\n"),
+    );
   }
   return new Response(Bun.file(file));
 }
@@ -149,10 +154,9 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), "aicage-install-test-"));
   releaseDir = path.join(work, "release");
   const pinned = path.join(releaseDir, "download", TAG);
-  const build = await run(
-    [process.execPath, RELEASE_SCRIPT, "--targets", target, "--out", pinned, "--version", TAG],
-    { ...process.env },
-  );
+  const build = await run([process.execPath, RELEASE_SCRIPT, "--targets", target, "--out", pinned, "--version", TAG], {
+    ...process.env,
+  });
   if (build.code !== 0) throw new Error(`release build failed: ${explain(build)}`);
   await mkdir(path.join(releaseDir, "latest"), { recursive: true });
   await cp(pinned, path.join(releaseDir, "latest", "download"), { recursive: true });

@@ -47,7 +47,6 @@ describe("schemas", () => {
     expect(schemaNames()).toEqual([...withJson, "error", "progress-event"].sort());
   });
 
-
   test("the schemas refuse what the contract does not allow", () => {
     const error = { schemaVersion: 1, error: { kind: "usage", exitCode: 2, message: "bad flag" } };
     validateJson("error", error);
@@ -56,9 +55,18 @@ describe("schemas", () => {
     expect(() => validateJson("error", { ...error, extra: true })).toThrow("additional");
     expect(() => validateJson("error", { ...error, error: { ...error.error, kind: "oops" } })).toThrow("kind");
     // A failed build's fields: the step may be unknown, the others have their types.
-    const build = { ...error.error, kind: "failed", exitCode: 1, step: null, logFile: "/b.log", lastLines: ["#3 ERROR: x"] };
+    const build = {
+      ...error.error,
+      kind: "failed",
+      exitCode: 1,
+      step: null,
+      logFile: "/b.log",
+      lastLines: ["#3 ERROR: x"],
+    };
     validateJson("error", { ...error, error: build });
-    expect(() => validateJson("error", { ...error, error: { ...build, lastLines: "#3 ERROR: x" } })).toThrow("lastLines");
+    expect(() => validateJson("error", { ...error, error: { ...build, lastLines: "#3 ERROR: x" } })).toThrow(
+      "lastLines",
+    );
     expect(() => validateJson("error", { ...error, error: { ...build, logFile: null } })).toThrow("logFile");
     expect(() => validateJson("error", { ...error, error: { ...build, step: 3 } })).toThrow("step");
   });
@@ -80,7 +88,10 @@ describe("real outputs", () => {
     const tag = `aicage-util-test/contract-vc:${RUN}`;
     made.push(tag);
     const env = { AICAGE_UTIL_BASE_IMAGE: BASE_IMAGE };
-    const built = await json(["images", "build", "version-check", "--version-check-image", tag, "--network", "host"], env);
+    const built = await json(
+      ["images", "build", "version-check", "--version-check-image", tag, "--network", "host"],
+      env,
+    );
     expect(built.exitCode).toBe(0);
     validateJson("images-build", built.value);
 
@@ -121,7 +132,18 @@ describe("real outputs", () => {
   test("build: built, skipped by --if-changed (logFile null), and a failure as the error object", async () => {
     const tag = `aicage-util-test/contract-build:${RUN}`;
     made.push(tag);
-    const args = ["build", join(REPO_ROOT, "test/fixtures/builds/tiny"), "-t", tag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none"];
+    const args = [
+      "build",
+      join(REPO_ROOT, "test/fixtures/builds/tiny"),
+      "-t",
+      tag,
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--via",
+      "api",
+      "--network",
+      "none",
+    ];
     const built = await json(args);
     expect(built.exitCode).toBe(0);
     validateJson("build", built.value);
@@ -130,7 +152,18 @@ describe("real outputs", () => {
     validateJson("build", skipped.value);
 
     const failTag = `aicage-util-test/contract-fail:${RUN}`;
-    const failed = await json(["build", join(REPO_ROOT, "test/fixtures/builds/failing"), "-t", failTag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none"]);
+    const failed = await json([
+      "build",
+      join(REPO_ROOT, "test/fixtures/builds/failing"),
+      "-t",
+      failTag,
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--via",
+      "api",
+      "--network",
+      "none",
+    ]);
     expect(failed.exitCode).toBe(1);
     validateJson("error", failed.value);
     expect(failed.value.error.kind).toBe("failed");

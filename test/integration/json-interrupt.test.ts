@@ -24,7 +24,11 @@ function start(args: string[]) {
 }
 
 async function finish(proc: ReturnType<typeof start>) {
-  const [exitCode, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const [exitCode, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
   return { exitCode, stdout, stderr };
 }
 
@@ -38,10 +42,16 @@ function handlesSigint(pid: number): boolean {
   }
 }
 
-const interrupted = (exitCode: number) => ({ schemaVersion: 1, error: { kind: "interrupted", exitCode, message: "interrupted" } });
+const interrupted = (exitCode: number) => ({
+  schemaVersion: 1,
+  error: { kind: "interrupted", exitCode, message: "interrupted" },
+});
 
 describe("a signal under --json", () => {
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     test(`${signal} while a check runs: exit ${code}, the error object on stdout, valid by schemas/error.schema.json`, async () => {
       const proc = start(["version-check", "--only", "host", "--json", slowScript()]);
       await Bun.sleep(700);
@@ -85,11 +95,15 @@ describe("the last answer (cli/output.ts printLastJson)", () => {
   }
 
   test("not after the command's own answer, and nothing after it", async () => {
-    const answered = await stdoutOf(`printJson({ results: [] }); await printLastJson({ error: "late" }); printJson({ more: 1 });`);
+    const answered = await stdoutOf(
+      `printJson({ results: [] }); await printLastJson({ error: "late" }); printJson({ more: 1 });`,
+    );
     expect(JSON.parse(answered)).toEqual({ schemaVersion: 1, results: [] });
     const table = await stdoutOf(`printResult("AGENT  VERSION"); await printLastJson({ error: "late" });`);
     expect(table).toBe("AGENT  VERSION\n");
-    const first = await stdoutOf(`await printLastJson({ error: "first" }); printJson({ results: [] }); printResult("x");`);
+    const first = await stdoutOf(
+      `await printLastJson({ error: "first" }); printJson({ results: [] }); printResult("x");`,
+    );
     expect(JSON.parse(first)).toEqual({ schemaVersion: 1, error: "first" });
   });
 });

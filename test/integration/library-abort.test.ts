@@ -48,7 +48,13 @@ describe("a feature called as a library with an aborted signal starts nothing mo
     const events: ProgressEvent[] = [];
     const controller = new AbortController();
     controller.abort(new Error("stop"));
-    await expect(checkAgents(client, collectAgents([dir], []), settings(controller.signal, (e) => events.push(e)))).rejects.toThrow("stop");
+    await expect(
+      checkAgents(
+        client,
+        collectAgents([dir], []),
+        settings(controller.signal, (e) => events.push(e)),
+      ),
+    ).rejects.toThrow("stop");
     expect(events).toEqual([]);
     expect(existsSync(marker)).toBe(false);
   });
@@ -59,9 +65,12 @@ describe("a feature called as a library with an aborted signal starts nothing mo
     const controller = new AbortController();
     const report = (event: ProgressEvent) => {
       events.push(event);
-      if (event.type === "check" && event.kind === "started" && event.place === "image") controller.abort(new Error("stop now"));
+      if (event.type === "check" && event.kind === "started" && event.place === "image")
+        controller.abort(new Error("stop now"));
     };
-    await expect(checkAgents(client, collectAgents([dir], []), settings(controller.signal, report))).rejects.toThrow("stop now");
+    await expect(checkAgents(client, collectAgents([dir], []), settings(controller.signal, report))).rejects.toThrow(
+      "stop now",
+    );
     // Longer than the script would take to leave its marker, were it started on the host.
     await Bun.sleep(1_000);
     expect(existsSync(marker)).toBe(false);
@@ -84,7 +93,11 @@ describe("a feature called as a library with an aborted signal starts nothing mo
         labels: {},
         via: "api",
       },
-      { env: { ...process.env, AICAGE_UTIL_STATE_DIR: state }, signal: controller.signal, report: (e) => events.push(e) },
+      {
+        env: { ...process.env, AICAGE_UTIL_STATE_DIR: state },
+        signal: controller.signal,
+        report: (e) => events.push(e),
+      },
     );
     await expect(build).rejects.toThrow("stop");
     expect(events).toEqual([]);

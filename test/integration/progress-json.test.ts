@@ -57,9 +57,13 @@ describe("--progress json", () => {
     const checks = events.filter((e) => e.type === "check").map((e) => ({ ...e, time: undefined }));
     // The failing agent is tried in the image, then on the host; the good one answers in the image.
     expect(checks).toContainEqual(expect.objectContaining({ kind: "place", place: "image", agents: 2 }));
-    expect(checks).toContainEqual(expect.objectContaining({ kind: "finished", agent: "steady-agent", place: "image", ok: true }));
+    expect(checks).toContainEqual(
+      expect.objectContaining({ kind: "finished", agent: "steady-agent", place: "image", ok: true }),
+    );
     expect(checks).toContainEqual(expect.objectContaining({ kind: "place", place: "host", agents: 1 }));
-    expect(checks).toContainEqual(expect.objectContaining({ kind: "finished", agent: "failing-agent", place: "host", ok: false }));
+    expect(checks).toContainEqual(
+      expect.objectContaining({ kind: "finished", agent: "failing-agent", place: "host", ok: false }),
+    );
     const startedAt = checks.findIndex((e) => e.kind === "started" && e.agent === "steady-agent");
     const endedAt = checks.findIndex((e) => e.kind === "finished" && e.agent === "steady-agent");
     expect(startedAt).toBeGreaterThan(-1);
@@ -74,7 +78,18 @@ describe("--progress json", () => {
   test("build: its steps with subject image, the log file, then the result; a failure ends with the error object", async () => {
     const tag = `aicage-util-test/progress-build:${RUN}`;
     made.push(tag);
-    const args = ["build", join(REPO_ROOT, "test/fixtures/builds/tiny"), "-t", tag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none"];
+    const args = [
+      "build",
+      join(REPO_ROOT, "test/fixtures/builds/tiny"),
+      "-t",
+      tag,
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--via",
+      "api",
+      "--network",
+      "none",
+    ];
     const built = await stream([...args, "--no-cache"]);
     expect(built.exitCode).toBe(0);
     expect(built.last.type).toBe("result");
@@ -83,9 +98,22 @@ describe("--progress json", () => {
     const steps = built.events.filter((e) => e.type === "build");
     expect(steps.length).toBeGreaterThan(0);
     expect(steps.every((e) => e.type === "build" && e.subject === "image")).toBe(true);
-    expect(steps).toContainEqual(expect.objectContaining({ kind: "step-started", name: expect.stringContaining("COPY note.txt") }));
+    expect(steps).toContainEqual(
+      expect.objectContaining({ kind: "step-started", name: expect.stringContaining("COPY note.txt") }),
+    );
 
-    const failed = await stream(["build", join(REPO_ROOT, "test/fixtures/builds/failing"), "-t", `aicage-util-test/progress-fail:${RUN}`, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none"]);
+    const failed = await stream([
+      "build",
+      join(REPO_ROOT, "test/fixtures/builds/failing"),
+      "-t",
+      `aicage-util-test/progress-fail:${RUN}`,
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--via",
+      "api",
+      "--network",
+      "none",
+    ]);
     expect(failed.exitCode).toBe(1);
     expect(failed.last.type).toBe("error");
     validateJson("error", answerOf(failed.last));
@@ -116,7 +144,21 @@ describe("--progress plain and quiet", () => {
   test("quiet: a build shows none of its steps", async () => {
     const tag = `aicage-util-test/progress-quiet:${RUN}`;
     made.push(tag);
-    const { exitCode, stderr } = await runCli(["build", join(REPO_ROOT, "test/fixtures/builds/tiny"), "-t", tag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none", "--no-cache", "--progress", "quiet"]);
+    const { exitCode, stderr } = await runCli([
+      "build",
+      join(REPO_ROOT, "test/fixtures/builds/tiny"),
+      "-t",
+      tag,
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--via",
+      "api",
+      "--network",
+      "none",
+      "--no-cache",
+      "--progress",
+      "quiet",
+    ]);
     expect(exitCode).toBe(0);
     expect(stderr).not.toContain("COPY note.txt");
     expect(stderr).toContain("build log:");

@@ -11,9 +11,27 @@ import { join } from "node:path";
 import { createContainer } from "../../src/docker/containers.ts";
 import { DockerApiError } from "../../src/docker/errors.ts";
 import { findImage, inspectImage, removeImage } from "../../src/docker/images.ts";
-import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, MANAGED_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../../src/core/labels.ts";
+import {
+  BUILDER_IMAGE_LABEL,
+  CONTEXT_HASH_LABEL,
+  MANAGED_LABEL,
+  TOOL_VERSION_LABEL,
+  managedLabels,
+} from "../../src/core/labels.ts";
 import { runContainer } from "../../src/workloads/run-container.ts";
-import { BASE_IMAGE, BUN, REPO_ROOT, leakWatch, managedContainers, runCli, startCliJob, tempDir, testClient, untaggedManagedImages, watchCheckContainers } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  REPO_ROOT,
+  leakWatch,
+  managedContainers,
+  runCli,
+  startCliJob,
+  tempDir,
+  testClient,
+  untaggedManagedImages,
+  watchCheckContainers,
+} from "../helpers/engine.ts";
 import { type Remote, closeRemote, openRemote } from "../helpers/remote-engine.ts";
 
 const EDGE = `${REPO_ROOT}/test/fixtures/agents-edge`;
@@ -125,13 +143,27 @@ for (const way of WAYS) {
       test(`build --via ${via}: the image is built on the far engine from the uploaded context`, async () => {
         const tag = `aicage-util-test/remote-${way.kind}-${via}:${RUN}`;
         const { exitCode, stdout, stderr } = await runCli(
-          ["build", `${BUILDS}/tiny`, "-t", tag, "--via", via, "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--json"],
+          [
+            "build",
+            `${BUILDS}/tiny`,
+            "-t",
+            tag,
+            "--via",
+            via,
+            "--network",
+            "none",
+            "--build-arg",
+            `FROM_IMAGE=${BASE_IMAGE}`,
+            "--json",
+          ],
           { env: way.env() },
         );
         expect(exitCode).toBe(0);
         // The builder would bind-mount the context: the far engine cannot, so the API builds, saying so once.
         expect(stderr).toBe(
-          via === "api" ? "" : `[warn] the engine at ${way.display()} cannot see this machine's files; building through the Engine API instead (--via api)\n`,
+          via === "api"
+            ? ""
+            : `[warn] the engine at ${way.display()} cannot see this machine's files; building through the Engine API instead (--via api)\n`,
         );
         const result = JSON.parse(stdout);
         expect(result).toMatchObject({ tag, via: "api", skipped: false });
@@ -143,7 +175,12 @@ for (const way of WAYS) {
           expect(image.Config!.Labels![TOOL_VERSION_LABEL]).toBeTruthy();
           expect(await findImage(local, tag)).toBeUndefined();
           // The context's file is in the image: it travelled over the wire.
-          const note = await runContainer(remote.client, { Image: tag, Cmd: ["cat", "/note.txt"], Labels: managedLabels(), HostConfig: { NetworkMode: "none" } });
+          const note = await runContainer(remote.client, {
+            Image: tag,
+            Cmd: ["cat", "/note.txt"],
+            Labels: managedLabels(),
+            HostConfig: { NetworkMode: "none" },
+          });
           expect(note.stdout).toBe(readFileSync(`${BUILDS}/tiny/note.txt`, "utf8"));
         } finally {
           await removeImage(remote.client, tag, { force: true });
@@ -167,8 +204,21 @@ for (const way of WAYS) {
       const containers = new Set(await managedContainers(remote.client));
       const images = new Set(await untaggedManagedImages(remote.client));
       const job = startCliJob(
-        [BUN, "src/cli.ts", "build", `${BUILDS}/slow`, "-t", tag, "--network", "none", "--no-cache",
-          "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--build-arg", `RUN_ID=${RUN}`],
+        [
+          BUN,
+          "src/cli.ts",
+          "build",
+          `${BUILDS}/slow`,
+          "-t",
+          tag,
+          "--network",
+          "none",
+          "--no-cache",
+          "--build-arg",
+          `FROM_IMAGE=${BASE_IMAGE}`,
+          "--build-arg",
+          `RUN_ID=${RUN}`,
+        ],
         way.env(),
       );
       for (let i = 0; i < 600 && !job.stderr().includes(`sleeping for ${RUN}`); i++) await Bun.sleep(100);

@@ -24,7 +24,9 @@ const spec = {
 const copyIn = [{ path: "/", archive: () => tarOfFiles({ "copied/file": "bytes" }) }];
 
 async function ours(): Promise<string[]> {
-  return (await listContainers(client, { labels: { [RUN_LABEL]: run }, all: true })).map((c) => `${c.Names[0]} ${c.State}`);
+  return (await listContainers(client, { labels: { [RUN_LABEL]: run }, all: true })).map(
+    (c) => `${c.Names[0]} ${c.State}`,
+  );
 }
 
 async function abortedRun(abortAt: (abort: () => void) => void, options: RunContainerOptions = {}) {
@@ -47,7 +49,11 @@ afterAll(async () => {
 describe("runContainer aborted", () => {
   for (const ms of [0, 5, 30, 60, 200, 400]) {
     test(`${ms} ms after the call: rejects with the reason, no container left`, async () => {
-      const { error, reason, ms: took } = await abortedRun((abort) => (ms === 0 ? abort() : void setTimeout(abort, ms)));
+      const {
+        error,
+        reason,
+        ms: took,
+      } = await abortedRun((abort) => (ms === 0 ? abort() : void setTimeout(abort, ms)));
       expect(error).toBe(reason);
       // At once (the engine's create and remove round trips), not when `sleep 60` ends.
       expect(took).toBeLessThan(10_000);
@@ -59,7 +65,10 @@ describe("runContainer aborted", () => {
     const controller = new AbortController();
     controller.abort(new Error("already"));
     let created = false;
-    const error = await runContainer(client, spec, { signal: controller.signal, onCreated: () => (created = true) }).catch((e) => e);
+    const error = await runContainer(client, spec, {
+      signal: controller.signal,
+      onCreated: () => (created = true),
+    }).catch((e) => e);
     expect(error.message).toBe("already");
     expect(created).toBe(false);
     expect(await ours()).toEqual([]);
@@ -125,7 +134,9 @@ describe("runContainer aborted", () => {
           controller.enqueue(head.subarray(0, 512));
         },
         pull(controller) {
-          controller.error(Object.assign(new Error("agent folder changed while it was copied: a/b: ENOENT"), { code: "ENOENT" }));
+          controller.error(
+            Object.assign(new Error("agent folder changed while it was copied: a/b: ENOENT"), { code: "ENOENT" }),
+          );
         },
       });
     const error = await runContainer(client, spec, { copyIn: [{ path: "/", archive: failing }] }).catch((e) => e);

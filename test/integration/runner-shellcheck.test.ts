@@ -11,9 +11,14 @@ const RUNNER = path.resolve(import.meta.dir, "..", "..", "src", "version-check",
 describe("runner.sh", () => {
   test("is bash that shellcheck finds nothing wrong with", () => {
     if (!Bun.which("shellcheck")) {
-      throw new Error("shellcheck is not installed: scripts/test-engine.sh installs it (apt-get install -y shellcheck)");
+      throw new Error(
+        "shellcheck is not installed: scripts/test-engine.sh installs it (apt-get install -y shellcheck)",
+      );
     }
-    const run = Bun.spawnSync(["shellcheck", "--shell=bash", "--severity=style", RUNNER], { stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawnSync(["shellcheck", "--shell=bash", "--severity=style", RUNNER], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(`${run.stdout.toString()}${run.stderr.toString()}`).toBe("");
     expect(run.exitCode).toBe(0);
   });

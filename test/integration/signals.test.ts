@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage } from "../../src/docker/images.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, leakWatch, tempDir, testClient, toolContainerNames } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  CLI_TEST_ENV,
+  REPO_ROOT,
+  leakWatch,
+  tempDir,
+  testClient,
+  toolContainerNames,
+} from "../helpers/engine.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 
 const client = testClient();
@@ -37,9 +46,13 @@ afterAll(async () => {
  * session on a shared engine never counts.
  */
 async function leakedContainers(): Promise<string[]> {
-  const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>("GET", "/containers/json", {
-    query: { all: true },
-  });
+  const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>(
+    "GET",
+    "/containers/json",
+    {
+      query: { all: true },
+    },
+  );
   const mounting = list.filter((c) => c.Mounts?.some((m) => m.Source?.includes(RUN))).map((c) => c.Id);
   const named = (await toolContainerNames(client)).filter((name) => !toolContainersBefore.has(name));
   return [...mounting, ...named];
@@ -122,7 +135,17 @@ describe("a signal at any moment after start", () => {
     for (const delay of DELAYS_MS) {
       test(`build, ${signal} at ${delay} ms: exit ${code}, no image, no container, no temp file`, async () => {
         const image = `aicage-util-test/signal-build:${RUN}-${signal.toLowerCase()}-${delay}`;
-        const spawned = spawnCli(["build", tinyContext(), "-t", image, "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--no-cache"]);
+        const spawned = spawnCli([
+          "build",
+          tinyContext(),
+          "-t",
+          image,
+          "--network",
+          "none",
+          "--build-arg",
+          `FROM_IMAGE=${BASE_IMAGE}`,
+          "--no-cache",
+        ]);
         await Bun.sleep(delay);
         spawned.proc.kill(signal);
         const result = await finish(spawned);
@@ -146,7 +169,12 @@ describe("a signal at any moment after start", () => {
 });
 
 describe("SIGINT ignored at start (a shell's background job)", () => {
-  for (const [command, after] of [["build", 0], ["version-check", 0], ["build", 150], ["version-check", 150]] as const) {
+  for (const [command, after] of [
+    ["build", 0],
+    ["version-check", 0],
+    ["build", 150],
+    ["version-check", 150],
+  ] as const) {
     test(`${command}: the handler is installed before the first engine request; Ctrl-C ${after} ms later ends it with 130`, async () => {
       const proxy = await startEngineProxy();
       try {

@@ -17,7 +17,18 @@ import { parseSshUrl } from "../../src/docker/ssh/ssh-target.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { managedLabels } from "../../src/core/labels.ts";
 import { runContainer } from "../../src/workloads/run-container.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, compiledCli, leakWatch, runCli, startCliJob, testClient, watchCheckContainers } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  CLI_TEST_ENV,
+  REPO_ROOT,
+  compiledCli,
+  leakWatch,
+  runCli,
+  startCliJob,
+  testClient,
+  watchCheckContainers,
+} from "../helpers/engine.ts";
 import { type ClientSetup, type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 
 const local = testClient();
@@ -65,8 +76,18 @@ function cliEnv(setup?: ClientSetup, server = sshd): Record<string, string> {
 }
 
 async function spawnCli(argv: string[], env: Record<string, string>) {
-  const proc = Bun.spawn(argv, { cwd: REPO_ROOT, env: { ...process.env, ...CLI_TEST_ENV, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const proc = Bun.spawn(argv, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...CLI_TEST_ENV, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }
 
@@ -162,17 +183,25 @@ describe("the Engine client over ssh", () => {
   });
 
   test("a socket path in the address picks the engine on the far side", async () => {
-    const named = new DockerClient(resolveEndpoint({ host: `${sshd.url}/var/run/docker.sock`, env: {}, exists: () => false }), {
-      ssh: { command: sshd.client().command, tempRoot },
-    });
-    const missing = new DockerClient(resolveEndpoint({ host: `${sshd.url}/run/no%20such/docker.sock`, env: {}, exists: () => false }), {
-      ssh: { command: sshd.client().command, tempRoot },
-    });
+    const named = new DockerClient(
+      resolveEndpoint({ host: `${sshd.url}/var/run/docker.sock`, env: {}, exists: () => false }),
+      {
+        ssh: { command: sshd.client().command, tempRoot },
+      },
+    );
+    const missing = new DockerClient(
+      resolveEndpoint({ host: `${sshd.url}/run/no%20such/docker.sock`, env: {}, exists: () => false }),
+      {
+        ssh: { command: sshd.client().command, tempRoot },
+      },
+    );
     try {
       expect(await named.ping()).toBe(await local.ping());
       const error = await missing.ping().catch((e) => e);
       expect(error).toBeInstanceOf(EngineUnreachableError);
-      expect(error.message).toContain("no engine answers on 127.0.0.1 (failed to open the raw stream connection: dial unix /run/no such/docker.sock:");
+      expect(error.message).toContain(
+        "no engine answers on 127.0.0.1 (failed to open the raw stream connection: dial unix /run/no such/docker.sock:",
+      );
     } finally {
       await Promise.all([named.close(), missing.close()]);
     }
@@ -184,7 +213,9 @@ describe("the Engine client over ssh", () => {
     const error = await client.ping().catch((e) => e);
     await client.close();
     expect(error).toBeInstanceOf(EngineUnreachableError);
-    expect(error.message).toStartWith(`Docker engine unreachable at ${sshd.url} (host setting): ssh login as root to 127.0.0.1 refused`);
+    expect(error.message).toStartWith(
+      `Docker engine unreachable at ${sshd.url} (host setting): ssh login as root to 127.0.0.1 refused`,
+    );
     await expectNothingLeft();
   });
 
@@ -213,7 +244,10 @@ describe("aicage-util over ssh", () => {
   });
 
   test("doctor --json through --host, with the compiled binary", async () => {
-    const { exitCode, stdout } = await spawnCli([compiledCli(), "doctor", "--json", "--host", sshd.url], { ...cliEnv(), DOCKER_HOST: "" });
+    const { exitCode, stdout } = await spawnCli([compiledCli(), "doctor", "--json", "--host", sshd.url], {
+      ...cliEnv(),
+      DOCKER_HOST: "",
+    });
     expect(exitCode).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.endpoint).toEqual({ kind: "ssh", address: sshd.url, source: "--host" });
@@ -225,7 +259,10 @@ describe("aicage-util over ssh", () => {
     const config = folder("aicage-docker-config-");
     const id = createHash("sha256").update("buildbox").digest("hex");
     mkdirSync(join(config, "contexts", "meta", id), { recursive: true });
-    writeFileSync(join(config, "contexts", "meta", id, "meta.json"), JSON.stringify({ Name: "buildbox", Endpoints: { docker: { Host: sshd.url } } }));
+    writeFileSync(
+      join(config, "contexts", "meta", id, "meta.json"),
+      JSON.stringify({ Name: "buildbox", Endpoints: { docker: { Host: sshd.url } } }),
+    );
     writeFileSync(join(config, "config.json"), JSON.stringify({ currentContext: "buildbox" }));
     const env = { ...cliEnv(), DOCKER_HOST: "", DOCKER_CONFIG: config };
     const { exitCode, stdout, stderr } = await spawnCli([DENO, "run", "-A", "src/cli.ts", "doctor"], env);
@@ -255,7 +292,18 @@ describe("builds choose the way that works (issue 12)", () => {
 async function buildOverSsh(name: string, args: string[]) {
   const tag = `aicage-util-test/${name}:${RUN}`;
   const run = await runCli(
-    ["build", `${BUILDS}/tiny`, "-t", tag, ...args, "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--json"],
+    [
+      "build",
+      `${BUILDS}/tiny`,
+      "-t",
+      tag,
+      ...args,
+      "--network",
+      "none",
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--json",
+    ],
     { env: cliEnv() },
   );
   expect([run.exitCode, run.stderr]).toEqual([0, expect.any(String)]);
@@ -269,9 +317,21 @@ async function buildOverSsh(name: string, args: string[]) {
 
 describe("ssh failures: one line naming cause and fix, exit 3", () => {
   const cases: Array<[string, ClientSetup, RegExp]> = [
-    ["a key the server does not accept", { key: "unknown" }, /ssh login as root to 127\.0\.0\.1 refused \(Permission denied \(publickey\)\); offer a key/],
-    ["an unknown host key", { knownHosts: "empty" }, /the host key of 127\.0\.0\.1 is not known, and batch mode cannot ask to accept it; connect once with `ssh -p \d+ root@127\.0\.0\.1`/],
-    ["a changed host key", { knownHosts: "changed" }, /the host key of 127\.0\.0\.1 differs from the one in known_hosts .*`ssh-keygen -R '\[127\.0\.0\.1\]:\d+'`/],
+    [
+      "a key the server does not accept",
+      { key: "unknown" },
+      /ssh login as root to 127\.0\.0\.1 refused \(Permission denied \(publickey\)\); offer a key/,
+    ],
+    [
+      "an unknown host key",
+      { knownHosts: "empty" },
+      /the host key of 127\.0\.0\.1 is not known, and batch mode cannot ask to accept it; connect once with `ssh -p \d+ root@127\.0\.0\.1`/,
+    ],
+    [
+      "a changed host key",
+      { knownHosts: "changed" },
+      /the host key of 127\.0\.0\.1 differs from the one in known_hosts .*`ssh-keygen -R '\[127\.0\.0\.1\]:\d+'`/,
+    ],
   ];
   for (const [name, setup, message] of cases) {
     test(name, async () => {
@@ -287,7 +347,10 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
   test("docker missing on the far side (under Deno too)", async () => {
     const noDocker = await startSshd({ env: { PATH: "/nonexistent" } });
     try {
-      for (const argv of [[BUN, "src/cli.ts", "doctor"], [DENO, "run", "-A", "src/cli.ts", "doctor"]]) {
+      for (const argv of [
+        [BUN, "src/cli.ts", "doctor"],
+        [DENO, "run", "-A", "src/cli.ts", "doctor"],
+      ]) {
         const { exitCode, stderr } = await spawnCli(argv, cliEnv({}, noDocker));
         expect(exitCode).toBe(3);
         expect(stderr.trim().split("\n")).toHaveLength(1);
@@ -326,7 +389,10 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
     );
     const json = await runCli(["doctor", "--json", "--host", "ssh://root@127.0.0.1:1"], { env: cliEnv() });
     expect(json.exitCode).toBe(3);
-    expect(JSON.parse(json.stdout).engine.error).toMatchObject({ kind: "unreachable", fix: "check the host and port of the endpoint, and that sshd runs there" });
+    expect(JSON.parse(json.stdout).engine.error).toMatchObject({
+      kind: "unreachable",
+      fix: "check the host and port of the endpoint, and that sshd runs there",
+    });
     await expectNothingLeft();
   });
 });
@@ -360,8 +426,23 @@ describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {
   test("mid build, while its progress streams: exit 130, nothing left", async () => {
     const tag = `aicage-util-test/ssh-slow:${RUN}`;
     const job = startCliJob(
-      [BUN, "src/cli.ts", "build", `${BUILDS}/slow`, "-t", tag, "--via", "api", "--network", "none", "--no-cache",
-        "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--build-arg", `RUN_ID=${RUN}`],
+      [
+        BUN,
+        "src/cli.ts",
+        "build",
+        `${BUILDS}/slow`,
+        "-t",
+        tag,
+        "--via",
+        "api",
+        "--network",
+        "none",
+        "--no-cache",
+        "--build-arg",
+        `FROM_IMAGE=${BASE_IMAGE}`,
+        "--build-arg",
+        `RUN_ID=${RUN}`,
+      ],
       cliEnv(),
     );
     for (let i = 0; i < 600 && !job.stderr().includes(`sleeping for ${RUN}`); i++) await Bun.sleep(100);

@@ -49,8 +49,16 @@ describe("help", () => {
   test("piped: no escape codes, no trailing spaces, every row has text", async () => {
     const root = await runCli(["--help"], { env: NEUTRAL });
     // The walk above must match the commands the root's help names.
-    const named = root.stdout.split("Commands:")[1]!.split("\n").filter((l) => /^  \S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
-    expect(named.sort()).toEqual(COMMANDS.filter((c) => c.length === 1).map((c) => c[0]).sort());
+    const named = root.stdout
+      .split("Commands:")[1]!
+      .split("\n")
+      .filter((l) => /^  \S/.test(l))
+      .map((l) => l.trim().split(/\s+/)[0]);
+    expect(named.sort()).toEqual(
+      COMMANDS.filter((c) => c.length === 1)
+        .map((c) => c[0])
+        .sort(),
+    );
 
     for (const command of COMMANDS) {
       const { exitCode, stdout, stderr } = await runCli([...command, "--help"], { env: NEUTRAL });
@@ -148,9 +156,21 @@ describe("version-check --agents", () => {
     const dir = agents(Object.fromEntries(["a10", "a2", "b1", "a1", "A3"].map((n) => [n, `echo 1.0.0-${n}\n`])));
     const json = await runCli(["version-check", "--only", "host", "--agents", dir, "--json"]);
     expect(json.exitCode).toBe(0);
-    expect(JSON.parse(json.stdout).results.map((r: { agent: string }) => r.agent)).toEqual(["a1", "a2", "A3", "a10", "b1"]);
+    expect(JSON.parse(json.stdout).results.map((r: { agent: string }) => r.agent)).toEqual([
+      "a1",
+      "a2",
+      "A3",
+      "a10",
+      "b1",
+    ]);
     const table = await runCli(["version-check", "--only", "host", "--agents", dir], { env: NEUTRAL });
-    expect(table.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s+/)[0])).toEqual(["a1", "a2", "A3", "a10", "b1"]);
+    expect(
+      table.stdout
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(["a1", "a2", "A3", "a10", "b1"]);
     // Rows whose error column is empty end with the time, not with padding.
     expect(table.stdout.split("\n").filter((line) => /\s$/.test(line))).toEqual([]);
   });
@@ -168,14 +188,23 @@ describe("version-check --agents", () => {
     expect(exitCode).toBe(1);
     const frames = framesOf(output);
     expect(frames).toContain("checking 4 agents on the host: 0 of 4 done, 1 running");
-    expect(frames.some((f) => /^checking 4 agents on the host: 3 of 4 done, 1 running, 1 failed; slowest: slowpoke [12]s$/.test(f))).toBe(true);
+    expect(
+      frames.some((f) =>
+        /^checking 4 agents on the host: 3 of 4 done, 1 running, 1 failed; slowest: slowpoke [12]s$/.test(f),
+      ),
+    ).toBe(true);
     expect(frames).toContain("checking 4 agents on the host: 4 of 4 done, 0 running, 1 failed");
     // The table follows on a clean line.
     expect(output).toMatch(/\x1b\[2KAGENT +VERSION/);
   });
 
   test("in a terminal, checks in the image: the live line counts each agent as it ends, at most --jobs running, the slowest named", async () => {
-    const dir = agents({ "a-quick": "echo 1.0.1\n", "b-broken": spec.broken, "c-slow": "sleep 3\necho 9.9.9\n", "d-quick": "echo 1.0.4\n" });
+    const dir = agents({
+      "a-quick": "echo 1.0.1\n",
+      "b-broken": spec.broken,
+      "c-slow": "sleep 3\necho 9.9.9\n",
+      "d-quick": "echo 1.0.4\n",
+    });
     const { output, exitCode } = await onTerminal(["version-check", "--only", "image", "--jobs", "2", "--agents", dir]);
     expect(exitCode).toBe(1);
     const frames = framesOf(output).filter((f) => f.startsWith("checking 4 agents in the image: "));
@@ -192,7 +221,9 @@ describe("version-check --agents", () => {
   }, 120_000);
 
   test("TERM=dumb: no cursor moves and no colour, on a terminal all the same", async () => {
-    const { output, exitCode } = await onTerminal(["version-check", "--only", "host", "--agents", agents(spec)], { TERM: "dumb" });
+    const { output, exitCode } = await onTerminal(["version-check", "--only", "host", "--agents", agents(spec)], {
+      TERM: "dumb",
+    });
     expect(exitCode).toBe(1);
     expect(output).not.toContain(ESC);
     expect(output).toMatch(/^AGENT +VERSION/m);
@@ -206,7 +237,9 @@ describe("version-check --agents", () => {
 
   test("not a terminal: nothing but the table on stdout and the error line on stderr", async () => {
     const dir = agents(spec);
-    const { exitCode, stdout, stderr } = await runCli(["version-check", "--only", "host", "--agents", dir], { env: NEUTRAL });
+    const { exitCode, stdout, stderr } = await runCli(["version-check", "--only", "host", "--agents", dir], {
+      env: NEUTRAL,
+    });
     expect(exitCode).toBe(1);
     expect(stderr).toBe("[error] 1 of 4 version checks failed\n");
     expect(stdout.trim().split("\n")).toHaveLength(5);

@@ -65,12 +65,19 @@ async function serve(req: Request): Promise<Response> {
     return new Response(null, { status: 302, headers: { location: `/${id}/${mode}/tag/v${NEW}` } });
   }
   const file = join(releaseDir, ...rest);
-  if (!where.startsWith(`download/v${NEW}/`) || !(await Bun.file(file).exists())) return new Response("not found\n", { status: 404 });
+  if (!where.startsWith(`download/v${NEW}/`) || !(await Bun.file(file).exists()))
+    return new Response("not found\n", { status: 404 });
   const name = rest.at(-1);
   if (name === "SHA256SUMS") {
     const sums = await Bun.file(file).text();
     if (mode === "badsum") return new Response(sums.replace(/^[0-9a-f]{64}(?=  )/m, "0".repeat(64)));
-    if (mode === "nosum") return new Response(sums.split("\n").filter((l) => !l.endsWith(`  ${ASSET}`)).join("\n"));
+    if (mode === "nosum")
+      return new Response(
+        sums
+          .split("\n")
+          .filter((l) => !l.endsWith(`  ${ASSET}`))
+          .join("\n"),
+      );
     if (mode === "broken") return new Response(`${sha256(BROKEN)}  ${ASSET}\n`);
     return new Response(sums);
   }
@@ -84,13 +91,19 @@ async function serve(req: Request): Promise<Response> {
   if (mode === "broken") return new Response(BROKEN);
   if (mode === "cut" || mode === "stall") {
     // Like GitHub, the asset is a redirect to another server, which breaks off (or stalls) mid-body.
-    return new Response(null, { status: 302, headers: { location: `http://127.0.0.1:${breakingServer.port}/${mode}/${ASSET}` } });
+    return new Response(null, {
+      status: 302,
+      headers: { location: `http://127.0.0.1:${breakingServer.port}/${mode}/${ASSET}` },
+    });
   }
   return new Response(Bun.file(file));
 }
 
 function release(version: string, out: string): void {
-  const build = Bun.spawnSync([BUN, join(REPO_ROOT, "scripts/release.ts"), "--targets", target!, "--out", out, "--version", version], { cwd: REPO_ROOT, stderr: "pipe", stdout: "pipe" });
+  const build = Bun.spawnSync(
+    [BUN, join(REPO_ROOT, "scripts/release.ts"), "--targets", target!, "--out", out, "--version", version],
+    { cwd: REPO_ROOT, stderr: "pipe", stdout: "pipe" },
+  );
   if (build.exitCode !== 0) throw new Error(`release ${version} failed: ${build.stderr}${build.stdout}`);
 }
 
@@ -141,7 +154,11 @@ async function run(bin: string, args: string[], url: string, user?: string) {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }
 
@@ -163,7 +180,15 @@ describe("upgrade --check", () => {
     const json = await run(bin, ["upgrade", "--check", "--json"], url);
     expect(json.exitCode).toBe(100);
     const result = JSON.parse(json.stdout);
-    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: false, asset: ASSET, sha256: null });
+    expect(result).toMatchObject({
+      schemaVersion: 1,
+      current: OLD,
+      available: NEW,
+      newer: true,
+      upgraded: false,
+      asset: ASSET,
+      sha256: null,
+    });
     validateJson("upgrade", result);
     // Only the redirect was asked for: no download.
     expect(hitsFor(id)).toEqual(["latest", "latest"]);
@@ -194,7 +219,15 @@ describe("upgrade", () => {
     const { exitCode, stdout, stderr } = await run(bin, ["upgrade", "--json"], url);
     expect({ exitCode, stderr }).toMatchObject({ exitCode: 0 });
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ schemaVersion: 1, current: OLD, available: NEW, newer: true, upgraded: true, binary: bin, sha256: newSha });
+    expect(result).toMatchObject({
+      schemaVersion: 1,
+      current: OLD,
+      available: NEW,
+      newer: true,
+      upgraded: true,
+      binary: bin,
+      sha256: newSha,
+    });
     validateJson("upgrade", result);
     expect(hitsFor(id)).toEqual(["latest", `download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
     expect(readdirSync(dir)).toEqual(["aicage-util"]);

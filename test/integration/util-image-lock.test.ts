@@ -20,15 +20,20 @@ interface BuildAnswer {
 }
 
 function imagesBuild(tag: string, stateDir: string) {
-  const proc = Bun.spawn([BUN, join(REPO_ROOT, "src", "cli.ts"), "images", "build", "builder", "--builder-image", tag, "--json"], {
-    env: { ...process.env, ...CLI_TEST_ENV, AICAGE_UTIL_STATE_DIR: stateDir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(([exitCode, stdout, stderr]) => {
-    if (exitCode !== 0) throw new Error(`images build exited ${exitCode}: ${stderr}`);
-    return { answer: JSON.parse(stdout) as BuildAnswer, stderr };
-  });
+  const proc = Bun.spawn(
+    [BUN, join(REPO_ROOT, "src", "cli.ts"), "images", "build", "builder", "--builder-image", tag, "--json"],
+    {
+      env: { ...process.env, ...CLI_TEST_ENV, AICAGE_UTIL_STATE_DIR: stateDir },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  return Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]).then(
+    ([exitCode, stdout, stderr]) => {
+      if (exitCode !== 0) throw new Error(`images build exited ${exitCode}: ${stderr}`);
+      return { answer: JSON.parse(stdout) as BuildAnswer, stderr };
+    },
+  );
 }
 
 describe("util image builds across processes", () => {
@@ -52,7 +57,10 @@ describe("util image builds across processes", () => {
     const gone = Bun.spawnSync(["true"]).pid;
     const lock = utilImageLockPath(client, tag, { AICAGE_UTIL_STATE_DIR: state });
     mkdirSync(dirname(lock), { recursive: true });
-    writeFileSync(lock, JSON.stringify({ pid: gone, host: hostname(), since: new Date(Date.now() - 60_000).toISOString() }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: gone, host: hostname(), since: new Date(Date.now() - 60_000).toISOString() }),
+    );
     const started = performance.now();
     const { answer } = await imagesBuild(tag, state);
     madeImages.push(answer.images[0]!.id);

@@ -9,7 +9,17 @@ import { engineVersion } from "../../src/docker/system.ts";
 import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { dockerfileHash } from "../../src/util-images/catalog.ts";
 import { ensureUtilImage } from "../../src/util-images/ensure.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, SOCKET, leakWatch, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  CLI_TEST_ENV,
+  REPO_ROOT,
+  SOCKET,
+  leakWatch,
+  runCli,
+  tempDir,
+  testClient,
+} from "../helpers/engine.ts";
 
 const client = testClient();
 let versionCheckImage = "";
@@ -35,7 +45,13 @@ afterAll(async () => {
 const run = (image: string, script: string, hostConfig: Record<string, unknown> = {}, user?: string) =>
   runContainer(
     client,
-    { Image: image, Cmd: ["bash", "-c", script], User: user, Labels: managedLabels(), HostConfig: { NetworkMode: "none", ...hostConfig } },
+    {
+      Image: image,
+      Cmd: ["bash", "-c", script],
+      User: user,
+      Labels: managedLabels(),
+      HostConfig: { NetworkMode: "none", ...hostConfig },
+    },
     { timeoutMs: 120_000 },
   );
 
@@ -64,12 +80,16 @@ describe("the version-check image", () => {
   });
 
   test("it runs with every capability dropped, no-new-privileges and pid/memory limits", async () => {
-    const result = await run(versionCheckImage, "node -e 'console.log(1)' && python3 -c 'print(2)' && npm config get cache", {
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
-      PidsLimit: 256,
-      Memory: 512 * 1024 * 1024,
-    });
+    const result = await run(
+      versionCheckImage,
+      "node -e 'console.log(1)' && python3 -c 'print(2)' && npm config get cache",
+      {
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        PidsLimit: 256,
+        Memory: 512 * 1024 * 1024,
+      },
+    );
     expect([result.exitCode, result.stdout]).toEqual([0, "1\n2\n/home/aicage/.npm\n"]);
   });
 
@@ -144,7 +164,9 @@ describe("ensure", () => {
     const third = await ensureUtilImage(client, "version-check", options);
     expect(third.action).toBe("built");
     expect(third.id).not.toBe((await inspectImage(client, BASE_IMAGE)).Id);
-    expect((await inspectImage(client, tag)).Config?.Labels?.[DOCKERFILE_HASH_LABEL]).toBe(dockerfileHash("version-check"));
+    expect((await inspectImage(client, tag)).Config?.Labels?.[DOCKERFILE_HASH_LABEL]).toBe(
+      dockerfileHash("version-check"),
+    );
   }, 600_000);
 
   test("twenty concurrent ensures share one pull-or-build", async () => {
@@ -172,11 +194,25 @@ describe("a util image build that fails", () => {
 
   beforeAll(async () => {
     const dir = tempDir("aicage-failing-apt-");
-    writeFileSync(join(dir, "apt-get"), `#!/bin/sh\necho "Reading package lists..."\necho "${APT_ERROR}" >&2\nexit 100\n`);
+    writeFileSync(
+      join(dir, "apt-get"),
+      `#!/bin/sh\necho "Reading package lists..."\necho "${APT_ERROR}" >&2\nexit 100\n`,
+    );
     chmodSync(join(dir, "apt-get"), 0o755);
     writeFileSync(join(dir, "Dockerfile"), "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nCOPY apt-get /usr/local/bin/apt-get\n");
     createdTags.push(failingBase);
-    const made = await runCli(["build", dir, "-t", failingBase, "--via", "api", "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`]);
+    const made = await runCli([
+      "build",
+      dir,
+      "-t",
+      failingBase,
+      "--via",
+      "api",
+      "--network",
+      "none",
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+    ]);
     if (made.exitCode !== 0) throw new Error(`the failing base image could not be built:\n${made.stderr}`);
   }, 300_000);
 
@@ -191,12 +227,23 @@ describe("a util image build that fails", () => {
   };
 
   /** The build's words in "… and the local build failed (<them>); … instead". */
-  const buildPartOf = (warning: string) => warning.slice(warning.indexOf("failed (build of ") + "failed (".length, warning.lastIndexOf("); "));
+  const buildPartOf = (warning: string) =>
+    warning.slice(warning.indexOf("failed (build of ") + "failed (".length, warning.lastIndexOf("); "));
 
   for (const kind of ["version-check", "builder"]) {
     test(`images build ${kind}: exit 1, the last line short, with the step, exit code 100 and apt's last line`, async () => {
       createdTags.push(`${repository}:${kind}-${toolVersion}`);
-      const args = ["images", "build", kind, "--repository", repository, "--base-image", failingBase, "--network", "none"];
+      const args = [
+        "images",
+        "build",
+        kind,
+        "--repository",
+        repository,
+        "--base-image",
+        failingBase,
+        "--network",
+        "none",
+      ];
       const { exitCode, stderr } = await runCli(args);
       expect(exitCode).toBe(1);
       const last = stderr.trim().split("\n").at(-1)!;
@@ -207,12 +254,23 @@ describe("a util image build that fails", () => {
   }
 
   test("the automatic build behind a version check: one short warning line, then the host answers", async () => {
-    const args = ["version-check", join(REPO_ROOT, "examples", "agents", "pinned-agent"), "--repository", repository, "--base-image", failingBase, "--build-network", "none"];
+    const args = [
+      "version-check",
+      join(REPO_ROOT, "examples", "agents", "pinned-agent"),
+      "--repository",
+      repository,
+      "--base-image",
+      failingBase,
+      "--build-network",
+      "none",
+    ];
     const { exitCode, stderr, stdout } = await runCli(args);
     expect(exitCode).toBe(0);
     expect(stdout).toContain("host");
     const warning = stderr.split("\n").find((line) => line.includes("the local build failed"))!;
-    expect(warning).toMatch(/^\[warn\] the version-check image is not available: pull failed \(.*\) and the local build failed \(build of /);
+    expect(warning).toMatch(
+      /^\[warn\] the version-check image is not available: pull failed \(.*\) and the local build failed \(build of /,
+    );
     expect(warning).toEndWith("; version checks run on the host instead");
     // The pull's own words are the engine's; the build's part is short.
     expectShortLine(buildPartOf(warning), "version-check");
@@ -223,8 +281,24 @@ describe("a util image build that fails", () => {
     writeFileSync(join(dir, "Dockerfile"), "ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nRUN echo built-through-the-api\n");
     const tag = `aicage-util-test/after-builder-${process.pid}:1`;
     createdTags.push(tag);
-    const args = ["build", dir, "-t", tag, "--via", "builder", "--network", "none", "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`,
-      "--repository", repository, "--base-image", failingBase, "--build-network", "none"];
+    const args = [
+      "build",
+      dir,
+      "-t",
+      tag,
+      "--via",
+      "builder",
+      "--network",
+      "none",
+      "--build-arg",
+      `FROM_IMAGE=${BASE_IMAGE}`,
+      "--repository",
+      repository,
+      "--base-image",
+      failingBase,
+      "--build-network",
+      "none",
+    ];
     const { exitCode, stderr } = await runCli(args);
     expect(exitCode).toBe(0);
     const warning = stderr.split("\n").find((line) => line.includes("the local build failed"))!;
@@ -240,21 +314,39 @@ describe("aicage-util images, compiled, outside the repository", () => {
   test("images build, ls and rm work from the compiled binary in another folder", async () => {
     const outside = tempDir("aicage-outside-");
     const binary = join(outside, "aicage-util");
-    const compile = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], { cwd: REPO_ROOT });
+    const compile = Bun.spawnSync([BUN, "build", "--compile", `${REPO_ROOT}/src/cli.ts`, "--outfile", binary], {
+      cwd: REPO_ROOT,
+    });
     expect(compile.exitCode).toBe(0);
     const repository = `aicage-util-test/compiled-${process.pid}`;
     createdTags.push(`${repository}:builder-${toolVersion}`);
     const env = { ...process.env, ...CLI_TEST_ENV };
-    const exec = (args: string[]) => Bun.spawnSync([binary, ...args], { cwd: outside, env, stdout: "pipe", stderr: "pipe" });
+    const exec = (args: string[]) =>
+      Bun.spawnSync([binary, ...args], { cwd: outside, env, stdout: "pipe", stderr: "pipe" });
 
-    const built = exec(["images", "build", "builder", "--repository", repository, "--network", "host", "--base-image", BASE_IMAGE, "--json"]);
+    const built = exec([
+      "images",
+      "build",
+      "builder",
+      "--repository",
+      repository,
+      "--network",
+      "host",
+      "--base-image",
+      BASE_IMAGE,
+      "--json",
+    ]);
     expect([built.exitCode, built.stderr.toString()]).toEqual([0, ""]);
     const [image] = JSON.parse(built.stdout.toString()).images;
     expect(image).toMatchObject({ kind: "builder", tag: `${repository}:builder-${toolVersion}` });
 
     const listed = exec(["images", "ls", "--repository", repository, "--json"]);
     const rows = JSON.parse(listed.stdout.toString()).images;
-    expect(rows.find((r: any) => r.expected && r.kind === "builder")).toMatchObject({ present: true, current: true, id: image.id });
+    expect(rows.find((r: any) => r.expected && r.kind === "builder")).toMatchObject({
+      present: true,
+      current: true,
+      id: image.id,
+    });
 
     const removed = exec(["images", "rm", "builder", "--repository", repository, "--json"]);
     expect(JSON.parse(removed.stdout.toString()).removed).toEqual([`${repository}:builder-${toolVersion}`]);
@@ -262,7 +354,9 @@ describe("aicage-util images, compiled, outside the repository", () => {
   }, 600_000);
 
   test("an unknown kind is a usage error", async () => {
-    const proc = Bun.spawnSync([BUN, `${REPO_ROOT}/src/cli.ts`, "images", "build", "compiler"], { env: { ...process.env, ...CLI_TEST_ENV } });
+    const proc = Bun.spawnSync([BUN, `${REPO_ROOT}/src/cli.ts`, "images", "build", "compiler"], {
+      env: { ...process.env, ...CLI_TEST_ENV },
+    });
     expect(proc.exitCode).toBe(2);
     expect(proc.stderr.toString()).toContain("unknown image kind 'compiler'; use version-check or builder");
   });

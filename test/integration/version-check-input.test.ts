@@ -51,7 +51,8 @@ describe("a version.sh that is not a regular file", () => {
     for (const args of [[join(root, "agent", "version.sh")], [join(root, "agent")], ["--agents", root]]) {
       const run = await cli(args, {}, 15_000);
       expect(run.exitCode).toBe(2);
-      const what = args.length === 1 && args[0]!.endsWith("version.sh") ? "not a script or a folder" : "not a regular file";
+      const what =
+        args.length === 1 && args[0]!.endsWith("version.sh") ? "not a script or a folder" : "not a regular file";
       expect(run.stderr.trim()).toBe(`[error] bad agent path: ${join(root, "agent", "version.sh")}: a FIFO, ${what}`);
       expect(run.ms).toBeLessThan(10_000);
     }
@@ -146,7 +147,9 @@ describe("flags", () => {
       expect(run.stdout + run.stderr).not.toContain(secret);
     }
     const run = await cli(["--env", `GITHUB_TOKEN=${secret}`, dir]);
-    expect(run.stderr.trim()).toBe("[error] --env takes a variable name, not NAME=value: set GITHUB_TOKEN in the environment and pass --env GITHUB_TOKEN");
+    expect(run.stderr.trim()).toBe(
+      "[error] --env takes a variable name, not NAME=value: set GITHUB_TOKEN in the environment and pass --env GITHUB_TOKEN",
+    );
   });
 });
 
@@ -173,15 +176,53 @@ describe("output that is not a version", () => {
     const state = tempDir("aicage-state-");
     const run = await json(["--no-cache-fallback", ...dirs], { AICAGE_UTIL_STATE_DIR: state });
     expect(run.exitCode).toBe(1);
-    const errors = run.results.map((r) => [r.agent, r.ok, r.version, r.attempts.map((a: any) => `${a.source}: ${a.error}`)]);
-    expect(errors.slice(0, 4)).toEqual([
-      ["clear-screen", false, null, ["image", "host"].map((p) => `${p}: output refused: its first line holds control characters or escape sequences: "\\x1b[H\\x1b[2J\\x1b[3J1.0.0"`)],
-      ["window-title", false, null, ["image", "host"].map((p) => `${p}: output refused: its first line holds control characters or escape sequences: "\\x1b]0;pwned\\x072.0.0"`)],
-      ["c1-csi", false, null, ["image", "host"].map((p) => `${p}: output refused: its first line holds control characters or escape sequences: "\\x9b2J3.0.0"`)],
-      ["ten-mib-line", false, null, ["image", "host"].map((p) => `${p}: output refused: its first line was cut off after 1048576 characters`)],
+    const errors = run.results.map((r) => [
+      r.agent,
+      r.ok,
+      r.version,
+      r.attempts.map((a: any) => `${a.source}: ${a.error}`),
     ]);
-    expect(run.results[4].attempts.map((a: any) => a.error)).toEqual([expect.stringMatching(/^output refused: its first line /), expect.stringMatching(/^output refused: its first line /)]);
-    expect(run.results[5].attempts[0].error).toBe("output refused: its first line is 300 characters long, more than the 256 a version may have");
+    expect(errors.slice(0, 4)).toEqual([
+      [
+        "clear-screen",
+        false,
+        null,
+        ["image", "host"].map(
+          (p) =>
+            `${p}: output refused: its first line holds control characters or escape sequences: "\\x1b[H\\x1b[2J\\x1b[3J1.0.0"`,
+        ),
+      ],
+      [
+        "window-title",
+        false,
+        null,
+        ["image", "host"].map(
+          (p) =>
+            `${p}: output refused: its first line holds control characters or escape sequences: "\\x1b]0;pwned\\x072.0.0"`,
+        ),
+      ],
+      [
+        "c1-csi",
+        false,
+        null,
+        ["image", "host"].map(
+          (p) => `${p}: output refused: its first line holds control characters or escape sequences: "\\x9b2J3.0.0"`,
+        ),
+      ],
+      [
+        "ten-mib-line",
+        false,
+        null,
+        ["image", "host"].map((p) => `${p}: output refused: its first line was cut off after 1048576 characters`),
+      ],
+    ]);
+    expect(run.results[4].attempts.map((a: any) => a.error)).toEqual([
+      expect.stringMatching(/^output refused: its first line /),
+      expect.stringMatching(/^output refused: its first line /),
+    ]);
+    expect(run.results[5].attempts[0].error).toBe(
+      "output refused: its first line is 300 characters long, more than the 256 a version may have",
+    );
     expect(existsSync(join(state, "version-checks")) ? readdirSync(join(state, "version-checks")) : []).toEqual([]);
     // Nothing raw reaches the terminal or a JSON string someone prints.
     expect(run.stdout + run.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
@@ -211,7 +252,14 @@ describe("output that is not a version", () => {
     const saved = process.env.AICAGE_UTIL_STATE_DIR;
     process.env.AICAGE_UTIL_STATE_DIR = state;
     try {
-      writeRecord({ agent: "offline", script: join(dir, "version.sh"), version: "\u001b]0;pwned\u00079.9.9", source: "image", checkedAt: new Date().toISOString(), scriptSha256: "0" });
+      writeRecord({
+        agent: "offline",
+        script: join(dir, "version.sh"),
+        version: "\u001b]0;pwned\u00079.9.9",
+        source: "image",
+        checkedAt: new Date().toISOString(),
+        scriptSha256: "0",
+      });
     } finally {
       if (saved === undefined) delete process.env.AICAGE_UTIL_STATE_DIR;
       else process.env.AICAGE_UTIL_STATE_DIR = saved;

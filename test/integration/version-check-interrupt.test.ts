@@ -26,11 +26,23 @@ describe("Ctrl-C during the image attempt", () => {
         `if [ "$AICAGE_VERSION_CHECK_PLACE" = host ]; then touch '${marker}'; echo 1.0.0; exit 0; fi\nsleep 30\n`,
         { mode: 0o644 },
       );
-      const proc = Bun.spawn([BUN, `${REPO_ROOT}/src/cli.ts`, "version-check", "--network", "none", "--timeout", String(TIMEOUT_SECONDS), join(root, "agent")], {
-        env: { ...process.env, ...CLI_TEST_ENV },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const proc = Bun.spawn(
+        [
+          BUN,
+          `${REPO_ROOT}/src/cli.ts`,
+          "version-check",
+          "--network",
+          "none",
+          "--timeout",
+          String(TIMEOUT_SECONDS),
+          join(root, "agent"),
+        ],
+        {
+          env: { ...process.env, ...CLI_TEST_ENV },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       await Bun.sleep(seconds * 1000);
       proc.kill("SIGINT");
       expect(await proc.exited).toBe(130);

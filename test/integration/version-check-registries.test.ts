@@ -23,10 +23,18 @@ beforeAll(async () => {
   guarded = startLoopbackRegistry({ auth: { bearer: TOKEN } });
   home = tempDir("aicage-home-");
   writeFileSync(join(home, "corp-cas.pem"), open.caPem + guarded.caPem);
-  const npmrc = [`registry=${open.npmUrl}`, `@mirror:registry=${guarded.npmUrl}`, `${guarded.npmUrl.replace(/^https:/, "")}:_authToken=${TOKEN}`, `cafile=${home}/corp-cas.pem`];
+  const npmrc = [
+    `registry=${open.npmUrl}`,
+    `@mirror:registry=${guarded.npmUrl}`,
+    `${guarded.npmUrl.replace(/^https:/, "")}:_authToken=${TOKEN}`,
+    `cafile=${home}/corp-cas.pem`,
+  ];
   writeFileSync(join(home, ".npmrc"), `${npmrc.join("\n")}\n`);
   mkdirSync(join(home, ".config/pip"), { recursive: true });
-  writeFileSync(join(home, ".config/pip/pip.conf"), `[global]\nindex-url = ${open.pipUrl}\ncert = ${home}/corp-cas.pem\n`);
+  writeFileSync(
+    join(home, ".config/pip/pip.conf"),
+    `[global]\nindex-url = ${open.pipUrl}\ncert = ${home}/corp-cas.pem\n`,
+  );
   agents = tempDir("aicage-agents-");
   const scripts: Record<string, string> = {
     "npm-open": "npm view plain-agent version",
@@ -38,7 +46,10 @@ beforeAll(async () => {
     "git-tags": `git ls-remote --tags ${open.origin}/git/agent.git | sed -n 's#.*refs/tags/v##p' | sort -V | tail -n 1`,
   };
   toolAgents = tempDir("aicage-tool-agents-");
-  for (const [folder, entries] of [[agents, scripts], [toolAgents, toolScripts]] as const) {
+  for (const [folder, entries] of [
+    [agents, scripts],
+    [toolAgents, toolScripts],
+  ] as const) {
     for (const [name, body] of Object.entries(entries)) {
       mkdirSync(join(folder, name), { mode: 0o755 });
       writeFileSync(join(folder, name, "version.sh"), `set -euo pipefail\n${body}\n`, { mode: 0o644 });
@@ -88,13 +99,18 @@ describe("the host's registry set-up in the image attempt", () => {
       expect(results[name].attempts[0]).toMatchObject({ source: "image", ok: false });
       // The image knows neither the mirror nor its CA: it tries the public registry, which this
       // machine's network does not give it (a TLS-inspecting proxy, no DNS): it says which.
-      expect(results[name].attempts[0].error).toMatch(/\((TLS verification failed[^)]*|name resolution failed|connection refused|could not connect)\)$/);
+      expect(results[name].attempts[0].error).toMatch(
+        /\((TLS verification failed[^)]*|name resolution failed|connection refused|could not connect)\)$/,
+      );
     }
   }, 120_000);
 
   test("by default the image answers what the host answers; the token stays home", async () => {
     const before = guarded.requests.length;
-    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25"], { env: env(), dropEnv: npmRunVariables });
+    const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25"], {
+      env: env(),
+      dropEnv: npmRunVariables,
+    });
     const results = byAgent(run.stdout);
     expect(results["npm-open"]).toMatchObject({ source: "image", version: "0.9.7" });
     expect(results["pip-open"]).toMatchObject({ source: "image", version: "0.3.5" });
@@ -111,10 +127,13 @@ describe("the host's registry set-up in the image attempt", () => {
     ["AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1", [], { AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS: "1" }],
   ] as const) {
     test(`${how}: the image answers the guarded package too`, async () => {
-      const run = await runCli(["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25", ...flags], {
-        env: env(extra),
-        dropEnv: npmRunVariables,
-      });
+      const run = await runCli(
+        ["version-check", "--agents", agents, "--json", "--network", "host", "--timeout", "25", ...flags],
+        {
+          env: env(extra),
+          dropEnv: npmRunVariables,
+        },
+      );
       const results = byAgent(run.stdout);
       for (const name of ["npm-open", "npm-token", "pip-open"]) expect(results[name].source).toBe("image");
       expect(results["npm-token"].version).toBe("1.4.2");
@@ -122,7 +141,18 @@ describe("the host's registry set-up in the image attempt", () => {
   }
 
   test("curl and git in the image trust the CA that only npm's cafile names; --no-host-registries takes it away", async () => {
-    const args = ["version-check", "--agents", toolAgents, "--json", "--only", "image", "--network", "host", "--timeout", "25"];
+    const args = [
+      "version-check",
+      "--agents",
+      toolAgents,
+      "--json",
+      "--only",
+      "image",
+      "--network",
+      "host",
+      "--timeout",
+      "25",
+    ];
     // The host's curl and git do not know the CA (no CA variable is set): only the image can answer.
     const run = await runCli(args, { env: env(), dropEnv: npmRunVariables });
     expect(run.exitCode).toBe(0);
@@ -131,7 +161,10 @@ describe("the host's registry set-up in the image attempt", () => {
     expect(results["git-tags"]).toMatchObject({ ok: true, source: "image", version: "1.10.0" });
 
     // A state folder of its own: the first run's records would answer as stale versions.
-    const off = await runCli([...args, "--no-host-registries"], { env: env({ AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") }), dropEnv: npmRunVariables });
+    const off = await runCli([...args, "--no-host-registries"], {
+      env: env({ AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") }),
+      dropEnv: npmRunVariables,
+    });
     expect(off.exitCode).toBe(1);
     for (const result of Object.values(byAgent(off.stdout)) as any[]) {
       expect(result).toMatchObject({ ok: false });
@@ -153,7 +186,9 @@ describe("the host's registry set-up in the image attempt", () => {
     const text = await runCli(["doctor"], { env: env(), dropEnv: npmRunVariables });
     outputs.push(doctor.stdout, doctor.stderr, text.stdout, text.stderr);
     const walk = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [readFileSync(join(dir, e.name), "utf8")]));
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : [readFileSync(join(dir, e.name), "utf8")],
+      );
     outputs.push(...walk(state));
     for (const output of outputs) expect(output).not.toContain(TOKEN);
     // --verbose names what is forwarded and withheld, by name and where it came from.

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, removeImage } from "../../src/docker/images.ts";
-import { BASE_IMAGE, BUN, CLI_TEST_ENV, REPO_ROOT, managedContainers, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import {
+  BASE_IMAGE,
+  BUN,
+  CLI_TEST_ENV,
+  REPO_ROOT,
+  managedContainers,
+  runCli,
+  tempDir,
+  testClient,
+} from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
 import { UPSTREAM_VERSIONS, type Upstream, startUpstream } from "../helpers/upstream-server.ts";
 
@@ -85,7 +94,9 @@ describe("version-check in the image", () => {
   test("--env forwards a token by name; its value is never printed", async () => {
     const token = "ghp_fixture_secret_0123456789";
     const before = upstream.requests.length;
-    const run = await check(["--env", "AICAGE_TEST_UPSTREAM", "--env", "GITHUB_TOKEN", `${AGENTS}/github-agent`], { GITHUB_TOKEN: token });
+    const run = await check(["--env", "AICAGE_TEST_UPSTREAM", "--env", "GITHUB_TOKEN", `${AGENTS}/github-agent`], {
+      GITHUB_TOKEN: token,
+    });
     expect(run.results[0]).toMatchObject({ ok: true, source: "image" });
     const seen = upstream.requests.slice(before).filter((r) => r.path.includes("/releases/latest"));
     expect(seen.map((r) => r.authorization)).toEqual([`Bearer ${token}`]);
@@ -143,7 +154,13 @@ describe("falling back to the host", () => {
     const started = performance.now();
     const { results } = await check(["--timeout", "3", `${EDGE}/hangs-in-image`]);
     expect(results[0]).toMatchObject({ ok: true, version: "9.9.9", source: "host" });
-    expect(results[0].attempts[0]).toMatchObject({ source: "image", ok: false, timedOut: true, exitCode: null, error: "timed out after 3s" });
+    expect(results[0].attempts[0]).toMatchObject({
+      source: "image",
+      ok: false,
+      timedOut: true,
+      exitCode: null,
+      error: "timed out after 3s",
+    });
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(await suite.leaked()).toEqual([]);
   });
@@ -155,14 +172,23 @@ describe("falling back to the host", () => {
       [false, null, null],
       [false, null, null],
     ]);
-    expect(results[0].attempts.map((a: any) => a.error)).toEqual(["no output: no release found", "no output: no release found"]);
-    expect(results[1].attempts.map((a: any) => a.error)).toEqual(["exit code 4: registry answered 503", "exit code 4: registry answered 503"]);
+    expect(results[0].attempts.map((a: any) => a.error)).toEqual([
+      "no output: no release found",
+      "no output: no release found",
+    ]);
+    expect(results[1].attempts.map((a: any) => a.error)).toEqual([
+      "exit code 4: registry answered 503",
+      "exit code 4: registry answered 503",
+    ]);
   });
 
   test("engine unreachable: every agent from the host, one warning line", async () => {
-    const { exitCode, results, stderr } = await check([`${EDGE}/multi-line`, `${EDGE}/fails-in-image`, `${EDGE}/crlf`], {
-      DOCKER_HOST: "unix:///tmp/aicage-no-engine.sock",
-    });
+    const { exitCode, results, stderr } = await check(
+      [`${EDGE}/multi-line`, `${EDGE}/fails-in-image`, `${EDGE}/crlf`],
+      {
+        DOCKER_HOST: "unix:///tmp/aicage-no-engine.sock",
+      },
+    );
     expect(exitCode).toBe(0);
     expect(results.map((r) => [r.version, r.source])).toEqual([
       ["3.1.4", "host"],
@@ -190,7 +216,9 @@ describe("falling back to the host", () => {
   test("the order is reversible by flag and by environment", async () => {
     const byEnv = await check([`${EDGE}/fails-in-image`], { AICAGE_VERSION_CHECK_ORDER: "host,image" });
     expect(byEnv.results[0].attempts.map((a: any) => a.source)).toEqual(["host"]);
-    const byFlag = await check(["--order", "host,image", "--env", "AICAGE_TEST_UPSTREAM", `${AGENTS}/npm-agent`], { PATH: bareHostPath() });
+    const byFlag = await check(["--order", "host,image", "--env", "AICAGE_TEST_UPSTREAM", `${AGENTS}/npm-agent`], {
+      PATH: bareHostPath(),
+    });
     expect(byFlag.results[0].attempts.map((a: any) => [a.source, a.ok])).toEqual([
       ["host", false],
       ["image", true],
@@ -237,7 +265,11 @@ describe("records", () => {
 
   test("when every attempt fails the last recorded version is answered as stale, exit 0 with a warning", async () => {
     const root = agentsDir();
-    const dir = writeAgent(root, "flaky", 'if [ -f "$(dirname "$0")/offline" ]; then echo offline >&2; exit 6; fi\necho 4.2.0\n');
+    const dir = writeAgent(
+      root,
+      "flaky",
+      'if [ -f "$(dirname "$0")/offline" ]; then echo offline >&2; exit 6; fi\necho 4.2.0\n',
+    );
     const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
     expect((await check(["--only", "host", dir], env)).results[0].version).toBe("4.2.0");
     writeFileSync(join(dir, "offline"), "");
@@ -263,7 +295,8 @@ describe("the util image itself", () => {
       const images = await client.request<Array<{ Id: string; RepoTags: string[] | null }>>("GET", "/images/json");
       for (const image of images) {
         // Podman answers tags fully qualified (docker.io/aicage-util-test/…).
-        for (const tag of image.RepoTags ?? []) if (tag.replace(/^docker\.io\//, "").startsWith(repository)) await removeImage(client, tag);
+        for (const tag of image.RepoTags ?? [])
+          if (tag.replace(/^docker\.io\//, "").startsWith(repository)) await removeImage(client, tag);
       }
     }
   }, 600_000);
@@ -271,7 +304,13 @@ describe("the util image itself", () => {
 
 describe("usage and interruption", () => {
   test("bad paths are reported together before anything runs, exit 2", async () => {
-    const run = await runCli(["version-check", "/nonexistent/agent", `${REPO_ROOT}/test`, "--agents", "/nonexistent/dir"]);
+    const run = await runCli([
+      "version-check",
+      "/nonexistent/agent",
+      `${REPO_ROOT}/test`,
+      "--agents",
+      "/nonexistent/dir",
+    ]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr.trim()).toBe(
       "[error] bad agent paths: /nonexistent/agent: no such file or folder; " +
@@ -285,7 +324,9 @@ describe("usage and interruption", () => {
     chmodSync(join(dir, "version.sh"), 0o000);
     const locked = await runCli(["version-check", "--only", "host", dir], { user: "nobody", env: { HOME: "/tmp" } });
     expect(locked.exitCode).toBe(2);
-    expect(locked.stderr.trim()).toBe(`[error] bad agent path: ${dir}/version.sh: not readable (check its permissions)`);
+    expect(locked.stderr.trim()).toBe(
+      `[error] bad agent path: ${dir}/version.sh: not readable (check its permissions)`,
+    );
 
     chmodSync(join(dir, "version.sh"), 0o644);
     const unwritable = await runCli(["version-check", "--only", "host", dir], {
@@ -312,11 +353,14 @@ describe("usage and interruption", () => {
 
   test("Ctrl-C while a check runs in a container: exit 130 and the container is removed", async () => {
     const before = new Set(await managedContainers(client));
-    const proc = Bun.spawn([BUN, `${REPO_ROOT}/src/cli.ts`, "version-check", "--timeout", "120", `${EDGE}/hangs-in-image`], {
-      env: { ...process.env, ...CLI_TEST_ENV },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = Bun.spawn(
+      [BUN, `${REPO_ROOT}/src/cli.ts`, "version-check", "--timeout", "120", `${EDGE}/hangs-in-image`],
+      {
+        env: { ...process.env, ...CLI_TEST_ENV },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     let started: string[] = [];
     for (let i = 0; i < 100 && started.length === 0; i++) {
       await Bun.sleep(100);

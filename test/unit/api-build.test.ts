@@ -48,10 +48,16 @@ const buildViaApi = (client: DockerClient, hooks: Parameters<typeof buildThrough
 
 describe("buildThroughApi", () => {
   test("an engine that refuses BuildKit gets the classic builder, a fresh tar, and one notice", async () => {
-    const { client, calls } = fakeEngine([apiErrorFor(400, "buildkit is only supported with experimental mode", "build t:1"), classicSuccess]);
+    const { client, calls } = fakeEngine([
+      apiErrorFor(400, "buildkit is only supported with experimental mode", "build t:1"),
+      classicSuccess,
+    ]);
     const notices: string[] = [];
     const lines: string[] = [];
-    const result = await buildViaApi(client, { onNotice: (m) => notices.push(m), onEvent: (e) => lines.push(eventLine(e) ?? "") });
+    const result = await buildViaApi(client, {
+      onNotice: (m) => notices.push(m),
+      onEvent: (e) => lines.push(eventLine(e) ?? ""),
+    });
     expect(result).toEqual({ imageId: "sha256:classic", builder: "classic" });
     expect(calls.map((c) => (c.query as Record<string, unknown>).version)).toEqual(["2", "1"]);
     expect(calls[1]!.bodyBytes).toBe(calls[0]!.bodyBytes);
@@ -63,12 +69,21 @@ describe("buildThroughApi", () => {
   });
 
   test("Windows' in-band 'executor not implemented' also falls back", async () => {
-    const { client } = fakeEngine([[{ errorDetail: { message: "buildkit executor not implemented for windows" } }], classicSuccess]);
+    const { client } = fakeEngine([
+      [{ errorDetail: { message: "buildkit executor not implemented for windows" } }],
+      classicSuccess,
+    ]);
     expect((await buildViaApi(client)).builder).toBe("classic");
   });
 
   test("any other failure is the build's: no second attempt, the step named", async () => {
-    const { client, calls } = fakeEngine([[{ stream: "Step 1/2 : FROM scratch\n" }, { stream: "Step 2/2 : RUN false\n" }, { errorDetail: { message: "exit code: 1" } }]]);
+    const { client, calls } = fakeEngine([
+      [
+        { stream: "Step 1/2 : FROM scratch\n" },
+        { stream: "Step 2/2 : RUN false\n" },
+        { errorDetail: { message: "exit code: 1" } },
+      ],
+    ]);
     const error = await buildViaApi(client).catch((e) => e);
     expect(error).toBeInstanceOf(BuildStepError);
     expect(error.step).toBe("[2/2] RUN false");

@@ -46,7 +46,11 @@ function layerOf(file: string): string {
 /** Every module a file names in an import, an export-from or a dynamic import(). */
 function importsOf(text: string): string[] {
   const found: string[] = [];
-  const patterns = [/^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']/gm, /^\s*import\s*["']([^"']+)["']/gm, /\bimport\(\s*["']([^"']+)["']\s*\)/g];
+  const patterns = [
+    /^\s*(?:import|export)\b[^'"]*?\bfrom\s*["']([^"']+)["']/gm,
+    /^\s*import\s*["']([^"']+)["']/gm,
+    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
+  ];
   for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
   return found;
 }
@@ -121,7 +125,8 @@ describe("layers (ARCHITECTURE.md)", () => {
       for (const specifier of importsOf(readFileSync(file, "utf8"))) {
         const where = `${path.relative(ROOT, file)} imports ${specifier}`;
         if (!specifier.startsWith(".")) {
-          if (CLI_LIBRARIES.has(packageOf(specifier)) && !CLI_LAYERS.has(layer)) broken.push(`${where}: CLI libraries belong to the CLI layers`);
+          if (CLI_LIBRARIES.has(packageOf(specifier)) && !CLI_LAYERS.has(layer))
+            broken.push(`${where}: CLI libraries belong to the CLI layers`);
           continue;
         }
         const target = path.resolve(path.dirname(file), specifier);
@@ -130,7 +135,8 @@ describe("layers (ARCHITECTURE.md)", () => {
           continue;
         }
         const targetLayer = layerOf(target);
-        if (targetLayer !== layer && !allowed.has(targetLayer)) broken.push(`${where}: ${layer} may not import ${targetLayer}`);
+        if (targetLayer !== layer && !allowed.has(targetLayer))
+          broken.push(`${where}: ${layer} may not import ${targetLayer}`);
       }
     }
     expect(broken).toEqual([]);
@@ -156,10 +162,24 @@ describe("layers (ARCHITECTURE.md)", () => {
   });
 
   test("the check sees imports of every kind (it cannot pass by reading nothing)", () => {
-    const seen = importsOf(['import { a } from "./a.ts";', 'import type { B } from "../b.ts";', 'export { c } from "./c.ts";', 'const d = () => import("./d.ts");', 'import "./e.ts";'].join("\n"));
+    const seen = importsOf(
+      [
+        'import { a } from "./a.ts";',
+        'import type { B } from "../b.ts";',
+        'export { c } from "./c.ts";',
+        'const d = () => import("./d.ts");',
+        'import "./e.ts";',
+      ].join("\n"),
+    );
     expect(seen.sort()).toEqual(["../b.ts", "./a.ts", "./c.ts", "./d.ts", "./e.ts"]);
     // A sub-path of a CLI library is that library.
-    expect(["citty", "consola/utils", "consola/core", "@scope/pkg/sub", "ofetch"].map(packageOf)).toEqual(["citty", "consola", "consola", "@scope/pkg", "ofetch"]);
+    expect(["citty", "consola/utils", "consola/core", "@scope/pkg/sub", "ofetch"].map(packageOf)).toEqual([
+      "citty",
+      "consola",
+      "consola",
+      "@scope/pkg",
+      "ofetch",
+    ]);
     expect(files.length).toBeGreaterThan(50);
     const total = files.reduce((sum, file) => sum + importsOf(readFileSync(file, "utf8")).length, 0);
     expect(total).toBeGreaterThan(200);
@@ -168,7 +188,9 @@ describe("layers (ARCHITECTURE.md)", () => {
 
 describe("no circles of imports between files", () => {
   test("no file of src/ reaches itself through its imports", () => {
-    const named = importCycles(importGraph(files)).map((cycle) => cycle.map((file) => path.relative(SRC, file)).join(" → "));
+    const named = importCycles(importGraph(files)).map((cycle) =>
+      cycle.map((file) => path.relative(SRC, file)).join(" → "),
+    );
     expect(named).toEqual([]);
   });
 
@@ -190,7 +212,15 @@ describe("no circles of imports between files", () => {
       ["h", "h"],
     ]);
     // A circle is found whichever of its files the walk starts from.
-    expect(importCycles(new Map([["z", ["y"]], ["y", ["x"]], ["x", ["z"]]]))).toEqual([["x", "z", "y", "x"]]);
+    expect(
+      importCycles(
+        new Map([
+          ["z", ["y"]],
+          ["y", ["x"]],
+          ["x", ["z"]],
+        ]),
+      ),
+    ).toEqual([["x", "z", "y", "x"]]);
     // Type-only imports are edges too (errors.ts needs nothing but a type of docker-endpoint.ts).
     const graphOfSrc = importGraph(files);
     expect(graphOfSrc.get(path.join(SRC, "docker/errors.ts"))).toContain(path.join(SRC, "docker/docker-endpoint.ts"));

@@ -34,7 +34,9 @@ describe("buildInputsHash", () => {
   });
 
   test("cannot be fooled by moving text between a key and its value", () => {
-    expect(buildInputsHash({ ...inputs, buildArgs: { "A=1": "" } })).not.toBe(buildInputsHash({ ...inputs, buildArgs: { A: "=1" } }));
+    expect(buildInputsHash({ ...inputs, buildArgs: { "A=1": "" } })).not.toBe(
+      buildInputsHash({ ...inputs, buildArgs: { A: "=1" } }),
+    );
   });
 });
 

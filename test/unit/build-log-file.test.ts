@@ -13,7 +13,9 @@ describe("build log file", () => {
     expect(defaultLogPath("ghcr.io/team/agent:1.2", at, { XDG_STATE_HOME: "/state" })).toBe(
       "/state/aicage-util/builds/20260507T120102.345Z-ghcr.io_team_agent_1.2.log",
     );
-    expect(defaultLogPath("a:1", at, { HOME: "/home/me" })).toBe("/home/me/.local/state/aicage-util/builds/20260507T120102.345Z-a_1.log");
+    expect(defaultLogPath("a:1", at, { HOME: "/home/me" })).toBe(
+      "/home/me/.local/state/aicage-util/builds/20260507T120102.345Z-a_1.log",
+    );
   });
 
   test("writes every line at once, notes apart from the tail, keeps the last lines", () => {

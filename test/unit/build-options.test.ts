@@ -17,7 +17,9 @@ writeFileSync(join(dir, "other.Dockerfile"), "FROM scratch\n");
 
 /** Parses like the command does: flags citty saw plus the raw arguments. */
 function parse(raw: string[], flags: Record<string, unknown> = {}) {
-  const positionals = raw.filter((arg, i) => !arg.startsWith("-") && !(raw[i - 1] ?? "").match(/^(-t|--tag|--build-arg|--label)$/));
+  const positionals = raw.filter(
+    (arg, i) => !arg.startsWith("-") && !(raw[i - 1] ?? "").match(/^(-t|--tag|--build-arg|--label)$/),
+  );
   return buildRequestFrom({ _: positionals, ...flags }, raw, dir);
 }
 
@@ -26,7 +28,14 @@ describe("build flags", () => {
     const request = parse(
       ["ctx", "-t", "a:1", "--tag", "b:2", "-tc:3", "--build-arg", "X=1=2", "--build-arg=Y=", "--label", "k=v"],
       // citty hands --no-cache over as cache: false
-      { file: "other.Dockerfile", via: "api", network: "host", cache: false, "if-changed": true, "log-file": "logs/b.log" },
+      {
+        file: "other.Dockerfile",
+        via: "api",
+        network: "host",
+        cache: false,
+        "if-changed": true,
+        "log-file": "logs/b.log",
+      },
     );
     expect(request).toEqual({
       contextDir: join(dir, "ctx"),
@@ -63,7 +72,12 @@ describe("build flags", () => {
     ["build arg without =", ["ctx", "-t", "a:1", "--build-arg", "X"], {}, "--build-arg takes KEY=VALUE, not 'X'"],
     ["label with a space in the key", ["ctx", "-t", "a:1", "--label", "a b=c"], {}, "--label takes KEY=VALUE"],
     ["log file is a folder", ["ctx", "-t", "a:1"], { "log-file": "ctx" }, "--log-file names a directory"],
-    ["missing -f file", ["ctx", "-t", "a:1"], { file: "nope/Dockerfile" }, `Dockerfile not found: ${join(dir, "nope", "Dockerfile")}`],
+    [
+      "missing -f file",
+      ["ctx", "-t", "a:1"],
+      { file: "nope/Dockerfile" },
+      `Dockerfile not found: ${join(dir, "nope", "Dockerfile")}`,
+    ],
   ];
   for (const [name, raw, flags, message] of bad) {
     test(`${name} is a usage error`, () => {
@@ -79,7 +93,10 @@ describe("build flags", () => {
   }
 
   test("a bad --build-arg is named without its value: a value may be a token", () => {
-    for (const [arg, shown] of [["NPM TOKEN=npm_s3cr3t", "'NPM TOKEN=…'"], ["=npm_s3cr3t", "'=…'"]] as const) {
+    for (const [arg, shown] of [
+      ["NPM TOKEN=npm_s3cr3t", "'NPM TOKEN=…'"],
+      ["=npm_s3cr3t", "'=…'"],
+    ] as const) {
       let error: unknown;
       try {
         parse(["ctx", "-t", "a:1", "--build-arg", arg]);
@@ -96,9 +113,24 @@ describe("build flags", () => {
 // words, one line, a UsageError (exit 2), not citty's coloured message.
 describe("enum flags", () => {
   const cases: Array<[string, ArgsDef, string[], string]> = [
-    ["an unknown build way", buildCommand.args as ArgsDef, ["ctx", "-t", "a:1", "--via", "cli"], "--via takes builder or api, not 'cli'"],
-    ["an unknown way given with =", buildCommand.args as ArgsDef, ["ctx", "--via=cli"], "--via takes builder or api, not 'cli'"],
-    ["an unknown check place", versionCheckCommand.args as ArgsDef, ["--only", "cloud", "a"], "--only takes image or host, not 'cloud'"],
+    [
+      "an unknown build way",
+      buildCommand.args as ArgsDef,
+      ["ctx", "-t", "a:1", "--via", "cli"],
+      "--via takes builder or api, not 'cli'",
+    ],
+    [
+      "an unknown way given with =",
+      buildCommand.args as ArgsDef,
+      ["ctx", "--via=cli"],
+      "--via takes builder or api, not 'cli'",
+    ],
+    [
+      "an unknown check place",
+      versionCheckCommand.args as ArgsDef,
+      ["--only", "cloud", "a"],
+      "--only takes image or host, not 'cloud'",
+    ],
   ];
   for (const [name, args, raw, message] of cases) {
     test(`${name} is a usage error`, () => {

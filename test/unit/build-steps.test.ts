@@ -7,7 +7,12 @@ import { createBuildSteps, exitCodeOf, shortReason, shortStepName } from "../../
 /** Status text per line of buildx plain output, as the terminal view shows it. */
 function statusesOf(lines: string[], steps = createBuildSteps()) {
   const progress = createBuildxPlainProgress();
-  return lines.map((line) => progress.push(line).map((event) => steps.push(event)).at(-1));
+  return lines.map((line) =>
+    progress
+      .push(line)
+      .map((event) => steps.push(event))
+      .at(-1),
+  );
 }
 
 // What `docker buildx build --progress=plain` printed for a failing build on Docker 20.10.
@@ -33,7 +38,9 @@ describe("build steps from events", () => {
     const steps = createBuildSteps();
     const statuses = statusesOf(BUILDX_FAILURE, steps);
     expect(steps.failedStep()).toBe("[3/3] RUN echo bye && exit 3");
-    expect(steps.errorLine()).toBe("failed to solve: executor failed running [/bin/sh -c echo bye && exit 3]: exit code: 3");
+    expect(steps.errorLine()).toBe(
+      "failed to solve: executor failed running [/bin/sh -c echo bye && exit 3]: exit code: 3",
+    );
     expect(statuses[8]).toBe("[3/3] RUN echo bye && exit 3");
     expect(statuses[9]).toBe("[3/3] RUN echo bye && exit 3 › bye");
     expect(statuses[7]).toBe("[2/3] RUN echo hello-from-run › CACHED");
@@ -55,8 +62,11 @@ describe("build steps from events", () => {
   test("classic builder output: the step running when the error came is the one that failed", () => {
     const steps = createBuildSteps();
     const classic = createClassicProgress();
-    for (const event of classic.push("Step 1/2 : FROM base\n ---> 123\nStep 2/2 : RUN make\n ---> Running in abc\n")) steps.push(event);
-    expect(classic.push("make: *** no rule\n").map((event) => steps.push(event))).toEqual(["[2/2] RUN make › make: *** no rule"]);
+    for (const event of classic.push("Step 1/2 : FROM base\n ---> 123\nStep 2/2 : RUN make\n ---> Running in abc\n"))
+      steps.push(event);
+    expect(classic.push("make: *** no rule\n").map((event) => steps.push(event))).toEqual([
+      "[2/2] RUN make › make: *** no rule",
+    ]);
     for (const event of classic.fail("exit code: 2")) steps.push(event);
     expect(steps.failedStep()).toBe("[2/2] RUN make");
     expect(classic.failedStep()).toBe("[2/2] RUN make");
@@ -105,10 +115,16 @@ describe("what a failure line needs", () => {
       "#6 [3/3] RUN curl -fsSL https://example.org/agent.tgz -o /tmp/a.tgz",
       ...Array.from({ length: 7 }, (_, i) => `#6 0.0${i}1 line ${i + 1}`),
       "#6 0.090 curl: (6) Could not resolve host: example.org",
-      "#6 ERROR: process \"/bin/sh -c curl -fsSL https://example.org/agent.tgz -o /tmp/a.tgz\" did not complete successfully: exit code: 6",
+      '#6 ERROR: process "/bin/sh -c curl -fsSL https://example.org/agent.tgz -o /tmp/a.tgz" did not complete successfully: exit code: 6',
     ];
     for (const line of lines) for (const event of progress.push(line)) steps.push(event);
-    expect(steps.failedStepOutput()).toEqual(["line 4", "line 5", "line 6", "line 7", "curl: (6) Could not resolve host: example.org"]);
+    expect(steps.failedStepOutput()).toEqual([
+      "line 4",
+      "line 5",
+      "line 6",
+      "line 7",
+      "curl: (6) Could not resolve host: example.org",
+    ]);
     expect(createBuildSteps().failedStepOutput()).toEqual([]);
   });
 
@@ -116,19 +132,23 @@ describe("what a failure line needs", () => {
     expect(exitCodeOf("executor failed running [/bin/sh -c make]: exit code: 2")).toBe(2);
     expect(exitCodeOf('process "/bin/sh -c make" did not complete successfully: exit code: 6')).toBe(6);
     expect(exitCodeOf("The command '/bin/sh -c make' returned a non-zero code: 127")).toBe(127);
-    expect(exitCodeOf("error building at STEP \"RUN make\": exit status 3")).toBe(3);
+    expect(exitCodeOf('error building at STEP "RUN make": exit status 3')).toBe(3);
     expect(exitCodeOf("failed to compute cache key: not found")).toBeUndefined();
   });
 
   test("a long RUN step on one short line; the reason without the command repeated", () => {
-    const step = '[3/3] RUN set -e; \\\n    echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
+    const step =
+      '[3/3] RUN set -e; \\\n    echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
     const short = shortStepName(step);
     expect(short.length).toBeLessThanOrEqual(72);
     expect(short).toStartWith('[3/3] RUN set -e; echo "downloading');
     expect(short).toEndWith("…");
     expect(shortStepName("[2/2] COPY a b")).toBe("[2/2] COPY a b");
-    const command = 'set -e; echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
-    expect(shortReason(`executor failed running [/bin/sh -c ${command}]: exit code: 6`, `[3/3] RUN ${command}`)).toBe("executor failed running [/bin/sh -c …]: exit code: 6");
+    const command =
+      'set -e; echo "downloading the agent tarball from the release server" && curl -fsSL https://example.org/x -o /tmp/x';
+    expect(shortReason(`executor failed running [/bin/sh -c ${command}]: exit code: 6`, `[3/3] RUN ${command}`)).toBe(
+      "executor failed running [/bin/sh -c …]: exit code: 6",
+    );
     expect(shortReason("x".repeat(500), undefined)).toHaveLength(200);
   });
 });

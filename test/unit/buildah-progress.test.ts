@@ -43,8 +43,13 @@ describe("buildah's progress as build events", () => {
   test("a failing RUN names its step; the output before the failure stays with it", () => {
     const { events, progress } = replay("buildah-fail.jsonl");
     expect(progress.failedStep()).toBe("[3/4] RUN echo fail-here && exit 3");
-    const failed = events.filter((e) => (e as { name?: string }).name === "[3/4] RUN echo fail-here && exit 3").map((e) => e.kind);
+    const failed = events
+      .filter((e) => (e as { name?: string }).name === "[3/4] RUN echo fail-here && exit 3")
+      .map((e) => e.kind);
     expect(failed).toEqual(["step-started", "log", "step-failed"]);
-    expect(events.at(-1)).toMatchObject({ kind: "step-failed", error: 'building at STEP "RUN echo fail-here && exit 3": while running runtime: exit status 3' });
+    expect(events.at(-1)).toMatchObject({
+      kind: "step-failed",
+      error: 'building at STEP "RUN echo fail-here && exit 3": while running runtime: exit status 3',
+    });
   });
 });

@@ -2,7 +2,11 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { BUILDKIT_TRACE_ID, type BuildkitStatus, decodeBuildkitStatus } from "../../src/docker/streams/buildkit-status.ts";
+import {
+  BUILDKIT_TRACE_ID,
+  type BuildkitStatus,
+  decodeBuildkitStatus,
+} from "../../src/docker/streams/buildkit-status.ts";
 import type { BuildEvent } from "../../src/workloads/build-events.ts";
 import { createBuildkitProgress } from "../../src/workloads/build-progress/buildkit.ts";
 import { createApiBuildProgress } from "../../src/workloads/build-progress/api-stream.ts";
@@ -113,20 +117,41 @@ describe("decodeBuildkitStatus on recorded builds", () => {
   });
 
   test("accepts raw bytes and skips fields it does not know", () => {
-    const timestamp = new BinaryWriter().tag(1, WireType.Varint).int64(1_700_000_000).tag(2, WireType.Varint).int32(5e8).finish();
+    const timestamp = new BinaryWriter()
+      .tag(1, WireType.Varint)
+      .int64(1_700_000_000)
+      .tag(2, WireType.Varint)
+      .int32(5e8)
+      .finish();
     const vertex = new BinaryWriter()
-      .tag(1, WireType.LengthDelimited).string("sha256:abc")
-      .tag(3, WireType.LengthDelimited).string("[1/1] RUN true")
-      .tag(8, WireType.LengthDelimited).bytes(new Uint8Array([10, 2, 105, 100])) // progressGroup
-      .tag(99, WireType.Bit64).fixed64(7n)
-      .tag(5, WireType.LengthDelimited).bytes(timestamp)
-      .tag(4, WireType.Varint).bool(true)
+      .tag(1, WireType.LengthDelimited)
+      .string("sha256:abc")
+      .tag(3, WireType.LengthDelimited)
+      .string("[1/1] RUN true")
+      .tag(8, WireType.LengthDelimited)
+      .bytes(new Uint8Array([10, 2, 105, 100])) // progressGroup
+      .tag(99, WireType.Bit64)
+      .fixed64(7n)
+      .tag(5, WireType.LengthDelimited)
+      .bytes(timestamp)
+      .tag(4, WireType.Varint)
+      .bool(true)
       .finish();
     const message = new BinaryWriter()
-      .tag(1, WireType.LengthDelimited).bytes(vertex)
-      .tag(42, WireType.Varint).uint32(1)
-      .tag(3, WireType.LengthDelimited).bytes(
-        new BinaryWriter().tag(1, WireType.LengthDelimited).string("sha256:abc").tag(3, WireType.Varint).int64(2).tag(4, WireType.LengthDelimited).bytes(new TextEncoder().encode("x")).finish(),
+      .tag(1, WireType.LengthDelimited)
+      .bytes(vertex)
+      .tag(42, WireType.Varint)
+      .uint32(1)
+      .tag(3, WireType.LengthDelimited)
+      .bytes(
+        new BinaryWriter()
+          .tag(1, WireType.LengthDelimited)
+          .string("sha256:abc")
+          .tag(3, WireType.Varint)
+          .int64(2)
+          .tag(4, WireType.LengthDelimited)
+          .bytes(new TextEncoder().encode("x"))
+          .finish(),
       )
       .finish();
     const status = decodeBuildkitStatus(message);
@@ -152,9 +177,9 @@ describe("createBuildkitProgress on recorded builds", () => {
     expect(finished).toMatchObject({ kind: "step-finished", cached: false, index: 5 });
     expect((finished as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
 
-    expect(events.filter((e) => e.name === RUN_MOUNT && e.kind === "log").map((e) => (e as { line: string }).line)).toEqual([
-      "from-context-file",
-    ]);
+    expect(
+      events.filter((e) => e.name === RUN_MOUNT && e.kind === "log").map((e) => (e as { line: string }).line),
+    ).toEqual(["from-context-file"]);
     // Every step that started also finished, once.
     const started = events.filter((e) => e.kind === "step-started").map((e) => e.vertex);
     const ended = events.filter((e) => e.kind === "step-finished" || e.kind === "step-failed").map((e) => e.vertex);
@@ -203,7 +228,13 @@ describe("createBuildkitProgress on recorded builds", () => {
 describe("createBuildkitProgress log lines", () => {
   const digest = "sha256:0001";
   const encoder = new TextEncoder();
-  const status = (parts: Partial<BuildkitStatus>): BuildkitStatus => ({ vertexes: [], statuses: [], logs: [], warnings: [], ...parts });
+  const status = (parts: Partial<BuildkitStatus>): BuildkitStatus => ({
+    vertexes: [],
+    statuses: [],
+    logs: [],
+    warnings: [],
+    ...parts,
+  });
   const log = (stream: number, msg: Uint8Array | string) =>
     status({ logs: [{ vertex: digest, stream, msg: typeof msg === "string" ? encoder.encode(msg) : msg }] });
   const lines = (events: BuildkitProgressEvent[]) =>
@@ -227,7 +258,9 @@ describe("createBuildkitProgress log lines", () => {
       [2, "warning"],
     ]);
     const end = progress.push(
-      status({ vertexes: [{ digest, inputs: [], name: "[1/1] RUN make", cached: false, started, completed: new Date(3500) }] }),
+      status({
+        vertexes: [{ digest, inputs: [], name: "[1/1] RUN make", cached: false, started, completed: new Date(3500) }],
+      }),
     );
     expect(end).toEqual([
       { kind: "log", vertex: digest, name: "[1/1] RUN make", index: 1, stream: 1, line: "part" },
@@ -263,7 +296,8 @@ describe("two steps fail at once", () => {
     const lines = recordedLines("buildkit-fail-two-copies.jsonl");
     const failedInOrder: string[] = [];
     for (const line of lines.slice(0, -1)) {
-      for (const event of progress.push(line as ProgressMessage)) if (event.kind === "step-failed") failedInOrder.push(event.name);
+      for (const event of progress.push(line as ProgressMessage))
+        if (event.kind === "step-failed") failedInOrder.push(event.name);
     }
     expect(failedInOrder).toEqual(["[2/4] COPY missing-one /one", "[3/4] COPY missing-two /two"]);
     const final = lines.at(-1)!.errorDetail!.message;

@@ -29,7 +29,9 @@ describe("the check runner (runner.sh)", () => {
     const run = Bun.spawnSync(["bash", "-c", probe, "aicage-version-check", ...runnerArguments(3, 60, 1000, scripts)]);
     expect(run.stderr.toString()).toBe("");
     expect(run.exitCode).toBe(0);
-    expect(run.stdout.toString()).toBe([...names.map((name, i) => `${name}=${values[i]}`), "rest=version.sh 0 v 2.sh 1", ""].join("\n"));
+    expect(run.stdout.toString()).toBe(
+      [...names.map((name, i) => `${name}=${values[i]}`), "rest=version.sh 0 v 2.sh 1", ""].join("\n"),
+    );
   });
 
   test("names none of the values it is given (their home is the TypeScript)", () => {

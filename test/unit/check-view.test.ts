@@ -8,10 +8,12 @@ describe("the live line of a version-check run", () => {
       ["claude", [1_000]],
       ["codex", [3_500]],
     ]);
-    expect(checkStatusLine("checking 20 agents in the image", { done: 17, failed: 2, total: 20 }, running, 15_200)).toBe(
-      "checking 20 agents in the image: 17 of 20 done, 2 running, 2 failed; slowest: claude 14s",
+    expect(
+      checkStatusLine("checking 20 agents in the image", { done: 17, failed: 2, total: 20 }, running, 15_200),
+    ).toBe("checking 20 agents in the image: 17 of 20 done, 2 running, 2 failed; slowest: claude 14s");
+    expect(checkStatusLine("", { done: 0, failed: 0, total: 2 }, new Map([["a", [100]]]), 600)).toBe(
+      "0 of 2 done, 1 running",
     );
-    expect(checkStatusLine("", { done: 0, failed: 0, total: 2 }, new Map([["a", [100]]]), 600)).toBe("0 of 2 done, 1 running");
     expect(checkStatusLine("x", { done: 3, failed: 0, total: 3 }, new Map(), 9_000)).toBe("x: 3 of 3 done, 0 running");
   });
 });

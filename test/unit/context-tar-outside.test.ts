@@ -31,13 +31,20 @@ async function tarEntries(stream: ReadableStream<Uint8Array>): Promise<Record<st
 }
 
 describe("Dockerfile outside the context", () => {
-  const options = { contextDir: join(dir, "ctx"), dockerfile: join(dir, "recipes", "Dockerfile"), allowDockerfileOutside: true };
+  const options = {
+    contextDir: join(dir, "ctx"),
+    dockerfile: join(dir, "recipes", "Dockerfile"),
+    allowDockerfileOutside: true,
+  };
 
   test("is sent in the tar under a name made from its content, which the build is told", async () => {
     const context = await packBuildContext(options);
     expect(context.dockerfile).toMatch(/^\.dockerfile\.[0-9a-f]{12}$/);
     const entries = await tarEntries(context.stream);
-    expect(entries).toEqual({ "agent.tar.gz": "tarball", [context.dockerfile]: "FROM scratch\nADD agent.tar.gz /opt/\n" });
+    expect(entries).toEqual({
+      "agent.tar.gz": "tarball",
+      [context.dockerfile]: "FROM scratch\nADD agent.tar.gz /opt/\n",
+    });
   });
 
   test("counts in the context hash, the same from scan to scan; not in the folder hash (buildx never sees it)", async () => {
@@ -50,7 +57,9 @@ describe("Dockerfile outside the context", () => {
   });
 
   test("without the option it is still refused, and a missing one is named", async () => {
-    await expect(scanBuildContext({ ...options, allowDockerfileOutside: false })).rejects.toThrow("Dockerfile is not inside the build context");
+    await expect(scanBuildContext({ ...options, allowDockerfileOutside: false })).rejects.toThrow(
+      "Dockerfile is not inside the build context",
+    );
     await expect(scanBuildContext({ ...options, dockerfile: join(dir, "recipes", "nope") })).rejects.toThrow(
       `Dockerfile not found: ${join(dir, "recipes", "nope")}`,
     );

@@ -1,5 +1,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { extract } from "tar-stream";
@@ -117,19 +128,28 @@ describe("packBuildContext", () => {
 
     const main = tar.get("src/main.ts")!;
     expect(main).toMatchObject({ type: "file", mode: 0o755, uid: 0, gid: 0, content: "console.log('hi');\n" });
-    expect(Math.floor(main.mtime.getTime() / 1000)).toBe(Math.floor(lstatSync(join(dir, "src/main.ts")).mtimeMs / 1000));
+    expect(Math.floor(main.mtime.getTime() / 1000)).toBe(
+      Math.floor(lstatSync(join(dir, "src/main.ts")).mtimeMs / 1000),
+    );
     expect(tar.get("src/")).toMatchObject({ type: "directory", uid: 0, gid: 0 });
     expect(tar.get("link")).toMatchObject({ type: "symlink", linkname: "src/main.ts", content: "" });
 
     expect(context.dockerfile).toBe("Dockerfile");
     expect(context.ignoreFile).toBe(".dockerignore");
     expect(context.files).toBe(6);
-    expect(context.bytes).toBe([...tar.values()].reduce((sum, e) => sum + (e.type === "file" ? e.content.length : 0), 0));
+    expect(context.bytes).toBe(
+      [...tar.values()].reduce((sum, e) => sum + (e.type === "file" ? e.content.length : 0), 0),
+    );
     expect(context.contextHash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
   test(".dockerignore holding '*': the Dockerfile and the ignore file are sent for the engine; the folder hash leaves them out", async () => {
-    const dir = makeContext({ Dockerfile: "FROM x\nCOPY . /ctx/\n", ".dockerignore": "*\n!keep.txt\n", "keep.txt": "k", "other.txt": "o" });
+    const dir = makeContext({
+      Dockerfile: "FROM x\nCOPY . /ctx/\n",
+      ".dockerignore": "*\n!keep.txt\n",
+      "keep.txt": "k",
+      "other.txt": "o",
+    });
     const context = await packBuildContext({ contextDir: dir, dockerfile: "Dockerfile" });
     expect([...(await readTar(context.stream)).keys()]).toEqual([".dockerignore", "Dockerfile", "keep.txt"]);
     expect(context.entries.filter((e) => e.onlyForEngine).map((e) => e.path)).toEqual([".dockerignore", "Dockerfile"]);

@@ -25,7 +25,8 @@ function context(): string {
   writeFileSync(join(dir, "data.bin"), "one");
   return dir;
 }
-const scan = (dir: string, digestCache?: string) => scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile", digestCache });
+const scan = (dir: string, digestCache?: string) =>
+  scanBuildContext({ contextDir: dir, dockerfile: "Dockerfile", digestCache });
 /** Later than any file here was changed: nothing counts as too recent. */
 const later = { now: Date.now() + 60_000 };
 

@@ -13,14 +13,22 @@ function homeWithContext(name: string, host: string, current = true) {
   const config = join(home, ".docker");
   const id = createHash("sha256").update(name).digest("hex");
   mkdirSync(join(config, "contexts", "meta", id), { recursive: true });
-  writeFileSync(join(config, "contexts", "meta", id, "meta.json"), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }));
+  writeFileSync(
+    join(config, "contexts", "meta", id, "meta.json"),
+    JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }),
+  );
   if (current) writeFileSync(join(config, "config.json"), JSON.stringify({ currentContext: name }));
   return home;
 }
 
 describe("resolveEndpoint", () => {
   test("--host wins over DOCKER_HOST", () => {
-    const endpoint = resolveEndpoint({ host: "unix:///a.sock", hostSource: "--host", env: { DOCKER_HOST: "unix:///b.sock" }, exists: none });
+    const endpoint = resolveEndpoint({
+      host: "unix:///a.sock",
+      hostSource: "--host",
+      env: { DOCKER_HOST: "unix:///b.sock" },
+      exists: none,
+    });
     expect(endpoint).toMatchObject({ kind: "unix", socketPath: "/a.sock", source: "--host" });
   });
 
@@ -41,7 +49,9 @@ describe("resolveEndpoint", () => {
 
   test("an unsupported scheme is a clear error", () => {
     expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(EndpointError);
-    expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(/unsupported Docker host 'fd:\/\/3'; use .* or ssh:\/\/\[USER@\]HOST\[:PORT\]$/);
+    expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(
+      /unsupported Docker host 'fd:\/\/3'; use .* or ssh:\/\/\[USER@\]HOST\[:PORT\]$/,
+    );
   });
 
   test("DOCKER_HOST=ssh:// is an ssh endpoint; DOCKER_SSH_NO_MUX=1 turns connection sharing off", () => {
@@ -52,34 +62,55 @@ describe("resolveEndpoint", () => {
       display: "ssh://me@box:2222",
       source: "DOCKER_HOST",
     });
-    expect(resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex).toBe(false);
-    expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow("host setting: 'ssh://me:pw@box' holds a password");
+    expect(
+      resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex,
+    ).toBe(false);
+    expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow(
+      "host setting: 'ssh://me:pw@box' holds a password",
+    );
   });
 
   test("a context whose endpoint is ssh:// is an ssh endpoint", () => {
     const home = homeWithContext("buildbox", "ssh://me@buildbox");
     const endpoint = resolveEndpoint({ env: {}, home, exists: none });
-    expect(endpoint).toMatchObject({ kind: "ssh", display: "ssh://me@buildbox", source: "context buildbox (current context)" });
+    expect(endpoint).toMatchObject({
+      kind: "ssh",
+      display: "ssh://me@buildbox",
+      source: "context buildbox (current context)",
+    });
     expect(endpoint.ssh).toMatchObject({ user: "me", host: "buildbox" });
   });
 
   test("DOCKER_HOST wins over DOCKER_CONTEXT and the current context", () => {
     const home = homeWithContext("colima", "unix:///Users/me/.colima/default/docker.sock");
     const env = { DOCKER_HOST: "unix:///env.sock", DOCKER_CONTEXT: "colima" };
-    expect(resolveEndpoint({ env, home, exists: none })).toMatchObject({ socketPath: "/env.sock", source: "DOCKER_HOST" });
-    expect(resolveEndpoint({ env: { DOCKER_HOST: "unix:///env.sock" }, home, exists: none })).toMatchObject({ socketPath: "/env.sock", source: "DOCKER_HOST" });
+    expect(resolveEndpoint({ env, home, exists: none })).toMatchObject({
+      socketPath: "/env.sock",
+      source: "DOCKER_HOST",
+    });
+    expect(resolveEndpoint({ env: { DOCKER_HOST: "unix:///env.sock" }, home, exists: none })).toMatchObject({
+      socketPath: "/env.sock",
+      source: "DOCKER_HOST",
+    });
   });
 
   test("the current context of config.json is used, its name is recorded", () => {
     const home = homeWithContext("colima", "unix:///Users/me/.colima/default/docker.sock");
     const endpoint = resolveEndpoint({ env: {}, home, exists: none });
-    expect(endpoint).toMatchObject({ socketPath: "/Users/me/.colima/default/docker.sock", source: "context colima (current context)" });
+    expect(endpoint).toMatchObject({
+      socketPath: "/Users/me/.colima/default/docker.sock",
+      source: "context colima (current context)",
+    });
   });
 
   test("DOCKER_CONTEXT overrides config.json; a missing context is an error naming it", () => {
     const home = homeWithContext("remote", "tcp://10.0.0.5:2375", false);
-    expect(resolveEndpoint({ env: { DOCKER_CONTEXT: "remote" }, home, exists: none }).origin).toBe("http://10.0.0.5:2375");
-    expect(() => resolveEndpoint({ env: { DOCKER_CONTEXT: "gone" }, home, exists: none })).toThrow(/DOCKER_CONTEXT 'gone' not found/);
+    expect(resolveEndpoint({ env: { DOCKER_CONTEXT: "remote" }, home, exists: none }).origin).toBe(
+      "http://10.0.0.5:2375",
+    );
+    expect(() => resolveEndpoint({ env: { DOCKER_CONTEXT: "gone" }, home, exists: none })).toThrow(
+      /DOCKER_CONTEXT 'gone' not found/,
+    );
   });
 
   test("the default context falls through to the sockets", () => {
@@ -104,14 +135,20 @@ describe("resolveEndpoint", () => {
 
   test("the other sockets that exist come along, in order, to be tried when the first refuses", () => {
     const env = { XDG_RUNTIME_DIR: "/run/user/1000" };
-    const present = new Set(["/var/run/docker.sock", "/run/user/1000/docker.sock", "/run/user/1000/podman/podman.sock"]);
+    const present = new Set([
+      "/var/run/docker.sock",
+      "/run/user/1000/docker.sock",
+      "/run/user/1000/podman/podman.sock",
+    ]);
     const endpoint = resolveEndpoint({ env, home: "/home/me", exists: (p) => present.has(p) });
     expect(endpoint.socketPath).toBe("/var/run/docker.sock");
     expect(endpoint.alternatives?.map((e) => [e.socketPath, e.source])).toEqual([
       ["/run/user/1000/docker.sock", "rootless Docker socket"],
       ["/run/user/1000/podman/podman.sock", "Podman socket"],
     ]);
-    expect(resolveEndpoint({ env, home: "/home/me", exists: (p) => p === "/var/run/docker.sock" }).alternatives).toBeUndefined();
+    expect(
+      resolveEndpoint({ env, home: "/home/me", exists: (p) => p === "/var/run/docker.sock" }).alternatives,
+    ).toBeUndefined();
   });
 
   test("with no socket anywhere, the default path is named as not found", () => {

@@ -5,17 +5,30 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { identityFrom } from "../../src/workloads/engine-kind.ts";
 
-const recorded = (name: string) => JSON.parse(readFileSync(join(import.meta.dir, "../fixtures/recorded/engines", `${name}.json`), "utf8"));
+const recorded = (name: string) =>
+  JSON.parse(readFileSync(join(import.meta.dir, "../fixtures/recorded/engines", `${name}.json`), "utf8"));
 
 describe("identityFrom", () => {
   test("Podman reports its own version under Docker's fields: it is named Podman, builds with buildah", () => {
     const identity = identityFrom(recorded("podman4-version"), recorded("podman4-info"), "1.41");
-    expect(identity).toMatchObject({ product: "Podman", version: "4.3.1", apiVersion: "1.41", apiBuilder: "buildah", builderImageWorks: false, rootless: false });
+    expect(identity).toMatchObject({
+      product: "Podman",
+      version: "4.3.1",
+      apiVersion: "1.41",
+      apiBuilder: "buildah",
+      builderImageWorks: false,
+      rootless: false,
+    });
   });
 
   test("Docker 20.10 (Debian's build names no platform): Docker Engine with BuildKit", () => {
     const identity = identityFrom(recorded("docker20-version"), recorded("docker20-info"), "1.41");
-    expect(identity).toMatchObject({ product: "Docker Engine", apiBuilder: "buildkit", builderImageWorks: true, rootless: false });
+    expect(identity).toMatchObject({
+      product: "Docker Engine",
+      apiBuilder: "buildkit",
+      builderImageWorks: true,
+      rootless: false,
+    });
     expect(identity.version).toMatch(/^20\.10\./);
   });
 

@@ -25,17 +25,30 @@ test(`no function in src/ spans more than ${MAX_SPAN} lines`, () => {
       }),
     );
     const run = Bun.spawnSync(
-      [join(ROOT, "node_modules/.bin/biome"), "lint", `--config-path=${config}`, "--reporter=json", "--max-diagnostics=none", "src"],
+      [
+        join(ROOT, "node_modules/.bin/biome"),
+        "lint",
+        `--config-path=${config}`,
+        "--reporter=json",
+        "--max-diagnostics=none",
+        "src",
+      ],
       { cwd: ROOT },
     );
     const report = JSON.parse(run.stdout.toString()) as {
-      diagnostics: Array<{ category: string; location: { path: string; start: { line: number }; end: { line: number } } }>;
+      diagnostics: Array<{
+        category: string;
+        location: { path: string; start: { line: number }; end: { line: number } };
+      }>;
     };
     const found = report.diagnostics.filter((d) => d.category === "lint/complexity/noExcessiveLinesPerFunction");
     // The measurement sees functions at all: the CLI's command runs are longer than REPORT_FROM.
     expect(found.length).toBeGreaterThan(5);
     const long = found
-      .map((d) => ({ at: `${d.location.path}:${d.location.start.line}`, span: d.location.end.line - d.location.start.line + 1 }))
+      .map((d) => ({
+        at: `${d.location.path}:${d.location.start.line}`,
+        span: d.location.end.line - d.location.start.line + 1,
+      }))
       .filter((f) => f.span > MAX_SPAN);
     expect(long).toEqual([]);
   } finally {

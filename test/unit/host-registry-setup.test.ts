@@ -54,7 +54,10 @@ const HOSTCA = "/home/aicage/.aicage-util/host-ca.pem";
 
 /** Every string in the result, files decoded: nothing secret may be anywhere in it. */
 function everything(result: HostRegistrySetup): string {
-  return JSON.stringify({ ...result, files: result.files.map((f) => ({ ...f, content: new TextDecoder().decode(f.content) })) });
+  return JSON.stringify({
+    ...result,
+    files: result.files.map((f) => ({ ...f, content: new TextDecoder().decode(f.content) })),
+  });
 }
 
 describe("npm settings", () => {
@@ -102,11 +105,16 @@ describe("npm settings", () => {
       { name: "npm noproxy", source: "/home/dev/.npmrc" },
       { name: "npm https-proxy", source: "/home/dev/.npmrc" },
     ]);
-    expect(result.withheld).toEqual([{ name: "npm //npm.corp.example/repository/npm-private/:_authToken", source: "/home/dev/.npmrc" }]);
+    expect(result.withheld).toEqual([
+      { name: "npm //npm.corp.example/repository/npm-private/:_authToken", source: "/home/dev/.npmrc" },
+    ]);
     expect(everything(result)).not.toContain(SECRET);
     // the CA file npm names reaches the container, each certificate once
     expect(result.caCertificates).toBe(pemCertificates(CORP + PROXY).join(""));
-    expect(result.shown).toContainEqual({ name: "CA /etc/corp/ca-bundle.pem (2 certificates)", source: "npm cafile (/usr/etc/npmrc)" });
+    expect(result.shown).toContainEqual({
+      name: "CA /etc/corp/ca-bundle.pem (2 certificates)",
+      source: "npm cafile (/usr/etc/npmrc)",
+    });
   });
 
   test("forwarding credentials writes the expanded token, readable by the owner only", () => {
@@ -115,7 +123,10 @@ describe("npm settings", () => {
     expect(npmrc).toContain(`//npm.corp.example/repository/npm-private/:_authToken=${SECRET}\n`);
     expect(result.files.find((f) => f.path === NPMRC)!.mode).toBe(0o600);
     expect(result.withheld).toEqual([]);
-    expect(result.shown).toContainEqual({ name: "npm //npm.corp.example/repository/npm-private/:_authToken", source: "/home/dev/.npmrc" });
+    expect(result.shown).toContainEqual({
+      name: "npm //npm.corp.example/repository/npm-private/:_authToken",
+      source: "/home/dev/.npmrc",
+    });
     // shown/withheld/notices never hold the value, even when it is forwarded
     expect(JSON.stringify([result.shown, result.withheld, result.notices, result.env])).not.toContain(SECRET);
   });
@@ -145,7 +156,9 @@ describe("npm settings", () => {
       "/usr/etc/npmrc": "@other:registry=https://not-read-either.example/\n",
     });
     const result = setup(root, { NPM_CONFIG_USERCONFIG: "/work/ci.npmrc" });
-    expect(fileText(result, NPMRC)).toBe("registry=https://ci.mirror.example/\n@team:registry=https://team.example/npm/\n");
+    expect(fileText(result, NPMRC)).toBe(
+      "registry=https://ci.mirror.example/\n@team:registry=https://team.example/npm/\n",
+    );
     expect(result.shown).toEqual([
       { name: "npm registry", source: "/work/ci.npmrc" },
       { name: "npm @team:registry", source: "/home/dev/global.npmrc" },
@@ -156,7 +169,8 @@ describe("npm settings", () => {
     const root = host({
       "/usr/share/nodejs/npm/bin/npm-cli.js": "#!/usr/bin/env node\n",
       "/usr/share/nodejs/npm/package.json": '{"name":"npm","version":"9.2.0"}',
-      "/usr/share/nodejs/npm/npmrc": "# DO NOT MODIFY THIS FILE - use /etc/npmrc instead.\nglobalconfig=/etc/npmrc\nprefix=/usr/local\n",
+      "/usr/share/nodejs/npm/npmrc":
+        "# DO NOT MODIFY THIS FILE - use /etc/npmrc instead.\nglobalconfig=/etc/npmrc\nprefix=/usr/local\n",
       "/etc/npmrc": "registry=https://debian-global.example/\n",
       "/usr/local/etc/npmrc": "registry=https://not-read.example/\n",
     });
@@ -180,13 +194,18 @@ describe("npm settings", () => {
 
   test("cafile is a path as npm reads it: ~/ is the home folder, a relative one the current folder", () => {
     const root = host({ "/home/dev/.npmrc": "cafile=~/certs/corp.pem\n", "/home/dev/certs/corp.pem": CORP });
-    expect(setup(root).shown).toEqual([{ name: "CA /home/dev/certs/corp.pem (1 certificate)", source: "npm cafile (/home/dev/.npmrc)" }]);
+    expect(setup(root).shown).toEqual([
+      { name: "CA /home/dev/certs/corp.pem (1 certificate)", source: "npm cafile (/home/dev/.npmrc)" },
+    ]);
     layOut(root, { "/home/dev/.npmrc": "cafile=certs/corp.pem\n" });
     expect(setup(root).caCertificates).toBe(pemCertificates(CORP).join(""));
   });
 
   test("no node and no npm on PATH: the user npmrc and the variables still count", () => {
-    const root = host({ "/home/dev/.npmrc": "registry=https://user.example/\n", "/usr/etc/npmrc": "strict-ssl=false\n" });
+    const root = host({
+      "/home/dev/.npmrc": "registry=https://user.example/\n",
+      "/usr/etc/npmrc": "strict-ssl=false\n",
+    });
     const result = setup(root, { PATH: "/nowhere" });
     expect(fileText(result, NPMRC)).toBe("registry=https://user.example/\n");
   });
@@ -245,7 +264,10 @@ describe("npm settings", () => {
         "npm proxy",
       ].sort(),
     );
-    expect(result.withheld).toContainEqual({ name: "npm //npm.corp.example/:_authToken", source: "$npm_config_//npm.corp.example/:_authToken" });
+    expect(result.withheld).toContainEqual({
+      name: "npm //npm.corp.example/:_authToken",
+      source: "$npm_config_//npm.corp.example/:_authToken",
+    });
     const all = everything(result);
     for (const secret of secrets) expect(all).not.toContain(secret);
   });
@@ -262,7 +284,8 @@ describe("pip settings", () => {
   const corporateHost = () =>
     host({
       "/etc/xdg/pip/pip.conf": "[global]\nindex-url = https://xdg.example/simple/\ntimeout = 60\n",
-      "/etc/pip.conf": "[global]\nindex-url = https://pypi.mirror.corp.example/simple/\ntrusted-host = pypi.mirror.corp.example\ncert = /etc/corp/ca.pem\n",
+      "/etc/pip.conf":
+        "[global]\nindex-url = https://pypi.mirror.corp.example/simple/\ntrusted-host = pypi.mirror.corp.example\ncert = /etc/corp/ca.pem\n",
       "/home/dev/.pip/pip.conf": "[global]\ntrusted-host = legacy.example\n",
       "/home/dev/.config/pip/pip.conf": [
         "# the new location beats the legacy one",
@@ -309,11 +332,18 @@ describe("pip settings", () => {
       { name: "pip install.extra-index-url (1 of 3)", source: "/home/dev/.config/pip/pip.conf" },
       { name: "pip index.index-url", source: "/home/dev/.config/pip/pip.conf" },
     ]);
-    expect(result.withheld).toEqual([{ name: "pip install.extra-index-url (1 of 3)", source: "/home/dev/.config/pip/pip.conf" }]);
-    expect(result.notices).toContain("pip install.extra-index-url (/home/dev/.config/pip/pip.conf): 1 local index left out (a host path)");
+    expect(result.withheld).toEqual([
+      { name: "pip install.extra-index-url (1 of 3)", source: "/home/dev/.config/pip/pip.conf" },
+    ]);
+    expect(result.notices).toContain(
+      "pip install.extra-index-url (/home/dev/.config/pip/pip.conf): 1 local index left out (a host path)",
+    );
     expect(everything(result)).not.toContain(PASSWORD);
     expect(result.caCertificates).toBe(pemCertificates(TEAM).join(""));
-    expect(result.shown).toContainEqual({ name: "CA /etc/corp/ca.pem (1 certificate)", source: "pip global.cert (/etc/pip.conf)" });
+    expect(result.shown).toContainEqual({
+      name: "CA /etc/corp/ca.pem (1 certificate)",
+      source: "pip global.cert (/etc/pip.conf)",
+    });
   });
 
   test("forwarding credentials keeps the password URL, in a file only its owner reads", () => {
@@ -383,8 +413,15 @@ describe("pip settings", () => {
       "/home/dev/.config/pip/pip.conf": "[global]\nindex-url = https://not-read-on-mac.example/simple/\n",
       "/Library/Application Support/pip/pip.conf": "[global]\ntrusted-host = mac-global.example\n",
     });
-    const result = hostRegistrySetup({ env: BASE_ENV, cwd: "/home/dev", platform: "darwin", files: rootedHostFiles(root) });
-    expect(fileText(result, PIPCONF)).toBe("[global]\ntrusted-host = mac-global.example\nindex-url = https://mac.example/simple/\n");
+    const result = hostRegistrySetup({
+      env: BASE_ENV,
+      cwd: "/home/dev",
+      platform: "darwin",
+      files: rootedHostFiles(root),
+    });
+    expect(fileText(result, PIPCONF)).toBe(
+      "[global]\ntrusted-host = mac-global.example\nindex-url = https://mac.example/simple/\n",
+    );
   });
 
   test("a file pip cannot parse is skipped with a notice, as pip would refuse it", () => {
@@ -394,7 +431,9 @@ describe("pip settings", () => {
     });
     const result = setup(root);
     expect(fileText(result, PIPCONF)).toBe("[global]\nindex-url = https://global.example/simple/\n");
-    expect(result.notices).toEqual(["/home/dev/.config/pip/pip.conf: not used, pip cannot parse it (line 1: a setting before any [section] header)"]);
+    expect(result.notices).toEqual([
+      "/home/dev/.config/pip/pip.conf: not used, pip cannot parse it (line 1: a setting before any [section] header)",
+    ]);
   });
 });
 
@@ -405,7 +444,8 @@ describe("CA certificates", () => {
       "/etc/corp/certs/corp-root.pem": CORP,
       "/etc/corp/certs/team.crt": TEAM,
       "/etc/corp/certs/README": "not a certificate",
-      "/etc/corp/certs/team.key": "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
+      "/etc/corp/certs/team.key":
+        "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
       "/home/dev/.npmrc": `ca="${PROXY.trim().replace(/\n/g, "\\n")}"\n`,
     });
     link(root, "/etc/corp/certs/5ad8a5d6.0", "corp-root.pem");
@@ -423,8 +463,19 @@ describe("CA certificates", () => {
       { name: "CA /etc/corp/bundle.pem (1 certificate)", source: "$SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS" },
       { name: "CA /etc/corp/certs (1 certificate)", source: "$SSL_CERT_DIR" },
     ]);
-    expect(result.notices).toEqual(["$GIT_SSL_CAINFO: /etc/corp/missing.pem does not exist", "$SSL_CERT_DIR: /etc/absent is not a folder"]);
-    expect(result.caEnvNames).toEqual(["SSL_CERT_FILE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "NODE_EXTRA_CA_CERTS", "NPM_CONFIG_CAFILE", "REQUESTS_CA_BUNDLE", "PIP_CERT"]);
+    expect(result.notices).toEqual([
+      "$GIT_SSL_CAINFO: /etc/corp/missing.pem does not exist",
+      "$SSL_CERT_DIR: /etc/absent is not a folder",
+    ]);
+    expect(result.caEnvNames).toEqual([
+      "SSL_CERT_FILE",
+      "CURL_CA_BUNDLE",
+      "GIT_SSL_CAINFO",
+      "NODE_EXTRA_CA_CERTS",
+      "NPM_CONFIG_CAFILE",
+      "REQUESTS_CA_BUNDLE",
+      "PIP_CERT",
+    ]);
     expect(result.env).toEqual(result.caEnvNames.map((name) => `${name}=/home/aicage/.aicage-util/ca-bundle.pem`));
     expect(result.prepareScript).toContain("/etc/ssl/certs/ca-certificates.crt");
   });
@@ -432,7 +483,11 @@ describe("CA certificates", () => {
   test("an unreadable CA source is skipped with a notice and the rest still counts", () => {
     const root = host({ "/etc/corp/ok.pem": TEAM, "/etc/corp/empty.pem": "no certificates here\n" });
     mkdirSync(join(root, "/etc/corp/a-folder.pem"));
-    const result = setup(root, { SSL_CERT_FILE: "/etc/corp/a-folder.pem", CURL_CA_BUNDLE: "/etc/corp/empty.pem", REQUESTS_CA_BUNDLE: "/etc/corp/ok.pem" });
+    const result = setup(root, {
+      SSL_CERT_FILE: "/etc/corp/a-folder.pem",
+      CURL_CA_BUNDLE: "/etc/corp/empty.pem",
+      REQUESTS_CA_BUNDLE: "/etc/corp/ok.pem",
+    });
     expect(result.caCertificates).toBe(pemCertificates(TEAM).join(""));
     expect(result.notices).toEqual([
       "$SSL_CERT_FILE: /etc/corp/a-folder.pem not read (not a regular file)",
@@ -442,7 +497,8 @@ describe("CA certificates", () => {
 
   test("the CA text handed on is bounded", () => {
     // Made-up PEM blocks (valid base64, not real certificates): only their size matters here.
-    const block = (n: number) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(`cert ${n} `.padEnd(1500, "x")).toString("base64")}\n-----END CERTIFICATE-----\n`;
+    const block = (n: number) =>
+      `-----BEGIN CERTIFICATE-----\n${Buffer.from(`cert ${n} `.padEnd(1500, "x")).toString("base64")}\n-----END CERTIFICATE-----\n`;
     const many = Array.from({ length: 3500 }, (_, n) => block(n)).join("");
     const root = host({ "/etc/corp/huge.pem": many });
     const result = setup(root, { SSL_CERT_FILE: "/etc/corp/huge.pem" });
@@ -453,6 +509,15 @@ describe("CA certificates", () => {
 
   test("nothing named: no CA file, no variables, no prepare step", () => {
     const result = setup(host());
-    expect(result).toEqual({ env: [], files: [], caCertificates: null, caEnvNames: [], prepareScript: null, shown: [], withheld: [], notices: [] });
+    expect(result).toEqual({
+      env: [],
+      files: [],
+      caCertificates: null,
+      caEnvNames: [],
+      prepareScript: null,
+      shown: [],
+      withheld: [],
+      notices: [],
+    });
   });
 });

@@ -14,7 +14,12 @@ function capture(stream: { isTTY?: boolean }, env: Record<string, string> = {}) 
       return true;
     },
   } as unknown as NodeJS.WriteStream;
-  const logger = createConsola({ stdout: sink, stderr: sink, level: 3, reporters: [logReporter(styleFor(stream, env))] });
+  const logger = createConsola({
+    stdout: sink,
+    stderr: sink,
+    level: 3,
+    reporters: [logReporter(styleFor(stream, env))],
+  });
   return { logger, written: () => written };
 }
 
@@ -25,7 +30,9 @@ describe("log lines", () => {
     logger.warn("no agents found");
     logger.info("image attempt: create 5 ms");
     logger.success("built sha256:abc");
-    expect(written()).toBe("[error] 1 of 4 version checks failed\n[warn] no agents found\n[info] image attempt: create 5 ms\n[success] built sha256:abc\n");
+    expect(written()).toBe(
+      "[error] 1 of 4 version checks failed\n[warn] no agents found\n[info] image attempt: create 5 ms\n[success] built sha256:abc\n",
+    );
   });
 
   test("control characters in a message are shown as escapes; backticks and underscores stay", () => {
@@ -40,6 +47,8 @@ describe("log lines", () => {
     logger.warn("w");
     logger.info("i");
     logger.success("s");
-    expect(written()).toBe("\x1b[31m[error]\x1b[39m e\n\x1b[33m[warn]\x1b[39m w\n\x1b[36m[info]\x1b[39m i\n\x1b[32m[success]\x1b[39m s\n");
+    expect(written()).toBe(
+      "\x1b[31m[error]\x1b[39m e\n\x1b[33m[warn]\x1b[39m w\n\x1b[36m[info]\x1b[39m i\n\x1b[32m[success]\x1b[39m s\n",
+    );
   });
 });

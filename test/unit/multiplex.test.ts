@@ -36,7 +36,11 @@ describe("demultiplex", () => {
     const first = push(new Uint8Array(100).fill(65));
     expect(first.length).toBe(1);
     expect(first[0]!.data.length).toBe(100);
-    const rest = push(new Uint8Array(4096 - 100 + 8 + 2).fill(66).map((v, i) => (i === 3996 ? 2 : i >= 3997 && i < 4003 ? 0 : i === 4003 ? 2 : v)));
+    const rest = push(
+      new Uint8Array(4096 - 100 + 8 + 2)
+        .fill(66)
+        .map((v, i) => (i === 3996 ? 2 : i >= 3997 && i < 4003 ? 0 : i === 4003 ? 2 : v)),
+    );
     expect(rest[0]!.data.length).toBe(3996);
     expect(rest[1]).toEqual({ stream: 2, data: new Uint8Array([66, 66]) });
   });
@@ -48,14 +52,18 @@ describe("demultiplex", () => {
     for (const sizes of [[4096], [3], [8, 1]]) {
       const error = await split(chunked(recorded("podman43-logs-follow-ended.txt"), sizes)).catch((e) => e);
       expect(error).toBeInstanceOf(NotMultiplexedError);
-      expect(error.message).toStartWith('the engine sent text where container output was expected: {"cause":"no such process","message":"failed to obtain logs');
+      expect(error.message).toStartWith(
+        'the engine sent text where container output was expected: {"cause":"no such process","message":"failed to obtain logs',
+      );
       expect(error.message).not.toContain("\n");
     }
   });
 
   test("frames before a header that is none are handed out first", () => {
     const push = createDemuxer();
-    expect(push(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 2, 104, 105]))).toEqual([{ stream: 1, data: new Uint8Array([104, 105]) }]);
+    expect(push(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 2, 104, 105]))).toEqual([
+      { stream: 1, data: new Uint8Array([104, 105]) },
+    ]);
     expect(() => push(new Uint8Array([1, 0, 7, 0, 0, 0, 0, 2]))).toThrow(NotMultiplexedError);
   });
 });

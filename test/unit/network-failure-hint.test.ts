@@ -8,7 +8,10 @@ import { recorded } from "../helpers/recorded.ts";
 // image (Debian trixie), each failing against a loopback server in one way; how each was
 // made is in test/fixtures/recorded/network-failures/index.json and README.md.
 const DIR = "network-failures";
-const index = JSON.parse(new TextDecoder().decode(recorded(`${DIR}/index.json`))) as Record<string, { timedOut: boolean; exitCode: number | null }>;
+const index = JSON.parse(new TextDecoder().decode(recorded(`${DIR}/index.json`))) as Record<
+  string,
+  { timedOut: boolean; exitCode: number | null }
+>;
 const stderrOf = (name: string) => new TextDecoder().decode(recorded(`${DIR}/${name}.stderr`));
 
 const EXPECTED: Record<string, string | null> = {
@@ -42,7 +45,9 @@ const EXPECTED: Record<string, string | null> = {
 
 describe("networkFailureHint on recorded stderr", () => {
   test("every recording has an expectation and every expectation a recording", () => {
-    const files = readdirSync(join(import.meta.dir, "..", "fixtures", "recorded", DIR)).filter((f) => f.endsWith(".stderr"));
+    const files = readdirSync(join(import.meta.dir, "..", "fixtures", "recorded", DIR)).filter((f) =>
+      f.endsWith(".stderr"),
+    );
     expect(files.map((f) => f.replace(/\.stderr$/, "")).sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(Object.keys(index).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
@@ -55,27 +60,35 @@ describe("networkFailureHint on recorded stderr", () => {
   }
 
   test("the timed-out recordings really timed out, the others really failed", () => {
-    expect(Object.entries(index).filter(([, r]) => r.timedOut).map(([n]) => n).sort()).toEqual([
+    expect(
+      Object.entries(index)
+        .filter(([, r]) => r.timedOut)
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual([
       "curl-stalled-timeout",
       "npm-stalled-timeout",
       "npm-tls-unknown-ca-timeout",
       "pip-stalled-timeout",
       "pip-tls-unknown-ca-timeout",
     ]);
-    for (const [name, run] of Object.entries(index)) if (!run.timedOut) expect([name, run.exitCode]).not.toEqual([name, 0]);
+    for (const [name, run] of Object.entries(index))
+      if (!run.timedOut) expect([name, run.exitCode]).not.toEqual([name, 0]);
   });
 });
 
 describe("networkFailureHint", () => {
   test("a failure that is not the network gets no hint", () => {
-    expect(networkFailureHint("jq: error (at <stdin>:1): Cannot index string with \"tag_name\"\n", false)).toBeNull();
+    expect(networkFailureHint('jq: error (at <stdin>:1): Cannot index string with "tag_name"\n', false)).toBeNull();
     expect(networkFailureHint("", false)).toBeNull();
     expect(networkFailureHint("", true)).toBeNull();
   });
 
   test("the end of npm's 401 message alone is enough (a stderr tail)", () => {
     const stderr = stderrOf("npm-auth-401");
-    expect(networkFailureHint(stderr.slice(stderr.indexOf("Incorrect or missing password")), false)).toBe("the registry asked for credentials (HTTP 401)");
+    expect(networkFailureHint(stderr.slice(stderr.indexOf("Incorrect or missing password")), false)).toBe(
+      "the registry asked for credentials (HTTP 401)",
+    );
   });
 
   test("a timeout without retries keeps the plain words", () => {

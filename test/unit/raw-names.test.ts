@@ -9,7 +9,9 @@ import { packBuildContext } from "../../src/local-build/context/tar.ts";
 import { tempDir } from "../helpers/temp.ts";
 
 const bytes = (...parts: Array<string | number[]>) =>
-  new Uint8Array(Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : Buffer.from(part)))));
+  new Uint8Array(
+    Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : Buffer.from(part)))),
+  );
 
 describe("names as bytes", () => {
   test("UTF-8 decodes as usual; other bytes become U+DC80-U+DCFF and come back unchanged", () => {
@@ -56,7 +58,11 @@ describe("names as bytes", () => {
 
     const context = await packBuildContext({ contextDir: dir, dockerfile: "Dockerfile" });
     const archive = new Uint8Array(await new Response(context.stream).arrayBuffer());
-    const listing = Bun.spawnSync(["tar", "-tv", "--quoting-style=escape", "-f", "-"], { stdin: archive, stdout: "pipe", stderr: "pipe" });
+    const listing = Bun.spawnSync(["tar", "-tv", "--quoting-style=escape", "-f", "-"], {
+      stdin: archive,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(listing.stderr.toString()).toBe("");
     const names = listing.stdout
       .toString()

@@ -38,7 +38,10 @@ describe("npmrc format", () => {
       "//host/:_authToken": "${TOKEN}",
       dup: "2",
     });
-    expect(object(parseNpmrc("registry=https://x/\r\n\r\n@s:registry = https://s/ \r\n"))).toEqual({ registry: "https://x/", "@s:registry": "https://s/" });
+    expect(object(parseNpmrc("registry=https://x/\r\n\r\n@s:registry = https://s/ \r\n"))).toEqual({
+      registry: "https://x/",
+      "@s:registry": "https://s/",
+    });
   });
 
   test("${VAR} expansion follows @npmcli/config's env-replace", () => {
@@ -47,7 +50,15 @@ describe("npmrc format", () => {
   });
 
   test("a written line reads back as the same value, unexpanded", () => {
-    const values = ["https://m.example/npm/", "https://m.example/?a=b;c#d", " padded ", "[bracket", '"quoted"', "x${NOT}y", "back\\slash"];
+    const values = [
+      "https://m.example/npm/",
+      "https://m.example/?a=b;c#d",
+      " padded ",
+      "[bracket",
+      '"quoted"',
+      "x${NOT}y",
+      "back\\slash",
+    ];
     for (const value of values) {
       const read = parseNpmrc(npmrcLine("registry", value)).get("registry");
       expect(npmEnvReplace(String(read), { NOT: "expanded" })).toBe(value);
@@ -95,18 +106,29 @@ describe("pip config format", () => {
 
   test("what RawConfigParser refuses, pip refuses: each is an error here", () => {
     expect(() => parsePipConfig("index-url = x\n")).toThrow(PipConfigError);
-    expect(() => parsePipConfig("[global]\nindex-url = a\nINDEX-URL = b\n")).toThrow("'index-url' repeated in [global]");
+    expect(() => parsePipConfig("[global]\nindex-url = a\nINDEX-URL = b\n")).toThrow(
+      "'index-url' repeated in [global]",
+    );
     expect(() => parsePipConfig("[global]\n[global]\n")).toThrow("section [global] repeated");
     expect(() => parsePipConfig("[global]\njust words\n")).toThrow("line 2: not a 'name = value' line");
   });
 
   test("a written pip.conf reads back", () => {
     const sections = new Map([
-      ["global", new Map([["index-url", ["https://m.example/simple/"]], ["trusted-host", ["m.example", "n.example"]]])],
+      [
+        "global",
+        new Map([
+          ["index-url", ["https://m.example/simple/"]],
+          ["trusted-host", ["m.example", "n.example"]],
+        ]),
+      ],
       ["install", new Map([["extra-index-url", ["https://x.example/simple/"]]])],
     ]);
     const parsed = parsePipConfig(pipConfigText(sections));
-    expect(object(parsed.get("global")!)).toEqual({ "index-url": "https://m.example/simple/", "trusted-host": "\nm.example\nn.example" });
+    expect(object(parsed.get("global")!)).toEqual({
+      "index-url": "https://m.example/simple/",
+      "trusted-host": "\nm.example\nn.example",
+    });
     expect(object(parsed.get("install")!)).toEqual({ "extra-index-url": "https://x.example/simple/" });
   });
 });

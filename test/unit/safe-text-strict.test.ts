@@ -43,7 +43,14 @@ describe("neutralise", () => {
   });
 
   test("plain text, versions and non-Latin names pass unchanged", () => {
-    for (const plain of ["2.0.14", "v1.2.3-beta.1+build.5", "claude-code", "Übersetzer 翻訳 агент", "C:\\agents\\x", "a b"]) {
+    for (const plain of [
+      "2.0.14",
+      "v1.2.3-beta.1+build.5",
+      "claude-code",
+      "Übersetzer 翻訳 агент",
+      "C:\\agents\\x",
+      "a b",
+    ]) {
       expect(neutralise(plain)).toBe(plain);
       expect(hasUnsafeChars(plain)).toBe(false);
     }

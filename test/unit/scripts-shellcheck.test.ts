@@ -26,7 +26,8 @@ test("every bash script of scripts/ and .ci/ passes shellcheck (warnings and err
   const scripts = bashScripts();
   expect(scripts.length).toBeGreaterThan(10);
   expect(scripts).toContain(join(ROOT, ".ci/run"));
-  if (!Bun.which("shellcheck")) throw new Error("shellcheck is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
+  if (!Bun.which("shellcheck"))
+    throw new Error("shellcheck is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
   const run = Bun.spawnSync(["shellcheck", "-x", "-P", "SCRIPTDIR", "--severity=warning", ...scripts], { cwd: ROOT });
   expect(run.stdout.toString() + run.stderr.toString()).toBe("");
   expect(run.exitCode).toBe(0);

@@ -2,7 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type SshFailureKind, explainSshFailure } from "../../src/docker/ssh/ssh-failure.ts";
-import { parseSshUrl, remoteDialCommand, sshArguments, sshDisplay, sshLoginHint } from "../../src/docker/ssh/ssh-target.ts";
+import {
+  parseSshUrl,
+  remoteDialCommand,
+  sshArguments,
+  sshDisplay,
+  sshLoginHint,
+} from "../../src/docker/ssh/ssh-target.ts";
 
 const RECORDED = join(import.meta.dir, "..", "fixtures", "recorded", "ssh");
 
@@ -21,7 +27,13 @@ describe("ssh:// addresses", () => {
       remoteSocket: "/run/user/1000/docker.sock",
       multiplex: true,
     });
-    expect(parseSshUrl("ssh://buildbox")).toEqual({ user: undefined, host: "buildbox", port: undefined, remoteSocket: undefined, multiplex: true });
+    expect(parseSshUrl("ssh://buildbox")).toEqual({
+      user: undefined,
+      host: "buildbox",
+      port: undefined,
+      remoteSocket: undefined,
+      multiplex: true,
+    });
     expect(parseSshUrl("ssh://[::1]:22/").host).toBe("::1");
   });
 
@@ -41,32 +53,70 @@ describe("ssh:// addresses", () => {
   test("ssh arguments: batch mode, no tty, a shared master in the private folder, the host after --", () => {
     const target = parseSshUrl("ssh://me@box:2222");
     expect(sshArguments(target, "/tmp/docker-ssh-x/mux")).toEqual([
-      "-o", "BatchMode=yes", "-o", "ConnectTimeout=8", "-T",
-      "-o", "ControlMaster=auto", "-o", "ControlPath=/tmp/docker-ssh-x/mux", "-o", "ControlPersist=no",
-      "-l", "me", "-p", "2222", "--", "box", "docker system dial-stdio",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=8",
+      "-T",
+      "-o",
+      "ControlMaster=auto",
+      "-o",
+      "ControlPath=/tmp/docker-ssh-x/mux",
+      "-o",
+      "ControlPersist=no",
+      "-l",
+      "me",
+      "-p",
+      "2222",
+      "--",
+      "box",
+      "docker system dial-stdio",
     ]);
     const unshared = parseSshUrl("ssh://box", { multiplex: false });
-    expect(sshArguments(unshared, "/tmp/x/mux")).toEqual(["-o", "BatchMode=yes", "-o", "ConnectTimeout=8", "-T", "--", "box", "docker system dial-stdio"]);
+    expect(sshArguments(unshared, "/tmp/x/mux")).toEqual([
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=8",
+      "-T",
+      "--",
+      "box",
+      "docker system dial-stdio",
+    ]);
   });
 
   test("a remote socket path reaches the far shell quoted", () => {
-    expect(remoteDialCommand(parseSshUrl("ssh://box/run/docker.sock"))).toBe("docker --host=unix:///run/docker.sock system dial-stdio");
-    expect(remoteDialCommand(parseSshUrl("ssh://box/tmp/a%20b;rm"))).toBe("docker '--host=unix:///tmp/a b;rm' system dial-stdio");
-    expect(remoteDialCommand(parseSshUrl("ssh://box/tmp/it's"))).toBe("docker '--host=unix:///tmp/it'\\''s' system dial-stdio");
+    expect(remoteDialCommand(parseSshUrl("ssh://box/run/docker.sock"))).toBe(
+      "docker --host=unix:///run/docker.sock system dial-stdio",
+    );
+    expect(remoteDialCommand(parseSshUrl("ssh://box/tmp/a%20b;rm"))).toBe(
+      "docker '--host=unix:///tmp/a b;rm' system dial-stdio",
+    );
+    expect(remoteDialCommand(parseSshUrl("ssh://box/tmp/it's"))).toBe(
+      "docker '--host=unix:///tmp/it'\\''s' system dial-stdio",
+    );
   });
 });
 
 describe("ssh failures, from recorded stderr", () => {
   const target = parseSshUrl("ssh://root@127.0.0.1:22988");
   const cases: Array<[string, SshFailureKind, RegExp]> = [
-    ["login-refused", "login-refused", /^ssh login as root to 127\.0\.0\.1 refused \(Permission denied \(publickey\)\)$/],
+    [
+      "login-refused",
+      "login-refused",
+      /^ssh login as root to 127\.0\.0\.1 refused \(Permission denied \(publickey\)\)$/,
+    ],
     ["host-key-unknown", "host-key-unknown", /^the host key of 127\.0\.0\.1 is not known/],
     ["host-key-changed", "host-key-changed", /^the host key of 127\.0\.0\.1 differs from the one in known_hosts/],
     ["connection-refused", "connection-refused", /^127\.0\.0\.1 refused the ssh connection on port 22988$/],
     ["unknown-host", "unknown-host", /^the host name 127\.0\.0\.1 cannot be resolved$/],
     ["docker-missing-bash", "docker-missing", /^the docker command was not found on 127\.0\.0\.1$/],
     ["docker-missing-dash", "docker-missing", /^the docker command was not found on 127\.0\.0\.1$/],
-    ["engine-down", "engine-down", /^no engine answers on 127\.0\.0\.1 \(failed to open the raw stream connection: dial unix \/nonexistent\.sock: connect: no such file or directory\)$/],
+    [
+      "engine-down",
+      "engine-down",
+      /^no engine answers on 127\.0\.0\.1 \(failed to open the raw stream connection: dial unix \/nonexistent\.sock: connect: no such file or directory\)$/,
+    ],
     ["engine-permission", "engine-permission", /^the ssh user may not open the Docker socket on 127\.0\.0\.1/],
     ["no-answer", "no-answer", /ended the session without an answer/],
   ];
@@ -83,8 +133,12 @@ describe("ssh failures, from recorded stderr", () => {
     expect(explainSshFailure(recordedFailure("host-key-unknown"), target).fix).toBe(
       "connect once with `ssh -p 22988 root@127.0.0.1` to check and accept it",
     );
-    expect(explainSshFailure(recordedFailure("host-key-changed"), target).fix).toContain("`ssh-keygen -R '[127.0.0.1]:22988'`");
-    expect(explainSshFailure(recordedFailure("docker-missing-bash"), target).fix).toContain("install the docker CLI there");
+    expect(explainSshFailure(recordedFailure("host-key-changed"), target).fix).toContain(
+      "`ssh-keygen -R '[127.0.0.1]:22988'`",
+    );
+    expect(explainSshFailure(recordedFailure("docker-missing-bash"), target).fix).toContain(
+      "install the docker CLI there",
+    );
   });
 
   test("a missing ssh program, and an unknown failure with control bytes, stay one clean line", () => {

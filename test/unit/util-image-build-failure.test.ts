@@ -21,11 +21,17 @@ const TAG = "ghcr.io/aicage/aicage-image-util:version-check-0.0.0";
 
 describe("a failed util image build", () => {
   test("one short line: the tag, the step, its exit code and the step's own last line, not the command twice", async () => {
-    const error = await buildUtilImage(replayingEngine("buildkit-fail.jsonl"), "version-check", TAG, { network: "host" }).catch((e) => e);
+    const error = await buildUtilImage(replayingEngine("buildkit-fail.jsonl"), "version-check", TAG, {
+      network: "host",
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(UtilImageBuildError);
-    expect(error.message).toBe(`build of ${TAG} failed at step [3/3] RUN echo about-to-fail && exit 3 (exit code 3): about-to-fail`);
+    expect(error.message).toBe(
+      `build of ${TAG} failed at step [3/3] RUN echo about-to-fail && exit 3 (exit code 3): about-to-fail`,
+    );
     // The whole step and the builder's whole reason stay with the error, for a log.
-    expect(error.detail).toBe("failed at step [3/3] RUN echo about-to-fail && exit 3: executor failed running [/bin/sh -c echo about-to-fail && exit 3]: exit code: 3");
+    expect(error.detail).toBe(
+      "failed at step [3/3] RUN echo about-to-fail && exit 3: executor failed running [/bin/sh -c echo about-to-fail && exit 3]: exit code: 3",
+    );
   });
 
   test("without a network for RUN steps the line says what to try", async () => {
@@ -33,7 +39,9 @@ describe("a failed util image build", () => {
     delete process.env.AICAGE_UTIL_BUILD_NETWORK;
     try {
       const error = await buildUtilImage(replayingEngine("buildkit-fail.jsonl"), "builder", TAG).catch((e) => e);
-      expect(error.message).toEndWith("(exit code 3): about-to-fail (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)");
+      expect(error.message).toEndWith(
+        "(exit code 3): about-to-fail (no network for RUN steps? try AICAGE_UTIL_BUILD_NETWORK=host)",
+      );
     } finally {
       if (saved !== undefined) process.env.AICAGE_UTIL_BUILD_NETWORK = saved;
     }

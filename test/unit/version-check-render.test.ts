@@ -5,8 +5,18 @@ import { formatResults, resultsJson, shortCause } from "../../src/commands/versi
 import { type ScriptRun, attemptFromRun, attemptNotRun } from "../../src/version-check/attempt.ts";
 import type { CheckResult } from "../../src/version-check/check.ts";
 
-const run = (over: Partial<ScriptRun>): ScriptRun => ({ exitCode: 0, timedOut: false, stdout: "", stderr: "", stdoutTruncated: false, truncated: false, durationMs: 12, ...over });
-const CURL_STDERR = "  % Total    % Received % Xferd\n  0     0    0     0    0     0      0      0 --:--:-- --:--:--\ncurl: (6) Could not resolve host: registry.npmjs.org\n";
+const run = (over: Partial<ScriptRun>): ScriptRun => ({
+  exitCode: 0,
+  timedOut: false,
+  stdout: "",
+  stderr: "",
+  stdoutTruncated: false,
+  truncated: false,
+  durationMs: 12,
+  ...over,
+});
+const CURL_STDERR =
+  "  % Total    % Received % Xferd\n  0     0    0     0    0     0      0      0 --:--:-- --:--:--\ncurl: (6) Could not resolve host: registry.npmjs.org\n";
 const IMAGE_DOWN =
   "the version-check image ghcr.io/aicage/aicage-image-util:version-check-0.1.0 could not be pulled (connect ECONNREFUSED) and building it locally failed: no network for RUN steps; pass --build-network host. Details in the log";
 
@@ -39,12 +49,18 @@ describe("version-check table", () => {
 
   test("one short cause per failed agent: where, the exit code and the script's last line", () => {
     const rows = formatResults(results).split("\n");
-    const error = (agent: string) => rows.find((r) => r.startsWith(`${agent} `))!.split(/ {2,}/).at(-1);
+    const error = (agent: string) =>
+      rows
+        .find((r) => r.startsWith(`${agent} `))!
+        .split(/ {2,}/)
+        .at(-1);
     expect(rows.find((r) => r.startsWith("claude "))).toMatch(/claude +2\.0\.14 +host +40ms$/);
     expect(error("codex")).toBe("host: exit 6: curl: (6) Could not resolve host: registry.npmjs.org");
     expect(error("slow")).toBe("image: timed out after 30s");
     expect(error("quiet")).toBe("host: no output: warning: nothing to say");
-    expect(error("pinned")).toBe("stale, every attempt failed (host: exit 6: curl: (6) Could not resolve host: registry.npmjs.org)");
+    expect(error("pinned")).toBe(
+      "stale, every attempt failed (host: exit 6: curl: (6) Could not resolve host: registry.npmjs.org)",
+    );
     for (const row of rows) expect(row.length).toBeLessThan(140);
   });
 

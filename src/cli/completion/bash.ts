@@ -32,11 +32,24 @@ export function bashScript(root: CommandSpec, program: string): string {
   const commands = allCommands(root);
   const fn = `_${program.replace(/[^A-Za-z0-9]/g, "_")}`;
   const subs: Array<[string, string]> = commands.map((c) => [pathKey(c), c.subcommands.map((s) => s.name).join(" ")]);
-  const flags: Array<[string, string]> = commands.map((c) => [pathKey(c), [...c.flags.flatMap((f) => flagNames(f, flagForm(f))), ...builtinFlags(c)].join(" ")]);
+  const flags: Array<[string, string]> = commands.map((c) => [
+    pathKey(c),
+    [...c.flags.flatMap((f) => flagNames(f, flagForm(f))), ...builtinFlags(c)].join(" "),
+  ]);
   const values: Array<[string, string]> = commands.flatMap((c) =>
-    c.flags.filter((f) => f.type !== "boolean").flatMap((f) => flagNames(f, flagForm(f)).map((name): [string, string] => [`${pathKey(c)}|${name}`, valueCode(valueKind(f)) || "-"])),
+    c.flags
+      .filter((f) => f.type !== "boolean")
+      .flatMap((f) =>
+        flagNames(f, flagForm(f)).map((name): [string, string] => [
+          `${pathKey(c)}|${name}`,
+          valueCode(valueKind(f)) || "-",
+        ]),
+      ),
   );
-  const positional: Array<[string, string]> = commands.map((c) => [pathKey(c), c.positionals[0] ? valueCode(valueKind(c.positionals[0])) : ""]);
+  const positional: Array<[string, string]> = commands.map((c) => [
+    pathKey(c),
+    c.positionals[0] ? valueCode(valueKind(c.positionals[0])) : "",
+  ]);
 
   return `# ${program} completion for bash, made by '${program} completion bash'.
 # Load it in ~/.bashrc:  source <(${program} completion bash)

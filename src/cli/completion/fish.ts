@@ -26,7 +26,10 @@ function flagLine(program: string, at: string, flag: FlagSpec): string {
   const parts = [`complete -c ${program} -n ${at} -l ${form}`];
   for (const alias of flag.aliases) parts.push(alias.length === 1 ? `-s ${alias}` : `-l ${alias}`);
   if (flag.type !== "boolean") parts.push(valueArgs(valueKind(flag)));
-  const text = flag.type === "boolean" && flag.default === true ? (flag.negativeDescription ?? flag.description) : flag.description;
+  const text =
+    flag.type === "boolean" && flag.default === true
+      ? (flag.negativeDescription ?? flag.description)
+      : flag.description;
   parts.push(`-d ${q(text)}`);
   return parts.join(" ");
 }
@@ -36,12 +39,19 @@ export function fishScript(root: CommandSpec, program: string): string {
   const commands = allCommands(root);
   const subs = commands.flatMap((c) => c.subcommands.map((s) => q(`${pathKey(c)}|${s.name}`)));
   const valueFlags = commands.flatMap((c) =>
-    c.flags.filter((f) => f.type !== "boolean").flatMap((f) => [`--${flagForm(f)}`, ...f.aliases.map((a) => (a.length === 1 ? `-${a}` : `--${a}`))].map((n) => q(`${pathKey(c)}|${n}`))),
+    c.flags
+      .filter((f) => f.type !== "boolean")
+      .flatMap((f) =>
+        [`--${flagForm(f)}`, ...f.aliases.map((a) => (a.length === 1 ? `-${a}` : `--${a}`))].map((n) =>
+          q(`${pathKey(c)}|${n}`),
+        ),
+      ),
   );
   const lines: string[] = [];
   for (const command of commands) {
     const at = q(`${fn}_at ${q(pathKey(command))}`);
-    for (const sub of command.subcommands) lines.push(`complete -c ${program} -n ${at} -x -a ${q(sub.name)} -d ${q(sub.description)}`);
+    for (const sub of command.subcommands)
+      lines.push(`complete -c ${program} -n ${at} -x -a ${q(sub.name)} -d ${q(sub.description)}`);
     for (const flag of command.flags) lines.push(flagLine(program, at, flag));
     lines.push(`complete -c ${program} -n ${at} -s h -l help -d 'Show this help'`);
     if (command.path.length === 1) lines.push(`complete -c ${program} -n ${at} -s v -l version -d 'Print the version'`);
@@ -49,7 +59,8 @@ export function fishScript(root: CommandSpec, program: string): string {
     if (positional && !command.subcommands.length) {
       const kind = valueKind(positional);
       if (kind.kind === "files") lines.push(`complete -c ${program} -n ${at} -F`);
-      else if (kind.kind !== "none") lines.push(`complete -c ${program} -n ${at} ${valueArgs(kind).replace(/^-[xr] /, "")}`);
+      else if (kind.kind !== "none")
+        lines.push(`complete -c ${program} -n ${at} ${valueArgs(kind).replace(/^-[xr] /, "")}`);
     }
   }
   return `# ${program} completion for fish, made by '${program} completion fish'.

@@ -7,5 +7,9 @@ import { zshScript } from "./zsh.ts";
 
 export function completionScript(shell: Shell, root: CommandSpec): string {
   const program = root.path[0]!;
-  return shell === "bash" ? bashScript(root, program) : shell === "zsh" ? zshScript(root, program) : fishScript(root, program);
+  return shell === "bash"
+    ? bashScript(root, program)
+    : shell === "zsh"
+      ? zshScript(root, program)
+      : fishScript(root, program);
 }

@@ -25,7 +25,11 @@ function action(kind: ValueKind): string {
 }
 
 function flagSpecs(flag: FlagSpec): string[] {
-  const text = explain(flag.type === "boolean" && flag.default === true ? (flag.negativeDescription ?? flag.description) : flag.description);
+  const text = explain(
+    flag.type === "boolean" && flag.default === true
+      ? (flag.negativeDescription ?? flag.description)
+      : flag.description,
+  );
   return flagNames(flag, flagForm(flag)).map((name) => {
     if (flag.type === "boolean") return q(`${name}[${text}]`);
     const message = (flag.valueHint ?? flag.name).replace(/:/g, "");
@@ -46,7 +50,8 @@ function commandFunction(command: CommandSpec, name: string): string {
 }`;
   }
   const positional = command.positionals[0];
-  if (positional) specs.push(q(`*:${(positional.valueHint ?? positional.name).replace(/:/g, "")}:${action(valueKind(positional))}`));
+  if (positional)
+    specs.push(q(`*:${(positional.valueHint ?? positional.name).replace(/:/g, "")}:${action(valueKind(positional))}`));
   return `${name}() {
   _arguments -s ${specs.join(" ")}
 }`;
@@ -56,8 +61,14 @@ export function zshScript(root: CommandSpec, program: string): string {
   const fn = `_${program.replace(/[^A-Za-z0-9]/g, "_")}`;
   const commands = allCommands(root);
   const nameOf = (c: CommandSpec) => `${fn}_cmd_${pathKey(c).replace(/[^A-Za-z0-9]/g, "_")}`;
-  const subArms = commands.filter((c) => c.subcommands.length).map((c) => `    ${q(pathKey(c))}) REPLY=${q(c.subcommands.map((s) => s.name).join(" "))} ;;`);
-  const valueFlags = commands.flatMap((c) => c.flags.filter((f) => f.type !== "boolean").flatMap((f) => flagNames(f, flagForm(f)).map((n) => q(`${pathKey(c)}|${n}`))));
+  const subArms = commands
+    .filter((c) => c.subcommands.length)
+    .map((c) => `    ${q(pathKey(c))}) REPLY=${q(c.subcommands.map((s) => s.name).join(" "))} ;;`);
+  const valueFlags = commands.flatMap((c) =>
+    c.flags
+      .filter((f) => f.type !== "boolean")
+      .flatMap((f) => flagNames(f, flagForm(f)).map((n) => q(`${pathKey(c)}|${n}`))),
+  );
   const dispatch = commands.map((c) => `    ${q(pathKey(c))}) ${nameOf(c)} ;;`);
   return `#compdef ${program}
 # ${program} completion for zsh, made by '${program} completion zsh'.

@@ -7,7 +7,8 @@ import { quoted } from "../../lib/safe-text.ts";
 export const engineArgs = {
   host: {
     type: "string",
-    description: "Docker endpoint, unix:///path, tcp://host:port or ssh://[user@]host[:port] (default: DOCKER_HOST, docker context, usual sockets)",
+    description:
+      "Docker endpoint, unix:///path, tcp://host:port or ssh://[user@]host[:port] (default: DOCKER_HOST, docker context, usual sockets)",
     valueHint: "URL",
   },
 } as const satisfies ArgsDef;
@@ -23,7 +24,10 @@ const MAX_ENGINE_TIMEOUT_SECONDS = 86_400;
  * The engine the flags name: --host, else whatever the environment says; API calls under the
  * deadline AICAGE_UTIL_ENGINE_TIMEOUT (seconds) when set, else the client's 30 s.
  */
-export function engineChoice(args: { host?: string }, env: Record<string, string | undefined> = process.env): EngineChoice {
+export function engineChoice(
+  args: { host?: string },
+  env: Record<string, string | undefined> = process.env,
+): EngineChoice {
   const value = env.AICAGE_UTIL_ENGINE_TIMEOUT;
   let requestTimeoutMs: number | undefined;
   if (value !== undefined && value !== "") {

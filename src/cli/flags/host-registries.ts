@@ -7,11 +7,13 @@ export const hostRegistryArgs = {
     type: "boolean",
     default: true,
     description: "Give the image attempt the host's npm and pip registry settings and CA certificates",
-    negativeDescription: "Do not give the image attempt the host's registry settings and CAs (env AICAGE_UTIL_HOST_REGISTRIES=0)",
+    negativeDescription:
+      "Do not give the image attempt the host's registry settings and CAs (env AICAGE_UTIL_HOST_REGISTRIES=0)",
   },
   "forward-registry-credentials": {
     type: "boolean",
-    description: "Also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
+    description:
+      "Also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
   },
 } as const satisfies ArgsDef;
 

@@ -7,7 +7,8 @@ import type { EnsureOptions } from "../../util-images/ensure.ts";
 export const utilImageArgs = {
   repository: {
     type: "string",
-    description: "Repository of the util images (default AICAGE_UTIL_IMAGE_REPOSITORY or ghcr.io/aicage/aicage-image-util)",
+    description:
+      "Repository of the util images (default AICAGE_UTIL_IMAGE_REPOSITORY or ghcr.io/aicage/aicage-image-util)",
     valueHint: "REPO",
   },
   "version-check-image": { type: "string", description: "Use this image for version checks", valueHint: "IMAGE" },
@@ -22,7 +23,8 @@ export const utilImageBuildArgs = {
   },
   "build-network": {
     type: "string",
-    description: "Network for RUN steps when a util image is built locally, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)",
+    description:
+      "Network for RUN steps when a util image is built locally, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)",
     valueHint: "MODE",
   },
 } as const satisfies ArgsDef;

@@ -17,16 +17,34 @@ export default defineCommand({
   },
   args: {
     context: { type: "positional", required: false, description: "Build context folder", valueHint: "CONTEXT" },
-    tag: { type: "string", alias: ["t"], description: "Name the image (repeatable; the first is the one --if-changed checks)", valueHint: "TAG" },
-    file: { type: "string", alias: ["f"], description: "Dockerfile (default CONTEXT/Dockerfile)", valueHint: "DOCKERFILE" },
+    tag: {
+      type: "string",
+      alias: ["t"],
+      description: "Name the image (repeatable; the first is the one --if-changed checks)",
+      valueHint: "TAG",
+    },
+    file: {
+      type: "string",
+      alias: ["f"],
+      description: "Dockerfile (default CONTEXT/Dockerfile)",
+      valueHint: "DOCKERFILE",
+    },
     "build-arg": { type: "string", description: "Build argument (repeatable)", valueHint: "K=V" },
     label: { type: "string", description: "Image label (repeatable)", valueHint: "K=V" },
     target: { type: "string", description: "Build this stage of a multi-stage Dockerfile", valueHint: "STAGE" },
     platform: { type: "string", description: "Target platform, e.g. linux/arm64", valueHint: "PLATFORM" },
     "no-cache": { type: "boolean", description: "Do not use the build cache" },
     pull: { type: "boolean", description: "Always pull newer versions of the base images" },
-    network: { type: "string", description: "Network for RUN steps: host, none, default (default: the engine's)", valueHint: "MODE" },
-    "log-file": { type: "string", description: "Write the build log here (default: a new file under the state dir)", valueHint: "FILE" },
+    network: {
+      type: "string",
+      description: "Network for RUN steps: host, none, default (default: the engine's)",
+      valueHint: "MODE",
+    },
+    "log-file": {
+      type: "string",
+      description: "Write the build log here (default: a new file under the state dir)",
+      valueHint: "FILE",
+    },
     "if-changed": { type: "boolean", description: "Skip the build when the first tag was built from the same inputs" },
     via: {
       type: "enum",

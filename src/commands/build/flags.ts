@@ -38,13 +38,16 @@ export function buildRequestFrom(flags: BuildFlags, rawArgs: string[], cwd = pro
 
   // Like the docker CLI: -f is relative to the current directory, the default is CONTEXT/Dockerfile.
   const dockerfile = flags.file ? path.resolve(cwd, flags.file) : path.join(contextDir, "Dockerfile");
-  if (!statSync(dockerfile, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`Dockerfile not found: ${dockerfile}`);
+  if (!statSync(dockerfile, { throwIfNoEntry: false })?.isFile())
+    throw new UsageError(`Dockerfile not found: ${dockerfile}`);
 
   const tags = repeatedValues(rawArgs, "tag", "t");
   if (tags.length === 0) throw new UsageError("missing -t TAG: name the image to build");
   for (const tag of tags) {
     if (!IMAGE_REFERENCE.test(tag) || tag.length > 255) {
-      throw new UsageError(`invalid tag '${tag}': use [REGISTRY/]NAME[:TAG] with NAME in lower case, e.g. my-agent:latest`);
+      throw new UsageError(
+        `invalid tag '${tag}': use [REGISTRY/]NAME[:TAG] with NAME in lower case, e.g. my-agent:latest`,
+      );
     }
   }
 

@@ -18,7 +18,8 @@ export function completionCommand(root: CommandDef<any>) {
     async run({ args }) {
       const shell = args.shell as string | undefined;
       if (!shell) throw new UsageError(`name a shell, ${SHELLS.join(", ")}: e.g. aicage-util completion bash`);
-      if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`no completion for '${shell}'; shells: ${SHELLS.join(", ")}`);
+      if (!(SHELLS as readonly string[]).includes(shell))
+        throw new UsageError(`no completion for '${shell}'; shells: ${SHELLS.join(", ")}`);
       const meta = typeof root.meta === "function" ? await root.meta() : await root.meta;
       printResult(completionScript(shell as Shell, await describeCommand(root, [meta?.name ?? "aicage-util"])));
     },

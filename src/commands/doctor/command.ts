@@ -13,7 +13,10 @@ export default defineCommand({
   args: { ...hostRegistryArgs, ...engineArgs, ...jsonArg },
   async run({ args }) {
     const json = jsonOutput(args);
-    const { report, engineFailure } = await gatherDoctorReport(openEngine(engineChoice(args)), hostRegistryChoice(args));
+    const { report, engineFailure } = await gatherDoctorReport(
+      openEngine(engineChoice(args)),
+      hostRegistryChoice(args),
+    );
     if (json) printJson(report);
     else printResult(formatDoctorReport(report));
     if (engineFailure === undefined) return;

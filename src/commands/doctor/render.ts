@@ -22,7 +22,10 @@ export function formatDoctorReport(report: DoctorReport): string {
     lines.push(["version checks", "will run on the host only until an engine answers"]);
   } else {
     lines.push(
-      ["engine", `${engine.product === "unknown" ? "unknown engine" : engine.product} ${engine.version}, API ${engine.apiVersion} (using ${engine.usedApiVersion})`],
+      [
+        "engine",
+        `${engine.product === "unknown" ? "unknown engine" : engine.product} ${engine.version}, API ${engine.apiVersion} (using ${engine.usedApiVersion})`,
+      ],
       ["system", `${engine.operatingSystem ?? "?"}, ${engine.os}/${engine.arch}, kernel ${engine.kernel ?? "?"}`],
       ["storage driver", engine.storageDriver ?? "unknown"],
       ["rootless", yesNo(engine.rootless)],

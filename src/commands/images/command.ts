@@ -6,7 +6,13 @@ import { formatUtilImages, utilImageBuiltLine } from "./render.ts";
 import { UsageError } from "../../core/errors.ts";
 import { openEngine } from "../../workloads/open-engine.ts";
 import { buildUtilImageOnce } from "../../util-images/build-lock.ts";
-import { UTIL_IMAGE_KINDS, type UtilImageKind, isUtilImageKind, pullReference, utilImageNames } from "../../util-images/catalog.ts";
+import {
+  UTIL_IMAGE_KINDS,
+  type UtilImageKind,
+  isUtilImageKind,
+  pullReference,
+  utilImageNames,
+} from "../../util-images/catalog.ts";
 import { listUtilImages } from "../../util-images/list.ts";
 import { pullUtilImage } from "../../util-images/pull-util-image.ts";
 import { removeUtilImages } from "../../util-images/remove-util-images.ts";
@@ -14,7 +20,12 @@ import { engineArgs, engineChoice, jsonArg } from "../../cli/flags/common.ts";
 import { utilImageArgs, utilImageBuildArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
 
 const kindsArg = {
-  kinds: { type: "positional", required: false, description: "version-check, builder (default: both)", valueHint: "KIND" },
+  kinds: {
+    type: "positional",
+    required: false,
+    description: "version-check, builder (default: both)",
+    valueHint: "KIND",
+  },
 } as const;
 
 /** What pull, build and rm take first: the kinds, the engine, --json, which util images. */
@@ -24,13 +35,17 @@ const kindCommandArgs = { ...kindsArg, ...engineArgs, ...jsonArg, ...utilImageAr
 function kindsFrom(positionals: string[]): UtilImageKind[] {
   if (positionals.length === 0) return [...UTIL_IMAGE_KINDS];
   for (const kind of positionals) {
-    if (!isUtilImageKind(kind)) throw new UsageError(`unknown image kind '${kind}'; use ${UTIL_IMAGE_KINDS.join(" or ")}`);
+    if (!isUtilImageKind(kind))
+      throw new UsageError(`unknown image kind '${kind}'; use ${UTIL_IMAGE_KINDS.join(" or ")}`);
   }
   return [...new Set(positionals as UtilImageKind[])];
 }
 
 const ls = defineCommand({
-  meta: { name: "ls", description: "List the util images: name, ID, size, version, and whether current for this binary" },
+  meta: {
+    name: "ls",
+    description: "List the util images: name, ID, size, version, and whether current for this binary",
+  },
   args: { ...engineArgs, ...jsonArg, ...utilImageArgs },
   async run({ args }) {
     const json = jsonOutput(args);
@@ -72,9 +87,17 @@ const build = defineCommand({
   args: {
     ...kindCommandArgs,
     "base-image": utilImageBuildArgs["base-image"],
-    network: { ...utilImageBuildArgs["build-network"], description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)" },
+    network: {
+      ...utilImageBuildArgs["build-network"],
+      description: "Network for RUN steps, e.g. host (default AICAGE_UTIL_BUILD_NETWORK)",
+    },
     // citty reads --no-cache as the negation of "cache"
-    cache: { type: "boolean", default: true, description: "Use the build cache", negativeDescription: "Build every step again, without the build cache" },
+    cache: {
+      type: "boolean",
+      default: true,
+      description: "Use the build cache",
+      negativeDescription: "Build every step again, without the build cache",
+    },
   },
   async run({ args }) {
     const json = jsonOutput(args);
@@ -87,7 +110,11 @@ const build = defineCommand({
       const progress = createReporter({ json, utilImagePrefix: `[${kind}]` });
       const started = performance.now();
       try {
-        const { id, built } = await buildUtilImageOnce(client, kind, tag, { ...options, noCache: args.cache === false, report: progress.report });
+        const { id, built } = await buildUtilImageOnce(client, kind, tag, {
+          ...options,
+          noCache: args.cache === false,
+          report: progress.report,
+        });
         progress.done();
         results.push({ kind, tag, id, built, durationMs: Math.round(performance.now() - started) });
         logger.success(utilImageBuiltLine(tag, id, built));

@@ -4,7 +4,8 @@ import type { UtilImageRow } from "../../util-images/list.ts";
 import { formatTable } from "../../cli/output.ts";
 
 const size = (bytes: number | null) => (bytes === null ? "-" : `${(bytes / 1e6).toFixed(0)} MB`);
-const state = (row: UtilImageRow) => (!row.present ? "missing" : row.current ? "current" : row.expected ? "outdated" : "other version");
+const state = (row: UtilImageRow) =>
+  !row.present ? "missing" : row.current ? "current" : row.expected ? "outdated" : "other version";
 
 export function formatUtilImages(rows: UtilImageRow[]): string {
   return formatTable(

@@ -15,6 +15,7 @@ export const root: CommandDef = defineCommand({
     images: () => import("../images/command.ts").then((m) => m.default),
     "version-check": () => import("../version-check/command.ts").then((m) => m.default),
     upgrade: () => import("../upgrade/command.ts").then((m) => m.default),
-    completion: (): Promise<CommandDef<any>> => import("../completion/command.ts").then((m) => m.completionCommand(root)),
+    completion: (): Promise<CommandDef<any>> =>
+      import("../completion/command.ts").then((m) => m.completionCommand(root)),
   },
 });

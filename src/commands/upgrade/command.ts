@@ -8,10 +8,15 @@ import { upgrade } from "../../self-update/upgrade.ts";
 export default defineCommand({
   meta: {
     name: "upgrade",
-    description: "Replace this binary with the newest release (or --version X), verified against the release's SHA256SUMS",
+    description:
+      "Replace this binary with the newest release (or --version X), verified against the release's SHA256SUMS",
   },
   args: {
-    version: { type: "string", description: "Install this release instead of the newest, e.g. 1.2.3", valueHint: "VERSION" },
+    version: {
+      type: "string",
+      description: "Install this release instead of the newest, e.g. 1.2.3",
+      valueHint: "VERSION",
+    },
     check: { type: "boolean", description: "Only say whether a newer release exists: exit 0 if not, 100 if it does" },
     ...jsonArg,
   },

@@ -23,33 +23,75 @@ const MAX_OUTPUT_BYTES = 1024 * 1024;
 export default defineCommand({
   meta: {
     name: "version-check",
-    description: "Print the newest version of each agent by running its version.sh, in the version-check image first, then on the host",
+    description:
+      "Print the newest version of each agent by running its version.sh, in the version-check image first, then on the host",
   },
   args: {
-    paths: { type: "positional", required: false, description: "version.sh files or agent folders holding one", valueHint: "PATH" },
-    agents: { type: "string", description: "Check every subfolder of DIR that holds a version.sh (repeatable)", valueHint: "DIR" },
-    order: { type: "string", description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER", valueHint: "ORDER" },
+    paths: {
+      type: "positional",
+      required: false,
+      description: "version.sh files or agent folders holding one",
+      valueHint: "PATH",
+    },
+    agents: {
+      type: "string",
+      description: "Check every subfolder of DIR that holds a version.sh (repeatable)",
+      valueHint: "DIR",
+    },
+    order: {
+      type: "string",
+      description: "Where to try, in order: image,host (default) or host,image; env AICAGE_VERSION_CHECK_ORDER",
+      valueHint: "ORDER",
+    },
     only: { type: "enum", options: ["image", "host"], description: "Try only image or only host" },
-    timeout: { type: "string", description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})`, valueHint: "SECONDS" },
-    jobs: { type: "string", alias: ["j"], description: `Scripts at once (default ${DEFAULT_JOBS}); all image attempts share one container`, valueHint: "N" },
-    network: { type: "string", description: "Container network for the image attempt (default: the engine's)", valueHint: "MODE" },
-    env: { type: "string", description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)", valueHint: "NAME" },
+    timeout: {
+      type: "string",
+      description: `Seconds per attempt (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS})`,
+      valueHint: "SECONDS",
+    },
+    jobs: {
+      type: "string",
+      alias: ["j"],
+      description: `Scripts at once (default ${DEFAULT_JOBS}); all image attempts share one container`,
+      valueHint: "N",
+    },
+    network: {
+      type: "string",
+      description: "Container network for the image attempt (default: the engine's)",
+      valueHint: "MODE",
+    },
+    env: {
+      type: "string",
+      description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)",
+      valueHint: "NAME",
+    },
     compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
-    "cache-ttl": { type: "string", description: "Answer from a record younger than this for an unchanged script", valueHint: "SECONDS" },
+    "cache-ttl": {
+      type: "string",
+      description: "Answer from a record younger than this for an unchanged script",
+      valueHint: "SECONDS",
+    },
     "cache-fallback": {
       type: "boolean",
       default: true,
       description: "When every attempt fails, answer the last recorded version",
       negativeDescription: "Fail when every attempt fails, instead of answering the last recorded version",
     },
-    verbose: { type: "boolean", description: "Also say what the image attempt gets of the host's registry set-up, and where its time went" },
+    verbose: {
+      type: "boolean",
+      description: "Also say what the image attempt gets of the host's registry set-up, and where its time went",
+    },
     ...progressArg,
     ...hostRegistryArgs,
     ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
     const json = jsonOutput(args);
-    const order = checkOrder({ order: args.order, only: args.only as CheckPlace | undefined, compare: Boolean(args.compare) });
+    const order = checkOrder({
+      order: args.order,
+      only: args.only as CheckPlace | undefined,
+      compare: Boolean(args.compare),
+    });
     const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
@@ -90,7 +132,10 @@ export default defineCommand({
     const failed = results.filter((r) => !r.ok).length;
     if (failed > 0) {
       const what = args.compare ? "differ or failed" : "failed";
-      throw new CommandFailedError(`${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`, ExitCode.failed);
+      throw new CommandFailedError(
+        `${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`,
+        ExitCode.failed,
+      );
     }
   },
 });

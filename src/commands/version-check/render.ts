@@ -8,7 +8,12 @@ const seconds = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(
 /** Table cells stay short; --json and the warnings carry the whole message. */
 const clip = (text: string, max = 80) => (text.length > max ? `${text.slice(0, max - 1).trimEnd()}…` : text);
 /** The last part of a stderr tail ("a | b | c" → "c"): scripts say what went wrong last. */
-const lastLine = (tail: string) => tail.split(" | ").map((part) => part.trim()).filter(Boolean).at(-1) ?? "";
+const lastLine = (tail: string) =>
+  tail
+    .split(" | ")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .at(-1) ?? "";
 
 /** One short cause for a failed attempt: its exit code and the last line it wrote, or the first clause of why it did not run. */
 export function shortCause(attempt: Attempt): string {
@@ -36,11 +41,26 @@ function errorText(result: CheckResult): string {
 
 export function formatResults(results: CheckResult[]): string {
   const compare = results.some((r) => r.compare);
-  const header = compare ? ["AGENT", "IMAGE", "HOST", "MATCH", "TIME", "ERROR"] : ["AGENT", "VERSION", "SOURCE", "TIME", "ERROR"];
+  const header = compare
+    ? ["AGENT", "IMAGE", "HOST", "MATCH", "TIME", "ERROR"]
+    : ["AGENT", "VERSION", "SOURCE", "TIME", "ERROR"];
   const rows = results.map((r) =>
     compare
-      ? [r.agent, r.compare?.image ?? "-", r.compare?.host ?? "-", r.compare?.match ? "yes" : "NO", seconds(r.durationMs), errorText(r)]
-      : [r.agent, r.version ?? "-", r.source ? `${r.source}${r.stale ? " (stale)" : ""}` : "-", seconds(r.durationMs), errorText(r)],
+      ? [
+          r.agent,
+          r.compare?.image ?? "-",
+          r.compare?.host ?? "-",
+          r.compare?.match ? "yes" : "NO",
+          seconds(r.durationMs),
+          errorText(r),
+        ]
+      : [
+          r.agent,
+          r.version ?? "-",
+          r.source ? `${r.source}${r.stale ? " (stale)" : ""}` : "-",
+          seconds(r.durationMs),
+          errorText(r),
+        ],
   );
   return formatTable(header, rows);
 }

@@ -26,7 +26,10 @@ class SshEnginePermissionError extends EnginePermissionError {
   }
 }
 
-export function sshEngineError(endpoint: DockerEndpoint, failure: SshFailure): EngineUnreachableError | EnginePermissionError {
+export function sshEngineError(
+  endpoint: DockerEndpoint,
+  failure: SshFailure,
+): EngineUnreachableError | EnginePermissionError {
   return failure.kind === "engine-permission"
     ? new SshEnginePermissionError(endpoint, failure)
     : new SshEngineUnreachableError(endpoint, failure);

@@ -178,7 +178,12 @@ function otherFailure(exit: SshExit, { lines }: SshStderr, target: SshTarget): S
 function cleanLines(stderr: string): string[] {
   return stderr
     .split(/\r?\n|\r/)
-    .map((line) => line.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/[\x00-\x1f\x7f-\x9f]/g, "").trim())
+    .map((line) =>
+      line
+        .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "")
+        .replace(/[\x00-\x1f\x7f-\x9f]/g, "")
+        .trim(),
+    )
     .filter((line) => line.length > 0);
 }
 

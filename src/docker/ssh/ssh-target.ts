@@ -65,7 +65,14 @@ export function sshArguments(target: SshTarget, controlPath?: string): string[] 
   const args = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=8", "-T"];
   if (controlPath && target.multiplex) {
     // ssh expands %-tokens in ControlPath: a literal % is written %%.
-    args.push("-o", "ControlMaster=auto", "-o", `ControlPath=${controlPath.replaceAll("%", "%%")}`, "-o", "ControlPersist=no");
+    args.push(
+      "-o",
+      "ControlMaster=auto",
+      "-o",
+      `ControlPath=${controlPath.replaceAll("%", "%%")}`,
+      "-o",
+      "ControlPersist=no",
+    );
   }
   if (target.user) args.push("-l", target.user);
   if (target.port) args.push("-p", String(target.port));
@@ -75,7 +82,11 @@ export function sshArguments(target: SshTarget, controlPath?: string): string[] 
 
 /** What the user would type to try the login by hand: `ssh -p 2222 me@box`. */
 export function sshLoginHint(target: SshTarget): string {
-  return ["ssh", ...(target.port ? ["-p", String(target.port)] : []), `${target.user ? `${target.user}@` : ""}${target.host}`].join(" ");
+  return [
+    "ssh",
+    ...(target.port ? ["-p", String(target.port)] : []),
+    `${target.user ? `${target.user}@` : ""}${target.host}`,
+  ].join(" ");
 }
 
 /** The name ssh files the host key under in known_hosts: host, or [host]:port. */

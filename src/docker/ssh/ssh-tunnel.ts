@@ -209,7 +209,8 @@ export class SshTunnel {
     child.on("error", (error) => end({ exitCode: null, stderr: session.errorText, spawnError: error.message }));
     child.on("close", (code) => end({ exitCode: code, stderr: session.errorText }));
     // An idle session must not keep the process alive; requests in flight do.
-    for (const handle of [child, child.stdin, child.stdout, child.stderr] as Array<{ unref?: () => void } | null>) handle?.unref?.();
+    for (const handle of [child, child.stdin, child.stdout, child.stderr] as Array<{ unref?: () => void } | null>)
+      handle?.unref?.();
     return session;
   }
 

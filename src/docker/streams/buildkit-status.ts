@@ -85,10 +85,7 @@ export function decodeBuildkitStatus(aux: string | Uint8Array): BuildkitStatus {
  * anything else (unknown numbers, or a wire type other than the one expected) is skipped,
  * so newer BuildKit versions with extra fields still decode.
  */
-function readFields(
-  bytes: Uint8Array,
-  read: (field: number, wire: WireType, reader: BinaryReader) => boolean,
-): void {
+function readFields(bytes: Uint8Array, read: (field: number, wire: WireType, reader: BinaryReader) => boolean): void {
   const reader = new BinaryReader(bytes);
   while (reader.pos < reader.len) {
     const [field, wire] = reader.tag();

@@ -55,7 +55,9 @@ export function createDemuxer() {
       if (headerFilled === HEADER_SIZE) {
         const kind = header[0]!;
         if (kind > 2 || header[1] !== 0 || header[2] !== 0 || header[3] !== 0) {
-          throw new NotMultiplexedError(new Uint8Array([...header, ...chunk.subarray(offset, offset + NOT_FRAMES_KEPT)]));
+          throw new NotMultiplexedError(
+            new Uint8Array([...header, ...chunk.subarray(offset, offset + NOT_FRAMES_KEPT)]),
+          );
         }
         stream = kind === 0 || kind === 2 ? kind : 1;
         payloadLeft = new DataView(header.buffer).getUint32(4, false);

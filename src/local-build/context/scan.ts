@@ -54,7 +54,6 @@ export interface BuildContextOptions {
   digestCache?: string;
 }
 
-
 /**
  * Walks the context directory, applies the ignore file and hashes the result. Throws an Error
  * naming the path when the context directory or the Dockerfile is missing.
@@ -80,7 +79,8 @@ export async function scanBuildContext(opts: BuildContextOptions): Promise<Build
   const cache: DigestCache | undefined = opts.digestCache ? openDigestCache(opts.digestCache) : undefined;
   const contextHash = await hashEntries(dir, entries, cache);
   const forFolder = entries.filter((entry) => !entry.onlyForEngine);
-  const folderContextHash = forFolder.length === entries.length ? contextHash : await hashEntries(dir, forFolder, cache);
+  const folderContextHash =
+    forFolder.length === entries.length ? contextHash : await hashEntries(dir, forFolder, cache);
   cache?.save();
   return { dir, dockerfile, ignoreFile: rules.file, entries, files, bytes, contextHash, folderContextHash };
 }
@@ -110,14 +110,24 @@ async function dockerfileOutside(dir: string, dockerfile: string): Promise<Conte
   const content = new Uint8Array(await readFile(absolute));
   // Named by content, not at random, so the context hash stays the same from build to build.
   const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
-  return { path: name, type: "file", mode: 0o644, mtime: info.mtime, size: content.length, content, onlyForEngine: true };
+  return {
+    path: name,
+    type: "file",
+    mode: 0o644,
+    mtime: info.mtime,
+    size: content.length,
+    content,
+    onlyForEngine: true,
+  };
 }
 
 async function walk(root: string, relDir: string, rules: IgnoreRules, out: ContextEntry[]): Promise<void> {
   // Names as bytes: one that is not UTF-8 is kept exactly (lib/raw-names.ts), not replaced by
   // U+FFFD (lstat of the replaced name failed with ENOENT). Sorted names make the entry order,
   // and so the hash and the tar, independent of the filesystem.
-  const names = (await readdir(fsPathIn(root, relDir), { encoding: "buffer" })).map((name) => nameFromBytes(name)).sort();
+  const names = (await readdir(fsPathIn(root, relDir), { encoding: "buffer" }))
+    .map((name) => nameFromBytes(name))
+    .sort();
   for (const name of names) {
     const relPath = relDir ? `${relDir}/${name}` : name;
     const absPath = fsPathIn(root, relPath);
@@ -141,11 +151,21 @@ async function walk(root: string, relDir: string, rules: IgnoreRules, out: Conte
           // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
           changedMs: Number((info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n),
         };
-        out.push({ ...base, type: "file", size: Number(info.size), stamp, ...(onlyForEngine ? { onlyForEngine } : {}) });
+        out.push({
+          ...base,
+          type: "file",
+          size: Number(info.size),
+          stamp,
+          ...(onlyForEngine ? { onlyForEngine } : {}),
+        });
       }
     } else if (info.isSymbolicLink()) {
       if (isSent(rules, relPath)) {
-        out.push({ ...base, type: "symlink", linkTarget: nameFromBytes(await readlink(absPath, { encoding: "buffer" })) });
+        out.push({
+          ...base,
+          type: "symlink",
+          linkTarget: nameFromBytes(await readlink(absPath, { encoding: "buffer" })),
+        });
       }
     }
     // Sockets, fifos and devices have no place in a build context: left out.

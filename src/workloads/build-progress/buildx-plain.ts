@@ -34,7 +34,8 @@ export function createBuildxPlainProgress(): BuildxPlainProgress {
       }
       if (text === "CACHED") return [{ kind: "step-finished", ...step, cached: true }];
       const done = DONE.exec(text);
-      if (done) return [{ kind: "step-finished", ...step, cached: false, durationMs: Math.round(Number(done[1]) * 1000) }];
+      if (done)
+        return [{ kind: "step-finished", ...step, cached: false, durationMs: Math.round(Number(done[1]) * 1000) }];
       const failed = FAILED.exec(text);
       if (failed) return [{ kind: "step-failed", ...step, error: failed[1]! }];
       const events: BuildEvent[] = [{ kind: "log", ...step, stream: 1, line: text }];
