@@ -184,7 +184,7 @@ describe("a stream that stops moving", () => {
 describe("the real engine hangs while a check container runs", () => {
   // The script waits in the image only; once the container started, the engine answers nothing
   // more (no log bytes, no exit). The run ends after the container's own deadline (a wave of one
-  // script: 1 s + the kill grace + 15 s) and one call's deadline (2 s here), naming the endpoint.
+  // script: 3 s + the kill grace + 15 s) and one call's deadline (2 s here), naming the endpoint.
   // Both cases run at once, each through a proxy of its own: they wait the same 20 s.
   const cases = [
     { only: ["--only", "image"], exitCode: 3, level: "error", ending: fix },
@@ -194,11 +194,14 @@ describe("the real engine hangs while a check container runs", () => {
   async function hangMidRun({ only, exitCode, level, ending }: (typeof cases)[number]) {
     const proxy = await startEngineProxy();
     const names: string[] = [];
+    // Frozen a second after the tool asked for the logs: the start and the logs have had their
+    // answers by then (on a loaded machine a start may take longer than a fixed delay after its
+    // request), and the script, cut at 3 s by its own timeout, has not ended yet.
     proxy.onRequest = (request) => {
       const name = /^\/v[\d.]+\/containers\/create\?name=(aicage-util-[0-9a-f]+)/.exec(request.target)?.[1];
       if (name) names.push(name);
-      if (request.method === "POST" && /\/containers\/[^/]+\/start/.test(request.target))
-        setTimeout(() => proxy.freeze(), 300);
+      if (request.method === "GET" && /\/containers\/[^/]+\/logs/.test(request.target))
+        setTimeout(() => proxy.freeze(), 1000);
     };
     const dir = join(tempDir("aicage-engine-hangs-"), "agent");
     mkdirSync(dir, { mode: 0o755 });
@@ -208,7 +211,7 @@ describe("the real engine hangs while a check container runs", () => {
       { mode: 0o644 },
     );
     try {
-      const run = await timed(["version-check", dir, "--json", "--timeout", "1", ...only], {
+      const run = await timed(["version-check", dir, "--json", "--timeout", "3", ...only], {
         ...SHORT,
         DOCKER_HOST: proxy.host,
       });
@@ -236,7 +239,7 @@ describe("the real engine hangs while a check container runs", () => {
     ).toEqual([]);
   }
 
-  test("version-check --timeout 1: with --only image exit 3, one line naming the endpoint; image, then host: one warning line, the host answers, exit 0", async () => {
+  test("version-check --timeout 3: with --only image exit 3, one line naming the endpoint; image, then host: one warning line, the host answers, exit 0", async () => {
     await Promise.all(cases.map(hangMidRun));
   }, 90_000);
 });

@@ -8,7 +8,7 @@ import { runContainer } from "../../src/workloads/run-container.ts";
 import { engineVersion } from "../../src/docker/system.ts";
 import { DOCKERFILE_HASH_LABEL, MANAGED_LABEL, managedLabels } from "../../src/core/labels.ts";
 import { dockerfileHash } from "../../src/util-images/catalog.ts";
-import { ensureUtilImage } from "../../src/util-images/ensure.ts";
+import { type EnsureOptions, ensureUtilImage } from "../../src/util-images/ensure.ts";
 import {
   BASE_IMAGE,
   BUN,
@@ -149,7 +149,12 @@ describe("ensure", () => {
     const tag = `${repository}:version-check-${toolVersion}`;
     createdTags.push(tag);
     const notices: string[] = [];
-    const options = { repository, baseImage: BASE_IMAGE, network: "host", onNotice: (m: string) => notices.push(m) };
+    const options: EnsureOptions = {
+      repository,
+      baseImage: BASE_IMAGE,
+      network: "host",
+      report: (event) => void (event.type === "notice" && notices.push(event.message)),
+    };
 
     const first = await ensureUtilImage(client, "version-check", options);
     createdIds.push(first.id);
@@ -173,11 +178,11 @@ describe("ensure", () => {
     const repository = `aicage-util-test/ensure-many-${process.pid}`;
     createdTags.push(`${repository}:version-check-${toolVersion}`);
     let pulls = 0;
-    const options = {
+    const options: EnsureOptions = {
       repository,
       baseImage: BASE_IMAGE,
       network: "host",
-      onNotice: (m: string) => void (m.startsWith("pulling") && pulls++),
+      report: (event) => void (event.type === "notice" && event.message.startsWith("pulling") && pulls++),
     };
     const all = await Promise.all(Array.from({ length: 20 }, () => ensureUtilImage(client, "version-check", options)));
     expect(new Set(all.map((e) => e.id)).size).toBe(1);
