@@ -62,6 +62,11 @@ export interface HostRegistryOptions {
   forwardCredentials?: boolean;
   /** the container user's home folder (the version-check image's user) */
   containerHome?: string;
+  /**
+   * Take the host's own CA bundle too (its system store: the first of the usual bundle files):
+   * for a container that cannot join it with its own (a build step), public sites keep working.
+   */
+  includeHostBundle?: boolean;
   /** pip's config file locations differ on macOS */
   platform?: NodeJS.Platform;
   files?: HostFiles;
@@ -127,6 +132,10 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
   if (pipConf.text)
     out.push({ path: paths.pipConf, content: text(pipConf.text), mode: pipConf.hasCredentials ? 0o600 : 0o644 });
 
+  if (options.includeHostBundle) {
+    const bundle = IMAGE_BUNDLES.find((path) => files.realpath(path) !== null);
+    if (bundle) findings.caSources.unshift({ origin: "the host's CA bundle", kind: "file", value: bundle });
+  }
   // CA files and folders named by variables come after those npm and pip name.
   for (const name of CA_FILE_VARIABLES) {
     const value = env[name];

@@ -29,7 +29,12 @@ export interface BuilderBuild extends BuildSettings {
   buildArgs: Record<string, string>;
   /** proxy variables: passed by name and read from the container's environment, so their values stay out of the command */
   proxyArgs: Record<string, string>;
+  /** a Dockerfile to build instead of the file's text: copied into the container (REWRITTEN_DOCKERFILE) */
+  dockerfileText?: string;
 }
+
+/** Where the container finds a Dockerfile given as text (copied in before it starts). */
+export const REWRITTEN_DOCKERFILE = "/aicage-dockerfile/Dockerfile";
 
 /**
  * Names the docker CLI, buildx, the Go runtime, the dynamic loader or the container itself read
@@ -55,7 +60,9 @@ export function builderMountSources(contextDir: string, dockerfile: string): str
 export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
   const mounts: Mount[] = [{ Type: "bind", Source: build.contextDir, Target: CONTEXT_MOUNT, ReadOnly: true }];
   let dockerfile: string;
-  if (isInside(build.contextDir, build.dockerfile)) {
+  if (build.dockerfileText !== undefined) {
+    dockerfile = REWRITTEN_DOCKERFILE;
+  } else if (isInside(build.contextDir, build.dockerfile)) {
     const relative = path.relative(build.contextDir, build.dockerfile);
     dockerfile = path.posix.join(CONTEXT_MOUNT, relative.split(path.sep).join("/"));
   } else {

@@ -1,6 +1,7 @@
 // What a failed build tells the person: one line (the tag, the step, its exit code and the
 // last lines of the step's own output, a hint where the engine's set-up is the cause, the log
 // file), and the error that carries it with the log's last lines.
+import { networkFailureKind } from "../host-registries/network-failure-hint.ts";
 import type { BuildStepError } from "../workloads/build-step-error.ts";
 import { failureLine } from "../workloads/build-steps.ts";
 
@@ -26,11 +27,26 @@ export interface FailedBuild {
   /** the build's --network, if given */
   network: string | undefined;
   log: { path: string; tail(): string[] };
+  /** what RUN steps had of the host's registry set-up: all of it, none by choice, or none it could give */
+  hostSetup?: "forwarded" | "off" | "not-forwarded";
 }
 
 export function buildFailedError(build: FailedBuild): BuildFailedError {
-  const line = `${failureLine(build.tag, build.failure, build.stepOutput)}${networkHint(build.failure.reason, build.network)}`;
+  const hints = networkHint(build.failure.reason, build.network) + tlsHint(build);
+  const line = `${failureLine(build.tag, build.failure, build.stepOutput)}${hints}`;
   return new BuildFailedError(`${line} (log: ${build.log.path})`, build.failure.step, build.log.tail(), build.log.path);
+}
+
+/** A step that could not verify a registry's certificate, and what RUN steps had of the host's CAs. */
+function tlsHint(build: FailedBuild): string {
+  const kind = networkFailureKind([build.failure.reason, ...build.stepOutput].join("\n"));
+  if (kind !== "tls" && kind !== "tls-unknown-ca") return "";
+  if (build.hostSetup === "off") {
+    return "; TLS verification failed: RUN steps did not get the host's CAs (--no-host-registries or AICAGE_UTIL_HOST_REGISTRIES=0 switched that off)";
+  }
+  if (build.hostSetup === "forwarded")
+    return "; TLS verification failed, though RUN steps had the host's CAs: does the host trust this server?";
+  return "; TLS verification failed: RUN steps could not get the host's CAs (see the notice above)";
 }
 
 /** An engine without a default bridge (rootless setups, `--bridge=none`) fails RUN steps this way. */

@@ -27,6 +27,7 @@ import { createRedactor, redactEvent, secretValues } from "./secret-values.ts";
 import { buildInputsHash, imageLabels } from "./image-identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { buildViaBuilder } from "./via-builder.ts";
+import { type ForwardedSetup, type HostRegistryChoice, prepareHostSetup } from "./forward-host-setup.ts";
 
 export interface BuildRequest extends BuildSettings {
   /** absolute paths */
@@ -37,6 +38,8 @@ export interface BuildRequest extends BuildSettings {
   via: BuildWay;
   /** default: one new file per build under the state dir */
   logFile?: string;
+  /** whether RUN steps get the host's registry set-up (forward-host-setup.ts); undefined: not */
+  hostRegistries?: HostRegistryChoice;
 }
 
 export interface BuildResult {
@@ -78,26 +81,25 @@ export async function runBuild(
   await client.apiVersion();
   const inputs = await readInputs(request, hooks.env);
 
-  if (request.ifChanged) {
-    const imageId = await upToDateImage(client, request.tags, inputs.hashFor(request.via));
-    if (imageId) {
-      return {
-        tag,
-        tags: request.tags,
-        imageId,
-        skipped: true,
-        via: request.via,
-        logFile: null,
-        durationMs: elapsed(),
-      };
-    }
+  const upToDate = request.ifChanged && (await upToDateImage(client, request.tags, inputs.hashFor(request.via)));
+  if (upToDate) {
+    return {
+      tag,
+      tags: request.tags,
+      imageId: upToDate,
+      skipped: true,
+      via: request.via,
+      logFile: null,
+      durationMs: elapsed(),
+    };
   }
 
   const proxyArgs = proxyVariables(hooks.env);
   // Values that may be secrets never reach the log, the terminal or an error (see secret-values.ts).
-  const redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
+  let redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
   signal.throwIfAborted();
   let log: BuildLog | undefined;
+  let forwarded: ForwardedSetup | undefined;
   let settled: Promise<unknown> = Promise.resolve();
   // What the failure line needs: the failed step and the last lines of its own output.
   const steps = createBuildSteps();
@@ -113,8 +115,12 @@ export async function runBuild(
       report: hooks.report,
     });
     signal.throwIfAborted();
+    forwarded = await forwardedSetup(client, request, inputs.dockerfile, hooks, signal);
+    // A step is named as the user wrote it: without the mount this tool put in.
+    if (forwarded) redact = asWritten(redact, forwarded);
     const inputsHash = inputs.hashFor(way.via);
     log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
+    for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
     const onEvent = logAndReport(log, steps, redact, hooks.report);
     const labels = imageLabels(request.labels, { inputsHash, builderImage: way.builderImage });
     const build = startBuild(client, request, {
@@ -126,17 +132,45 @@ export async function runBuild(
       signal,
       onEvent,
       report: hooks.report,
+      dockerfileText: forwarded?.dockerfile,
     });
     settled = build.catch(() => undefined);
     const { imageId } = await build;
     log.note(`built ${imageId} in ${(elapsed() / 1000).toFixed(1)}s`);
     return { tag, tags: request.tags, imageId, skipped: false, via: way.via, logFile: log.path, durationMs: elapsed() };
   } catch (error) {
-    throw failureOf(error, { tag, request, log, signal, redact, steps });
+    throw failureOf(error, { tag, request, log, signal, redact, steps, forwarded });
   } finally {
     log?.close();
     stopWaiting();
+    await forwarded?.image.remove();
   }
+}
+
+/** Step names as the user's Dockerfile gives them: without what forwarding the set-up changed. */
+function asWritten(redact: (text: string) => string, forwarded: ForwardedSetup): (text: string) => string {
+  const unmounted = (text: string) => text.replaceAll(forwarded.runFlags, "");
+  if (!forwarded.singleStage) return (text) => redact(unmounted(text));
+  return (text) => redact(unmounted(text).replace(/\[stage-0 (\d+\/\d+)\]/g, "[$1]"));
+}
+
+/** The host's registry set-up for the RUN steps, when the request forwards it (forward-host-setup.ts). */
+function forwardedSetup(
+  client: DockerClient,
+  request: BuildRequest,
+  dockerfile: Uint8Array,
+  hooks: BuildHooks,
+  signal: AbortSignal,
+) {
+  const env = hooks.env ?? process.env;
+  return prepareHostSetup(client, {
+    choice: request.hostRegistries,
+    dockerfile,
+    pull: request.pull,
+    env,
+    signal,
+    report: hooks.report,
+  });
 }
 
 /** The build's inputs: the context as scanned, and the inputs hash of each way. */
@@ -160,7 +194,7 @@ async function readInputs(request: BuildRequest, env: Record<string, string | un
       target: request.target,
       platform: request.platform,
     });
-  return { context, hashFor };
+  return { context, dockerfile, hashFor };
 }
 
 type ScannedContext = Awaited<ReturnType<typeof readInputs>>["context"];
@@ -209,6 +243,8 @@ function logAndReport(
 }
 
 interface BuildStart {
+  /** the Dockerfile to build instead of the file's own text (the host's set-up mounted in) */
+  dockerfileText?: string;
   way: WayChoice;
   context: ScannedContext;
   labels: Record<string, string>;
@@ -240,6 +276,7 @@ function startBuild(client: DockerClient, request: BuildRequest, start: BuildSta
       dockerfile: request.dockerfile,
       buildArgs: request.buildArgs,
       proxyArgs,
+      dockerfileText: start.dockerfileText,
     };
     return buildViaBuilder(client, settings, { signal, onEvent });
   }
@@ -254,7 +291,17 @@ function startBuild(client: DockerClient, request: BuildRequest, start: BuildSta
     log.note(message);
     if (!way.apiBuilderSaid) start.report?.({ type: "notice", level: "warn", message });
   };
-  return buildThroughApi(client, () => tarBuildContext(context), apiRequest, { signal, onEvent, onNotice });
+  const sent = start.dockerfileText === undefined ? context : withDockerfileText(context, start.dockerfileText);
+  return buildThroughApi(client, () => tarBuildContext(sent), apiRequest, { signal, onEvent, onNotice });
+}
+
+/** The context as uploaded, its Dockerfile entry holding `text` (the file on disk is not touched). */
+function withDockerfileText(context: ScannedContext, text: string): ScannedContext {
+  const content = new TextEncoder().encode(text);
+  const entries = context.entries.map((entry) =>
+    entry.path === context.dockerfile ? { ...entry, content, size: content.length } : entry,
+  );
+  return { ...context, entries };
 }
 
 /** What a build that did not end well throws: interrupted as it was, else every text redacted, the log ended saying why. */
@@ -267,6 +314,7 @@ function failureOf(
     signal: AbortSignal;
     redact: (text: string) => string;
     steps: ReturnType<typeof createBuildSteps>;
+    forwarded?: ForwardedSetup;
   },
 ): unknown {
   const { log, redact } = facts;
@@ -284,13 +332,9 @@ function failureOf(
   }
   const failure = new BuildStepError(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
   log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
-  return buildFailedError({
-    tag: facts.tag,
-    failure,
-    stepOutput: facts.steps.failedStepOutput(),
-    network: facts.request.network,
-    log,
-  });
+  const hostSetup = facts.request.hostRegistries?.forward ? (facts.forwarded ? "forwarded" : "not-forwarded") : "off";
+  const stepOutput = facts.steps.failedStepOutput();
+  return buildFailedError({ tag: facts.tag, failure, stepOutput, network: facts.request.network, log, hostSetup });
 }
 
 /** Where the content digests of one context folder's files are remembered between builds. */

@@ -9,7 +9,8 @@ import { createBuildxPlainProgress } from "../workloads/build-progress/buildx-pl
 import { createBuildSteps } from "../workloads/build-steps.ts";
 import { runContainer } from "../workloads/run-container.ts";
 import { createLineSplitter } from "../lib/lines.ts";
-import { type BuilderBuild, builderContainerSpec } from "./builder-container.ts";
+import { tarOfFiles } from "../lib/memory-tar.ts";
+import { type BuilderBuild, REWRITTEN_DOCKERFILE, builderContainerSpec } from "./builder-container.ts";
 
 export interface ViaBuilderOptions {
   signal?: AbortSignal;
@@ -31,7 +32,13 @@ export async function buildViaBuilder(
   };
   const splitters = { stdout: createLineSplitter(), stderr: createLineSplitter() };
 
+  const text = build.dockerfileText;
   const result = await runContainer(client, builderContainerSpec(build), {
+    // A Dockerfile given as text reaches buildx as a file of the container's own.
+    copyIn:
+      text === undefined
+        ? undefined
+        : [{ path: "/", archive: () => tarOfFiles({ [REWRITTEN_DOCKERFILE.slice(1)]: text }) }],
     signal: options.signal,
     // The output is handled line by line as it comes; only a little is kept in memory.
     maxOutputBytes: 64 * 1024,

@@ -6,7 +6,10 @@
 // config.
 // The CA's and server's private keys live only in a temporary folder that is removed as
 // soon as the server holds them; the CA certificate (public) stays in `caFile` until stop().
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, chmodSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tarOfFiles } from "../../src/lib/memory-tar.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,6 +20,8 @@ export interface LoopbackRegistryOptions {
   pip?: Record<string, string[]>;
   /** when set, every request must carry `Authorization: Bearer <token>` or the basic pair */
   auth?: { bearer?: string; basic?: { username: string; password: string } };
+  /** the port to listen on; 0 (default) takes a free one */
+  port?: number;
 }
 
 export interface LoopbackRequest {
@@ -121,19 +126,54 @@ function makeServerCertificate(): { caPem: string; cert: string; key: string } {
   }
 }
 
-function npmDocument(name: string, versions: string[], origin: string) {
+/**
+ * A real npm package: package/package.json and a command of the package's name that prints
+ * "<name> <version>", gzipped as npm publishes it. `npm install -g` installs and links it.
+ */
+async function npmTarball(name: string, version: string): Promise<Uint8Array> {
+  const command = name.replace(/^@[^/]+\//, "");
+  const manifest = { name, version, bin: { [command]: "cli.js" } };
+  const tar = await tarOfFiles({
+    "package/package.json": JSON.stringify(manifest),
+    "package/cli.js": {
+      content: `#!/usr/bin/env node\nconsole.log(${JSON.stringify(`${name} ${version}`)});\n`,
+      mode: 0o755,
+    },
+  });
+  return gzipSync(tar);
+}
+
+/** Each tarball made once, with the digests npm checks it against. */
+const tarballs = new Map<string, Promise<{ bytes: Uint8Array; shasum: string; integrity: string }>>();
+function tarballOf(name: string, version: string) {
+  const key = `${name}@${version}`;
+  let made = tarballs.get(key);
+  if (!made) {
+    made = npmTarball(name, version).then((bytes) => ({
+      bytes,
+      shasum: createHash("sha1").update(bytes).digest("hex"),
+      integrity: `sha512-${createHash("sha512").update(bytes).digest("base64")}`,
+    }));
+    tarballs.set(key, made);
+  }
+  return made;
+}
+
+async function npmDocument(name: string, versions: string[], origin: string) {
   const latest = versions[versions.length - 1]!;
   const file = name.replace(/^@[^/]+\//, "");
+  const entries = await Promise.all(
+    versions.map(async (version) => {
+      const { shasum, integrity } = await tarballOf(name, version);
+      const tarball = `${origin}/npm/${name}/-/${file}-${version}.tgz`;
+      return [version, { name, version, bin: { [file]: "cli.js" }, dist: { tarball, shasum, integrity } }] as const;
+    }),
+  );
   return {
     _id: name,
     name,
     "dist-tags": { latest },
-    versions: Object.fromEntries(
-      versions.map((version) => [
-        version,
-        { name, version, dist: { tarball: `${origin}/npm/${name}/-/${file}-${version}.tgz`, shasum: "0".repeat(40) } },
-      ]),
-    ),
+    versions: Object.fromEntries(entries),
     time: Object.fromEntries(versions.map((version, n) => [version, new Date(Date.UTC(2026, 0, n + 1)).toISOString()])),
   };
 }
@@ -192,7 +232,7 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
 
   const server = Bun.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port: options.port ?? 0,
     tls: { cert, key },
     fetch(request) {
       const url = new URL(request.url);
@@ -213,9 +253,15 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
       }
       if (url.pathname.startsWith("/npm/")) {
         // npm asks for scoped packages as /@scope%2fname; accept the unescaped form too.
-        const name = decodeURIComponent(url.pathname.slice("/npm/".length));
-        const versions = npm[name];
-        if (versions) return Response.json(npmDocument(name, versions, origin));
+        const rest = decodeURIComponent(url.pathname.slice("/npm/".length));
+        const tarball = /^(.+)\/-\/[^/]+-(\d[^/]*)\.tgz$/.exec(rest);
+        if (tarball && npm[tarball[1]!]?.includes(tarball[2]!)) {
+          return tarballOf(tarball[1]!, tarball[2]!).then(
+            ({ bytes }) => new Response(bytes, { headers: { "content-type": "application/octet-stream" } }),
+          );
+        }
+        const versions = npm[rest];
+        if (versions) return npmDocument(rest, versions, origin).then((doc) => Response.json(doc));
         return Response.json({ error: "Not found" }, { status: 404 });
       }
       if (url.pathname === "/api/latest") return Response.json({ tag_name: `v${LOOPBACK_PACKAGES.release}` });

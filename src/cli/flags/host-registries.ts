@@ -1,19 +1,21 @@
-// Flags (and their environment variables) that decide what the image attempt gets of the
-// host's registry set-up: by default the settings and CAs, never credentials.
+// Flags (and their environment variables) that decide what version checks in the image and
+// build steps get of the host's registry set-up: by default the settings and CAs; credentials
+// only for version checks, when asked.
 import type { ArgsDef } from "citty";
 
 export const hostRegistryArgs = {
   "host-registries": {
     type: "boolean",
     default: true,
-    description: "Give the image attempt the host's npm and pip registry settings and CA certificates",
+    description:
+      "Give containers (version checks, build steps) the host's npm and pip registry settings and CA certificates",
     negativeDescription:
-      "Do not give the image attempt the host's registry settings and CAs (env AICAGE_UTIL_HOST_REGISTRIES=0)",
+      "Do not give containers the host's registry settings and CAs (env AICAGE_UTIL_HOST_REGISTRIES=0)",
   },
   "forward-registry-credentials": {
     type: "boolean",
     description:
-      "Also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
+      "Version checks: also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
   },
 } as const satisfies ArgsDef;
 

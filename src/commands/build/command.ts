@@ -9,6 +9,8 @@ import { engineChoice } from "../../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
 import { createReporter, progressArg } from "../../cli/reporter.ts";
 import { interruptSignal } from "../../cli/interrupt.ts";
+import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
+import { buildHostSetup, hostSetupLines } from "../../local-build/host-setup.ts";
 
 export default defineCommand({
   meta: {
@@ -51,12 +53,20 @@ export default defineCommand({
       options: ["builder", "api"],
       description: "builder (default): buildx in the builder image; api: straight through the Engine API",
     },
+    verbose: { type: "boolean", description: "Also say what RUN steps get of the host's registry set-up" },
     ...progressArg,
+    ...hostRegistryArgs,
     ...utilImageCommandArgs,
   },
   async run({ args, rawArgs }) {
     const json = jsonOutput(args);
-    const request = buildRequestFrom(args, rawArgs);
+    const request = { ...buildRequestFrom(args, rawArgs), hostRegistries: hostRegistryChoice(args) };
+    if (args.verbose) {
+      const lines = request.hostRegistries.forward
+        ? hostSetupLines(buildHostSetup({ env: process.env }))
+        : ["not forwarded (--no-host-registries)"];
+      for (const line of lines) logger.info(`host registry set-up ${line}`);
+    }
     const client = openEngine(engineChoice(args));
     const progress = createReporter({ mode: args.progress, json, utilImagePrefix: "[builder image]" });
     try {

@@ -1,0 +1,124 @@
+// Builds where users are (issue 19): a registry mirror whose certificate comes from a CA only
+// the host trusts, as behind a TLS-inspecting proxy. aicage's agent build (the aicage-agent
+// fixture: `# check=`, `ARG BASE_IMAGE`, `SHELL` bash, a RUN with its own bind mount of agents/)
+// runs an install.sh that does `npm install --global` from the loopback registry. The host's
+// npm set-up (a temporary HOME's .npmrc: the registry and its CA) reaches every RUN step, both
+// ways; nothing of it is in the image (`docker save`, searched for the CA's bytes and a token);
+// with the forwarding off, the build fails with a line that names TLS and the switch.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { utilImageNames } from "../../src/util-images/catalog.ts";
+import { ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+import { engineSuite } from "../helpers/suite.ts";
+
+const client = testClient();
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+/** A token in the user's npm set-up, for another registry: it must show up nowhere. */
+const TOKEN = `npm_marker${RUN.replace(/[^a-z0-9]/g, "")}TOKEN`;
+/** The base: an image with node and npm, on every engine the tests run on. */
+const BASE = utilImageNames("version-check", {}).tag;
+
+let registry: LoopbackRegistry;
+let home: string;
+
+beforeAll(() => {
+  // An engine in a network namespace of its own (Podman) reaches this one port of the host.
+  registry = startLoopbackRegistry({ port: Number(process.env.AICAGE_TEST_UPSTREAM_PORT || 0) });
+  home = tempDir("aicage-build-home-");
+  writeFileSync(
+    join(home, ".npmrc"),
+    `registry=${registry.npmUrl}\ncafile=${registry.caFile}\n//other.example/:_authToken=${TOKEN}\n`,
+  );
+});
+afterAll(() => registry?.stop());
+// After the registry's hooks: its CA file is gone before the suite looks for leftovers.
+const suite = engineSuite(["version-check", "builder"], client);
+
+/** aicage's agent build, its agent's install.sh running `npm install --global` as the image's user. */
+function agentContext(): string {
+  const context = join(tempDir("aicage-agent-build-"), "context");
+  cpSync(join(REPO_ROOT, "test/fixtures/builds/aicage-agent"), context, { recursive: true });
+  writeFileSync(
+    join(context, "agents/sample/install.sh"),
+    '#!/usr/bin/env bash\nset -euo pipefail\nnpm install --global --fetch-retries=0 --prefix "$HOME/agent" plain-agent\n"$HOME/agent/bin/plain-agent"\n',
+  );
+  return context;
+}
+
+function build(context: string, tag: string, via: string, extra: string[] = []) {
+  suite.madeImages.push(tag);
+  const args = ["build", context, "-t", tag, "--via", via, "--network", "host", "--progress", "plain", "--no-cache"];
+  args.push("--build-arg", `BASE_IMAGE=${BASE}`, "--build-arg", "AGENT=sample", ...extra);
+  return runCli(args, { env: { HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") } });
+}
+
+/** The image as `docker save` gives it (GET /images/{name}/get), whole. */
+async function savedImage(tag: string): Promise<Buffer> {
+  const stream = await client.stream("GET", `/images/${encodeURIComponent(tag)}/get`, { timeoutMs: 120_000 });
+  return Buffer.from(await new Response(stream).arrayBuffer());
+}
+
+/** A piece of the CA's certificate as it would be stored: a line of its base64 body. */
+function caFragment(): string {
+  const lines = registry.caPem.split("\n").filter((line) => /^[A-Za-z0-9+/]{64}$/.test(line));
+  return lines[Math.floor(lines.length / 2)]!;
+}
+
+// Podman builds with buildah through the API whichever way is asked (one notice says so).
+const WAYS = ["api", "builder"];
+
+describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
+  for (const via of WAYS) {
+    test(`--via ${via}${PODMAN && via === "builder" ? " (the API on Podman)" : ""}: npm installs from the mirror only the host trusts; the image holds neither its CA nor a token`, async () => {
+      const tag = `aicage-util-test/host-registries-${via}:${RUN}`;
+      const run = await build(agentContext(), tag, via);
+      expect(run.stderr).toContain("plain-agent 0.9.7");
+      expect(run.exitCode).toBe(0);
+      expect(registry.requests.some((r) => r.path.endsWith("/plain-agent-0.9.7.tgz"))).toBe(true);
+      const saved = await savedImage(tag);
+      // The layers are searchable as they are: what the step installed is found in them.
+      expect(saved.includes('console.log("plain-agent 0.9.7")')).toBe(true);
+      expect({ ca: saved.includes(caFragment()), token: saved.includes(TOKEN) }).toEqual({ ca: false, token: false });
+      // No npm configuration of ours (npm's own record of where a package came from may name the mirror).
+      expect(saved.includes(`registry=${registry.npmUrl}`)).toBe(false);
+      expect(run.stderr + run.stdout).not.toContain(TOKEN);
+      const inspected = (await client.request("GET", `/images/${encodeURIComponent(tag)}/json`)) as {
+        Config: { Env?: string[]; Labels?: Record<string, string> };
+      };
+      expect(JSON.stringify(inspected.Config)).not.toContain("aicage-host-setup");
+    }, 300_000);
+  }
+
+  test("with the Dockerfile outside the context (-f), too", async () => {
+    const context = agentContext();
+    const outside = join(tempDir("aicage-outside-"), "Agent.Dockerfile");
+    cpSync(join(context, "Dockerfile"), outside);
+    const run = await build(context, `aicage-util-test/host-registries-f:${RUN}`, "api", ["-f", outside]);
+    expect(run.stderr).toContain("plain-agent 0.9.7");
+    expect(run.exitCode).toBe(0);
+  }, 300_000);
+
+  test("--no-host-registries: the step cannot verify the mirror; the line names TLS and the switch", async () => {
+    const run = await build(agentContext(), `aicage-util-test/host-registries-off:${RUN}`, "api", [
+      "--no-host-registries",
+    ]);
+    expect(run.exitCode).toBe(1);
+    const line = run.stderr.split("\n").find((l) => l.startsWith("[error] build of")) ?? "";
+    expect(line).toContain("TLS verification failed: RUN steps did not get the host's CAs (--no-host-registries");
+    expect(run.stderr).not.toContain(TOKEN);
+  }, 300_000);
+
+  test("--verbose names what RUN steps get, never a value", async () => {
+    const run = await build(agentContext(), `aicage-util-test/host-registries-verbose:${RUN}`, "api", ["--verbose"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain("host registry set-up forwarded: npm registry");
+    expect(run.stderr).toContain(`host registry set-up forwarded: CA ${registry.caFile}`);
+    expect(run.stderr).not.toContain(registry.npmUrl);
+    expect(run.stderr).not.toContain(TOKEN);
+    // Its own image is gone with the build.
+    const left = (await client.request("GET", "/images/json")) as Array<{ RepoTags?: string[] }>;
+    expect(left.flatMap((i) => i.RepoTags ?? []).filter((t) => t.includes("aicage-util-host-setup"))).toEqual([]);
+  }, 300_000);
+});
