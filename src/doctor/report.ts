@@ -37,7 +37,14 @@ export interface DoctorReport {
   };
   images: UtilImageStatus[];
   /** what the image attempt of version-check gets of the host's registry set-up; null: not forwarded */
-  hostRegistries: { credentials: boolean; shown: SettingOrigin[]; withheld: SettingOrigin[]; notices: string[] } | null;
+  hostRegistries: {
+    credentials: boolean;
+    shown: SettingOrigin[];
+    withheld: SettingOrigin[];
+    notices: string[];
+    /** what a build's RUN steps get: the same settings, no credentials, the host's own CA bundle too */
+    buildSteps: SettingOrigin[];
+  } | null;
 }
 
 /** The report, and what the engine failed with (for the exit code and the line the CLI ends with). */
@@ -85,6 +92,7 @@ export async function gatherDoctorReport(
       shown: setup.shown,
       withheld: setup.withheld,
       notices: setup.notices,
+      buildSteps: hostRegistrySetup({ env: process.env, includeHostBundle: true }).shown,
     };
   }
   try {

@@ -55,13 +55,45 @@ export function rewriteDockerfile(text: string, additions: DockerfileAdditions):
     }
     out.push(...own);
     if (instruction.keyword === "FROM" && stageArgs.length > 0) {
-      out.push(...stageArgs.map(([name, value]) => `ARG ${name}=${value}`));
+      // One instruction: buildah counts each ARG as a step of its own.
+      out.push(`ARG ${stageArgs.map(([name, value]) => `${name}=${value}`).join(" ")}`);
       stages++;
     }
     next = instruction.end;
   }
   out.push(...lines.slice(next));
   return { text: out.join(newline), runs, stages };
+}
+
+/**
+ * The images the stages start from, build arguments put in (`FROM ${BASE_IMAGE}`): the values
+ * given, else the defaults of the ARGs before the first FROM. Stage names are left out.
+ */
+export function fromImages(text: string, buildArgs: Record<string, string>): string[] {
+  const instructions = readInstructions(text.split(/\r?\n/));
+  const values: Record<string, string> = {};
+  const stages = new Set<string>();
+  const images: string[] = [];
+  let seenFrom = false;
+  for (const { keyword, logical } of instructions) {
+    const words = logical.trim().split(/\s+/).slice(1);
+    if (keyword === "ARG" && !seenFrom) {
+      for (const word of words) {
+        const [name, ...rest] = word.split("=");
+        values[name!] = buildArgs[name!] ?? (rest.length ? rest.join("=").replace(/^["']|["']$/g, "") : "");
+      }
+    }
+    if (keyword !== "FROM") continue;
+    seenFrom = true;
+    const args = words.filter((word) => !word.startsWith("--"));
+    const image = (args[0] ?? "").replace(
+      /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g,
+      (_, name: string) => buildArgs[name] ?? values[name] ?? "",
+    );
+    if (!stages.has(image.toLowerCase())) images.push(image);
+    if (args[1]?.toLowerCase() === "as" && args[2]) stages.add(args[2].toLowerCase());
+  }
+  return images;
 }
 
 /** The instructions of a Dockerfile, with the physical lines each spans. */

@@ -1,9 +1,10 @@
 // Decides whether a build forwards the host's registry set-up (host-setup.ts), and if so
 // readies it: the set-up's image, and the Dockerfile text every RUN of which mounts it. Where it
 // cannot be done (the classic builder, `--pull`), the build goes on without, after one notice.
-import type { Report } from "../core/progress.ts";
+import type { BuildEvent, Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
-import { rewriteDockerfile } from "./dockerfile-rewrite.ts";
+import { identifyEngine } from "../workloads/engine-kind.ts";
+import { fromImages, rewriteDockerfile } from "./dockerfile-rewrite.ts";
 import { buildHostSetup, hostSetupAdditions, hostSetupLines } from "./host-setup.ts";
 import { type HostSetupImage, buildHostSetupImage } from "./host-setup-image.ts";
 
@@ -26,6 +27,8 @@ export interface ForwardedSetup {
    * names its steps `[stage-0 2/3]`, where the user's file alone gives `[2/3]`.
    */
   singleStage: boolean;
+  /** buildah counts the stage's ARG instruction as a step (BuildKit does not) */
+  buildah: boolean;
 }
 
 const SKIPPED = "the host's registry set-up is not forwarded into RUN steps";
@@ -35,6 +38,7 @@ export async function prepareHostSetup(
   inputs: {
     choice?: HostRegistryChoice;
     dockerfile: Uint8Array;
+    buildArgs: Record<string, string>;
     pull?: boolean;
     env: Record<string, string | undefined>;
     signal: AbortSignal;
@@ -55,15 +59,45 @@ export async function prepareHostSetup(
     warn(`--pull: ${SKIPPED} (its image exists only on this engine)`);
     return undefined;
   }
+  const original = new TextDecoder().decode(inputs.dockerfile);
+  // buildah (Podman 4) refuses a build that mounts from an image when a FROM names one by its ID.
+  const byId = fromImages(original, inputs.buildArgs).find((from) => /^(sha256:)?[0-9a-f]{64}$/.test(from));
+  const buildah = (await identifyEngine(client)).apiBuilder === "buildah";
+  if (byId && buildah) {
+    warn(`buildah cannot mount files into a build whose FROM names an image by its ID: ${SKIPPED} (name it by a tag)`);
+    return undefined;
+  }
   const image = await buildHostSetupImage(client, setup, inputs.signal);
   if (image.builder === "classic") {
     await image.remove();
     warn(`the classic builder cannot mount files into RUN steps: ${SKIPPED}`);
     return undefined;
   }
-  const original = new TextDecoder().decode(inputs.dockerfile);
   const additions = hostSetupAdditions(setup, image.ref);
   const { text, stages } = rewriteDockerfile(original, additions);
   const runFlags = `${additions.runFlags.join(" ")} `;
-  return { dockerfile: text, image, lines: hostSetupLines(setup), runFlags, singleStage: stages === 1 };
+  return { dockerfile: text, image, lines: hostSetupLines(setup), runFlags, singleStage: stages === 1, buildah };
+}
+
+/**
+ * A step's name as the user's Dockerfile would give it: buildah counts the ARG instruction this
+ * tool adds to a one-stage file as step 2; the later steps are numbered as without it, and the
+ * added step itself has no name (undefined). Multi-stage builds on buildah keep buildah's numbers.
+ */
+export function asWrittenName(forwarded: ForwardedSetup, name: string): string | undefined {
+  if (!forwarded.buildah || !forwarded.singleStage) return name;
+  const step = /^\[(\d+)\/(\d+)\]/.exec(name);
+  if (!step) return name;
+  const [n, total] = [Number(step[1]), Number(step[2])];
+  if (n === 2) return undefined;
+  return `[${n > 2 ? n - 1 : n}/${total - 1}]${name.slice(step[0].length)}`;
+}
+
+/** A build event as the user's Dockerfile would give it (asWrittenName); undefined for the added step. */
+export function asWrittenStep(forwarded: ForwardedSetup, event: BuildEvent): BuildEvent | undefined {
+  if (!("name" in event)) return event;
+  const name = asWrittenName(forwarded, event.name);
+  if (name === undefined) return undefined;
+  if (name === event.name) return event;
+  return { ...event, name, index: event.index > 2 ? event.index - 1 : event.index };
 }

@@ -27,7 +27,13 @@ import { createRedactor, redactEvent, secretValues } from "./secret-values.ts";
 import { buildInputsHash, imageLabels } from "./image-identity.ts";
 import { type BuildLog, defaultLogPath, openBuildLog } from "./log-file.ts";
 import { buildViaBuilder } from "./via-builder.ts";
-import { type ForwardedSetup, type HostRegistryChoice, prepareHostSetup } from "./forward-host-setup.ts";
+import {
+  type ForwardedSetup,
+  type HostRegistryChoice,
+  asWrittenName,
+  asWrittenStep,
+  prepareHostSetup,
+} from "./forward-host-setup.ts";
 
 export interface BuildRequest extends BuildSettings {
   /** absolute paths */
@@ -121,7 +127,8 @@ export async function runBuild(
     const inputsHash = inputs.hashFor(way.via);
     log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
     for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
-    const onEvent = logAndReport(log, steps, redact, hooks.report);
+    const shown = forwarded;
+    const onEvent = logAndReport(log, steps, redact, hooks.report, shown && ((event) => asWrittenStep(shown, event)));
     const labels = imageLabels(request.labels, { inputsHash, builderImage: way.builderImage });
     const build = startBuild(client, request, {
       way,
@@ -166,6 +173,7 @@ function forwardedSetup(
   return prepareHostSetup(client, {
     choice: request.hostRegistries,
     dockerfile,
+    buildArgs: request.buildArgs,
     pull: request.pull,
     env,
     signal,
@@ -232,8 +240,11 @@ function logAndReport(
   steps: ReturnType<typeof createBuildSteps>,
   redact: (text: string) => string,
   report?: Report,
+  asWritten?: (event: BuildEvent) => BuildEvent | undefined,
 ) {
-  return (raw: BuildEvent) => {
+  return (given: BuildEvent) => {
+    const raw = asWritten ? asWritten(given) : given;
+    if (!raw) return;
     const event = redactEvent(raw, redact);
     const line = eventLine(event);
     if (line !== undefined) log.write(line);
@@ -330,7 +341,8 @@ function failureOf(
     log.note(`failed: ${(error as Error)?.message ?? String(error)}`);
     return error;
   }
-  const failure = new BuildStepError(redact(error.reason), error.step === undefined ? undefined : redact(error.step));
+  const step = error.step === undefined || !facts.forwarded ? error.step : asWrittenName(facts.forwarded, error.step);
+  const failure = new BuildStepError(redact(error.reason), step === undefined ? undefined : redact(step));
   log.note(`failed${failure.step ? ` at step ${failure.step}` : ""}: ${failure.reason}`);
   const hostSetup = facts.request.hostRegistries?.forward ? (facts.forwarded ? "forwarded" : "not-forwarded") : "off";
   const stepOutput = facts.steps.failedStepOutput();

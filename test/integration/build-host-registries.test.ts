@@ -54,6 +54,11 @@ function build(context: string, tag: string, via: string, extra: string[] = []) 
   return runCli(args, { env: { HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") } });
 }
 
+/** A build that must succeed: its whole stderr when it did not. */
+function succeeded(run: { exitCode: number; stderr: string }): void {
+  if (run.exitCode !== 0) throw new Error(`build exited ${run.exitCode}:\n${run.stderr}`);
+}
+
 /** The image as `docker save` gives it (GET /images/{name}/get), whole. */
 async function savedImage(tag: string): Promise<Buffer> {
   const stream = await client.stream("GET", `/images/${encodeURIComponent(tag)}/get`, { timeoutMs: 120_000 });
@@ -74,8 +79,8 @@ describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
     test(`--via ${via}${PODMAN && via === "builder" ? " (the API on Podman)" : ""}: npm installs from the mirror only the host trusts; the image holds neither its CA nor a token`, async () => {
       const tag = `aicage-util-test/host-registries-${via}:${RUN}`;
       const run = await build(agentContext(), tag, via);
+      succeeded(run);
       expect(run.stderr).toContain("plain-agent 0.9.7");
-      expect(run.exitCode).toBe(0);
       expect(registry.requests.some((r) => r.path.endsWith("/plain-agent-0.9.7.tgz"))).toBe(true);
       const saved = await savedImage(tag);
       // The layers are searchable as they are: what the step installed is found in them.
@@ -96,8 +101,8 @@ describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
     const outside = join(tempDir("aicage-outside-"), "Agent.Dockerfile");
     cpSync(join(context, "Dockerfile"), outside);
     const run = await build(context, `aicage-util-test/host-registries-f:${RUN}`, "api", ["-f", outside]);
+    succeeded(run);
     expect(run.stderr).toContain("plain-agent 0.9.7");
-    expect(run.exitCode).toBe(0);
   }, 300_000);
 
   test("--no-host-registries: the step cannot verify the mirror; the line names TLS and the switch", async () => {
@@ -110,13 +115,20 @@ describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
     expect(run.stderr).not.toContain(TOKEN);
   }, 300_000);
 
-  test("--verbose names what RUN steps get, never a value", async () => {
+  test("--verbose and doctor name what RUN steps get, never a value", async () => {
     const run = await build(agentContext(), `aicage-util-test/host-registries-verbose:${RUN}`, "api", ["--verbose"]);
-    expect(run.exitCode).toBe(0);
+    succeeded(run);
     expect(run.stderr).toContain("host registry set-up forwarded: npm registry");
     expect(run.stderr).toContain(`host registry set-up forwarded: CA ${registry.caFile}`);
     expect(run.stderr).not.toContain(registry.npmUrl);
     expect(run.stderr).not.toContain(TOKEN);
+    // doctor says the same of builds, in its report and its JSON.
+    const doctor = await runCli(["doctor", "--json"], {
+      env: { HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") },
+    });
+    const buildSteps: Array<{ name: string }> = JSON.parse(doctor.stdout).hostRegistries.buildSteps;
+    expect(buildSteps.map((s) => s.name)).toContainEqual(expect.stringContaining(`CA ${registry.caFile}`));
+    expect(doctor.stdout).not.toContain(TOKEN);
     // Its own image is gone with the build.
     const left = (await client.request("GET", "/images/json")) as Array<{ RepoTags?: string[] }>;
     expect(left.flatMap((i) => i.RepoTags ?? []).filter((t) => t.includes("aicage-util-host-setup"))).toEqual([]);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { rewriteDockerfile } from "../../src/local-build/dockerfile-rewrite.ts";
+import { fromImages, rewriteDockerfile } from "../../src/local-build/dockerfile-rewrite.ts";
 
 const FLAG = "--mount=type=bind,source=.aicage-host,target=/run/aicage-host";
 const additions = { runFlags: [FLAG], stageArgs: { SSL_CERT_FILE: "/run/aicage-host/ca.pem" } };
@@ -114,6 +114,11 @@ describe("rewriteDockerfile", () => {
     ]);
   });
 
+  test("several arguments go in one ARG instruction (buildah counts each instruction as a step)", () => {
+    const two = rewriteDockerfile("FROM debian\nRUN true", { runFlags: [], stageArgs: { A: "/a", B: "/b" } });
+    expect(two.text).toBe("FROM debian\nARG A=/a B=/b\nRUN true");
+  });
+
   test("nothing to add: the text comes back unchanged", () => {
     const original = "FROM debian\nRUN true\n";
     expect(rewriteDockerfile(original, { runFlags: [], stageArgs: {} })).toEqual({
@@ -121,5 +126,20 @@ describe("rewriteDockerfile", () => {
       runs: 0,
       stages: 0,
     });
+  });
+});
+
+describe("fromImages", () => {
+  test("build arguments put in, global ARG defaults, stage names left out", () => {
+    const text = [
+      "ARG BASE=debian:trixie",
+      "ARG OTHER",
+      "FROM ${BASE} AS build",
+      "FROM $OTHER",
+      "FROM build",
+      "FROM --platform=linux/amd64 busybox AS tools",
+    ].join("\n");
+    expect(fromImages(text, { OTHER: "sha256:abc" })).toEqual(["debian:trixie", "sha256:abc", "busybox"]);
+    expect(fromImages(text, { BASE: "alpine", OTHER: "x" })).toEqual(["alpine", "x", "busybox"]);
   });
 });
