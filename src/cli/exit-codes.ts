@@ -10,6 +10,8 @@ export const ExitCode = {
   engine: 3,
   /** `upgrade --check`: a newer release exists (as `dnf check-update` answers 100) */
   newerRelease: 100,
+  /** `version-check --exit-code`: a version changed since the last check (the same "something newer" code) */
+  versionChanged: 100,
   /** interrupted (Ctrl-C) */
   interrupted: 130,
 } as const;

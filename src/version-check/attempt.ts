@@ -2,6 +2,7 @@
 import type { CheckPlace } from "./order.ts";
 import { networkFailureHint } from "../host-registries/network-failure-hint.ts";
 import { neutralise } from "../lib/safe-text.ts";
+import { type TokenState, rateLimitHint, showsRateLimit } from "./rate-limit.ts";
 import { stderrTail, versionFromOutput } from "./script-output.ts";
 
 export interface Attempt {
@@ -29,11 +30,24 @@ export interface ScriptRun {
   durationMs: number;
 }
 
+/** What the failure hint needs to know of a script and its attempt to tell GitHub's rate limit. */
+export interface GitHubContext {
+  /** the script's text names api.github.com */
+  namesApi: boolean;
+  /** whether the attempt had a GitHub token */
+  token: TokenState;
+}
+
 /**
  * Judges a finished run: exit 0 and a first line that is a version is a success, all else a
  * failure with its reason. Every text kept is safe to print (see script-output.ts).
  */
-export function attemptFromRun(source: CheckPlace, run: ScriptRun, timeoutMs: number): Attempt {
+export function attemptFromRun(
+  source: CheckPlace,
+  run: ScriptRun,
+  timeoutMs: number,
+  github: GitHubContext = { namesApi: false, token: "none" },
+): Attempt {
   const answer = versionFromOutput(run.stdout, run.stdoutTruncated);
   const tail = stderrTail(run.stderr) || null;
   let error: string | null = null;
@@ -43,7 +57,13 @@ export function attemptFromRun(source: CheckPlace, run: ScriptRun, timeoutMs: nu
   else if ("refused" in answer) error = `output refused: ${answer.refused}`;
   // Why an image attempt failed on the network, in a few words: a reader of "source: host"
   // learns why the image did not answer (a registry's CA it lacks, a name it cannot resolve).
-  const hint = error !== null && source === "image" ? networkFailureHint(run.stderr, run.timedOut) : null;
+  // GitHub's rate limit, in either place: the cause and its fix, instead of a bare exit code.
+  const limited = error !== null && showsRateLimit(`${run.stderr}\n${run.stdout}`, github.namesApi);
+  const hint = limited
+    ? rateLimitHint(github.token)
+    : error !== null && source === "image"
+      ? networkFailureHint(run.stderr, run.timedOut)
+      : null;
   if (hint) error = `${error} (${hint})`;
   return {
     source,

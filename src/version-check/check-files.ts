@@ -5,6 +5,9 @@
 //                        its script can read it but change nothing, and no other agent can look
 //   /aicage/home/<n>     its HOME, /aicage/tmp/<n> its TMPDIR: its own, mode 0700
 //   /aicage/results      root only: the runner keeps every script's output here
+//   /aicage/variables    root only: one file per host variable each script gets (a token, a
+//                        proxy), which the runner reads, removes, and exports into each
+//                        script's own environment: never in the container's configuration
 // The tar's owners and modes are what the engine writes; nothing is chowned at run time.
 import { open } from "node:fs/promises";
 import { constants } from "node:fs";
@@ -38,7 +41,39 @@ export interface SharedFile {
 /** Where the files every agent shares go: readable by all, writable by none (root's). */
 export const SHARED_ROOT = `${CHECK_ROOT}/shared`;
 
-function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem> {
+/** Where the host variables go, one file each, named by the variable: root's alone. */
+export const VARIABLES_ROOT = `${CHECK_ROOT}/variables`;
+
+/** A host variable for every script, carried as a file: its name (checked: a variable name) and value. */
+export interface VariableFile {
+  name: string;
+  value: string;
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function* variableItems(variables: VariableFile[]): Generator<TarItem> {
+  yield {
+    header: { name: `${VARIABLES_ROOT.slice(1)}/`, type: "directory", mode: 0o700, uid: 0, gid: 0, mtime: EPOCH },
+  };
+  for (const variable of variables) {
+    const content = Buffer.from(variable.value, "utf8");
+    yield {
+      header: {
+        name: `${VARIABLES_ROOT.slice(1)}/${variable.name}`,
+        type: "file",
+        mode: 0o600,
+        uid: 0,
+        gid: 0,
+        mtime: EPOCH,
+        size: content.length,
+      },
+      content,
+    };
+  }
+}
+
+function* items(folders: AgentFolder[], shared: SharedFile[], variables: VariableFile[]): Generator<TarItem> {
   const dir = (name: string, mode: number, uid = 0, gid = 0): TarItem => ({
     header: { name: `${name}/`, type: "directory", mode, uid, gid, mtime: EPOCH },
   });
@@ -46,6 +81,7 @@ function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem
   yield dir("aicage", 0o711);
   yield dir("aicage/results", 0o700);
   for (const top of ["agents", "home", "tmp"]) yield dir(`aicage/${top}`, 0o711);
+  yield* variableItems(variables);
   const made = new Set<string>();
   for (const file of shared) {
     const name = file.path.replace(/^\/+/, "");
@@ -85,7 +121,13 @@ function* items(folders: AgentFolder[], shared: SharedFile[]): Generator<TarItem
  * a time as the engine takes the upload. A file that changed since the scan is copied as it is
  * now if it still fits the size seen then, else the upload fails naming it.
  */
-export function checkFilesArchive(folders: AgentFolder[], shared: SharedFile[] = []): ReadableStream<Uint8Array> {
+export function checkFilesArchive(
+  folders: AgentFolder[],
+  shared: SharedFile[] = [],
+  variables: VariableFile[] = [],
+): ReadableStream<Uint8Array> {
+  // A variable's name becomes a path and the runner's `export NAME=…`: nothing else gets through.
+  if (variables.some((v) => !VARIABLE_NAME.test(v.name))) throw new Error("a forwarded variable's name is not a name");
   const packer = pack();
   const chunks = packer[Symbol.asyncIterator]();
   let started = false;
@@ -94,7 +136,7 @@ export function checkFilesArchive(folders: AgentFolder[], shared: SharedFile[] =
       async pull(controller) {
         if (!started) {
           started = true;
-          writeItems(packer, folders, shared).then(
+          writeItems(packer, items(folders, shared, variables)).then(
             () => packer.finalize(),
             (error: unknown) => packer.destroy(error instanceof Error ? error : new Error(String(error))),
           );
@@ -111,8 +153,8 @@ export function checkFilesArchive(folders: AgentFolder[], shared: SharedFile[] =
   );
 }
 
-async function writeItems(packer: Pack, folders: AgentFolder[], shared: SharedFile[]): Promise<void> {
-  for (const item of items(folders, shared)) {
+async function writeItems(packer: Pack, all: Iterable<TarItem>): Promise<void> {
+  for (const item of all) {
     if (packer.destroyed) return;
     if (!item.entry) {
       const done = (resolve: () => void, reject: (error: Error) => void) => (error?: Error | null) =>

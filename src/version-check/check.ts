@@ -13,7 +13,8 @@ import { neutralise } from "../lib/safe-text.ts";
 import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
 import type { CheckEvent, Report } from "../core/progress.ts";
-import { type Attempt, attemptFromRun, attemptNotRun } from "./attempt.ts";
+import { type Attempt, type GitHubContext, attemptFromRun, attemptNotRun } from "./attempt.ts";
+import { type ForwardedVariable, GITHUB_TOKEN_NAMES, holdsGitHubToken } from "./forwarded-env.ts";
 import type { CheckPlace } from "./order.ts";
 import { type VersionRecord, readRecord, recordAgeSeconds, writeRecord } from "./records.ts";
 import { runBatchInImage } from "./run-in-image.ts";
@@ -27,8 +28,13 @@ export interface CheckSettings {
   jobs: number;
   /** container network; undefined = the engine's default */
   network?: string;
-  /** NAME=value pairs for the container */
-  env: string[];
+  /**
+   * Host variables each script in the image gets (proxies, GitHub tokens, --env): never in the
+   * container's configuration (see forwarded-env.ts). Host attempts get the whole environment.
+   */
+  variables?: ForwardedVariable[];
+  /** GitHub token variables the host has and the image attempt does not get (switched off) */
+  githubTokensWithheld?: string[];
   /** the host's registry set-up for the image attempt; undefined: none forwarded */
   registry?: RegistryForward;
   maxOutputBytes: number;
@@ -61,13 +67,22 @@ export interface CheckResult {
   attempts: Attempt[];
   /** with --compare: each place's version and whether they agree */
   compare?: { image: string | null; host: string | null; match: boolean };
+  /** the last recorded answer for this agent and script before this run, or null */
+  previousVersion: string | null;
+  /** a version was answered now (not stale), one was recorded before, and they differ */
+  changed: boolean;
 }
+
+/** A result before it is set beside the last record. */
+type Answer = Omit<CheckResult, "previousVersion" | "changed">;
 
 /** One agent on its way through the check. */
 interface Pending {
   agent: AgentScript;
   scriptSha256: string;
   crlf: boolean;
+  /** the script's text names api.github.com: a 403 in its output is GitHub's rate limit */
+  namesGitHubApi: boolean;
   previous?: VersionRecord;
   attempts: Attempt[];
   started: number;
@@ -86,6 +101,7 @@ export async function checkAgents(
       agent,
       scriptSha256: createHash("sha256").update(content).digest("hex"),
       crlf: hasCrlf(content),
+      namesGitHubApi: /\bapi\.github\.com\b/i.test(Buffer.from(content).toString("latin1")),
       previous: readRecord(agent.script, agent.agent),
       attempts: [],
       started,
@@ -114,7 +130,34 @@ export async function checkAgents(
     for (const [i, p] of todo.entries()) p.attempts.push(attempts[i]!);
   }
 
-  return pending.map((p) => finish(p, fresh(p), settings));
+  return pending.map((p) => {
+    const answer = finish(p, fresh(p), settings);
+    return withPrevious(answer, p.previous);
+  });
+}
+
+/**
+ * The answer beside the last record: what it was, and whether it changed. A stale answer (the
+ * record itself) or one from a fresh record never changed; a failure neither.
+ */
+function withPrevious(answer: Answer, previous: VersionRecord | undefined): CheckResult {
+  const previousVersion = previous?.version ?? null;
+  const answeredNow = answer.ok && answer.source !== "cache" && answer.version !== null;
+  return {
+    ...answer,
+    previousVersion,
+    changed: answeredNow && previousVersion !== null && answer.version !== previousVersion,
+  };
+}
+
+/** What the failure hint needs to tell GitHub's rate limit: whether the script names the API, and the attempt had a token. */
+function githubContext(p: Pending, place: CheckPlace, settings: CheckSettings): GitHubContext {
+  if (place === "host") {
+    const token = GITHUB_TOKEN_NAMES.some((name) => process.env[name]);
+    return { namesApi: p.namesGitHubApi, token: token ? "sent" : "none" };
+  }
+  if (holdsGitHubToken(settings.variables ?? [])) return { namesApi: p.namesGitHubApi, token: "sent" };
+  return { namesApi: p.namesGitHubApi, token: settings.githubTokensWithheld?.length ? "withheld" : "none" };
 }
 
 async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise<Attempt[]> {
@@ -131,7 +174,7 @@ async function attemptsOnHost(todo: Pending[], settings: CheckSettings): Promise
           maxOutputBytes: settings.maxOutputBytes,
           signal: settings.signal,
         });
-        return attemptFromRun("host", run, settings.timeoutMs);
+        return attemptFromRun("host", run, settings.timeoutMs, githubContext(p, "host", settings));
       } catch (error) {
         settings.signal?.throwIfAborted();
         const message =
@@ -201,7 +244,8 @@ async function attemptsInImage(
       }),
       {
         image: ready.image,
-        env: [...settings.env, ...(settings.registry?.env ?? [])],
+        env: settings.registry?.env ?? [],
+        variables: settings.variables,
         shared: settings.registry?.files,
         network: settings.network,
         jobs: settings.jobs,
@@ -214,12 +258,13 @@ async function attemptsInImage(
           if (event.kind === "started")
             return checkEvent(settings, { kind: "started", agent: agentAt(event.index), place: "image" });
           reportedEnd.add(event.index);
-          const ok = attemptFromRun("image", event.run, settings.timeoutMs).ok;
+          const ok = attemptFromRun("image", event.run, settings.timeoutMs).ok; // ok needs no hint
           checkEvent(settings, { kind: "finished", agent: agentAt(event.index), place: "image", ok });
         },
       },
     );
-    for (const [k, i] of batch.entries()) attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs);
+    for (const [k, i] of batch.entries())
+      attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs, githubContext(todo[i]!, "image", settings));
   } catch (error) {
     settings.signal?.throwIfAborted();
     const message = (error as Error).message;
@@ -284,7 +329,7 @@ function warnHostInstead(settings: CheckSettings, error: unknown): void {
   warn(settings, `${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
 }
 
-function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResult {
+function finish(p: Pending, fresh: boolean, settings: CheckSettings): Answer {
   // The path as it may be shown: a folder name may hold escape sequences.
   const base = { agent: p.agent.agent, script: neutralise(p.agent.script) };
   const durationMs = p.attempts.reduce((sum, a) => sum + a.durationMs, 0);
@@ -300,23 +345,18 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
       attempts: [],
     };
   }
-  if (settings.compare) return compareResult(base, p.attempts, durationMs);
+  if (settings.compare) {
+    const compared = compareResult(base, p.attempts, durationMs);
+    // Both places agree: that is the agent's version now, and the next run's previous one.
+    if (compared.ok)
+      record(p, { version: compared.version!, source: "image", checkedAt: compared.checkedAt! }, settings);
+    return compared;
+  }
 
   const good = p.attempts.find((a) => a.ok);
   if (good) {
     const checkedAt = new Date().toISOString();
-    try {
-      writeRecord(
-        { ...base, version: good.version!, source: good.source, checkedAt, scriptSha256: p.scriptSha256 },
-        p.agent.script,
-      );
-    } catch (error) {
-      // The version is still right; only the offline fallback is lost.
-      warn(
-        settings,
-        `${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`,
-      );
-    }
+    record(p, { version: good.version!, source: good.source, checkedAt }, settings);
     return {
       ...base,
       ok: true,
@@ -353,7 +393,27 @@ function finish(p: Pending, fresh: boolean, settings: CheckSettings): CheckResul
   };
 }
 
-function compareResult(base: { agent: string; script: string }, attempts: Attempt[], durationMs: number): CheckResult {
+/** Records a version answered now: the offline fallback, and what the next run compares with. */
+function record(
+  p: Pending,
+  answer: { version: string; source: CheckPlace; checkedAt: string },
+  settings: CheckSettings,
+): void {
+  try {
+    writeRecord(
+      { agent: p.agent.agent, script: neutralise(p.agent.script), ...answer, scriptSha256: p.scriptSha256 },
+      p.agent.script,
+    );
+  } catch (error) {
+    // The version is still right; only the offline fallback is lost.
+    warn(
+      settings,
+      `${p.agent.agent}: could not record the version (${(error as Error).message}); set AICAGE_UTIL_STATE_DIR to a writable folder`,
+    );
+  }
+}
+
+function compareResult(base: { agent: string; script: string }, attempts: Attempt[], durationMs: number): Answer {
   const versionOf = (place: CheckPlace) => attempts.find((a) => a.source === place)?.version ?? null;
   const imageVersion = versionOf("image");
   const hostVersion = versionOf("host");

@@ -20,7 +20,14 @@ import { createLineSplitter } from "../lib/lines.ts";
 import { neutralise } from "../lib/safe-text.ts";
 import type { AgentFolder } from "./agent-folder.ts";
 import type { ScriptRun } from "./attempt.ts";
-import { AGENT_ID_BASE, CHECK_ROOT, type SharedFile, checkFilesArchive } from "./check-files.ts";
+import {
+  AGENT_ID_BASE,
+  CHECK_ROOT,
+  type SharedFile,
+  VARIABLES_ROOT,
+  type VariableFile,
+  checkFilesArchive,
+} from "./check-files.ts";
 import { CA_VARIABLES, PREPARE_SCRIPT } from "./registry-forward.ts";
 import RUNNER from "./runner.sh" with { type: "text" };
 
@@ -63,13 +70,19 @@ export const RUNNER_SETTINGS = {
   grace: KILL_GRACE_SECONDS,
   prepare: PREPARE_SCRIPT,
   ca_variables: CA_VARIABLES.join(" "),
+  variables: VARIABLES_ROOT,
 } as const;
 
-/** The runner's arguments after its name: its settings, then this run's, then each script's file and CRLF flag. */
+/**
+ * The runner's arguments after its name: its settings, then this run's (the names of the
+ * variables it exports into each script's environment: names only, never a value), then each
+ * script's file and CRLF flag.
+ */
 export function runnerArguments(
   slots: number,
   limitSeconds: number,
   cap: number,
+  variableNames: string[],
   scripts: Array<Pick<BatchScript, "file" | "crlf">>,
 ): string[] {
   return [
@@ -77,6 +90,7 @@ export function runnerArguments(
     String(slots),
     String(limitSeconds),
     String(cap),
+    variableNames.join(" "),
     ...scripts.flatMap((script) => [script.file, script.crlf ? "1" : "0"]),
   ];
 }
@@ -100,7 +114,13 @@ export type BatchEvent =
 
 export interface BatchOptions {
   image: string;
+  /** NAME=value for the container's configuration: nothing secret (`docker inspect` shows it) */
   env: string[];
+  /**
+   * Host variables each script gets in its own environment (tokens, proxies, --env): carried as
+   * root-only files the runner exports per script, never in the container's configuration.
+   */
+  variables?: VariableFile[];
   network?: string;
   jobs: number;
   timeoutMs: number;
@@ -122,7 +142,13 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
       "-c",
       RUNNER,
       "aicage-version-check",
-      ...runnerArguments(slots, limitSeconds, options.maxOutputBytes, scripts),
+      ...runnerArguments(
+        slots,
+        limitSeconds,
+        options.maxOutputBytes,
+        (options.variables ?? []).map((v) => v.name),
+        scripts,
+      ),
     ],
     // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
     // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
@@ -182,6 +208,7 @@ export async function runBatchInImage(
           checkFilesArchive(
             scripts.map((s) => s.folder),
             options.shared ?? [],
+            options.variables ?? [],
           ),
       },
     ],

@@ -6,8 +6,8 @@
 #
 # ARGS, in order (run-in-image.ts builds them from its constants and check-files.ts's, the one
 # home of every value; a unit test runs the lines that read them):
-#   ROOT ID_BASE STARTED_PREFIX RESULT_PREFIX READ_CHARS GRACE PREPARE CA_VARIABLES
-#   JOBS LIMIT CAP [FILE CRLF]...
+#   ROOT ID_BASE STARTED_PREFIX RESULT_PREFIX READ_CHARS GRACE PREPARE CA_VARIABLES VARIABLES
+#   JOBS LIMIT CAP NAMES [FILE CRLF]...
 #   ROOT            the check's folder (agents/<n>, home/<n>, tmp/<n>, results)
 #   ID_BASE         script n runs as uid = gid = ID_BASE + n
 #   STARTED_PREFIX  the word of the line that says a script started
@@ -16,8 +16,11 @@
 #   GRACE           seconds between timeout's TERM and its KILL
 #   PREPARE         the script run as root before any agent (the host's CAs), when it exists
 #   CA_VARIABLES    the CA variables, space-separated, unset when PREPARE fails
+#   VARIABLES       the root-only folder holding one file per host variable the scripts get
 #   JOBS            scripts running at once; LIMIT: seconds each may take; CAP: bytes kept of
 #                   each output stream
+#   NAMES           the names of those variables, space-separated (never a value: values are
+#                   files, so that no secret is in the container's configuration)
 #   FILE CRLF       per script n: its file in its folder, and 1 if it has CRLF line ends
 #
 # Per script n: say that it starts (STARTED_PREFIX n), open its output files, cd to its copy,
@@ -33,8 +36,8 @@
 set -u
 umask 077
 root=$1 id_base=$2 started_prefix=$3 result_prefix=$4 read_chars=$5 grace=$6 prepare=$7 ca_variables=$8
-jobs=$9 limit=${10} cap=${11}
-shift 11
+variables=$9 jobs=${10} limit=${11} cap=${12} names=${13}
+shift 13
 count=$(($# / 2))
 results=$root/results
 if ! command -v setpriv >/dev/null; then
@@ -53,6 +56,19 @@ if [ -f "$prepare" ] && ! (umask 022; . "$prepare") >/dev/null 2>&1; then
   read -r -a ca_names <<<"$ca_variables"
   unset "${ca_names[@]}"
 fi
+# The host variables every script gets (GitHub tokens, proxies, --env): read from files only root
+# can read into this shell, unexported (the runner's own processes never see them), and the
+# files removed. Each script's subshell exports them for that script alone, whose environment
+# only its own user can read.
+declare -A forwarded=()
+read -r -a variable_names <<<"$names"
+for name in "${variable_names[@]}"; do
+  value=
+  [ -f "$variables/$name" ] && IFS= read -r -d '' value <"$variables/$name"
+  forwarded[$name]=$value
+done
+unset value
+((${#variable_names[@]} == 0)) || rm -rf "$variables"
 # Every process started costs a few ms in a container (twenty scripts started about 260): times
 # come from bash's clock ($EPOCHREALTIME without its dot: microseconds), not date(1), the
 # variables are exported, not set through env(1), and an empty output is not read. (Looking
@@ -62,20 +78,33 @@ fi
 capped() {
   [ -s "$1" ] && head -c "$((cap + 1))" "$1" | base64 -w0
 }
-# Runs in a background subshell of its own: it may cd, and runs its commands without a
-# further subshell (no "( … )", no "$(…)": each is a process more per script).
+# Starts a script. Its arguments: NAME=value words, "--", then the command. In a subshell of its
+# own, which exports the host's variables first (so their names cannot clash with the runner's
+# own: after them, only positional parameters are read), then the words (which win over the
+# host's), then becomes the command.
+launch() {
+  (
+    for name in "${!forwarded[@]}"; do export "$name=${forwarded[$name]}"; done
+    while [ "$1" != -- ]; do export "${1?}"; shift; done
+    shift
+    exec "$@"
+  )
+}
+# Runs in a background subshell of its own: it may cd, and runs its commands with one further
+# subshell (launch) and no "$(…)": each is a process more per script.
 run_one() {
   local n=$1 file=$2 crlf=$3 id=$((id_base + $1)) start end rc=126
   local dir=$root/agents/$1 home=$root/home/$1
   set -- bash "$dir/$file"
   # shellcheck disable=SC2016 # $0 and $(…) are the inner bash's: it strips the CRs and runs the script
   [ "$crlf" = 1 ] && set -- bash -c 'eval "$(sed "s/\r\$//" "$0")"' "$dir/$file"
+  set -- "HOME=$home" "TMPDIR=$root/tmp/$n" "USER=aicage-agent-$n" "LOGNAME=aicage-agent-$n" \
+    "NPM_CONFIG_CACHE=$home/.npm" "PIP_CACHE_DIR=$home/.cache/pip" -- \
+    setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
+    timeout -k "$grace" "$limit" "$@"
   start=${EPOCHREALTIME/./}
   if cd "$dir" 2>"$results/$n.err"; then
-    HOME="$home" TMPDIR="$root/tmp/$n" USER=aicage-agent-$n LOGNAME=aicage-agent-$n \
-      NPM_CONFIG_CACHE="$home/.npm" PIP_CACHE_DIR="$home/.cache/pip" \
-      setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-      timeout -k "$grace" "$limit" "$@" >"$results/$n.out" 2>"$results/$n.err" </dev/null
+    launch "$@" >"$results/$n.out" 2>"$results/$n.err" </dev/null
     rc=$?
   fi
   end=${EPOCHREALTIME/./}

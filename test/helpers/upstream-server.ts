@@ -1,7 +1,7 @@
 // A loopback stand-in for the upstream services real version.sh scripts ask: the npm
-// registry, a PyPI simple index, GitHub's releases API, a vendor installer with a
-// per-platform manifest, and a plain "latest" file. Version checks in the image reach
-// it with --network host.
+// registry, a PyPI simple index, GitHub's releases API (also as it answers a client without a
+// token once its address is over the rate limit), a vendor installer with a per-platform
+// manifest, and a plain "latest" file. Version checks in the image reach it with --network host.
 export interface Upstream {
   url: string;
   /** every request seen: path and the Authorization header, if any */
@@ -43,6 +43,33 @@ export function startUpstream(): Upstream {
       }
       if (path === "/github/repos/fixture/agent/releases/latest") {
         return Response.json({ tag_name: `v${v.github}`, name: `v${v.github}`, draft: false, prerelease: false });
+      }
+      // GitHub's API for an address over its limit: a request without a token gets what GitHub
+      // answers then (403, its rate-limit headers, its message); one with a token gets the release.
+      if (path === "/github-limited/repos/fixture/agent/releases/latest") {
+        if (request.headers.get("authorization")?.startsWith("Bearer ")) {
+          return Response.json(
+            { tag_name: `v${v.github}`, name: `v${v.github}` },
+            { headers: { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999" } },
+          );
+        }
+        return Response.json(
+          {
+            message:
+              "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+            documentation_url: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+          },
+          {
+            status: 403,
+            headers: {
+              "x-ratelimit-limit": "60",
+              "x-ratelimit-remaining": "0",
+              "x-ratelimit-used": "60",
+              "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3600),
+              "x-ratelimit-resource": "core",
+            },
+          },
+        );
       }
       if (path === "/installer/install.sh") {
         return new Response(

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENGINE, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { ENGINE, runCli, tempDir, testClient, watchCheckContainers } from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
@@ -22,8 +22,8 @@ function writeAgent(root: string, name: string, files: Record<string, string>): 
   return dir;
 }
 
-async function check(args: string[]) {
-  const run = await runCli(["version-check", "--json", "--network", "none", ...args]);
+async function check(args: string[], env: Record<string, string> = {}) {
+  const run = await runCli(["version-check", "--json", "--network", "none", ...args], { env });
   let parsed: any;
   try {
     parsed = JSON.parse(run.stdout);
@@ -167,6 +167,50 @@ describe("agents in one run are isolated from each other", () => {
     });
     expect(run.stderr).toBe("");
     expect(victims.map(snapshot)).toEqual(before);
+  }, 120_000);
+});
+
+describe("the host's GitHub tokens in the check container (issue 20)", () => {
+  test("each script has them in its own environment; neither the container's configuration, another agent nor any file shows them", async () => {
+    const token = "ghp_isolation_token_never_shown_42";
+    const root = tempDir("aicage-tokens-");
+    // Holds the token in its environment while the seeker looks, and for the inspect below.
+    const holder = writeAgent(root, "holder", { "version.sh": 'sleep 5\necho "holder=${#GITHUB_TOKEN}"\n' });
+    // Looks for its own token's value everywhere but its own processes: every readable file
+    // (the runner's folders included) and every other process's environment.
+    const seeker = writeAgent(root, "seeker", {
+      "version.sh": String.raw`
+sleep 1
+me=$(id -u) found=0
+for p in /proc/[0-9]*; do
+  [ "$(awk '$1 == "Uid:" { print $2 }' "$p/status" 2>/dev/null)" = "$me" ] && continue
+  grep -aqsF "$GITHUB_TOKEN" "$p/environ" && { found=$((found + 1)); echo "environ of $p" >&2; }
+done
+while IFS= read -r -d '' f; do found=$((found + 1)); echo "file $f" >&2; done < <(
+  find / \( -path /proc -o -path /sys -o -path /dev -o -path /usr \) -prune -o -type f -readable -print0 2>/dev/null |
+    xargs -0 -r grep -lsZF "$GITHUB_TOKEN")
+echo "seeker=${"$"}{#GITHUB_TOKEN} gh=${"$"}{#GH_TOKEN} found=$found"
+`,
+    });
+    const watch = await watchCheckContainers(client);
+    const running = check(["--only", "image", "--timeout", "60", holder, seeker], {
+      GITHUB_TOKEN: token,
+      GH_TOKEN: `${token}-gh`,
+    });
+    const [id] = await watch.running();
+    expect(id).toBeDefined();
+    const inspected = await client.request<Record<string, any>>("GET", `/containers/${id}/json`);
+    const run = await running;
+    // Compared as a boolean: a failure must not print the inspect output (with the token).
+    expect(JSON.stringify(inspected).includes(token)).toBe(false);
+    expect((inspected.Config.Env as string[]).some((e) => /^(GITHUB_TOKEN|GH_TOKEN)=/.test(e))).toBe(false);
+    expect(run.results.map((r: any) => r.version)).toEqual([
+      `holder=${token.length}`,
+      `seeker=${token.length} gh=${token.length + 3} found=0`,
+    ]);
+    expect(run.results[1].attempts[0].stderrTail).toBeNull();
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(token);
   }, 120_000);
 });
 

@@ -32,7 +32,7 @@ function settings(signal: AbortSignal, report: (event: ProgressEvent) => void): 
     order: ["image", "host"],
     timeoutMs: 60_000,
     jobs: 2,
-    env: [],
+    variables: [],
     maxOutputBytes: 65_536,
     cacheFallback: false,
     compare: false,

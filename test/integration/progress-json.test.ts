@@ -173,7 +173,7 @@ describe("the report, called as a library", () => {
       order: ["host"],
       timeoutMs: 30_000,
       jobs: 2,
-      env: [],
+      variables: [],
       maxOutputBytes: 65_536,
       cacheFallback: false,
       compare: false,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findImage, removeImage } from "../../src/docker/images.ts";
 import {
@@ -43,9 +43,10 @@ function writeAgent(root: string, name: string, body: string): string {
   return join(root, name);
 }
 
-async function check(args: string[], env: Record<string, string> = {}) {
+async function check(args: string[], env: Record<string, string> = {}, dropEnv?: (name: string) => boolean) {
   const run = await runCli(["version-check", "--json", "--network", "host", ...args], {
     env: { AICAGE_TEST_UPSTREAM: upstream.url, ...env },
+    dropEnv,
   });
   let parsed: any;
   try {
@@ -280,6 +281,217 @@ describe("records", () => {
     const strict = await check(["--only", "host", "--no-cache-fallback", dir], env);
     expect(strict.exitCode).toBe(1);
     expect(strict.results[0]).toMatchObject({ ok: false, source: null });
+  });
+});
+
+describe("what changed since the last check (issue 20)", () => {
+  /** An agent whose answer is the content of version.txt in its folder. */
+  function movingAgent(root: string, name: string, version: string): string {
+    const dir = writeAgent(root, name, 'cat "$(dirname "$0")/version.txt"\n');
+    writeFileSync(join(dir, "version.txt"), `${version}\n`);
+    return dir;
+  }
+  const summary = (results: any[]) => results.map((r) => [r.agent, r.version, r.previousVersion, r.changed]);
+
+  test("--agents DIR in the image: 1.0.0 then 1.1.0 is changed, --exit-code 100; unchanged runs exit 0", async () => {
+    const root = agentsDir();
+    const moving = movingAgent(root, "moving", "1.0.0");
+    writeAgent(root, "steady", "echo 2.0.0\n");
+    const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
+    const args = ["--agents", root, "--exit-code"];
+    const first = await check(args, env);
+    expect(first.exitCode).toBe(0);
+    expect(summary(first.results)).toEqual([
+      ["moving", "1.0.0", null, false],
+      ["steady", "2.0.0", null, false],
+    ]);
+    expect(first.results.every((r) => r.source === "image")).toBe(true);
+    writeFileSync(join(moving, "version.txt"), "1.1.0\n");
+    const second = await check(args, env);
+    expect(second.exitCode).toBe(100);
+    expect(second.stderr).toBe("");
+    expect(summary(second.results)).toEqual([
+      ["moving", "1.1.0", "1.0.0", true],
+      ["steady", "2.0.0", "2.0.0", false],
+    ]);
+    const third = await check(args, env);
+    expect(third.exitCode).toBe(0);
+    expect(summary(third.results)).toEqual([
+      ["moving", "1.1.0", "1.1.0", false],
+      ["steady", "2.0.0", "2.0.0", false],
+    ]);
+    // The table marks a change; without --exit-code a change is no failure.
+    writeFileSync(join(moving, "version.txt"), "1.2.0\n");
+    const marked = await runCli(["version-check", "--network", "host", "--agents", root], { env });
+    expect(marked.exitCode).toBe(0);
+    expect(marked.stdout).toMatch(/^moving +1\.2\.0 \(was 1\.1\.0\) +image /m);
+    expect(marked.stdout).toMatch(/^steady +2\.0\.0 +image /m);
+  });
+
+  test("--only host: a stale answer is never changed and never overwrites the record; a failure's exit 1 wins over 100", async () => {
+    const root = agentsDir();
+    const dir = writeAgent(
+      root,
+      "flaky",
+      'if [ -f "$(dirname "$0")/offline" ]; then echo offline >&2; exit 6; fi\ncat "$(dirname "$0")/version.txt"\n',
+    );
+    writeFileSync(join(dir, "version.txt"), "1.0.0\n");
+    const other = movingAgent(root, "other", "3.0.0");
+    const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
+    const args = ["--only", "host", "--exit-code", dir, other];
+    expect((await check(args, env)).exitCode).toBe(0);
+    writeFileSync(join(dir, "offline"), "");
+    const stale = await check(args, env);
+    expect(stale.exitCode).toBe(0);
+    expect(stale.results[0]).toMatchObject({
+      source: "cache",
+      stale: true,
+      version: "1.0.0",
+      previousVersion: "1.0.0",
+      changed: false,
+    });
+    // A change elsewhere, and a failure: the failure's code wins.
+    writeFileSync(join(other, "version.txt"), "3.1.0\n");
+    const failed = await check([...args.slice(0, 3), "--no-cache-fallback", dir, other], env);
+    expect(failed.exitCode).toBe(1);
+    expect(summary(failed.results)).toEqual([
+      ["flaky", null, "1.0.0", false],
+      ["other", "3.1.0", "3.0.0", true],
+    ]);
+    // Back online with a new version: compared with the last real answer, not the stale one.
+    rmSync(join(dir, "offline"));
+    writeFileSync(join(dir, "version.txt"), "1.1.0\n");
+    const back = await check(args, env);
+    expect(back.exitCode).toBe(100);
+    expect(summary(back.results)).toEqual([
+      ["flaky", "1.1.0", "1.0.0", true],
+      ["other", "3.1.0", "3.1.0", false],
+    ]);
+  });
+
+  test("--compare: a version both places agree on is recorded and compared; a difference exits 1", async () => {
+    const root = agentsDir();
+    const dir = movingAgent(root, "both", "1.0.0");
+    const env = { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") };
+    const first = await check(["--compare", "--exit-code", dir], env);
+    expect(first.exitCode).toBe(0);
+    expect(first.results[0]).toMatchObject({ version: "1.0.0", previousVersion: null, changed: false });
+    writeFileSync(join(dir, "version.txt"), "1.1.0\n");
+    const second = await check(["--compare", "--exit-code", dir], env);
+    expect(second.exitCode).toBe(100);
+    expect(second.results[0]).toMatchObject({ version: "1.1.0", previousVersion: "1.0.0", changed: true });
+    const differs = await check(["--compare", "--exit-code", dir, `${EDGE}/fails-in-image`], env);
+    expect(differs.exitCode).toBe(1);
+    expect(differs.results[0]).toMatchObject({ previousVersion: "1.1.0", changed: false });
+  });
+});
+
+/** aicage's goose check, against the loopback API (GITHUB_API_URL) rather than api.github.com. */
+const GOOSE_STYLE = `#!/usr/bin/env bash
+set -euo pipefail
+curl_args=(-fsSL --retry 1 --retry-all-errors --retry-delay 1 --max-time 20 -H "Accept: application/vnd.github+json")
+if [[ -n "\${GITHUB_TOKEN:-}" ]]; then
+  curl_args+=(-H "Authorization: Bearer \${GITHUB_TOKEN}")
+fi
+url="\${GITHUB_API_URL:-https://api.github.com}/repos/fixture/agent/releases/latest"
+echo "Fetching release from $url" >&2
+curl "\${curl_args[@]}" "$url" | jq -r '.name | ltrimstr("v")'
+`;
+
+describe("GitHub tokens and rate limits (issue 20)", () => {
+  const TOKEN = "ghp_issue20_never_shown_0123456789abcdef";
+  const noTokens = (name: string) => name === "GITHUB_TOKEN" || name === "GH_TOKEN";
+  let goose: string;
+  let apiEnv: Record<string, string>;
+  const limitedRequests = () => upstream.requests.filter((r) => r.path.startsWith("/github-limited/"));
+
+  beforeAll(() => {
+    goose = writeAgent(agentsDir(), "goose", GOOSE_STYLE);
+    apiEnv = { GITHUB_API_URL: `${upstream.url}/github-limited` };
+  });
+
+  test("the host's GITHUB_TOKEN reaches the image attempt without --env, and no output or record holds it", async () => {
+    const state = tempDir("aicage-state-");
+    const before = limitedRequests().length;
+    const run = await check(["--only", "image", "--env", "GITHUB_API_URL", goose], {
+      ...apiEnv,
+      GITHUB_TOKEN: TOKEN,
+      AICAGE_UTIL_STATE_DIR: state,
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.results[0]).toMatchObject({ ok: true, source: "image", version: UPSTREAM_VERSIONS.github });
+    expect(
+      limitedRequests()
+        .slice(before)
+        .map((r) => r.authorization),
+    ).toEqual([`Bearer ${TOKEN}`]);
+    const verbose = await runCli(
+      ["version-check", "--verbose", "--progress", "plain", "--network", "host", "--env", "GITHUB_API_URL", goose],
+      { env: { ...apiEnv, GITHUB_TOKEN: TOKEN, AICAGE_UTIL_STATE_DIR: state } },
+    );
+    expect(verbose.exitCode).toBe(0);
+    expect(verbose.stderr).toContain("GITHUB_TOKEN");
+    const records = readdirSync(join(state, "version-checks")).map((f) =>
+      readFileSync(join(state, "version-checks", f), "utf8"),
+    );
+    for (const text of [run.stdout, run.stderr, verbose.stdout, verbose.stderr, ...records])
+      expect(text).not.toContain(TOKEN);
+  });
+
+  test("GH_TOKEN reaches it too; --no-github-token and AICAGE_UTIL_GITHUB_TOKEN=0 keep both home", async () => {
+    const dir = writeAgent(agentsDir(), "token-lengths", 'echo "gh=${#GITHUB_TOKEN} gh2=${#GH_TOKEN}"\n');
+    const env = { GITHUB_TOKEN: TOKEN, GH_TOKEN: "gho_second_token" };
+    const on = await check(["--only", "image", dir], env);
+    expect(on.results[0].version).toBe(`gh=${TOKEN.length} gh2=16`);
+    for (const [flags, extra] of [
+      [["--no-github-token"], {}],
+      [[], { AICAGE_UTIL_GITHUB_TOKEN: "0" }],
+    ] as const) {
+      const off = await check(["--only", "image", ...flags, dir], {
+        ...env,
+        ...extra,
+        AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-"),
+      });
+      expect(off.results[0].version).toBe("gh=0 gh2=0");
+    }
+    // --env still names one when the default is off.
+    const named = await check(["--only", "image", "--no-github-token", "--env", "GH_TOKEN", dir], env);
+    expect(named.results[0].version).toBe("gh=0 gh2=16");
+  });
+
+  test("a limited answer without a token is named as GitHub's rate limit with its fix, in the image and on the host", async () => {
+    const args = ["--no-cache-fallback", "--env", "GITHUB_API_URL", goose];
+    const run = await check(args, { ...apiEnv, AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") }, noTokens);
+    expect(run.exitCode).toBe(1);
+    expect(run.results[0]).toMatchObject({ ok: false, source: null });
+    expect(run.results[0].attempts.map((a: any) => [a.source, a.exitCode])).toEqual([
+      ["image", 22],
+      ["host", 22],
+    ]);
+    for (const attempt of run.results[0].attempts)
+      expect(attempt.error).toEndWith("(GitHub API rate limit reached: set GITHUB_TOKEN)");
+    expect(run.stderr.trim().split("\n").at(-1)).toBe(
+      "[error] 1 of 1 version check failed; GitHub API rate limit reached: set GITHUB_TOKEN",
+    );
+    const table = await runCli(["version-check", "--network", "host", ...args], {
+      env: { ...apiEnv, AICAGE_TEST_UPSTREAM: upstream.url },
+      dropEnv: noTokens,
+    });
+    expect(table.stdout).toMatch(/^goose +- +- +\S+ +host: exit 22: GitHub API rate limit reached: set GITHUB_TOKEN$/m);
+  });
+
+  test("switched off, the image attempt is limited and says how to forward the token; the host, with it, answers", async () => {
+    const run = await check(["--no-github-token", "--env", "GITHUB_API_URL", goose], {
+      ...apiEnv,
+      GITHUB_TOKEN: TOKEN,
+      AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-"),
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.results[0]).toMatchObject({ ok: true, source: "host", version: UPSTREAM_VERSIONS.github });
+    expect(run.results[0].attempts[0].error).toEndWith(
+      "(GitHub API rate limit reached: forward the host's token (drop --no-github-token))",
+    );
+    expect(run.stdout + run.stderr).not.toContain(TOKEN);
   });
 });
 

@@ -19,14 +19,20 @@ describe("the check runner (runner.sh)", () => {
     // The runner up to its first command that does more than read its arguments.
     const prologue = text.slice(0, text.indexOf("\ncount="));
     expect(prologue).toContain("\nshift ");
-    const names = [...Object.keys(RUNNER_SETTINGS), "jobs", "limit", "cap"];
-    const values = [...Object.values(RUNNER_SETTINGS).map(String), "3", "60", "1000"];
+    const names = [...Object.keys(RUNNER_SETTINGS), "jobs", "limit", "cap", "names"];
+    const values = [...Object.values(RUNNER_SETTINGS).map(String), "3", "60", "1000", "GITHUB_TOKEN GH_TOKEN"];
     const probe = `${prologue}\nfor name in ${names.join(" ")}; do printf '%s=%s\\n' "$name" "\${!name}"; done\nprintf 'rest=%s\\n' "$*"\n`;
     const scripts = [
       { file: "version.sh", crlf: false },
       { file: "v 2.sh", crlf: true },
     ];
-    const run = Bun.spawnSync(["bash", "-c", probe, "aicage-version-check", ...runnerArguments(3, 60, 1000, scripts)]);
+    const run = Bun.spawnSync([
+      "bash",
+      "-c",
+      probe,
+      "aicage-version-check",
+      ...runnerArguments(3, 60, 1000, ["GITHUB_TOKEN", "GH_TOKEN"], scripts),
+    ]);
     expect(run.stderr.toString()).toBe("");
     expect(run.exitCode).toBe(0);
     expect(run.stdout.toString()).toBe(

@@ -32,6 +32,8 @@ function result(agent: string, attempts: CheckResult["attempts"], over: Partial<
     checkedAt: good ? "2026-11-25T08:30:00.000Z" : null,
     durationMs: 40,
     attempts,
+    previousVersion: null,
+    changed: false,
     ...over,
   };
 }

@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../../cli/args.ts";
-import { CommandFailedError, ExitCode } from "../../cli/exit-codes.ts";
 import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 import { registryLines } from "../../cli/registry-lines.ts";
@@ -8,6 +7,7 @@ import { interruptSignal } from "../../cli/interrupt.ts";
 import { checkAgents } from "../../version-check/check.ts";
 import { forwardedEnv } from "../../version-check/forwarded-env.ts";
 import { formatResults, resultsJson } from "./render.ts";
+import { endOfRun, githubTokenChoice, versionCheckArgs } from "./flags.ts";
 import { type CheckPlace, checkOrder } from "../../version-check/order.ts";
 import { prepareCheck } from "../../version-check/prepare.ts";
 import { engineChoice } from "../../cli/flags/common.ts";
@@ -62,7 +62,7 @@ export default defineCommand({
     },
     env: {
       type: "string",
-      description: "Forward this host variable into the container, e.g. GITHUB_TOKEN (repeatable)",
+      description: "Forward this host variable to each script in the container, e.g. NPM_TOKEN (repeatable)",
       valueHint: "NAME",
     },
     compare: { type: "boolean", description: "Run image and host for every agent and report where they differ" },
@@ -81,6 +81,7 @@ export default defineCommand({
       type: "boolean",
       description: "Also say what the image attempt gets of the host's registry set-up, and where its time went",
     },
+    ...versionCheckArgs,
     ...progressArg,
     ...hostRegistryArgs,
     ...utilImageCommandArgs,
@@ -95,7 +96,7 @@ export default defineCommand({
     const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
-    const env = forwardedEnv(repeatedValues(rawArgs, "env"));
+    const env = forwardedEnv(repeatedValues(rawArgs, "env"), { githubTokens: githubTokenChoice(args) });
     // With no host to fall back to, a missing (or hung) engine ends the command here: exit 3, one line.
     const { agents, client, registry } = await prepareCheck({
       order,
@@ -106,6 +107,13 @@ export default defineCommand({
     });
     if (args.verbose && client) {
       for (const [label, text] of registryLines(registry?.report ?? null)) logger.info(`${label}: ${text}`);
+      // Names only, never a value.
+      const names = env.variables.map((v) => v.name).join(", ") || "none";
+      logger.info(
+        `host variables for each script in the image (as files, not in the container's configuration): ${names}`,
+      );
+      if (env.githubTokensWithheld.length > 0)
+        logger.info(`withheld from the image (--no-github-token): ${env.githubTokensWithheld.join(", ")}`);
     }
 
     const progress = createReporter({ mode: args.progress, json, verbose: Boolean(args.verbose) });
@@ -116,7 +124,8 @@ export default defineCommand({
       timeoutMs: timeoutSeconds * 1000,
       jobs,
       network: args.network || undefined,
-      env,
+      variables: env.variables,
+      githubTokensWithheld: env.githubTokensWithheld,
       registry,
       maxOutputBytes: MAX_OUTPUT_BYTES,
       cacheTtlSeconds,
@@ -129,13 +138,6 @@ export default defineCommand({
 
     if (json) printJson(resultsJson(results));
     else printResult(formatResults(results));
-    const failed = results.filter((r) => !r.ok).length;
-    if (failed > 0) {
-      const what = args.compare ? "differ or failed" : "failed";
-      throw new CommandFailedError(
-        `${failed} of ${results.length} version check${results.length > 1 ? "s" : ""} ${what}`,
-        ExitCode.failed,
-      );
-    }
+    endOfRun(results, { compare: Boolean(args.compare), exitCode: Boolean(args["exit-code"]) });
   },
 });

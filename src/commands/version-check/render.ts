@@ -2,6 +2,7 @@
 import { formatTable } from "../../cli/output.ts";
 import type { Attempt } from "../../version-check/attempt.ts";
 import type { CheckResult } from "../../version-check/check.ts";
+import { RATE_LIMIT_WORDS } from "../../version-check/rate-limit.ts";
 
 /** Script run time: the scripts' own time, without the shared container's start. */
 const seconds = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);
@@ -18,6 +19,13 @@ const lastLine = (tail: string) =>
 /** One short cause for a failed attempt: its exit code and the last line it wrote, or the first clause of why it did not run. */
 export function shortCause(attempt: Attempt): string {
   const error = attempt.error ?? "failed";
+  // GitHub's rate limit: the cause and its fix say more than the script's last line.
+  const limit = error.lastIndexOf(`(${RATE_LIMIT_WORDS}`);
+  if (limit >= 0) {
+    const hint = error.slice(limit + 1).replace(/\)$/, "");
+    const code = /^exit code (-?\d+)/.exec(error)?.[1];
+    return clip(code ? `exit ${code}: ${hint}` : hint, 100);
+  }
   const exited = /^exit code (\S+?)(?:: ([\s\S]*))?$/.exec(error);
   if (exited) return clip(exited[2] ? `exit ${exited[1]}: ${lastLine(exited[2])}` : `exit ${exited[1]}`);
   const silent = /^no output(?:: ([\s\S]*))?$/.exec(error);
@@ -39,6 +47,12 @@ function errorText(result: CheckResult): string {
   return result.stale ? `stale, every attempt failed (${cause})` : cause;
 }
 
+/** A version that changed since the last record: "1.1.0 (was 1.0.0)". */
+function versionCell(version: string | null, result: CheckResult): string {
+  if (version === null) return "-";
+  return result.changed ? `${version} (was ${result.previousVersion})` : version;
+}
+
 export function formatResults(results: CheckResult[]): string {
   const compare = results.some((r) => r.compare);
   const header = compare
@@ -50,13 +64,13 @@ export function formatResults(results: CheckResult[]): string {
           r.agent,
           r.compare?.image ?? "-",
           r.compare?.host ?? "-",
-          r.compare?.match ? "yes" : "NO",
+          r.compare?.match ? (r.changed ? `yes (was ${r.previousVersion})` : "yes") : "NO",
           seconds(r.durationMs),
           errorText(r),
         ]
       : [
           r.agent,
-          r.version ?? "-",
+          versionCell(r.version, r),
           r.source ? `${r.source}${r.stale ? " (stale)" : ""}` : "-",
           seconds(r.durationMs),
           errorText(r),
@@ -76,6 +90,8 @@ export function resultsJson(results: CheckResult[]) {
       source: r.source,
       stale: r.stale,
       checkedAt: r.checkedAt,
+      previousVersion: r.previousVersion,
+      changed: r.changed,
       durationMs: r.durationMs,
       attempts: r.attempts.map((a) => ({
         source: a.source,
