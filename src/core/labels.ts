@@ -6,6 +6,8 @@ export const DOCKERFILE_HASH_LABEL = "org.aicage.util.dockerfile-sha256";
 export const TOOL_VERSION_LABEL = "org.aicage.util.tool-version";
 export const BUILDER_IMAGE_LABEL = "org.aicage.util.builder-image";
 export const CONTEXT_HASH_LABEL = "org.aicage.util.context-sha256";
+/** The image ID each FROM of a build resolved to, as JSON: what --if-changed compares to name a changed base. */
+export const BASE_IMAGES_LABEL = "org.aicage.util.base-images";
 export const OCI_VERSION_LABEL = "org.opencontainers.image.version";
 /** What a container of ours is for, e.g. "version-check". */
 export const PURPOSE_LABEL = "org.aicage.util.purpose";

@@ -2,7 +2,13 @@
 // that record it (with this tool's version and the builder used) on the image.
 import { createHash } from "node:crypto";
 import { toolVersion } from "../core/tool-info.ts";
-import { BUILDER_IMAGE_LABEL, CONTEXT_HASH_LABEL, TOOL_VERSION_LABEL, managedLabels } from "../core/labels.ts";
+import {
+  BASE_IMAGES_LABEL,
+  BUILDER_IMAGE_LABEL,
+  CONTEXT_HASH_LABEL,
+  TOOL_VERSION_LABEL,
+  managedLabels,
+} from "../core/labels.ts";
 
 /** The value of the builder label for images built straight through the Engine API. */
 export const API_BUILDER = "api";
@@ -17,6 +23,8 @@ export interface BuildInputs {
   labels: Record<string, string>;
   target?: string;
   platform?: string;
+  /** the image ID each FROM resolves to now (base-images.ts): a changed base means a rebuild */
+  baseImages: Record<string, string>;
 }
 
 /** `sha256:<hex>`; the same inputs give the same hash whatever order the flags came in. */
@@ -24,15 +32,17 @@ export function buildInputsHash(inputs: BuildInputs): string {
   const sorted = (record: Record<string, string>) =>
     Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   // JSON keeps the fields apart unambiguously; "v" lets a later change of the recipe say so
-  // (2: the context hash takes each file's content digest, which the digest cache remembers).
+  // (2: the context hash takes each file's content digest, which the digest cache remembers;
+  // 3: the base images' IDs).
   const canonical = JSON.stringify({
-    v: 2,
+    v: 3,
     context: inputs.contextHash,
     dockerfile: createHash("sha256").update(inputs.dockerfile).digest("hex"),
     buildArgs: sorted(inputs.buildArgs),
     labels: sorted(inputs.labels),
     target: inputs.target ?? "",
     platform: inputs.platform ?? "",
+    baseImages: sorted(inputs.baseImages),
   });
   return `sha256:${createHash("sha256").update(canonical).digest("hex")}`;
 }
@@ -40,7 +50,7 @@ export function buildInputsHash(inputs: BuildInputs): string {
 /** The labels every built image gets: the user's, then ours (ours win on a clash). */
 export function imageLabels(
   userLabels: Record<string, string>,
-  facts: { inputsHash: string; builderImage: string },
+  facts: { inputsHash: string; builderImage: string; baseImages: Record<string, string> },
 ): Record<string, string> {
   return {
     ...userLabels,
@@ -48,6 +58,7 @@ export function imageLabels(
       [TOOL_VERSION_LABEL]: toolVersion,
       [BUILDER_IMAGE_LABEL]: facts.builderImage,
       [CONTEXT_HASH_LABEL]: facts.inputsHash,
+      [BASE_IMAGES_LABEL]: JSON.stringify(facts.baseImages),
     }),
   };
 }

@@ -4,7 +4,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { CONTEXT_HASH_LABEL } from "../core/labels.ts";
+import { BASE_IMAGES_LABEL, CONTEXT_HASH_LABEL } from "../core/labels.ts";
+import { type BaseImages, baseImageIds, changedBaseImages, recordedBaseImages } from "./base-images.ts";
 import type { Report } from "../core/progress.ts";
 import { stateDir } from "../core/state-dir.ts";
 import { toolVersion } from "../core/tool-info.ts";
@@ -85,9 +86,9 @@ export async function runBuild(
   signal.throwIfAborted();
   // An engine that does not answer is the first thing to report, before any scan or log file.
   await client.apiVersion();
-  const inputs = await readInputs(request, hooks.env);
+  const inputs = await readInputs(client, request, hooks.env);
 
-  const upToDate = request.ifChanged && (await upToDateImage(client, request.tags, inputs.hashFor(request.via)));
+  const upToDate = request.ifChanged && (await upToDateImage(client, request, inputs, hooks.report));
   if (upToDate) {
     return {
       tag,
@@ -100,6 +101,21 @@ export async function runBuild(
     };
   }
 
+  return buildNow(client, request, hooks, inputs, { signal, elapsed });
+}
+
+type Inputs = Awaited<ReturnType<typeof readInputs>>;
+
+/** The build itself, once --if-changed did not skip it: the way, the host's set-up, the log, the result. */
+async function buildNow(
+  client: DockerClient,
+  request: BuildRequest,
+  hooks: BuildHooks,
+  inputs: Inputs,
+  run: { signal: AbortSignal; elapsed: () => number },
+): Promise<BuildResult> {
+  const { signal, elapsed } = run;
+  const tag = request.tags[0]!;
   const proxyArgs = proxyVariables(hooks.env);
   // Values that may be secrets never reach the log, the terminal or an error (see secret-values.ts).
   let redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
@@ -129,7 +145,11 @@ export async function runBuild(
     for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
     const shown = forwarded;
     const onEvent = logAndReport(log, steps, redact, hooks.report, shown && ((event) => asWrittenStep(shown, event)));
-    const labels = imageLabels(request.labels, { inputsHash, builderImage: way.builderImage });
+    const labels = imageLabels(request.labels, {
+      inputsHash,
+      builderImage: way.builderImage,
+      baseImages: inputs.baseImages,
+    });
     const build = startBuild(client, request, {
       way,
       context: inputs.context,
@@ -182,7 +202,11 @@ function forwardedSetup(
 }
 
 /** The build's inputs: the context as scanned, and the inputs hash of each way. */
-async function readInputs(request: BuildRequest, env: Record<string, string | undefined> | undefined) {
+async function readInputs(
+  client: DockerClient,
+  request: BuildRequest,
+  env: Record<string, string | undefined> | undefined,
+) {
   const context = await scanBuildContext({
     contextDir: request.contextDir,
     dockerfile: request.dockerfile,
@@ -191,6 +215,7 @@ async function readInputs(request: BuildRequest, env: Record<string, string | un
     digestCache: digestCachePath(request.contextDir, env),
   });
   const dockerfile = new Uint8Array(await readFile(request.dockerfile));
+  const baseImages = await baseImageIds(client, dockerfile, request.buildArgs);
   // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
   // hash is the way's, so --if-changed never takes one way's image for the other's.
   const hashFor = (way: BuildWay) =>
@@ -201,8 +226,9 @@ async function readInputs(request: BuildRequest, env: Record<string, string | un
       labels: request.labels,
       target: request.target,
       platform: request.platform,
+      baseImages,
     });
-  return { context, dockerfile, hashFor };
+  return { context, dockerfile, baseImages, hashFor };
 }
 
 type ScannedContext = Awaited<ReturnType<typeof readInputs>>["context"];
@@ -359,13 +385,29 @@ function digestCachePath(contextDir: string, env: Record<string, string | undefi
  * The ID of the image the first tag names when it was built from these same inputs. The
  * other tags are pointed at it too, so every tag asked for names the up-to-date image.
  */
-async function upToDateImage(client: DockerClient, tags: string[], inputsHash: string): Promise<string | undefined> {
+async function upToDateImage(
+  client: DockerClient,
+  request: BuildRequest,
+  inputs: { baseImages: BaseImages; hashFor: (way: BuildWay) => string },
+  report?: Report,
+): Promise<string | undefined> {
+  const tags = request.tags;
   const image = await findImage(client, tags[0]!);
-  if (image?.Config?.Labels?.[CONTEXT_HASH_LABEL] !== inputsHash) return undefined;
-  for (const other of tags.slice(1)) {
-    if ((await findImage(client, other))?.Id !== image.Id) await tagImage(client, image.Id, other);
+  const labels = image?.Config?.Labels ?? {};
+  if (labels[CONTEXT_HASH_LABEL] !== inputs.hashFor(request.via)) {
+    const changed = changedBaseImages(recordedBaseImages(labels[BASE_IMAGES_LABEL]), inputs.baseImages);
+    // Only where the image recorded its bases: an older one says nothing of them.
+    if (image && labels[BASE_IMAGES_LABEL] && changed.length > 0) {
+      const message = `--if-changed: the base image ${changed.join(", ")} changed since ${tags[0]} was built; building again`;
+      report?.({ type: "notice", level: "info", message });
+    }
+    return undefined;
   }
-  return image.Id;
+  const id = image!.Id;
+  for (const other of tags.slice(1)) {
+    if ((await findImage(client, other))?.Id !== id) await tagImage(client, id, other);
+  }
+  return id;
 }
 
 function writeHeader(

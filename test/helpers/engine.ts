@@ -152,6 +152,12 @@ export function escapeRegExp(text: string): string {
 }
 
 export const REPO_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** `build` of a fixture of test/fixtures/builds on the test base, through the API, without network. */
+export function fixtureBuild(fixture: string, tag: string): string[] {
+  const context = `${REPO_ROOT}/test/fixtures/builds/${fixture}`;
+  return ["build", context, "-t", tag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--via", "api", "--network", "none"];
+}
 export const BUN = process.execPath;
 
 let compiled: string | undefined;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { tarOfFiles } from "../../src/lib/memory-tar.ts";
 import { toolVersion } from "../../src/core/tool-info.ts";
-import { findImage, inspectImage } from "../../src/docker/images.ts";
+import { findImage, inspectImage, tagImage } from "../../src/docker/images.ts";
 import { runContainer } from "../../src/workloads/run-container.ts";
 import {
   BUILDER_IMAGE_LABEL,
@@ -433,6 +433,41 @@ describe("more than one build", () => {
 
     // A different build argument is a different input.
     expect((await build([...args, "--build-arg", "EXTRA=1"])).json.skipped).toBe(false);
+  }, 120_000);
+
+  test("--if-changed rebuilds when a base image changed, and says which (issue 19: aicage rebuilds on a new base)", async () => {
+    const base = tag("if-changed-base");
+    madeImages.push(base);
+    await tagImage(client, BASE_IMAGE, base);
+    const built = tag("if-changed-on-base");
+    const args = [
+      "build",
+      join(FIXTURES, "tiny"),
+      "-t",
+      built,
+      "--build-arg",
+      `FROM_IMAGE=${base}`,
+      "--network",
+      "none",
+      "--if-changed",
+      "--via",
+      "api",
+    ];
+    const first = await runCli(args);
+    expect(first.exitCode).toBe(0);
+    madeImages.push((await inspectImage(client, built)).Id);
+    const again = await runCli([...args, "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ skipped: true });
+    // The same name now points at another image: a new release of the base.
+    await tagImage(client, suite.utilImageIds.builder!, base);
+    const rebuilt = await runCli(args);
+    expect(rebuilt.exitCode).toBe(0);
+    expect(rebuilt.stderr).toContain(
+      `[info] --if-changed: the base image ${base} changed since ${built} was built; building again`,
+    );
+    const image = await inspectImage(client, built);
+    madeImages.push(image.Id);
+    expect(image.Id).not.toBe(first.stdout.trim());
   }, 120_000);
 });
 

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeCommand, type CommandSpec } from "../../src/cli/command-tree.ts";
 import { root } from "../../src/commands/root/command.ts";
-import { BASE_IMAGE, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, fixtureBuild, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { schemaNames, validateJson } from "../helpers/json-schema.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
@@ -132,18 +132,7 @@ describe("real outputs", () => {
   test("build: built, skipped by --if-changed (logFile null), and a failure as the error object", async () => {
     const tag = `aicage-util-test/contract-build:${RUN}`;
     made.push(tag);
-    const args = [
-      "build",
-      join(REPO_ROOT, "test/fixtures/builds/tiny"),
-      "-t",
-      tag,
-      "--build-arg",
-      `FROM_IMAGE=${BASE_IMAGE}`,
-      "--via",
-      "api",
-      "--network",
-      "none",
-    ];
+    const args = fixtureBuild("tiny", tag);
     const built = await json(args);
     expect(built.exitCode).toBe(0);
     validateJson("build", built.value);
@@ -152,18 +141,7 @@ describe("real outputs", () => {
     validateJson("build", skipped.value);
 
     const failTag = `aicage-util-test/contract-fail:${RUN}`;
-    const failed = await json([
-      "build",
-      join(REPO_ROOT, "test/fixtures/builds/failing"),
-      "-t",
-      failTag,
-      "--build-arg",
-      `FROM_IMAGE=${BASE_IMAGE}`,
-      "--via",
-      "api",
-      "--network",
-      "none",
-    ]);
+    const failed = await json(fixtureBuild("failing", failTag));
     expect(failed.exitCode).toBe(1);
     validateJson("error", failed.value);
     expect(failed.value.error.kind).toBe("failed");

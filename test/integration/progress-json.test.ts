@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { ProgressEvent } from "../../src/core/progress.ts";
 import { checkAgents } from "../../src/version-check/check.ts";
 import { collectAgents } from "../../src/version-check/agents.ts";
-import { BASE_IMAGE, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { fixtureBuild, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { validateJson } from "../helpers/json-schema.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
@@ -78,18 +78,7 @@ describe("--progress json", () => {
   test("build: its steps with subject image, the log file, then the result; a failure ends with the error object", async () => {
     const tag = `aicage-util-test/progress-build:${RUN}`;
     made.push(tag);
-    const args = [
-      "build",
-      join(REPO_ROOT, "test/fixtures/builds/tiny"),
-      "-t",
-      tag,
-      "--build-arg",
-      `FROM_IMAGE=${BASE_IMAGE}`,
-      "--via",
-      "api",
-      "--network",
-      "none",
-    ];
+    const args = fixtureBuild("tiny", tag);
     const built = await stream([...args, "--no-cache"]);
     expect(built.exitCode).toBe(0);
     expect(built.last.type).toBe("result");
@@ -102,18 +91,7 @@ describe("--progress json", () => {
       expect.objectContaining({ kind: "step-started", name: expect.stringContaining("COPY note.txt") }),
     );
 
-    const failed = await stream([
-      "build",
-      join(REPO_ROOT, "test/fixtures/builds/failing"),
-      "-t",
-      `aicage-util-test/progress-fail:${RUN}`,
-      "--build-arg",
-      `FROM_IMAGE=${BASE_IMAGE}`,
-      "--via",
-      "api",
-      "--network",
-      "none",
-    ]);
+    const failed = await stream([...fixtureBuild("failing", `aicage-util-test/progress-fail:${RUN}`)]);
     expect(failed.exitCode).toBe(1);
     expect(failed.last.type).toBe("error");
     validateJson("error", answerOf(failed.last));
@@ -144,21 +122,7 @@ describe("--progress plain and quiet", () => {
   test("quiet: a build shows none of its steps", async () => {
     const tag = `aicage-util-test/progress-quiet:${RUN}`;
     made.push(tag);
-    const { exitCode, stderr } = await runCli([
-      "build",
-      join(REPO_ROOT, "test/fixtures/builds/tiny"),
-      "-t",
-      tag,
-      "--build-arg",
-      `FROM_IMAGE=${BASE_IMAGE}`,
-      "--via",
-      "api",
-      "--network",
-      "none",
-      "--no-cache",
-      "--progress",
-      "quiet",
-    ]);
+    const { exitCode, stderr } = await runCli([...fixtureBuild("tiny", tag), "--no-cache", "--progress", "quiet"]);
     expect(exitCode).toBe(0);
     expect(stderr).not.toContain("COPY note.txt");
     expect(stderr).toContain("build log:");

@@ -2,12 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { toolVersion } from "../../src/core/tool-info.ts";
 import { API_BUILDER, type BuildInputs, buildInputsHash, imageLabels } from "../../src/local-build/image-identity.ts";
 import { proxyVariables as proxyBuildArgs } from "../../src/lib/proxy-env.ts";
+import { changedBaseImages, recordedBaseImages } from "../../src/local-build/base-images.ts";
 
 const inputs: BuildInputs = {
   contextHash: "sha256:aaaa",
   dockerfile: new TextEncoder().encode("FROM scratch\n"),
   buildArgs: { A: "1", B: "2" },
   labels: { "org.example.x": "y" },
+  baseImages: { "debian:trixie": "sha256:1111" },
 };
 
 describe("buildInputsHash", () => {
@@ -28,6 +30,9 @@ describe("buildInputsHash", () => {
       { labels: {} },
       { target: "final" },
       { platform: "linux/arm64" },
+      { baseImages: { "debian:trixie": "sha256:2222" } },
+      { baseImages: { "debian:trixie": "" } },
+      { baseImages: {} },
     ];
     const hashes = variants.map((change) => buildInputsHash({ ...inputs, ...change }));
     expect(new Set([hash, ...hashes]).size).toBe(variants.length + 1);
@@ -44,7 +49,7 @@ describe("imageLabels", () => {
   test("adds ours to the user's, and ours win a clash", () => {
     const labels = imageLabels(
       { "org.example.x": "y", "org.aicage.util.tool-version": "fake" },
-      { inputsHash: "sha256:cccc", builderImage: API_BUILDER },
+      { inputsHash: "sha256:cccc", builderImage: API_BUILDER, baseImages: { "debian:trixie": "sha256:1111" } },
     );
     expect(labels).toEqual({
       "org.example.x": "y",
@@ -52,6 +57,7 @@ describe("imageLabels", () => {
       "org.aicage.util.tool-version": toolVersion,
       "org.aicage.util.builder-image": "api",
       "org.aicage.util.context-sha256": "sha256:cccc",
+      "org.aicage.util.base-images": '{"debian:trixie":"sha256:1111"}',
     });
   });
 });
@@ -76,5 +82,20 @@ describe("proxyBuildArgs", () => {
       ftp_proxy: "ftp://p:3",
     });
     expect(proxyBuildArgs({})).toEqual({});
+  });
+});
+
+describe("base images", () => {
+  test("a changed, added or newly pulled base is named; an unchanged one is not; a label not ours reads as none", () => {
+    const recorded = recordedBaseImages('{"debian:trixie":"sha256:1111","busybox":""}');
+    expect(changedBaseImages(recorded, { "debian:trixie": "sha256:1111", busybox: "" })).toEqual([]);
+    expect(changedBaseImages(recorded, { "debian:trixie": "sha256:2222", busybox: "sha256:3333" })).toEqual([
+      "debian:trixie",
+      "busybox",
+    ]);
+    expect(changedBaseImages(recorded, { "alpine:3": "sha256:4444" })).toEqual(["alpine:3"]);
+    expect(recordedBaseImages("not json")).toEqual({});
+    expect(recordedBaseImages('["a"]')).toEqual({});
+    expect(recordedBaseImages('{"a": 1, "b": "sha256:5"}')).toEqual({ b: "sha256:5" });
   });
 });
