@@ -13,6 +13,7 @@ import type { ContainerSpec } from "../docker/containers.ts";
 import type { DockerEndpoint } from "../docker/docker-endpoint.ts";
 import { managedLabels } from "../core/labels.ts";
 import type { BuildSettings } from "./build-settings.ts";
+import { type BuildSecret, buildxSecretArgs } from "./build-secrets.ts";
 
 const CONTEXT_MOUNT = "/context";
 const DOCKERFILE_MOUNT = "/dockerfile";
@@ -31,6 +32,8 @@ export interface BuilderBuild extends BuildSettings {
   proxyArgs: Record<string, string>;
   /** a Dockerfile to build instead of the file's text: copied into the container (REWRITTEN_DOCKERFILE) */
   dockerfileText?: string;
+  /** `--secret` values: copied into the container, named to buildx by path (build-secrets.ts) */
+  secrets?: BuildSecret[];
 }
 
 /** Where the container finds a Dockerfile given as text (copied in before it starts). */
@@ -97,6 +100,7 @@ export function builderContainerSpec(build: BuilderBuild): ContainerSpec {
   if (build.noCache) cmd.push("--no-cache");
   if (build.pull) cmd.push("--pull");
   if (build.network) cmd.push("--network", build.network);
+  cmd.push(...buildxSecretArgs(build.secrets ?? []));
   // With buildx's default "docker" driver the image lands in the engine's store: no --load needed.
   cmd.push(CONTEXT_MOUNT);
 

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BASE_IMAGES_LABEL, CONTEXT_HASH_LABEL } from "../core/labels.ts";
+import { UsageError } from "../core/errors.ts";
+import { type BuildSecret, secretTexts, secretsRefused } from "./build-secrets.ts";
 import { type BaseImages, baseImageIds, changedBaseImages, recordedBaseImages } from "./base-images.ts";
 import type { Report } from "../core/progress.ts";
 import { stateDir } from "../core/state-dir.ts";
@@ -45,6 +47,8 @@ export interface BuildRequest extends BuildSettings {
   via: BuildWay;
   /** default: one new file per build under the state dir */
   logFile?: string;
+  /** values for `RUN --mount=type=secret` (build-secrets.ts): `--via builder` only */
+  secrets?: BuildSecret[];
   /** whether RUN steps get the host's registry set-up (forward-host-setup.ts); undefined: not */
   hostRegistries?: HostRegistryChoice;
 }
@@ -118,7 +122,7 @@ async function buildNow(
   const tag = request.tags[0]!;
   const proxyArgs = proxyVariables(hooks.env);
   // Values that may be secrets never reach the log, the terminal or an error (see secret-values.ts).
-  let redact = createRedactor(secretValues(request.buildArgs, proxyArgs));
+  let redact = createRedactor([...secretValues(request.buildArgs, proxyArgs), ...secretTexts(request.secrets ?? [])]);
   signal.throwIfAborted();
   let log: BuildLog | undefined;
   let forwarded: ForwardedSetup | undefined;
@@ -137,11 +141,14 @@ async function buildNow(
       report: hooks.report,
     });
     signal.throwIfAborted();
+    const refused = secretsRefused(request.secrets ?? [], way.via, request.via);
+    if (refused) throw new UsageError(refused);
+    const inputsHash = inputs.hashFor(way.via);
+    log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
+    // After the log is open: an engine that hangs on the set-up's image still ends the log saying so.
     forwarded = await forwardedSetup(client, request, inputs.dockerfile, hooks, signal);
     // A step is named as the user wrote it: without the mount this tool put in.
     if (forwarded) redact = asWritten(redact, forwarded);
-    const inputsHash = inputs.hashFor(way.via);
-    log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
     for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
     const shown = forwarded;
     const onEvent = logAndReport(log, steps, redact, hooks.report, shown && ((event) => asWrittenStep(shown, event)));
@@ -314,6 +321,7 @@ function startBuild(client: DockerClient, request: BuildRequest, start: BuildSta
       buildArgs: request.buildArgs,
       proxyArgs,
       dockerfileText: start.dockerfileText,
+      secrets: request.secrets ?? [],
     };
     return buildViaBuilder(client, settings, { signal, onEvent });
   }
@@ -429,6 +437,7 @@ function writeHeader(
   log.note(`tags: ${request.tags.join(" ")}`);
   // Build arguments carry tokens (NPM_TOKEN=…), proxy values credentials: only names are written.
   for (const name of Object.keys(request.buildArgs)) log.note(`build arg: ${name} (value not shown)`);
+  for (const { id } of request.secrets ?? []) log.note(`secret: ${id} (value not shown)`);
   const proxies = Object.keys(facts.proxyArgs);
   if (proxies.length) log.note(`proxy variables passed on: ${proxies.join(" ")}`);
   for (const [name, value] of Object.entries(request.labels)) log.note(`label: ${name}=${value}`);

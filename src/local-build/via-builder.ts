@@ -9,7 +9,8 @@ import { createBuildxPlainProgress } from "../workloads/build-progress/buildx-pl
 import { createBuildSteps } from "../workloads/build-steps.ts";
 import { runContainer } from "../workloads/run-container.ts";
 import { createLineSplitter } from "../lib/lines.ts";
-import { tarOfFiles } from "../lib/memory-tar.ts";
+import { type MemoryFile, tarOfFiles } from "../lib/memory-tar.ts";
+import { secretFiles } from "./build-secrets.ts";
 import { type BuilderBuild, REWRITTEN_DOCKERFILE, builderContainerSpec } from "./builder-container.ts";
 
 export interface ViaBuilderOptions {
@@ -32,13 +33,11 @@ export async function buildViaBuilder(
   };
   const splitters = { stdout: createLineSplitter(), stderr: createLineSplitter() };
 
-  const text = build.dockerfileText;
+  // A Dockerfile given as text and the secrets reach buildx as files of the container's own.
+  const files: Record<string, MemoryFile> = secretFiles(build.secrets ?? []);
+  if (build.dockerfileText !== undefined) files[REWRITTEN_DOCKERFILE.slice(1)] = build.dockerfileText;
   const result = await runContainer(client, builderContainerSpec(build), {
-    // A Dockerfile given as text reaches buildx as a file of the container's own.
-    copyIn:
-      text === undefined
-        ? undefined
-        : [{ path: "/", archive: () => tarOfFiles({ [REWRITTEN_DOCKERFILE.slice(1)]: text }) }],
+    copyIn: Object.keys(files).length === 0 ? undefined : [{ path: "/", archive: () => tarOfFiles(files) }],
     signal: options.signal,
     // The output is handled line by line as it comes; only a little is kept in memory.
     maxOutputBytes: 64 * 1024,

@@ -5,6 +5,7 @@ import { BuildFailedError } from "../../local-build/failure-report.ts";
 import { runBuild } from "../../local-build/run-build.ts";
 import { openEngine } from "../../workloads/open-engine.ts";
 import { buildRequestFrom } from "./flags.ts";
+import { buildSecretsFrom } from "./secrets.ts";
 import { engineChoice } from "../../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
 import { createReporter, progressArg } from "../../cli/reporter.ts";
@@ -32,6 +33,12 @@ export default defineCommand({
       valueHint: "DOCKERFILE",
     },
     "build-arg": { type: "string", description: "Build argument (repeatable)", valueHint: "K=V" },
+    secret: {
+      type: "string",
+      description:
+        "Secret for RUN --mount=type=secret (repeatable; --via builder): id=NAME,src=FILE or id=NAME,env=VAR",
+      valueHint: "SPEC",
+    },
     label: { type: "string", description: "Image label (repeatable)", valueHint: "K=V" },
     target: { type: "string", description: "Build this stage of a multi-stage Dockerfile", valueHint: "STAGE" },
     platform: { type: "string", description: "Target platform, e.g. linux/arm64", valueHint: "PLATFORM" },
@@ -60,7 +67,11 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const json = jsonOutput(args);
-    const request = { ...buildRequestFrom(args, rawArgs), hostRegistries: hostRegistryChoice(args) };
+    const request = {
+      ...buildRequestFrom(args, rawArgs),
+      hostRegistries: hostRegistryChoice(args),
+      secrets: buildSecretsFrom(rawArgs, process.cwd()),
+    };
     if (args.verbose) {
       const lines = request.hostRegistries.forward
         ? hostSetupLines(buildHostSetup({ env: process.env }))

@@ -43,7 +43,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   // What version checks in the image get of the host's npm, pip and CA set-up.
   lines.push(...registryLines(report.hostRegistries));
   for (const item of report.hostRegistries?.buildSteps ?? [])
-    lines.push(["build steps get", `${item.name} ← ${item.source}`]);
+    lines.push(["builds get", `${item.name} ← ${item.source}`]);
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
 }
