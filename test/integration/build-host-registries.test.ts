@@ -51,8 +51,13 @@ function build(context: string, tag: string, via: string, extra: string[] = []) 
   suite.madeImages.push(tag);
   const args = ["build", context, "-t", tag, "--via", via, "--network", "host", "--progress", "plain", "--no-cache"];
   args.push("--build-arg", `BASE_IMAGE=${BASE}`, "--build-arg", "AGENT=sample", ...extra);
-  return runCli(args, { env: { HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") } });
+  return runCli(args, { env: hostEnv(), dropEnv: npmRunVariables });
 }
+
+/** The temporary HOME's npm set-up, as a user's shell would give it. */
+const hostEnv = () => ({ HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") });
+/** `npm test` hands its own npm_config_* (cafile, registry, userconfig, …) to what it starts: not the HOME's. */
+const npmRunVariables = (name: string) => /^npm_config_/i.test(name);
 
 /** A build that must succeed: its whole stderr when it did not. */
 function succeeded(run: { exitCode: number; stderr: string }): void {
@@ -123,9 +128,7 @@ describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
     expect(run.stderr).not.toContain(registry.npmUrl);
     expect(run.stderr).not.toContain(TOKEN);
     // doctor says the same of builds, in its report and its JSON.
-    const doctor = await runCli(["doctor", "--json"], {
-      env: { HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") },
-    });
+    const doctor = await runCli(["doctor", "--json"], { env: hostEnv(), dropEnv: npmRunVariables });
     const buildSteps: Array<{ name: string }> = JSON.parse(doctor.stdout).hostRegistries.buildSteps;
     expect(buildSteps.map((s) => s.name)).toContainEqual(expect.stringContaining(`CA ${registry.caFile}`));
     expect(doctor.stdout).not.toContain(TOKEN);
