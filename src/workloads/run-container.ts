@@ -7,7 +7,7 @@
 // the container is named before it is created, and its removal waits for the create
 // request to settle, so one the engine is still making is found and removed too.
 import { randomBytes } from "node:crypto";
-import { finishBeforeExit, onInterrupt, onShutdown } from "../lib/shutdown.ts";
+import { finishBeforeExit, onShutdown } from "../lib/shutdown.ts";
 import type { DockerClient } from "../docker/client.ts";
 import {
   type ContainerSpec,
@@ -154,7 +154,10 @@ class PhaseClock {
   }
 }
 
-/** Why the run must end early (abort, Ctrl-C, a hung engine), and a promise every step races against. */
+/**
+ * Why the run must end early (its signal: Ctrl-C reaches it as one, cli/interrupt.ts; a hung
+ * engine), and a promise every step races against.
+ */
 class RunStop {
   /** Set once the run is stopped. */
   reason: unknown;
@@ -163,14 +166,11 @@ class RunStop {
   private readonly stopped: Promise<never>;
   private rejectStopped!: (reason: unknown) => void;
   private readonly onAbort = () => this.stop(this.signal?.reason ?? new Error("aborted"));
-  private readonly unregisterInterrupt: () => void;
 
   constructor(private readonly signal: AbortSignal | undefined) {
     this.stopped = new Promise<never>((_, reject) => (this.rejectStopped = reject));
     this.stopped.catch(() => undefined);
     signal?.addEventListener("abort", this.onAbort, { once: true });
-    // Last: after a Ctrl-C that came already, this stops the run at once.
-    this.unregisterInterrupt = onInterrupt(() => this.stop(new Error("interrupted")));
   }
 
   stop(reason: unknown): void {
@@ -189,7 +189,6 @@ class RunStop {
   /** The run is over: nothing stops it any more, and requests still open end. */
   end(): void {
     this.signal?.removeEventListener("abort", this.onAbort);
-    this.unregisterInterrupt();
     this.requests.abort();
   }
 }
