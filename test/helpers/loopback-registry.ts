@@ -178,6 +178,41 @@ async function npmDocument(name: string, versions: string[], origin: string) {
   };
 }
 
+/**
+ * Real wheels of the pip projects (a module and its dist-info), made by Python's zipfile:
+ * `pip download` and `pip install` take them. File name to bytes.
+ */
+function makeWheels(pip: Record<string, string[]>): Map<string, Uint8Array> {
+  const dir = mkdtempSync(join(tmpdir(), "aicage-registry-wheels-"));
+  try {
+    const wanted = Object.entries(pip).flatMap(([name, versions]) => versions.map((version) => [name, version]));
+    const script = [
+      "import json, sys, zipfile",
+      "for name, version in json.loads(sys.argv[2]):",
+      "    stem = name.lower().replace('-', '_').replace('.', '_')",
+      "    info = f'{stem}-{version}.dist-info'",
+      "    with zipfile.ZipFile(f'{sys.argv[1]}/{stem}-{version}-py3-none-any.whl', 'w') as wheel:",
+      "        wheel.writestr(f'{stem}/__init__.py', f'VERSION = {version!r}\\n')",
+      "        wheel.writestr(f'{info}/METADATA', f'Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n')",
+      "        wheel.writestr(f'{info}/WHEEL', 'Wheel-Version: 1.0\\nGenerator: aicage-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')",
+      "        wheel.writestr(f'{info}/RECORD', f'{stem}/__init__.py,,\\n{info}/METADATA,,\\n{info}/WHEEL,,\\n{info}/RECORD,,\\n')",
+    ].join("\n");
+    const run = Bun.spawnSync(["python3", "-c", script, dir, JSON.stringify(wanted)], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if (run.exitCode !== 0) throw new Error(`making the test wheels failed: ${run.stderr.toString()}`);
+    const wheels = new Map<string, Uint8Array>();
+    for (const [name, version] of wanted) {
+      const file = `${normalise(name!).replace(/-/g, "_")}-${version}-py3-none-any.whl`;
+      wheels.set(file, new Uint8Array(readFileSync(join(dir, file))));
+    }
+    return wheels;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** PEP 503 normalisation: the index answers to any spelling of a project name. */
 const normalise = (name: string) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
@@ -227,6 +262,7 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
   const pip: Record<string, string[]> = options.pip ?? LOOPBACK_PACKAGES.pip;
   const pipByName = new Map(Object.entries(pip).map(([name, versions]) => [normalise(name), { name, versions }]));
   const { caPem, cert, key } = makeServerCertificate();
+  const wheels = makeWheels(pip);
   const requests: LoopbackRequest[] = [];
   let origin = "";
 
@@ -276,6 +312,10 @@ export function startLoopbackRegistry(options: LoopbackRegistryOptions = {}): Lo
       }
       if (url.pathname === "/git/agent.git/HEAD")
         return new Response("ref: refs/heads/main\n", { headers: { "content-type": "text/plain" } });
+      const wheel = /^\/pypi\/files\/([^/]+\.whl)$/.exec(url.pathname);
+      if (wheel && wheels.has(wheel[1]!)) {
+        return new Response(wheels.get(wheel[1]!), { headers: { "content-type": "application/octet-stream" } });
+      }
       const simple = /^\/pypi\/simple\/([^/]+)\/?$/.exec(url.pathname);
       if (simple) {
         const project = pipByName.get(normalise(decodeURIComponent(simple[1]!)));

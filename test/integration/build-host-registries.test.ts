@@ -1,12 +1,12 @@
 // Builds where users are (issue 19): a registry mirror whose certificate comes from a CA only
 // the host trusts, as behind a TLS-inspecting proxy. aicage's agent build (the aicage-agent
 // fixture: `# check=`, `ARG BASE_IMAGE`, `SHELL` bash, a RUN with its own bind mount of agents/)
-// runs an install.sh that does `npm install --global` from the loopback registry. The host's
-// npm set-up (a temporary HOME's .npmrc: the registry and its CA) reaches every RUN step, both
-// ways; nothing of it is in the image (`docker save`, searched for the CA's bytes and a token);
+// runs an install.sh that does `npm install --global` and `pip install` from the loopback
+// registry. The host's npm and pip set-up (a temporary HOME's .npmrc and pip.conf: the mirror and
+// its CA) reaches every RUN step, both ways; nothing of it is in the image (`docker save`, searched for the CA's bytes and a token);
 // with the forwarding off, the build fails with a line that names TLS and the switch.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { utilImageNames } from "../../src/util-images/catalog.ts";
 import { ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
@@ -31,6 +31,11 @@ beforeAll(() => {
     join(home, ".npmrc"),
     `registry=${registry.npmUrl}\ncafile=${registry.caFile}\n//other.example/:_authToken=${TOKEN}\n`,
   );
+  mkdirSync(join(home, ".config/pip"), { recursive: true });
+  writeFileSync(
+    join(home, ".config/pip/pip.conf"),
+    `[global]\nindex-url = ${registry.pipUrl}\ncert = ${registry.caFile}\n`,
+  );
 });
 afterAll(() => registry?.stop());
 // After the registry's hooks: its CA file is gone before the suite looks for leftovers.
@@ -42,7 +47,15 @@ function agentContext(): string {
   cpSync(join(REPO_ROOT, "test/fixtures/builds/aicage-agent"), context, { recursive: true });
   writeFileSync(
     join(context, "agents/sample/install.sh"),
-    '#!/usr/bin/env bash\nset -euo pipefail\nnpm install --global --fetch-retries=0 --prefix "$HOME/agent" plain-agent\n"$HOME/agent/bin/plain-agent"\n',
+    [
+      "#!/usr/bin/env bash",
+      "set -euo pipefail",
+      'npm install --global --fetch-retries=0 --prefix "$HOME/agent" plain-agent',
+      '"$HOME/agent/bin/plain-agent"',
+      "pip install --user --break-system-packages --retries 0 --no-warn-script-location mirror-agent",
+      "python3 -c \"import mirror_agent; print('mirror-agent', mirror_agent.VERSION)\"",
+      "",
+    ].join("\n"),
   );
   return context;
 }
@@ -54,8 +67,12 @@ function build(context: string, tag: string, via: string, extra: string[] = []) 
   return runCli(args, { env: hostEnv(), dropEnv: npmRunVariables });
 }
 
-/** The temporary HOME's npm set-up, as a user's shell would give it. */
-const hostEnv = () => ({ HOME: home, NPM_CONFIG_USERCONFIG: join(home, ".npmrc") });
+/** The temporary HOME's npm and pip set-up, as a user's shell would give it (PIP_CONFIG_FILE: not /etc's). */
+const hostEnv = () => ({
+  HOME: home,
+  NPM_CONFIG_USERCONFIG: join(home, ".npmrc"),
+  PIP_CONFIG_FILE: join(home, ".config/pip/pip.conf"),
+});
 /** `npm test` hands its own npm_config_* (cafile, registry, userconfig, …) to what it starts: not the HOME's. */
 const npmRunVariables = (name: string) => /^npm_config_/i.test(name);
 
@@ -81,11 +98,12 @@ const WAYS = ["api", "builder"];
 
 describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
   for (const via of WAYS) {
-    test(`--via ${via}${PODMAN && via === "builder" ? " (the API on Podman)" : ""}: npm installs from the mirror only the host trusts; the image holds neither its CA nor a token`, async () => {
+    test(`--via ${via}${PODMAN && via === "builder" ? " (the API on Podman)" : ""}: npm and pip install from the mirror only the host trusts; the image holds neither its CA nor a token`, async () => {
       const tag = `aicage-util-test/host-registries-${via}:${RUN}`;
       const run = await build(agentContext(), tag, via);
       succeeded(run);
       expect(run.stderr).toContain("plain-agent 0.9.7");
+      expect(run.stderr).toContain("mirror-agent 0.3.5");
       expect(registry.requests.some((r) => r.path.endsWith("/plain-agent-0.9.7.tgz"))).toBe(true);
       const saved = await savedImage(tag);
       // The layers are searchable as they are: what the step installed is found in them.
