@@ -14,7 +14,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { assetName, hostTarget } from "../../scripts/release.ts";
-import { parsePublicKey, publicKeyLine, signMessage } from "../../src/self-update/minisign.ts";
+import { parsePublicKey, publicKeyLine, signMessage, verifySignature } from "../../src/self-update/minisign.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..", "..");
 const SOURCE_INSTALLER = path.join(ROOT, "scripts", "install.sh");
@@ -397,6 +397,30 @@ describe("install.sh and the signature of SHA256SUMS", () => {
     expect(other.exitCode).not.toBe(0);
     const keyLine = publicKeyLine(parsePublicKey(await readFile(`${keys}/release.pub`, "utf8"))!);
     expect((await readFile(path.join(pinned, ASSET))).includes(Buffer.from(keyLine))).toBe(true);
+  });
+
+  test("a signature the real minisign makes is one upgrade's check accepts, and rejects when it is off", async () => {
+    needMinisign();
+    const dir = await mkdtemp(path.join(work, "minisign-"));
+    const gen = Bun.spawnSync(["minisign", "-G", "-W", "-p", "m.pub", "-s", "m.key"], { cwd: dir });
+    expect(gen.exitCode).toBe(0);
+    await writeFile(path.join(dir, "file"), "signed bytes\n");
+    const signed = Bun.spawnSync(["minisign", "-Sm", "file", "-s", "m.key", "-t", "release:v9.9.9"], { cwd: dir });
+    expect(signed.exitCode).toBe(0);
+    const key = parsePublicKey(await readFile(path.join(dir, "m.pub"), "utf8"))!;
+    const signature = await readFile(path.join(dir, "file.minisig"), "utf8");
+    expect(verifySignature(Buffer.from("signed bytes\n"), signature, key)).toEqual({
+      ok: true,
+      trustedComment: "release:v9.9.9",
+    });
+    expect(verifySignature(Buffer.from("other bytes\n"), signature, key)).toMatchObject({ problem: "bad-signature" });
+    const other = parsePublicKey(await readFile(`${keys}/other.pub`, "utf8"))!;
+    expect(verifySignature(Buffer.from("signed bytes\n"), signature, other)).toMatchObject({ problem: "other-key" });
+    const edited = signature.replace("release:v9.9.9", "release:v9.9.8");
+    expect(verifySignature(Buffer.from("signed bytes\n"), edited, key)).toMatchObject({
+      problem: "bad-signature",
+      detail: "the trusted comment was changed after signing",
+    });
   });
 
   const verifiers: Array<[string, () => Promise<string>]> = [
