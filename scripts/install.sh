@@ -158,12 +158,19 @@ detect_libc() {
 # --- downloads and checksums ---------------------------------------------------
 
 # fetch URL FILE MAX_BYTES: fails on an HTTP error, a connection that takes over 30 s or
-# stalls for 60 s; a file over MAX_BYTES is refused (and not downloaded further).
+# stalls for 60 s, leaving curl's reason in FETCH_ERROR; a file over MAX_BYTES is refused (and
+# not downloaded further).
 fetch() {
-    rm -f "$2" "$2.failed"
+    rm -f "$2" "$2.failed" "$2.err"
+    FETCH_ERROR=
     if has curl; then
-        curl --fail --silent --show-error --location --retry 3 --connect-timeout 30 \
-            --speed-limit 1 --speed-time 60 --max-filesize "$3" --output "$2" "$1" || return 1
+        if ! curl --fail --silent --show-error --location --retry 3 --connect-timeout 30 \
+            --speed-limit 1 --speed-time 60 --max-filesize "$3" --output "$2" "$1" 2>"$2.err"; then
+            FETCH_ERROR=$(head -n 1 "$2.err")
+            rm -f "$2.err"
+            return 1
+        fi
+        rm -f "$2.err"
     elif has wget; then
         # wget has no size limit of its own: head stops reading one byte past it.
         { wget -q --timeout=60 --tries=3 -O - "$1" || echo failed >"$2.failed"; } |
@@ -175,6 +182,7 @@ fetch() {
         die 1 "$1 is larger than $3 bytes, more than the file it should be; refusing it"
     if [ -e "$2.failed" ]; then
         rm -f "$2.failed"
+        FETCH_ERROR="wget failed"
         return 1
     fi
 }
@@ -264,7 +272,7 @@ verify_with_openssl() {
 # check_signature SUMS SIG RELEASE: verifies the signature, or says why it could not; exits on a bad one
 check_signature() {
     if has minisign; then
-        if ! why=$(minisign -Vm "$1" -x "$2" -P "$RELEASE_PUBLIC_KEY" -q 2>&1); then
+        if ! why=$(minisign -Vm "$1" -x "$2" -P "$RELEASE_PUBLIC_KEY" 2>&1); then
             die 1 "the signature of SHA256SUMS of $3 is not valid (minisign: $(printf '%s' "$why" | tr '\n' ' ')); the release was tampered with or is not ours, nothing was installed"
         fi
         say "Verified the signature of SHA256SUMS with minisign"
@@ -365,9 +373,9 @@ main() {
     say "Installing $PROG $version ($variant) into $install_dir"
 
     fetch "$base_url/SHA256SUMS" "$TMP_DIR/SHA256SUMS" "$MAX_SUMS_BYTES" ||
-        die 1 "download failed: $base_url/SHA256SUMS (does $release exist and carry binaries?)"
+        die 1 "download failed: $base_url/SHA256SUMS ($FETCH_ERROR; does $release exist and carry binaries?)"
     fetch "$base_url/SHA256SUMS.minisig" "$TMP_DIR/SHA256SUMS.minisig" "$MAX_SIGNATURE_BYTES" ||
-        die 1 "download failed: $base_url/SHA256SUMS.minisig ($release is not signed, or the download broke off); nothing was installed"
+        die 1 "download failed: $base_url/SHA256SUMS.minisig ($FETCH_ERROR; $release is not signed, or the download broke off); nothing was installed"
     check_signature "$TMP_DIR/SHA256SUMS" "$TMP_DIR/SHA256SUMS.minisig" "$release"
     want=$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$asset")
     case $want in
@@ -378,7 +386,7 @@ main() {
         die 1 "SHA256SUMS of $release has a malformed line for $asset; refusing to install"
 
     fetch "$base_url/$asset" "$TMP_DIR/$asset" "$MAX_BINARY_BYTES" ||
-        die 1 "download failed: $base_url/$asset"
+        die 1 "download failed: $base_url/$asset ($FETCH_ERROR)"
     got=$(sha256_of "$TMP_DIR/$asset")
     [ "$got" = "$want" ] ||
         die 1 "checksum mismatch for $asset (expected $want, got $got); the download is corrupt or was tampered with, nothing was installed"

@@ -9,12 +9,18 @@
 // the binaries, with that key in it. Which verifier it uses is chosen by PATH: minisign (the
 // real one, from Debian), openssl without minisign, or neither.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { assetName, hostTarget } from "../../scripts/release.ts";
-import { parsePublicKey, publicKeyLine, signMessage, verifySignature } from "../../src/self-update/minisign.ts";
+import {
+  type MinisignPublicKey,
+  parsePublicKey,
+  publicKeyLine,
+  signMessage,
+  verifySignature,
+} from "../../src/self-update/minisign.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..", "..");
 const SOURCE_INSTALLER = path.join(ROOT, "scripts", "install.sh");
@@ -39,6 +45,8 @@ let releaseDir: string;
 let keys: string;
 /** SHA256SUMS of the release, signed by another key than the release key. */
 let foreignSignature: string;
+let releaseSecret: KeyObject;
+let releasePublic: MinisignPublicKey;
 let server: ReturnType<typeof Bun.serve>;
 const hits: Hit[] = [];
 let nextId = 0;
@@ -51,6 +59,13 @@ function site(mode: Mode = "ok"): { url: string; id: string } {
 
 function hitsFor(id: string): Hit[] {
   return hits.filter((h) => h.path.startsWith(`/${id}/`));
+}
+
+async function withoutAsset(sumsFile: string): Promise<string> {
+  return (await Bun.file(sumsFile).text())
+    .split("\n")
+    .filter((l) => !l.endsWith(`  ${ASSET}`))
+    .join("\n");
 }
 
 async function serve(req: Request): Promise<Response> {
@@ -77,14 +92,11 @@ async function serve(req: Request): Promise<Response> {
     const digest = new Bun.CryptoHasher("sha256").update(body).digest("hex");
     return new Response((await Bun.file(file).text()).replace(/^[0-9a-f]{64}(?=  )/gm, digest));
   }
-  if (mode === "nosum" && name === "SHA256SUMS") {
-    const text = await Bun.file(file).text();
-    return new Response(
-      text
-        .split("\n")
-        .filter((l) => !l.endsWith(`  ${ASSET}`))
-        .join("\n"),
-    );
+  if (mode === "nosum" && name === "SHA256SUMS") return new Response(await withoutAsset(file));
+  // The SHA256SUMS without the line, signed by the release key: only the missing line is wrong.
+  if (mode === "nosum" && name === "SHA256SUMS.minisig") {
+    const sums = await withoutAsset(path.join(path.dirname(file), "SHA256SUMS"));
+    return new Response(signMessage(Buffer.from(sums), releaseSecret, releasePublic.keyId, `release:${TAG}`));
   }
   return new Response(Bun.file(file));
 }
@@ -187,6 +199,8 @@ beforeAll(async () => {
     ...["--sign", `${keys}/release.pem`, "--public-key", `${keys}/release.pub`],
   ]);
   INSTALLER = path.join(pinned, "install.sh");
+  releaseSecret = createPrivateKey(await readFile(`${keys}/release.pem`, "utf8"));
+  releasePublic = parsePublicKey(await readFile(`${keys}/release.pub`, "utf8"))!;
   const other = parsePublicKey(await readFile(`${keys}/other.pub`, "utf8"));
   foreignSignature = signMessage(
     await readFile(path.join(pinned, "SHA256SUMS")),
@@ -325,6 +339,15 @@ describe("install.sh", () => {
     expect(await readdir(r.dir)).toEqual([]);
   });
 
+  test("on Windows (MSYS, Cygwin, Git Bash) it says to install inside WSL2: exit 2, nothing downloaded", async () => {
+    for (const os of ["MINGW64_NT-10.0-19045", "CYGWIN_NT-10.0", "Windows_NT"]) {
+      const r = await install({ env: { AICAGE_UTIL_OS: os } });
+      expectExit(r, 2);
+      expect(r.stderr).toContain("there is no Windows binary: on Windows, run this installer inside WSL2");
+      expect(hitsFor(r.id)).toEqual([]);
+    }
+  });
+
   test("an unknown operating system exits 2", async () => {
     const r = await install({ env: { AICAGE_UTIL_OS: "plan9" } });
     expectExit(r, 2);
@@ -444,7 +467,7 @@ describe("install.sh and the signature of SHA256SUMS", () => {
     for (const [mode, words] of [
       ["forged", "is not valid"],
       ["foreign", "is not valid"],
-      ["nosig", "SHA256SUMS.minisig (the latest release is not signed"],
+      ["nosig", "the latest release is not signed"],
     ] as const) {
       test(`with ${tool}: a ${mode} signature is refused in one line, before the binary is downloaded`, async () => {
         const dir = await mkdtemp(path.join(work, "bin-"));
