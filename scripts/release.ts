@@ -3,6 +3,8 @@
 //
 //   bun scripts/release.ts [--out dist/release] [--targets linux-x64,darwin-arm64|host]
 //                          [--version X] [--digests-file F]
+//                          [--sign SECRET_KEY_FILE] [--public-key FILE]
+//   bun scripts/release.ts --generate-key SECRET_KEY_FILE --public-key FILE
 //
 // Every target is cross-compiled from this one machine with `bun build --compile
 // --minify --bytecode`; Bun fetches the runtime of a foreign target from the npm
@@ -10,20 +12,52 @@
 // version (a leading "v" dropped), git revision and util image digests are baked in
 // as the constants src/core/tool-info.ts reads. The binary of this machine's target is
 // run with --version before its checksum is written. The output folder loses only
-// earlier aicage-util-* assets and SHA256SUMS.
+// earlier aicage-util-* assets, SHA256SUMS, SHA256SUMS.minisig and install.sh.
+//
+// Signing: the release public key (minisign's format; keys/release.pub, or --public-key) is
+// compiled into every binary (`upgrade` checks SHA256SUMS.minisig with it) and written into the
+// copy of scripts/install.sh this script puts beside the binaries. --sign signs SHA256SUMS with
+// the matching secret key, in minisign's format (`minisign -Vm SHA256SUMS -p keys/release.pub`
+// verifies it). The secret key file is an Ed25519 private key as PKCS#8 PEM (what
+// `openssl genpkey -algorithm ed25519` writes); the key id is the public key file's. A secret
+// key that does not match the public key is refused. --generate-key writes a new pair: the
+// secret key (mode 0600) and the public key file; neither may exist yet.
 // Exit codes: 0 built, 1 build failed, 2 bad arguments.
-import { chmod, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { createPrivateKey, randomBytes, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 // Image kinds whose digests a release may carry: the util images this source builds.
 import { UTIL_IMAGE_KINDS } from "../src/util-images/catalog.ts";
 // Target and asset names have one home, shared with `aicage-util upgrade`.
-import { ASSET_PREFIX, SUMS_FILE, TARGETS, assetName, hostTarget } from "../src/self-update/release-targets.ts";
+import {
+  ASSET_PREFIX,
+  SIGNATURE_FILE,
+  SUMS_FILE,
+  TARGETS,
+  assetName,
+  hostTarget,
+} from "../src/self-update/release-targets.ts";
+// Signatures in minisign's format: one implementation, shared with `upgrade`'s check.
+import {
+  type MinisignPublicKey,
+  formatPublicKey,
+  keyIdHex,
+  parsePublicKey,
+  publicKeyLine,
+  rawPublicKey,
+  signMessage,
+  verifySignature,
+} from "../src/self-update/minisign.ts";
 
 export { TARGETS, assetName, hostTarget };
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const ENTRY = path.join(ROOT, "src", "cli.ts");
+const INSTALLER = path.join(ROOT, "scripts", "install.sh");
+export const DEFAULT_PUBLIC_KEY = path.join(ROOT, "keys", "release.pub");
+/** The line of install.sh that carries the release key; release.ts rewrites it in the copy it publishes. */
+const INSTALLER_KEY_LINE = /^RELEASE_PUBLIC_KEY=.*$/m;
 
 class UsageError extends Error {}
 
@@ -117,7 +151,7 @@ function formatBytes(n: number): string {
 async function removeOldAssets(outDir: string): Promise<void> {
   // Only what this script writes: the folder may hold other files (install.sh, notes).
   for (const name of await readdir(outDir)) {
-    if (name.startsWith(ASSET_PREFIX) || name === SUMS_FILE) {
+    if (name.startsWith(ASSET_PREFIX) || [SUMS_FILE, SIGNATURE_FILE, "install.sh"].includes(name)) {
       await rm(path.join(outDir, name), { force: true, recursive: true });
     }
   }
@@ -178,8 +212,87 @@ function smokeTest(file: string, version: string): void {
   }
 }
 
+async function readPublicKey(file: string): Promise<MinisignPublicKey> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read public key ${file}: ${(err as Error).message}`);
+  }
+  const key = parsePublicKey(text);
+  if (!key)
+    throw new UsageError(
+      `${file} is not a minisign public key (an untrusted comment line, then base64 of "Ed", key id and key)`,
+    );
+  return key;
+}
+
+/** The secret key of --sign: an Ed25519 private key as PKCS#8 PEM, which must match the public key. */
+async function readSecretKey(file: string, publicKey: MinisignPublicKey): Promise<KeyObject> {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(
+      `cannot read secret key ${file} (an Ed25519 private key as PKCS#8 PEM): ${(err as Error).message}`,
+    );
+  }
+  if (key.asymmetricKeyType !== "ed25519") {
+    throw new UsageError(`secret key ${file} is a ${key.asymmetricKeyType} key, not Ed25519`);
+  }
+  if (!Buffer.from(rawPublicKey(key)).equals(Buffer.from(publicKey.key))) {
+    throw new UsageError(
+      `secret key ${file} does not belong to the public key ${keyIdHex(publicKey.keyId)}; refusing to sign`,
+    );
+  }
+  return key;
+}
+
+/** --generate-key: a new key pair, the secret one readable by its owner only. */
+async function generateKey(secretFile: string, publicFile: string): Promise<void> {
+  for (const file of [secretFile, publicFile]) {
+    if (await Bun.file(file).exists()) throw new UsageError(`${file} exists; refusing to overwrite a key`);
+  }
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const publicKey = { keyId: new Uint8Array(randomBytes(8)), key: rawPublicKey(privateKey) };
+  await mkdir(path.dirname(path.resolve(secretFile)), { recursive: true });
+  await writeFile(secretFile, privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600, flag: "wx" });
+  await chmod(secretFile, 0o600);
+  await mkdir(path.dirname(path.resolve(publicFile)), { recursive: true });
+  await writeFile(publicFile, formatPublicKey(publicKey), { flag: "wx" });
+  console.log(`release: key ${keyIdHex(publicKey.keyId)}: secret ${secretFile} (0600), public ${publicFile}`);
+}
+
+/** SHA256SUMS.minisig beside SHA256SUMS, checked once more as `upgrade` will check it. */
+async function signSums(outDir: string, version: string, secretKey: KeyObject, publicKey: MinisignPublicKey) {
+  const sums = await readFile(path.join(outDir, SUMS_FILE));
+  const comment = `timestamp:${Math.floor(Date.now() / 1000)}\tfile:${SUMS_FILE}\trelease:v${version}\thashed`;
+  const signature = signMessage(sums, secretKey, publicKey.keyId, comment);
+  const check = verifySignature(sums, signature, publicKey);
+  if (!check.ok) throw new Error(`the signature just made does not verify: ${check.detail}`);
+  await writeFile(path.join(outDir, SIGNATURE_FILE), signature);
+}
+
+/** install.sh as published: scripts/install.sh with this release's public key in it. */
+async function writeInstaller(outDir: string, publicKey: MinisignPublicKey): Promise<void> {
+  const text = await readFile(INSTALLER, "utf8");
+  if (!INSTALLER_KEY_LINE.test(text)) throw new Error(`${INSTALLER} has no RELEASE_PUBLIC_KEY= line`);
+  const out = path.join(outDir, "install.sh");
+  await writeFile(out, text.replace(INSTALLER_KEY_LINE, `RELEASE_PUBLIC_KEY=${publicKeyLine(publicKey)}`));
+  await chmod(out, 0o755);
+}
+
 async function main(argv: string[]): Promise<void> {
-  let opts: { out?: string; targets?: string; version?: string; "digests-file"?: string; help?: boolean };
+  let opts: {
+    out?: string;
+    targets?: string;
+    version?: string;
+    "digests-file"?: string;
+    sign?: string;
+    "public-key"?: string;
+    "generate-key"?: string;
+    help?: boolean;
+  };
   try {
     opts = parseArgs({
       args: argv,
@@ -188,6 +301,9 @@ async function main(argv: string[]): Promise<void> {
         targets: { type: "string" },
         version: { type: "string" },
         "digests-file": { type: "string" },
+        sign: { type: "string" },
+        "public-key": { type: "string" },
+        "generate-key": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -199,11 +315,20 @@ async function main(argv: string[]): Promise<void> {
   if (opts.help) {
     console.log(
       "usage: bun scripts/release.ts [--out DIR] [--targets T1,T2|host] [--version X] [--digests-file F]\n" +
+        "                              [--sign SECRET_KEY_FILE] [--public-key FILE]\n" +
+        "       bun scripts/release.ts --generate-key SECRET_KEY_FILE --public-key FILE\n" +
         `targets: ${Object.keys(TARGETS).join(", ")} (default: all)`,
     );
     return;
   }
+  if (opts["generate-key"] !== undefined) {
+    if (opts["public-key"] === undefined) throw new UsageError("--generate-key needs --public-key FILE");
+    await generateKey(opts["generate-key"], opts["public-key"]);
+    return;
+  }
 
+  const publicKey = await readPublicKey(opts["public-key"] ?? DEFAULT_PUBLIC_KEY);
+  const secretKey = opts.sign === undefined ? undefined : await readSecretKey(opts.sign, publicKey);
   const pkg = (await Bun.file(path.join(ROOT, "package.json")).json()) as { version: string };
   const version = normaliseVersion(opts.version ?? pkg.version);
   const targets = parseTargets(opts.targets);
@@ -215,6 +340,7 @@ async function main(argv: string[]): Promise<void> {
   const defines: Record<string, string> = {
     AICAGE_UTIL_VERSION: version,
     AICAGE_UTIL_REVISION: revision,
+    AICAGE_UTIL_RELEASE_KEY: publicKeyLine(publicKey),
   };
   if (digests && Object.keys(digests).length > 0) defines.AICAGE_UTIL_IMAGE_DIGESTS = JSON.stringify(digests);
 
@@ -240,8 +366,12 @@ async function main(argv: string[]): Promise<void> {
   }
   sums.sort((a, b) => a.slice(66).localeCompare(b.slice(66)));
   await Bun.write(path.join(outDir, SUMS_FILE), `${sums.join("\n")}\n`);
+  if (secretKey) await signSums(outDir, version, secretKey, publicKey);
+  await writeInstaller(outDir, publicKey);
   console.log(
-    `release: ${targets.length} target(s) in ${((performance.now() - started) / 1000).toFixed(1)}s, ${SUMS_FILE} written`,
+    `release: ${targets.length} target(s) in ${((performance.now() - started) / 1000).toFixed(1)}s, ${SUMS_FILE}${
+      secretKey ? ` and ${SIGNATURE_FILE} (key ${keyIdHex(publicKey.keyId)})` : " (unsigned: no --sign)"
+    } and install.sh written`,
   );
 }
 

@@ -7,7 +7,7 @@
 #   remote26  Docker 26 in a container of docker20 that sees none of the tests' folders, for
 #             test/integration/remote-engine.test.ts: tcp+TLS and ssh (AICAGE_TEST_REMOTE_*)
 # Steps:
-#   1. installs the test tools (debootstrap, shellcheck, wget, jq, curl) when missing (apt, root),
+#   1. installs the test tools (debootstrap, shellcheck, wget, jq, curl, minisign) when missing (apt, root),
 #   2. starts the primary engine (docker20) unless one answers on its socket; every engine runs
 #      with its network features off, so nothing touches the host's firewall, bridges, routing,
 #   3. builds the local Debian base image the tests use instead of ubuntu:latest on the primary
@@ -34,7 +34,8 @@ grep -qx -- "$ENGINE" <<<"$known" || die "AICAGE_TEST_ENGINE='$ENGINE' is not a 
 # openssh-server: the ssh:// tests run their own sshd on 127.0.0.1 (test/helpers/sshd.ts).
 # zsh, fish: the completion tests load the scripts in each shell; script(1) (bsdutils) gives the terminal tests a pty.
 # python3-pip: the registry tests ask the host's pip too.
-apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils python3-pip "${NETWORK_CHECK_PACKAGES[@]}"
+# minisign: the release tests verify signed releases with it, and the installer checks them with it.
+apt_install debootstrap curl shellcheck wget jq openssh-server zsh fish bsdutils python3-pip minisign "${NETWORK_CHECK_PACKAGES[@]}"
 start_primary
 ensure_base_image
 

@@ -7,6 +7,7 @@ declare const AICAGE_UTIL_VERSION: string | undefined;
 declare const AICAGE_UTIL_REVISION: string | undefined;
 declare const AICAGE_UTIL_IMAGE_DIGESTS: string | undefined;
 declare const AICAGE_UTIL_TARGET: string | undefined;
+declare const AICAGE_UTIL_RELEASE_KEY: string | undefined;
 
 export const toolVersion: string = typeof AICAGE_UTIL_VERSION === "string" ? AICAGE_UTIL_VERSION : pkg.version;
 
@@ -21,3 +22,10 @@ export const releasedImageDigests: Record<string, string> =
 /** The release target this binary was built for (e.g. "linux-x64"); undefined outside a release binary. */
 export const releaseTarget: string | undefined =
   typeof AICAGE_UTIL_TARGET === "string" && AICAGE_UTIL_TARGET ? AICAGE_UTIL_TARGET : undefined;
+
+/**
+ * The key line of the minisign public key that signs the releases' SHA256SUMS (keys/release.pub,
+ * or the --public-key of scripts/release.ts); undefined outside a release binary.
+ */
+export const releasePublicKey: string | undefined =
+  typeof AICAGE_UTIL_RELEASE_KEY === "string" && AICAGE_UTIL_RELEASE_KEY ? AICAGE_UTIL_RELEASE_KEY : undefined;

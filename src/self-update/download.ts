@@ -79,7 +79,7 @@ export async function redirectTarget(url: string, signal?: AbortSignal): Promise
   }
 }
 
-/** A small text file (SHA256SUMS), at most `max` bytes. */
+/** A small text file (SHA256SUMS, its signature), at most `max` bytes. */
 export async function downloadText(url: string, signal?: AbortSignal, max = 1024 * 1024): Promise<string> {
   const { response, feed, stop, controller } = await request(url, { redirect: "follow" }, signal);
   try {
@@ -89,7 +89,7 @@ export async function downloadText(url: string, signal?: AbortSignal, max = 1024
     for await (const chunk of response.body ?? []) {
       feed();
       size += chunk.length;
-      if (size > max) throw new DownloadError(`${url} is larger than ${max} bytes; not a checksum file`);
+      if (size > max) throw new DownloadError(`${url} is larger than ${max} bytes, more than the file it should be`);
       chunks.push(chunk);
     }
     return Buffer.concat(chunks).toString("utf8");

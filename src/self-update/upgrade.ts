@@ -1,14 +1,16 @@
-// `aicage-util upgrade`: find the newest release (or the one asked for), download this
-// binary's asset, verify it against the release's SHA256SUMS exactly as scripts/install.sh
-// does, run it once, and put it in place of the running binary. Nothing changes unless all
+// `aicage-util upgrade`: find the newest release (or the one asked for), prove its SHA256SUMS
+// signed by the release key compiled into this binary (SHA256SUMS.minisig), download this
+// binary's asset, verify it against SHA256SUMS, run it once, and put it in place of the
+// running binary. Nothing changes unless all
 // of that succeeds; a folder the user cannot write is found before anything is downloaded.
 import { realpath } from "node:fs/promises";
 import { UsageError } from "../core/errors.ts";
-import { releaseTarget, toolVersion } from "../core/tool-info.ts";
+import { releasePublicKey, releaseTarget, toolVersion } from "../core/tool-info.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 import { expectedSha256 } from "./checksums.ts";
 import { DownloadError, downloadInto, downloadText } from "./download.ts";
-import { SUMS_FILE, assetName } from "./release-targets.ts";
+import { keyIdHex, parsePublicKey, verifySignature } from "./minisign.ts";
+import { SIGNATURE_FILE, SUMS_FILE, TARGETS, WINDOWS_ADVICE, assetName } from "./release-targets.ts";
 import { DEFAULT_RELEASES_URL, assetUrl, latestVersion, releasesUrl } from "./releases.ts";
 import { CannotWriteError, stageNextTo } from "./replace-binary.ts";
 import { compareVersions, parseVersion, releaseTag } from "./versions.ts";
@@ -57,6 +59,9 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   if (request.version !== undefined && !wanted) {
     throw new UsageError(`--version takes a release version like 1.2.3 or v1.2.3, not '${request.version}'`);
   }
+  if (!(releaseTarget in TARGETS)) {
+    throw new UpgradeError(`no release carries a ${releaseTarget} binary any more: ${WINDOWS_ADVICE}`);
+  }
   const base = releasesUrl(env);
   const asset = assetName(releaseTarget);
   const binary = await realpath(process.execPath);
@@ -86,26 +91,12 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   const stopCleanup = onShutdown(() => staged.discard());
   const release = `release ${releaseTag(available)}`;
   try {
-    const sumsUrl = assetUrl(base, available, SUMS_FILE);
-    request.onStep?.(`downloading ${SUMS_FILE} of ${release} from ${base}`);
-    const sums = await downloadText(sumsUrl, request.signal).catch((error) => {
-      if (error instanceof DownloadError && error.status === 404)
-        throw new UpgradeError(`${sumsUrl} answered HTTP 404: does ${release} exist and carry binaries?`);
-      throw error;
-    });
-    const expected = expectedSha256(sums, asset);
-    if (!expected.ok) {
-      throw new UpgradeError(
-        expected.problem === "missing"
-          ? `${SUMS_FILE} of ${release} lists no ${asset}; refusing to upgrade, nothing was changed`
-          : `${SUMS_FILE} of ${release} has a malformed line for ${asset}; refusing to upgrade, nothing was changed`,
-      );
-    }
+    const expected = await verifiedDigest({ base, available, asset, release, request });
     request.onStep?.(`downloading ${asset} (${available})`);
     const got = await downloadInto(assetUrl(base, available, asset), staged.file, request.signal);
-    if (got.sha256 !== expected.sha256) {
+    if (got.sha256 !== expected) {
       throw new UpgradeError(
-        `checksum mismatch for ${asset} (expected ${expected.sha256}, got ${got.sha256}); the download is corrupt or was tampered with, nothing was changed`,
+        `checksum mismatch for ${asset} (expected ${expected}, got ${got.sha256}); the download is corrupt or was tampered with, nothing was changed`,
       );
     }
     request.onStep?.(`verified SHA-256 of ${asset}; checking that it runs`);
@@ -122,4 +113,65 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   } finally {
     stopCleanup();
   }
+}
+
+/** Largest signature file accepted: a minisign signature is about 300 bytes. */
+const MAX_SIGNATURE_BYTES = 4096;
+
+interface ReleaseFiles {
+  base: string;
+  available: string;
+  asset: string;
+  release: string;
+  request: UpgradeRequest;
+}
+
+/** A small file of the release; a 404 becomes `missing`'s words. */
+async function releaseText(files: ReleaseFiles, file: string, max: number, missing: string): Promise<string> {
+  const url = assetUrl(files.base, files.available, file);
+  return downloadText(url, files.request.signal, max).catch((error) => {
+    if (error instanceof DownloadError && error.status === 404)
+      throw new UpgradeError(`${url} answered HTTP 404: ${missing}`);
+    throw error;
+  });
+}
+
+/**
+ * The SHA-256 the release lists for this machine's asset, once SHA256SUMS is proved to be signed
+ * by the release key compiled into this binary, for this very release: a missing signature, one
+ * by another key, one over other bytes or one made for another release is refused.
+ */
+async function verifiedDigest(files: ReleaseFiles): Promise<string> {
+  const { asset, release, available, request } = files;
+  const key = releasePublicKey === undefined ? undefined : parsePublicKey(releasePublicKey);
+  if (!key) throw new UpgradeError("this binary carries no release public key, so it cannot verify a release");
+  request.onStep?.(`downloading ${SUMS_FILE} of ${release} from ${files.base}`);
+  const sums = await releaseText(files, SUMS_FILE, 1024 * 1024, `does ${release} exist and carry binaries?`);
+  const signature = await releaseText(
+    files,
+    SIGNATURE_FILE,
+    MAX_SIGNATURE_BYTES,
+    `${release} is not signed; refusing to upgrade, nothing was changed`,
+  );
+  const check = verifySignature(Buffer.from(sums, "utf8"), signature, key);
+  if (!check.ok) {
+    throw new UpgradeError(
+      `the signature of ${SUMS_FILE} of ${release} is not valid (${check.detail}); refusing to upgrade, nothing was changed`,
+    );
+  }
+  if (!check.trustedComment.split(/\s+/).includes(`release:${releaseTag(available)}`)) {
+    throw new UpgradeError(
+      `the signed ${SUMS_FILE} served as ${release} was signed for another release (trusted comment '${check.trustedComment}'); refusing to upgrade, nothing was changed`,
+    );
+  }
+  request.onStep?.(`verified the signature of ${SUMS_FILE} (release key ${keyIdHex(key.keyId)})`);
+  const expected = expectedSha256(sums, asset);
+  if (!expected.ok) {
+    throw new UpgradeError(
+      expected.problem === "missing"
+        ? `${SUMS_FILE} of ${release} lists no ${asset}; refusing to upgrade, nothing was changed`
+        : `${SUMS_FILE} of ${release} has a malformed line for ${asset}; refusing to upgrade, nothing was changed`,
+    );
+  }
+  return expected.sha256;
 }

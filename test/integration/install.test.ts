@@ -3,20 +3,34 @@
 // way GitHub serves release assets:
 //   <base>/latest/download/<file>   and   <base>/download/v0.0.0-test/<file>
 // Every test gets its own URL prefix so it can read its own requests from the log,
-// and the prefix also picks how the server misbehaves (corrupt asset, missing line).
+// and the prefix also picks how the server misbehaves (corrupt asset, missing line, a
+// signature missing, by another key or over other bytes). The release is signed with a
+// throwaway key made here; the installer under test is the install.sh release.ts wrote beside
+// the binaries, with that key in it. Which verifier it uses is chosen by PATH: minisign (the
+// real one, from Debian), openssl without minisign, or neither.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createPrivateKey, type KeyObject } from "node:crypto";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { assetName, hostTarget } from "../../scripts/release.ts";
+import {
+  type MinisignPublicKey,
+  parsePublicKey,
+  publicKeyLine,
+  signMessage,
+  verifySignature,
+} from "../../src/self-update/minisign.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..", "..");
-const INSTALLER = path.join(ROOT, "scripts", "install.sh");
+const SOURCE_INSTALLER = path.join(ROOT, "scripts", "install.sh");
+/** The installer as published: release.ts's copy, with the test's release key. */
+let INSTALLER: string;
 const RELEASE_SCRIPT = path.join(ROOT, "scripts", "release.ts");
 const TAG = "v0.0.0-test";
 const SHELL = Bun.which("dash") ?? "sh";
 
-type Mode = "ok" | "corrupt" | "nosum";
+type Mode = "ok" | "corrupt" | "nosum" | "nosig" | "foreign" | "forged";
 interface Hit {
   path: string;
   userAgent: string;
@@ -28,6 +42,11 @@ const ASSET = assetName(target);
 
 let work: string;
 let releaseDir: string;
+let keys: string;
+/** SHA256SUMS of the release, signed by another key than the release key. */
+let foreignSignature: string;
+let releaseSecret: KeyObject;
+let releasePublic: MinisignPublicKey;
 let server: ReturnType<typeof Bun.serve>;
 const hits: Hit[] = [];
 let nextId = 0;
@@ -42,6 +61,13 @@ function hitsFor(id: string): Hit[] {
   return hits.filter((h) => h.path.startsWith(`/${id}/`));
 }
 
+async function withoutAsset(sumsFile: string): Promise<string> {
+  return (await Bun.file(sumsFile).text())
+    .split("\n")
+    .filter((l) => !l.endsWith(`  ${ASSET}`))
+    .join("\n");
+}
+
 async function serve(req: Request): Promise<Response> {
   const url = new URL(req.url);
   hits.push({ path: url.pathname, userAgent: req.headers.get("user-agent") ?? "" });
@@ -51,20 +77,26 @@ async function serve(req: Request): Promise<Response> {
     return new Response("not found\n", { status: 404 });
   }
   const name = path.basename(file);
-  if (mode === "corrupt" && name === ASSET) {
+  if (name === "SHA256SUMS.minisig" && mode === "nosig") return new Response("not found\n", { status: 404 });
+  if (name === "SHA256SUMS.minisig" && mode === "foreign") return new Response(foreignSignature);
+  if ((mode === "corrupt" || mode === "forged") && name === ASSET) {
     // Same size, one byte flipped in the middle: only the checksum can tell.
     const body = new Uint8Array(await Bun.file(file).arrayBuffer());
     body[body.length >> 1] ^= 0xff;
     return new Response(body);
   }
-  if (mode === "nosum" && name === "SHA256SUMS") {
-    const text = await Bun.file(file).text();
-    return new Response(
-      text
-        .split("\n")
-        .filter((l) => !l.endsWith(`  ${ASSET}`))
-        .join("\n"),
-    );
+  if (mode === "forged" && name === "SHA256SUMS") {
+    // The corrupted asset's own digest: the checksum agrees, only the signature can tell.
+    const body = new Uint8Array(await Bun.file(path.join(path.dirname(file), ASSET)).arrayBuffer());
+    body[body.length >> 1] ^= 0xff;
+    const digest = new Bun.CryptoHasher("sha256").update(body).digest("hex");
+    return new Response((await Bun.file(file).text()).replace(/^[0-9a-f]{64}(?=  )/gm, digest));
+  }
+  if (mode === "nosum" && name === "SHA256SUMS") return new Response(await withoutAsset(file));
+  // The SHA256SUMS without the line, signed by the release key: only the missing line is wrong.
+  if (mode === "nosum" && name === "SHA256SUMS.minisig") {
+    const sums = await withoutAsset(path.join(path.dirname(file), "SHA256SUMS"));
+    return new Response(signMessage(Buffer.from(sums), releaseSecret, releasePublic.keyId, `release:${TAG}`));
   }
   return new Response(Bun.file(file));
 }
@@ -150,14 +182,32 @@ async function pathWithout(hidden: string[]): Promise<string> {
   return dir;
 }
 
+async function releaseScript(args: string[]): Promise<void> {
+  const r = await run([process.execPath, RELEASE_SCRIPT, ...args], { ...process.env });
+  if (r.code !== 0) throw new Error(`release.ts ${args.join(" ")} failed: ${explain(r)}`);
+}
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), "aicage-install-test-"));
   releaseDir = path.join(work, "release");
+  keys = path.join(work, "keys");
   const pinned = path.join(releaseDir, "download", TAG);
-  const build = await run([process.execPath, RELEASE_SCRIPT, "--targets", target, "--out", pinned, "--version", TAG], {
-    ...process.env,
-  });
-  if (build.code !== 0) throw new Error(`release build failed: ${explain(build)}`);
+  await releaseScript(["--generate-key", `${keys}/release.pem`, "--public-key", `${keys}/release.pub`]);
+  await releaseScript(["--generate-key", `${keys}/other.pem`, "--public-key", `${keys}/other.pub`]);
+  await releaseScript([
+    ...["--targets", target, "--out", pinned, "--version", TAG],
+    ...["--sign", `${keys}/release.pem`, "--public-key", `${keys}/release.pub`],
+  ]);
+  INSTALLER = path.join(pinned, "install.sh");
+  releaseSecret = createPrivateKey(await readFile(`${keys}/release.pem`, "utf8"));
+  releasePublic = parsePublicKey(await readFile(`${keys}/release.pub`, "utf8"))!;
+  const other = parsePublicKey(await readFile(`${keys}/other.pub`, "utf8"));
+  foreignSignature = signMessage(
+    await readFile(path.join(pinned, "SHA256SUMS")),
+    createPrivateKey(await readFile(`${keys}/other.pem`, "utf8")),
+    other!.keyId,
+    `file:SHA256SUMS\trelease:${TAG}`,
+  );
   await mkdir(path.join(releaseDir, "latest"), { recursive: true });
   await cp(pinned, path.join(releaseDir, "latest", "download"), { recursive: true });
   await mkdir(path.join(work, "home"), { recursive: true });
@@ -174,7 +224,7 @@ describe("install.sh", () => {
     if (!Bun.which("shellcheck")) {
       throw new Error("shellcheck is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
     }
-    const r = await run(["shellcheck", "--shell=sh", "--severity=style", INSTALLER], { ...process.env });
+    const r = await run(["shellcheck", "--shell=sh", "--severity=style", SOURCE_INSTALLER], { ...process.env });
     expectExit(r, 0);
   });
 
@@ -188,6 +238,7 @@ describe("install.sh", () => {
     expect(r.stdout).toContain("is not on your PATH");
     expect(hitsFor(r.id).map((h) => h.path)).toEqual([
       `/${r.id}/ok/latest/download/SHA256SUMS`,
+      `/${r.id}/ok/latest/download/SHA256SUMS.minisig`,
       `/${r.id}/ok/latest/download/${ASSET}`,
     ]);
     expect(hitsFor(r.id).every((h) => h.userAgent.toLowerCase().startsWith("curl/"))).toBe(true);
@@ -218,6 +269,7 @@ describe("install.sh", () => {
     expectExit(r, 0);
     expect(hitsFor(r.id).map((h) => h.path)).toEqual([
       `/${r.id}/ok/download/${TAG}/SHA256SUMS`,
+      `/${r.id}/ok/download/${TAG}/SHA256SUMS.minisig`,
       `/${r.id}/ok/download/${TAG}/${ASSET}`,
     ]);
     expect(r.stdout).toContain("0.0.0-test");
@@ -255,7 +307,7 @@ describe("install.sh", () => {
     expectExit(r, 1);
     expect(r.stderr).toContain(`lists no ${ASSET}`);
     expect(await readdir(r.dir)).toEqual([]);
-    expect(hitsFor(r.id).map((h) => path.basename(h.path))).toEqual(["SHA256SUMS"]);
+    expect(hitsFor(r.id).map((h) => path.basename(h.path))).toEqual(["SHA256SUMS", "SHA256SUMS.minisig"]);
   });
 
   test("asks for the asset release.ts names for each platform", async () => {
@@ -285,6 +337,15 @@ describe("install.sh", () => {
     expect(r.stderr).toContain("unsupported CPU architecture: sparc64");
     expect(hitsFor(r.id)).toEqual([]);
     expect(await readdir(r.dir)).toEqual([]);
+  });
+
+  test("on Windows (MSYS, Cygwin, Git Bash) it says to install inside WSL2: exit 2, nothing downloaded", async () => {
+    for (const os of ["MINGW64_NT-10.0-19045", "CYGWIN_NT-10.0", "Windows_NT"]) {
+      const r = await install({ env: { AICAGE_UTIL_OS: os } });
+      expectExit(r, 2);
+      expect(r.stderr).toContain("there is no Windows binary: on Windows, run this installer inside WSL2");
+      expect(hitsFor(r.id)).toEqual([]);
+    }
   });
 
   test("an unknown operating system exits 2", async () => {
@@ -326,8 +387,144 @@ describe("install.sh", () => {
     const r = await install({ env: { PATH } });
     expectExit(r, 0);
     const seen = hitsFor(r.id);
-    expect(seen.length).toBe(2);
+    expect(seen.length).toBe(3);
     for (const h of seen) expect(h.userAgent.toLowerCase()).toStartWith("wget");
     expect(await readdir(r.dir)).toEqual(["aicage-util"]);
+  });
+
+  test("the published install.sh carries the release key, and scripts/install.sh the project's key", async () => {
+    const releaseKey = parsePublicKey(await readFile(`${keys}/release.pub`, "utf8"))!;
+    expect(await readFile(INSTALLER, "utf8")).toContain(`\nRELEASE_PUBLIC_KEY=${publicKeyLine(releaseKey)}\n`);
+    const projectKey = parsePublicKey(await readFile(path.join(ROOT, "keys", "release.pub"), "utf8"))!;
+    expect(await readFile(SOURCE_INSTALLER, "utf8")).toContain(`\nRELEASE_PUBLIC_KEY=${publicKeyLine(projectKey)}\n`);
+  });
+});
+
+describe("install.sh and the signature of SHA256SUMS", () => {
+  function needMinisign(): void {
+    if (!Bun.which("minisign")) {
+      throw new Error("minisign is not installed: scripts/test-engine.sh installs it (npm test runs it first)");
+    }
+  }
+
+  test("a release built with --sign verifies with the real minisign -Vm SHA256SUMS -p KEY; its binary carries the key", async () => {
+    needMinisign();
+    const pinned = path.join(releaseDir, "download", TAG);
+    const ok = Bun.spawnSync(["minisign", "-Vm", "SHA256SUMS", "-p", `${keys}/release.pub`], { cwd: pinned });
+    expect([ok.exitCode, ok.stdout.toString()]).toEqual([
+      0,
+      expect.stringContaining("Signature and comment signature verified"),
+    ]);
+    expect(ok.stdout.toString()).toContain(`release:${TAG}`);
+    const other = Bun.spawnSync(["minisign", "-Vm", "SHA256SUMS", "-p", `${keys}/other.pub`], { cwd: pinned });
+    expect(other.exitCode).not.toBe(0);
+    const keyLine = publicKeyLine(parsePublicKey(await readFile(`${keys}/release.pub`, "utf8"))!);
+    expect((await readFile(path.join(pinned, ASSET))).includes(Buffer.from(keyLine))).toBe(true);
+  });
+
+  test("a signature the real minisign makes is one upgrade's check accepts, and rejects when it is off", async () => {
+    needMinisign();
+    const dir = await mkdtemp(path.join(work, "minisign-"));
+    const gen = Bun.spawnSync(["minisign", "-G", "-W", "-p", "m.pub", "-s", "m.key"], { cwd: dir });
+    expect(gen.exitCode).toBe(0);
+    await writeFile(path.join(dir, "file"), "signed bytes\n");
+    const signed = Bun.spawnSync(["minisign", "-Sm", "file", "-s", "m.key", "-t", "release:v9.9.9"], { cwd: dir });
+    expect(signed.exitCode).toBe(0);
+    const key = parsePublicKey(await readFile(path.join(dir, "m.pub"), "utf8"))!;
+    const signature = await readFile(path.join(dir, "file.minisig"), "utf8");
+    expect(verifySignature(Buffer.from("signed bytes\n"), signature, key)).toEqual({
+      ok: true,
+      trustedComment: "release:v9.9.9",
+    });
+    expect(verifySignature(Buffer.from("other bytes\n"), signature, key)).toMatchObject({ problem: "bad-signature" });
+    const other = parsePublicKey(await readFile(`${keys}/other.pub`, "utf8"))!;
+    expect(verifySignature(Buffer.from("signed bytes\n"), signature, other)).toMatchObject({ problem: "other-key" });
+    const edited = signature.replace("release:v9.9.9", "release:v9.9.8");
+    expect(verifySignature(Buffer.from("signed bytes\n"), edited, key)).toMatchObject({
+      problem: "bad-signature",
+      detail: "the trusted comment was changed after signing",
+    });
+  });
+
+  const verifiers: Array<[string, () => Promise<string>]> = [
+    [
+      "minisign",
+      async () => {
+        needMinisign();
+        return process.env.PATH ?? "";
+      },
+    ],
+    ["openssl", () => pathWithout(["minisign"])],
+  ];
+  for (const [tool, PATH] of verifiers) {
+    test(`with ${tool}: a good signature is verified and said so`, async () => {
+      const r = await install({ env: { PATH: await PATH() } });
+      expectExit(r, 0);
+      expect(r.stdout).toContain(`Verified the signature of SHA256SUMS with ${tool}`);
+      expect(r.stderr).toBe("");
+    });
+
+    for (const [mode, words] of [
+      ["forged", "is not valid"],
+      ["foreign", "is not valid"],
+      ["nosig", "the latest release is not signed"],
+    ] as const) {
+      test(`with ${tool}: a ${mode} signature is refused in one line, before the binary is downloaded`, async () => {
+        const dir = await mkdtemp(path.join(work, "bin-"));
+        await writeFile(path.join(dir, "aicage-util"), "previous install\n");
+        const r = await install({ mode, dir, env: { PATH: await PATH(), AICAGE_UTIL_REQUIRE_SIGNATURE: "1" } });
+        expectExit(r, 1);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+        expect(r.stderr).toContain(words);
+        expect(r.stderr).toContain("nothing was installed");
+        expect(await readFile(path.join(dir, "aicage-util"), "utf8")).toBe("previous install\n");
+        expect(hitsFor(r.id).map((h) => path.basename(h.path))).not.toContain(ASSET);
+      });
+    }
+  }
+
+  test("with openssl: a signature by another key is named as such", async () => {
+    const r = await install({ mode: "foreign", env: { PATH: await pathWithout(["minisign"]) } });
+    expectExit(r, 1);
+    expect(r.stderr).toContain("made by another key than the release key");
+  });
+
+  test("with neither: one line says only the checksum was verified, and why", async () => {
+    const r = await install({ env: { PATH: await pathWithout(["minisign", "openssl"]) } });
+    expectExit(r, 0);
+    const warnings = r.stderr.trim().split("\n");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("only the SHA-256 checksum was verified, not the signature of SHA256SUMS");
+    expect(warnings[0]).toContain("neither minisign nor openssl is installed");
+    expect(await readdir(r.dir)).toEqual(["aicage-util"]);
+  });
+
+  test("with an openssl that is not OpenSSL 1.1.1+: the warning names it", async () => {
+    const PATH = await pathWithout(["minisign", "openssl"]);
+    const fake = await mkdtemp(path.join(work, "fake-openssl-"));
+    await writeFile(path.join(fake, "openssl"), "#!/bin/sh\necho 'LibreSSL 3.3.6'\n");
+    await chmod(path.join(fake, "openssl"), 0o755);
+    const r = await install({ env: { PATH: `${fake}:${PATH}` } });
+    expectExit(r, 0);
+    expect(r.stderr).toContain("openssl is LibreSSL 3.3.6, not OpenSSL 1.1.1 or newer");
+  });
+
+  test("with neither: --require-signature and AICAGE_UTIL_REQUIRE_SIGNATURE=1 refuse, a missing signature is refused anyway", async () => {
+    const PATH = await pathWithout(["minisign", "openssl"]);
+    for (const opts of [{ args: ["--require-signature"] }, { env: { AICAGE_UTIL_REQUIRE_SIGNATURE: "1" } }]) {
+      const r = await install({ args: opts.args, env: { PATH, ...opts.env } });
+      expectExit(r, 1);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain(
+        "cannot verify the signature of SHA256SUMS: neither minisign nor openssl is installed",
+      );
+      expect(await readdir(r.dir)).toEqual([]);
+      expect(hitsFor(r.id).map((h) => path.basename(h.path))).not.toContain(ASSET);
+    }
+    const missing = await install({ mode: "nosig", env: { PATH } });
+    expectExit(missing, 1);
+    expect(missing.stderr).toContain("is not signed");
+    const bad = await install({ env: { PATH, AICAGE_UTIL_REQUIRE_SIGNATURE: "yes" } });
+    expectExit(bad, 2);
   });
 });

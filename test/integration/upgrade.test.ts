@@ -2,12 +2,15 @@
 // twice, as 0.9.0 (installed into a temporary folder) and as 1.0.0 (served from 127.0.0.1,
 // laid out as GitHub serves releases: <base>/latest redirects to <base>/tag/v1.0.0, assets
 // under <base>/download/v1.0.0/). Each run gets its own URL prefix, which also picks how the
-// server misbehaves, so a test can read its own requests and nothing else.
+// server misbehaves, so a test can read its own requests and nothing else. Both releases are
+// signed with a throwaway key made here (release.ts --generate-key); the release key is compiled
+// into both binaries. A second throwaway key stands for anyone else's.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, cpSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { join } from "node:path";
 import { assetName, hostTarget } from "../../src/self-update/release-targets.ts";
+import { parsePublicKey, signMessage } from "../../src/self-update/minisign.ts";
 import { BUN, REPO_ROOT, runCli, tempDir } from "../helpers/engine.ts";
 import { validateJson } from "../helpers/json-schema.ts";
 
@@ -17,10 +20,24 @@ const target = hostTarget();
 if (!target) throw new Error(`no release target for ${process.platform}-${process.arch}`);
 const ASSET = assetName(target);
 
-type Mode = "ok" | "tampered" | "badsum" | "nosum" | "cut" | "stall" | "broken" | "noredirect";
+type Mode =
+  | "ok"
+  | "tampered"
+  | "badsum"
+  | "nosum"
+  | "cut"
+  | "stall"
+  | "broken"
+  | "noredirect"
+  | "nosig"
+  | "foreign"
+  | "forged"
+  | "replayed";
 const work = tempDir("aicage-upgrade-");
 const releaseDir = join(work, "release");
 const oldBinary = join(work, "old", ASSET);
+const releaseKey = { secret: join(work, "keys", "release.pem"), public: join(work, "keys", "release.pub") };
+const otherKey = { secret: join(work, "keys", "other.pem"), public: join(work, "keys", "other.pub") };
 /** The new release's size, SHA-256 and first 64 KiB; the whole file is read only where a test needs it (the suite shares one process). */
 let newSize = 0;
 let newSha = "";
@@ -55,6 +72,38 @@ function fileSha256(file: string): string {
 /** A "binary" that runs but is not aicage-util 1.0.0: its --version fails. */
 const BROKEN = "#!/bin/sh\necho 'cannot execute: wrong architecture' >&2\nexit 126\n";
 
+/** SHA256SUMS text signed by a key's files, as release.ts signs it (the trusted comment names the release). */
+function signedBy(key: { secret: string; public: string }, sums: string, version = NEW): string {
+  const publicKey = parsePublicKey(readFileSync(key.public, "utf8"));
+  if (!publicKey) throw new Error(`${key.public} is not a public key`);
+  const secret = createPrivateKey(readFileSync(key.secret, "utf8"));
+  return signMessage(Buffer.from(sums), secret, publicKey.keyId, `file:SHA256SUMS\trelease:v${version}`);
+}
+
+/** What a mode serves as SHA256SUMS; the signature of the real one is re-made by the release key where the mode's point lies elsewhere. */
+function servedSums(mode: string, sums: string): string {
+  if (mode === "badsum" || mode === "forged") return sums.replace(/^[0-9a-f]{64}(?=  )/m, "0".repeat(64));
+  if (mode === "nosum")
+    return sums
+      .split("\n")
+      .filter((l) => !l.endsWith(`  ${ASSET}`))
+      .join("\n");
+  if (mode === "broken") return `${sha256(BROKEN)}  ${ASSET}\n`;
+  if (mode === "replayed") return readFileSync(join(work, "old", "SHA256SUMS"), "utf8");
+  return sums;
+}
+
+async function serveSignature(mode: string, file: string): Promise<Response> {
+  const sums = await Bun.file(file.replace(/\.minisig$/, "")).text();
+  if (mode === "nosig") return new Response("not found\n", { status: 404 });
+  if (mode === "foreign") return new Response(signedBy(otherKey, sums));
+  // The old release's own signature, served for the new one: signed, but for v0.9.0.
+  if (mode === "replayed") return new Response(Bun.file(join(work, "old", "SHA256SUMS.minisig")));
+  if (mode === "nosum" || mode === "broken") return new Response(signedBy(releaseKey, servedSums(mode, sums)));
+  // "badsum", "forged": the release's signature, over other bytes than those served.
+  return new Response(Bun.file(file));
+}
+
 async function serve(req: Request): Promise<Response> {
   const url = new URL(req.url);
   hits.push(url.pathname);
@@ -68,21 +117,10 @@ async function serve(req: Request): Promise<Response> {
   if (!where.startsWith(`download/v${NEW}/`) || !(await Bun.file(file).exists()))
     return new Response("not found\n", { status: 404 });
   const name = rest.at(-1);
-  if (name === "SHA256SUMS") {
-    const sums = await Bun.file(file).text();
-    if (mode === "badsum") return new Response(sums.replace(/^[0-9a-f]{64}(?=  )/m, "0".repeat(64)));
-    if (mode === "nosum")
-      return new Response(
-        sums
-          .split("\n")
-          .filter((l) => !l.endsWith(`  ${ASSET}`))
-          .join("\n"),
-      );
-    if (mode === "broken") return new Response(`${sha256(BROKEN)}  ${ASSET}\n`);
-    return new Response(sums);
-  }
+  if (name === "SHA256SUMS") return new Response(servedSums(mode!, await Bun.file(file).text()));
+  if (name === "SHA256SUMS.minisig") return serveSignature(mode!, file);
   if (name !== ASSET) return new Response(Bun.file(file));
-  if (mode === "tampered") {
+  if (mode === "tampered" || mode === "forged") {
     // Same size, one byte flipped in the middle: only the checksum can tell.
     const body = new Uint8Array(readFileSync(newAsset()));
     body[body.length >> 1]! ^= 0xff;
@@ -99,15 +137,39 @@ async function serve(req: Request): Promise<Response> {
   return new Response(Bun.file(file));
 }
 
+function releaseScript(args: string[]): void {
+  const build = Bun.spawnSync([BUN, join(REPO_ROOT, "scripts/release.ts"), ...args], {
+    cwd: REPO_ROOT,
+    stderr: "pipe",
+    stdout: "pipe",
+  });
+  if (build.exitCode !== 0) throw new Error(`release.ts ${args.join(" ")} failed: ${build.stderr}${build.stdout}`);
+}
+
 function release(version: string, out: string): void {
   const build = Bun.spawnSync(
-    [BUN, join(REPO_ROOT, "scripts/release.ts"), "--targets", target!, "--out", out, "--version", version],
+    [
+      BUN,
+      join(REPO_ROOT, "scripts/release.ts"),
+      "--targets",
+      target!,
+      "--out",
+      out,
+      "--version",
+      version,
+      "--sign",
+      releaseKey.secret,
+      "--public-key",
+      releaseKey.public,
+    ],
     { cwd: REPO_ROOT, stderr: "pipe", stdout: "pipe" },
   );
   if (build.exitCode !== 0) throw new Error(`release ${version} failed: ${build.stderr}${build.stdout}`);
 }
 
 beforeAll(() => {
+  releaseScript(["--generate-key", releaseKey.secret, "--public-key", releaseKey.public]);
+  releaseScript(["--generate-key", otherKey.secret, "--public-key", otherKey.public]);
   release(OLD, join(work, "old"));
   release(NEW, join(releaseDir, "download", `v${NEW}`));
   const newBytes = readFileSync(newAsset());
@@ -229,7 +291,12 @@ describe("upgrade", () => {
       sha256: newSha,
     });
     validateJson("upgrade", result);
-    expect(hitsFor(id)).toEqual(["latest", `download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
+    expect(hitsFor(id)).toEqual([
+      "latest",
+      `download/v${NEW}/SHA256SUMS`,
+      `download/v${NEW}/SHA256SUMS.minisig`,
+      `download/v${NEW}/${ASSET}`,
+    ]);
     expect(readdirSync(dir)).toEqual(["aicage-util"]);
     expect((await versionOf(bin)).startsWith(`aicage-util ${NEW} `)).toBe(true);
 
@@ -238,7 +305,7 @@ describe("upgrade", () => {
     expect(again.stderr).toContain(`aicage-util ${NEW} is the newest release; nothing to do`);
     const check = await run(bin, ["upgrade", "--check"], url);
     expect(check.exitCode).toBe(0);
-    expect(hitsFor(id).filter((h) => h.startsWith("download/"))).toHaveLength(2);
+    expect(hitsFor(id).filter((h) => h.startsWith("download/"))).toHaveLength(3);
   });
 
   test("--version pins a release without asking for the newest; a bad one is exit 2, a missing one exit 1", async () => {
@@ -247,7 +314,11 @@ describe("upgrade", () => {
     const pinned = await run(bin, ["upgrade", "--version", `v${NEW}`], url);
     expect(pinned.exitCode).toBe(0);
     expect(pinned.stderr).toContain(`upgraded ${bin} from ${OLD} to ${NEW}`);
-    expect(hitsFor(id)).toEqual([`download/v${NEW}/SHA256SUMS`, `download/v${NEW}/${ASSET}`]);
+    expect(hitsFor(id)).toEqual([
+      `download/v${NEW}/SHA256SUMS`,
+      `download/v${NEW}/SHA256SUMS.minisig`,
+      `download/v${NEW}/${ASSET}`,
+    ]);
 
     const other = installOld();
     const bad = await run(other.bin, ["upgrade", "--version", "1.2;rm"], url);
@@ -259,9 +330,14 @@ describe("upgrade", () => {
     expectUntouched(other.dir, other.bin);
   });
 
+  const badSignature = `the signature of SHA256SUMS of release v${NEW} is not valid`;
   const refusals: Array<[Mode, string]> = [
     ["tampered", "checksum mismatch for"],
-    ["badsum", "checksum mismatch for"],
+    ["badsum", `${badSignature} (the signature does not match the file's bytes)`],
+    ["forged", `${badSignature} (the signature does not match the file's bytes)`],
+    ["foreign", `${badSignature} (signed by key `],
+    ["nosig", `SHA256SUMS.minisig answered HTTP 404: release v${NEW} is not signed`],
+    ["replayed", `was signed for another release (trusted comment '`],
     ["nosum", `SHA256SUMS of release v${NEW} lists no ${ASSET}; refusing to upgrade`],
     ["cut", "broke off after"],
     ["broken", "the new binary does not run on this machine"],
@@ -279,6 +355,16 @@ describe("upgrade", () => {
       expect((await versionOf(bin)).startsWith(`aicage-util ${OLD} `)).toBe(true);
     });
   }
+
+  test("--version of a release that is not signed (as releases before signing were) is refused too", async () => {
+    const { dir, bin } = installOld();
+    const { url, id } = site("nosig");
+    const { exitCode, stderr } = await run(bin, ["upgrade", "--version", NEW], url);
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`release v${NEW} is not signed; refusing to upgrade, nothing was changed`);
+    expect(hitsFor(id)).toEqual([`download/v${NEW}/SHA256SUMS`, `download/v${NEW}/SHA256SUMS.minisig`]);
+    expectUntouched(dir, bin);
+  });
 
   test("Ctrl-C during the download: exit 130, the staged file is removed, the old binary stays", async () => {
     const { dir, bin } = installOld();

@@ -103,6 +103,87 @@ describe("the version-check image", () => {
   });
 });
 
+describe("the builder image", () => {
+  test("every tool a build needs answers", async () => {
+    const tools = [
+      "bash --version",
+      "docker --version",
+      "docker buildx version",
+      "git --version",
+      "curl --version",
+      "python3 --version",
+      "python3 -m pip --version",
+      "tar --version",
+    ];
+    const result = await run(builderImage, `set -e; ${tools.map((t) => `${t} >/dev/null && echo ok`).join("; ")}`);
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim().split("\n")).toEqual(tools.map(() => "ok"));
+  });
+});
+
+describe("what both util images leave out (issue 22)", () => {
+  /** Size goals over the base image, in bytes (docker's MB: 10^6). */
+  const GOALS = { "version-check": 250e6, builder: 200e6 };
+  let basePackages = "";
+
+  beforeAll(async () => {
+    const listed = await run(BASE_IMAGE, "dpkg-query -W -f '${Package}\\n'");
+    expect(listed.exitCode).toBe(0);
+    basePackages = listed.stdout;
+  });
+
+  // Every package the image adds to its base: none brought documentation (copyright files aside),
+  // man or info pages, translations; none is a development package; apt keeps no lists or
+  // downloaded packages.
+  const contentsScript = (base: string) => `
+    set -euo pipefail
+    printf '%s' '${base}' | sort >/tmp/base
+    dpkg-query -W -f '\${Package}\\n' | sed 's/:.*//' | sort >/tmp/all
+    comm -13 /tmp/base /tmp/all >/tmp/added
+    [ -s /tmp/added ] || { echo "no package added to the base?"; exit 1; }
+    while read -r pkg; do
+      dpkg -L "$pkg" 2>/dev/null | while read -r f; do
+        case $f in
+          /usr/share/doc/*/copyright) ;;
+          /usr/share/doc/*|/usr/share/man/*|/usr/share/info/*|/usr/share/locale/*)
+            # A symlink (to a licence in /usr/share/common-licenses, a script elsewhere) costs nothing.
+            if [ -f "$f" ] && [ ! -L "$f" ]; then echo "shipped: $f ($pkg)"; fi ;;
+        esac
+      done
+    done </tmp/added
+    grep -E -- '-dev$' /tmp/all | sed 's/^/dev package: /' || true
+    find /var/lib/apt/lists /var/cache/apt -type f 2>/dev/null | sed 's/^/apt cache: /'
+    # git as a client keeps working: a clone and ls-remote (local here: no network), https helper.
+    git init -q /tmp/repo && git -C /tmp/repo -c user.name=t -c user.email=t@t commit -q --allow-empty -m x
+    git clone -q /tmp/repo /tmp/clone && git ls-remote /tmp/repo >/dev/null
+    [ -x /usr/lib/git-core/git-remote-https ] || echo "no git-remote-https"
+    echo checked`;
+
+  for (const kind of ["version-check", "builder"] as const) {
+    test(`${kind}: no docs, man pages, locales, development packages or apt caches; within its size goal`, async () => {
+      const image = kind === "version-check" ? versionCheckImage : builderImage;
+      const result = await run(image, contentsScript(basePackages), {}, "0");
+      expect(result.stderr).toBe("");
+      expect(result.stdout.trim().split("\n")).toEqual(["checked"]);
+      const over = (await inspectImage(client, image)).Size - (await inspectImage(client, BASE_IMAGE)).Size;
+      expect(over).toBeLessThanOrEqual(GOALS[kind]);
+    });
+  }
+
+  test("version-check: npm runs package scripts without node-gyp, which says in one line that it is a stub", async () => {
+    const result = await run(
+      versionCheckImage,
+      `set -e; cd "$(mktemp -d)"; echo '{"name":"x","version":"1.0.0","scripts":{"hi":"echo ran"}}' >package.json
+       npm run -s hi; node /usr/share/nodejs/node-gyp/bin/node-gyp.js rebuild 2>&1 || echo "exit $?"`,
+    );
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "ran",
+      "node-gyp: this aicage version-check image builds no native addons (node-gyp is a stub)",
+      "exit 1",
+    ]);
+  });
+});
+
 describe("the builder image with the host socket mounted", () => {
   const withSocket = (context: string) => ({
     Binds: [`${SOCKET}:/var/run/docker.sock`, `${context}:/ctx:ro`],
@@ -191,7 +272,7 @@ describe("ensure", () => {
 });
 
 describe("a util image build that fails", () => {
-  // A base image whose apt-get fails as a broken mirror makes it fail: both util images' first
+  // A base image whose apt-get fails as a broken mirror makes it fail: both util images. first
   // RUN step (a long one, apt-get update and install) ends with exit code 100 and apt's words.
   const failingBase = `aicage-util-test/failing-apt-${process.pid}:1`;
   const repository = `aicage-util-test/failing-${process.pid}`;
@@ -224,8 +305,8 @@ describe("a util image build that fails", () => {
   /** What a line must say: the tag, the step cut short, the exit code, the step's own last line. */
   const expectShortLine = (line: string, kind: string) => {
     expect(line.length).toBeLessThan(300);
-    expect(line).toContain(`build of ${repository}:${kind}-${toolVersion} failed at step [2/`);
-    expect(line).toMatch(/\] RUN [^(]*… \(exit code 100\): /);
+    expect(line).toContain(`build of ${repository}:${kind}-${toolVersion} failed at step [3/`);
+    expect(line).toMatch(/\] RUN [^…]*… \(exit code 100\): /);
     expect(line).toContain(APT_ERROR);
     // The RUN command is not in the line, let alone twice: only its start.
     expect(line).not.toContain("python3-pip");
@@ -311,7 +392,7 @@ describe("a util image build that fails", () => {
     expectShortLine(buildPartOf(warning), "builder");
     const log = readFileSync(/build log: (\S+)/.exec(stderr)![1]!, "utf8");
     // The whole step (its package list) and the builder's whole reason.
-    expect(log).toMatch(/^# builder image build failed at step \[2\/\d+\] RUN .*python3-pip.*: .*exit code: 100$/m);
+    expect(log).toMatch(/^# builder image build failed at step \[3\/\d+\] RUN .*python3-pip.*: .*exit code: 100$/m);
   }, 300_000);
 });
 
