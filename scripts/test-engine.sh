@@ -43,12 +43,14 @@ ensure_base_image
 # that times a Ctrl-C must not wait for a first build); the one test of a missing image removes
 # it itself.
 util_images=$(ensure_util_images_on_primary) || { log "could not prepare the util images on the primary engine; the tests build them"; util_images=; }
+prune_stale_util_images "$PRIMARY_SOCKET"
 
 if [[ $ENGINE != docker20 ]]; then
   "$ENGINES_DIR/$ENGINE.sh" start
   socket=$("$ENGINES_DIR/$ENGINE.sh" env | sed -n 's/^AICAGE_TEST_SOCKET=//p')
   # shellcheck disable=SC2086 # image names have no spaces
   copy_images "$PRIMARY_SOCKET" "$socket" "$BASE_IMAGE" $util_images
+  prune_stale_util_images "$socket"
   check_host_network
 fi
 

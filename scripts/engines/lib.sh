@@ -242,6 +242,19 @@ warm_engine() {
   copy_images "$PRIMARY_SOCKET" "$socket" "$BASE_IMAGE" $names
 }
 
+# Util images no tag names any more on the engine at socket $1: what a rebuild from a changed
+# Dockerfile (another checkout, another branch) left behind. Nothing can use them, and
+# `images ls` would list them beside the current ones.
+prune_stale_util_images() {
+  local socket=$1 ids
+  ids=$(docker_at "$socket" images -q --filter dangling=true --filter label=org.aicage.util.kind 2>/dev/null | sort -u)
+  [[ -n $ids ]] || return 0
+  log "removing util images no tag names any more: ${ids//$'\n'/ }"
+  # shellcheck disable=SC2086 # image IDs have no spaces
+  docker_at "$socket" rmi -f $ids >/dev/null 2>&1 || log "some could not be removed (in use?)"
+  return 0
+}
+
 # The primary engine: Docker 20.10 on $PRIMARY_SOCKET (and loopback TCP), started if needed.
 start_primary() {
   "$ENGINES_DIR/docker20.sh" start
