@@ -5,7 +5,14 @@ import type { BuildEvent, Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { identifyEngine } from "../workloads/engine-kind.ts";
 import { fromImages, rewriteDockerfile } from "./dockerfile-rewrite.ts";
-import { buildHostSetup, hostSetupAdditions, hostSetupLines } from "./host-setup.ts";
+import type { BuildSecret } from "./build-secrets.ts";
+import {
+  buildHostSetup,
+  hostSetupAdditions,
+  hostSetupLines,
+  hostSetupSecretTexts,
+  hostSetupSecrets,
+} from "./host-setup.ts";
 import { type HostSetupImage, buildHostSetupImage } from "./host-setup-image.ts";
 
 export interface HostRegistryChoice {
@@ -29,6 +36,10 @@ export interface ForwardedSetup {
   singleStage: boolean;
   /** buildah counts the stage's ARG instruction as a step (BuildKit does not) */
   buildah: boolean;
+  /** the files with registry credentials, as build secrets (only with --via builder and the opt-in) */
+  secrets: BuildSecret[];
+  /** the credential values in them, to hide in all the build shows */
+  secretTexts: string[];
 }
 
 const SKIPPED = "the host's registry set-up is not forwarded into RUN steps";
@@ -37,6 +48,8 @@ export async function prepareHostSetup(
   client: DockerClient,
   inputs: {
     choice?: HostRegistryChoice;
+    /** the way chosen: only buildx (--via builder) carries secrets, and so credentials */
+    via: "builder" | "api";
     dockerfile: Uint8Array;
     buildArgs: Record<string, string>;
     pull?: boolean;
@@ -47,12 +60,13 @@ export async function prepareHostSetup(
 ): Promise<ForwardedSetup | undefined> {
   const warn = (message: string) => inputs.report?.({ type: "notice", level: "warn", message });
   if (!inputs.choice?.forward) return undefined;
-  if (inputs.choice.credentials) {
+  const credentials = inputs.choice.credentials && inputs.via === "builder";
+  if (inputs.choice.credentials && !credentials) {
     warn(
-      "registry credentials are never forwarded into build steps (--forward-registry-credentials is for version checks)",
+      "registry credentials need --via builder (they go as build secrets, which an Engine API build cannot take): forwarded without them",
     );
   }
-  const setup = buildHostSetup({ env: inputs.env });
+  const setup = buildHostSetup({ env: inputs.env, forwardCredentials: credentials });
   if (setup.files.length === 0) return undefined;
   // --pull resolves every image the Dockerfile names in a registry, the set-up's local one too.
   if (inputs.pull) {
@@ -76,7 +90,18 @@ export async function prepareHostSetup(
   const additions = hostSetupAdditions(setup, image.ref);
   const { text, stages } = rewriteDockerfile(original, additions);
   const runFlags = `${additions.runFlags.join(" ")} `;
-  return { dockerfile: text, image, lines: hostSetupLines(setup), runFlags, singleStage: stages === 1, buildah };
+  const secrets = hostSetupSecrets(setup).map(({ id, value }) => ({ id, value }));
+  const lines = hostSetupLines(setup);
+  return {
+    dockerfile: text,
+    image,
+    lines,
+    runFlags,
+    singleStage: stages === 1,
+    buildah,
+    secrets,
+    secretTexts: hostSetupSecretTexts(setup),
+  };
 }
 
 /**

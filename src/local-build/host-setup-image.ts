@@ -32,7 +32,8 @@ export async function buildHostSetupImage(
 ): Promise<HostSetupImage> {
   const ref = `${REPOSITORY}:${process.pid}-${randomBytes(6).toString("hex")}`;
   const files: Record<string, Uint8Array | string> = { Dockerfile: "FROM scratch\nCOPY files/ /\n" };
-  for (const file of setup.files) files[`files/${file.name}`] = file.content;
+  // Credentials never go into an image: they travel as build secrets (host-setup.ts).
+  for (const file of setup.files) if (!file.credentials) files[`files/${file.name}`] = file.content;
   const context = await tarOfFiles(files);
   let removed: Promise<void> | undefined;
   const remove = () => {

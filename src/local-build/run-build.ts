@@ -146,9 +146,9 @@ async function buildNow(
     const inputsHash = inputs.hashFor(way.via);
     log = openLog(request, hooks, { way, context: inputs.context, inputsHash, proxyArgs });
     // After the log is open: an engine that hangs on the set-up's image still ends the log saying so.
-    forwarded = await forwardedSetup(client, request, inputs.dockerfile, hooks, signal);
-    // A step is named as the user wrote it: without the mount this tool put in.
-    if (forwarded) redact = asWritten(redact, forwarded);
+    forwarded = await forwardedSetup(client, request, way.via, inputs.dockerfile, hooks, signal);
+    // A step is named as the user wrote it: without the mount this tool put in; credentials hidden.
+    if (forwarded) redact = asWritten(withHidden(redact, forwarded.secretTexts), forwarded);
     for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
     const shown = forwarded;
     const onEvent = logAndReport(log, steps, redact, hooks.report, shown && ((event) => asWrittenStep(shown, event)));
@@ -167,6 +167,7 @@ async function buildNow(
       onEvent,
       report: hooks.report,
       dockerfileText: forwarded?.dockerfile,
+      hostSecrets: forwarded?.secrets,
     });
     settled = build.catch(() => undefined);
     const { imageId } = await build;
@@ -181,6 +182,13 @@ async function buildNow(
   }
 }
 
+/** The redaction, these texts hidden too. */
+function withHidden(redact: (text: string) => string, texts: string[]): (text: string) => string {
+  if (texts.length === 0) return redact;
+  const hide = createRedactor(texts);
+  return (text) => hide(redact(text));
+}
+
 /** Step names as the user's Dockerfile gives them: without what forwarding the set-up changed. */
 function asWritten(redact: (text: string) => string, forwarded: ForwardedSetup): (text: string) => string {
   const unmounted = (text: string) => text.replaceAll(forwarded.runFlags, "");
@@ -192,6 +200,7 @@ function asWritten(redact: (text: string) => string, forwarded: ForwardedSetup):
 function forwardedSetup(
   client: DockerClient,
   request: BuildRequest,
+  via: BuildWay,
   dockerfile: Uint8Array,
   hooks: BuildHooks,
   signal: AbortSignal,
@@ -199,6 +208,7 @@ function forwardedSetup(
   const env = hooks.env ?? process.env;
   return prepareHostSetup(client, {
     choice: request.hostRegistries,
+    via,
     dockerfile,
     buildArgs: request.buildArgs,
     pull: request.pull,
@@ -287,6 +297,8 @@ function logAndReport(
 }
 
 interface BuildStart {
+  /** the host's registry credentials as build secrets (forward-host-setup.ts) */
+  hostSecrets?: BuildSecret[];
   /** the Dockerfile to build instead of the file's own text (the host's set-up mounted in) */
   dockerfileText?: string;
   way: WayChoice;
@@ -321,7 +333,7 @@ function startBuild(client: DockerClient, request: BuildRequest, start: BuildSta
       buildArgs: request.buildArgs,
       proxyArgs,
       dockerfileText: start.dockerfileText,
-      secrets: request.secrets ?? [],
+      secrets: [...(request.secrets ?? []), ...(start.hostSecrets ?? [])],
     };
     return buildViaBuilder(client, settings, { signal, onEvent });
   }

@@ -6,7 +6,7 @@
 // its CA) reaches every RUN step, both ways; nothing of it is in the image (`docker save`, searched for the CA's bytes and a token);
 // with the forwarding off, the build fails with a line that names TLS and the switch.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { utilImageNames } from "../../src/util-images/catalog.ts";
 import { ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
@@ -153,5 +153,76 @@ describe(`RUN steps get the host's registry set-up (${ENGINE})`, () => {
     // Its own image is gone with the build.
     const left = (await client.request("GET", "/images/json")) as Array<{ RepoTags?: string[] }>;
     expect(left.flatMap((i) => i.RepoTags ?? []).filter((t) => t.includes("aicage-util-host-setup"))).toEqual([]);
+  }, 300_000);
+});
+
+describe(`registry credentials in build steps, only when asked (${ENGINE})`, () => {
+  /** An engine whose "host" network is a namespace of its own reaches one forwarded port only: the first registry's. */
+  const sharesLoopback = !process.env.AICAGE_TEST_UPSTREAM_PORT;
+  const GUARDED_TOKEN = `npm_guarded${RUN.replace(/[^a-z0-9]/g, "")}`;
+
+  test("--forward-registry-credentials --via api: one notice that credentials need --via builder; the build goes on without", async () => {
+    const tag = `aicage-util-test/host-registries-creds-api:${RUN}`;
+    const run = await build(agentContext(), tag, "api", ["--forward-registry-credentials"]);
+    succeeded(run);
+    expect(run.stderr).toContain("[warn] registry credentials need --via builder");
+    expect(run.stderr + run.stdout).not.toContain(TOKEN);
+  }, 300_000);
+
+  test(`--forward-registry-credentials --via builder: a registry that wants a token answers; the token shows nowhere${sharesLoopback && !PODMAN ? "" : " (here: the engine cannot reach a second registry, or has no builder container: refused without the token)"}`, async () => {
+    const guarded = startLoopbackRegistry({
+      npm: { "@mirror/agent": ["1.4.2"] },
+      pip: {},
+      auth: { bearer: GUARDED_TOKEN },
+    });
+    try {
+      const context = agentContext();
+      writeFileSync(
+        join(context, "agents/sample/install.sh"),
+        '#!/usr/bin/env bash\nset -euo pipefail\nnpm install --global --fetch-retries=0 --prefix "$HOME/agent" @mirror/agent\n"$HOME/agent/bin/agent"\n',
+      );
+      const guardedHome = tempDir("aicage-build-home-guarded-");
+      writeFileSync(
+        join(guardedHome, ".npmrc"),
+        `@mirror:registry=${guarded.npmUrl}\n${guarded.npmUrl.replace(/^https:/, "")}:_authToken=${GUARDED_TOKEN}\ncafile=${guarded.caFile}\n`,
+      );
+      const env = { HOME: guardedHome, NPM_CONFIG_USERCONFIG: join(guardedHome, ".npmrc") };
+      const tag = `aicage-util-test/host-registries-creds:${RUN}`;
+      suite.madeImages.push(tag);
+      const args = [
+        "build",
+        context,
+        "-t",
+        tag,
+        "--via",
+        "builder",
+        "--network",
+        "host",
+        "--progress",
+        "plain",
+        "--no-cache",
+      ];
+      args.push("--build-arg", `BASE_IMAGE=${BASE}`, "--build-arg", "AGENT=sample");
+      const withheld = await runCli(args, { env, dropEnv: npmRunVariables });
+      expect(withheld.exitCode).toBe(1);
+      const asked = await runCli([...args, "--forward-registry-credentials"], { env, dropEnv: npmRunVariables });
+      expect(withheld.stdout + withheld.stderr + asked.stdout + asked.stderr).not.toContain(GUARDED_TOKEN);
+      if (PODMAN) expect(asked.stderr).toContain("[warn] registry credentials need --via builder");
+      if (!sharesLoopback || PODMAN) {
+        expect(asked.exitCode).toBe(1);
+        return;
+      }
+      // Reached, and refused for want of the token: it is the token that makes the difference.
+      expect(withheld.stderr).toContain("E401");
+      succeeded(asked);
+      expect(asked.stderr).toContain("@mirror/agent 1.4.2");
+      const log = readFileSync(/build log: (\S+)/.exec(asked.stderr)![1]!, "utf8");
+      expect(log).not.toContain(GUARDED_TOKEN);
+      const saved = await savedImage(tag);
+      expect(saved.includes(GUARDED_TOKEN)).toBe(false);
+      expect(saved.includes('console.log("@mirror/agent 1.4.2")')).toBe(true);
+    } finally {
+      guarded.stop();
+    }
   }, 300_000);
 });

@@ -15,7 +15,7 @@ export const hostRegistryArgs = {
   "forward-registry-credentials": {
     type: "boolean",
     description:
-      "Version checks: also forward registry tokens and passwords (never shown; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
+      "Also forward registry tokens and passwords (never shown; builds: as secrets, --via builder; env AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS=1)",
   },
 } as const satisfies ArgsDef;
 
