@@ -3,7 +3,6 @@
 // cannot be done (the classic builder, `--pull`), the build goes on without, after one notice.
 import type { BuildEvent, Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
-import { identifyEngine } from "../workloads/engine-kind.ts";
 import { fromImages, rewriteDockerfile } from "./dockerfile-rewrite.ts";
 import type { BuildSecret } from "./build-secrets.ts";
 import {
@@ -74,17 +73,18 @@ export async function prepareHostSetup(
     return undefined;
   }
   const original = new TextDecoder().decode(inputs.dockerfile);
-  // buildah (Podman 4) refuses a build that mounts from an image when a FROM names one by its ID.
-  const byId = fromImages(original, inputs.buildArgs).find((from) => /^(sha256:)?[0-9a-f]{64}$/.test(from));
-  const buildah = (await identifyEngine(client)).apiBuilder === "buildah";
-  if (byId && buildah) {
-    warn(`buildah cannot mount files into a build whose FROM names an image by its ID: ${SKIPPED} (name it by a tag)`);
-    return undefined;
-  }
   const image = await buildHostSetupImage(client, setup, inputs.signal);
   if (image.builder === "classic") {
     await image.remove();
     warn(`the classic builder cannot mount files into RUN steps: ${SKIPPED}`);
+    return undefined;
+  }
+  // buildah (Podman 4) refuses a build that mounts from an image when a FROM names one by its ID.
+  const buildah = image.builder === "buildah";
+  const byId = fromImages(original, inputs.buildArgs).find((from) => /^(sha256:)?[0-9a-f]{64}$/.test(from));
+  if (byId && buildah) {
+    await image.remove();
+    warn(`buildah cannot mount files into a build whose FROM names an image by its ID: ${SKIPPED} (name it by a tag)`);
     return undefined;
   }
   const additions = hostSetupAdditions(setup, image.ref);

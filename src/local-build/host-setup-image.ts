@@ -20,7 +20,7 @@ export interface HostSetupImage {
   /** the tag to mount from */
   ref: string;
   /** the engine's builder: "classic" cannot mount the image into RUN steps */
-  builder: "buildkit" | "classic";
+  builder: "buildkit" | "buildah" | "classic";
   /** removes the image; safe to call more than once */
   remove(): Promise<void>;
 }

@@ -27,16 +27,16 @@ export async function buildThroughApi(
   context: () => ReadableStream<Uint8Array> | Uint8Array,
   settings: ApiBuildSettings,
   hooks: ApiBuildHooks = {},
-): Promise<{ imageId: string; builder: "buildkit" | "classic" }> {
+): Promise<{ imageId: string; builder: "buildkit" | "buildah" | "classic" }> {
   try {
-    return { imageId: await buildOnce(client, context(), settings, "2", hooks), builder: "buildkit" };
+    return await buildOnce(client, context(), settings, "2", hooks);
   } catch (error) {
     const message =
       error instanceof DockerApiError ? error.engineMessage : error instanceof BuildStepError ? error.reason : "";
     if (!lacksBuildkit(message)) throw error;
     hooks.onNotice?.(`the engine has no BuildKit (${message}); building with the classic builder instead`);
   }
-  return { imageId: await buildOnce(client, context(), settings, "1", hooks), builder: "classic" };
+  return { imageId: (await buildOnce(client, context(), settings, "1", hooks)).imageId, builder: "classic" };
 }
 
 /**
@@ -55,7 +55,7 @@ async function buildOnce(
   settings: ApiBuildSettings,
   builder: "1" | "2",
   hooks: ApiBuildHooks,
-): Promise<string> {
+): Promise<{ imageId: string; builder: "buildkit" | "buildah" }> {
   const progress = createApiBuildProgress();
   let buildahNoticed = false;
   const emit = (events: BuildEvent[]) => {
@@ -78,7 +78,8 @@ async function buildOnce(
     });
     emit(progress.end());
     emit([{ kind: "image", id: imageId }]);
-    return imageId;
+    // Podman answers version=2 with buildah's stream: which builder ran is seen in what it says.
+    return { imageId, builder: progress.buildah() ? "buildah" : "buildkit" };
   } catch (error) {
     if (!(error instanceof DockerStreamError)) {
       emit(progress.end());
