@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { findImage } from "../../src/docker/images.ts";
+import { acquireFileLock } from "../../src/lib/file-lock.ts";
 import { utilImageLockPath } from "../../src/util-images/build-lock.ts";
 import { BUN, CLI_TEST_ENV, REPO_ROOT, tempDir, testClient } from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
@@ -40,7 +41,14 @@ describe("util image builds across processes", () => {
   test("three `images build` at once: one builds, the others wait and take its image; all answer what the tag names", async () => {
     const tag = `aicage-util-test/lock-builder:${RUN}`;
     const state = tempDir("aicage-lock-state-");
-    const runs = await Promise.all([imagesBuild(tag, state), imagesBuild(tag, state), imagesBuild(tag, state)]);
+    // "At once" made sure of: the test holds the lock while the three start, so each finds it
+    // taken and waits (a build quicker than a process's start would otherwise end before the
+    // third one asks, which then builds again, as asked).
+    const held = await acquireFileLock(utilImageLockPath(client, tag, { AICAGE_UTIL_STATE_DIR: state }));
+    const started = [imagesBuild(tag, state), imagesBuild(tag, state), imagesBuild(tag, state)];
+    await Bun.sleep(8_000);
+    held.release();
+    const runs = await Promise.all(started);
     const answers = runs.map((run) => run.answer.images[0]!);
     for (const answer of answers) madeImages.push(answer.id);
     const current = (await findImage(client, tag))!.Id;
