@@ -5,6 +5,7 @@ import type { BuildEvent, Report } from "../core/progress.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { fromImages, rewriteDockerfile } from "./dockerfile-rewrite.ts";
 import type { BuildSecret } from "./build-secrets.ts";
+import { createRedactor } from "./secret-values.ts";
 import {
   buildHostSetup,
   hostSetupAdditions,
@@ -125,4 +126,19 @@ export function asWrittenStep(forwarded: ForwardedSetup, event: BuildEvent): Bui
   if (name === undefined) return undefined;
   if (name === event.name) return event;
   return { ...event, name, index: event.index > 2 ? event.index - 1 : event.index };
+}
+
+/**
+ * Text a build shows (steps, lines, errors) as the user's Dockerfile would give it, redacted:
+ * the registry credentials hidden, the mount flags this tool put after each RUN taken out, and
+ * for a one-stage file BuildKit's `[stage-0 2/3]` (the set-up's image counts as a second source)
+ * shown as `[2/3]`. buildah's step numbers are mended per event (asWrittenStep).
+ */
+export function textAsWritten(forwarded: ForwardedSetup, redact: (text: string) => string): (text: string) => string {
+  const hide = forwarded.secretTexts.length > 0 ? createRedactor(forwarded.secretTexts) : (text: string) => text;
+  const stage = forwarded.singleStage ? /\[stage-0 (\d+\/\d+)\]/g : undefined;
+  return (text) => {
+    const unmounted = text.replaceAll(forwarded.runFlags, "");
+    return hide(redact(stage ? unmounted.replace(stage, "[$1]") : unmounted));
+  };
 }

@@ -36,6 +36,7 @@ import {
   asWrittenName,
   asWrittenStep,
   prepareHostSetup,
+  textAsWritten,
 } from "./forward-host-setup.ts";
 
 export interface BuildRequest extends BuildSettings {
@@ -148,7 +149,7 @@ async function buildNow(
     // After the log is open: an engine that hangs on the set-up's image still ends the log saying so.
     forwarded = await forwardedSetup(client, request, way.via, inputs.dockerfile, hooks, signal);
     // A step is named as the user wrote it: without the mount this tool put in; credentials hidden.
-    if (forwarded) redact = asWritten(withHidden(redact, forwarded.secretTexts), forwarded);
+    if (forwarded) redact = textAsWritten(forwarded, redact);
     for (const line of forwarded?.lines ?? []) log.note(`host registry set-up ${line}`);
     const shown = forwarded;
     const onEvent = logAndReport(log, steps, redact, hooks.report, shown && ((event) => asWrittenStep(shown, event)));
@@ -180,20 +181,6 @@ async function buildNow(
     stopWaiting();
     await forwarded?.image.remove();
   }
-}
-
-/** The redaction, these texts hidden too. */
-function withHidden(redact: (text: string) => string, texts: string[]): (text: string) => string {
-  if (texts.length === 0) return redact;
-  const hide = createRedactor(texts);
-  return (text) => hide(redact(text));
-}
-
-/** Step names as the user's Dockerfile gives them: without what forwarding the set-up changed. */
-function asWritten(redact: (text: string) => string, forwarded: ForwardedSetup): (text: string) => string {
-  const unmounted = (text: string) => text.replaceAll(forwarded.runFlags, "");
-  if (!forwarded.singleStage) return (text) => redact(unmounted(text));
-  return (text) => redact(unmounted(text).replace(/\[stage-0 (\d+\/\d+)\]/g, "[$1]"));
 }
 
 /** The host's registry set-up for the RUN steps, when the request forwards it (forward-host-setup.ts). */
