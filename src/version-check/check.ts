@@ -10,6 +10,7 @@ import type { RegistryForward } from "./registry-forward.ts";
 import { mapWithLimit } from "../lib/pool.ts";
 import { readRegularFile } from "../lib/regular-file.ts";
 import { neutralise } from "../lib/safe-text.ts";
+import { clip } from "../lib/text.ts";
 import { COPY_LIMIT_BYTES, scanAgentFolder } from "./agent-folder.ts";
 import type { AgentScript } from "./agents.ts";
 import type { CheckEvent, Report } from "../core/progress.ts";
@@ -122,6 +123,7 @@ export async function checkAgents(
       type: "phase",
       message: `checking ${todo.length} agent${todo.length > 1 ? "s" : ""} ${place === "image" ? "in the image" : "on the host"}`,
     });
+    warnFallback(settings, pending, todo, place);
     checkEvent(settings, { kind: "place", place, agents: todo.length });
     const attempts =
       place === "image" ? await attemptsInImage(client, todo, settings) : await attemptsOnHost(todo, settings);
@@ -220,15 +222,11 @@ async function attemptsInImage(
   try {
     ready = await readyImage(client, settings);
   } catch (error) {
-    settings.signal?.throwIfAborted();
-    if (settings.order.includes("host") && !settings.compare) {
-      warnHostInstead(settings, error);
-    }
     return failAll(error);
   }
 
   const attempts = new Array<Attempt | undefined>(todo.length);
-  const batch = agentsToCopy(todo, attempts, settings);
+  const batch = agentsToCopy(todo, attempts);
   if (batch.length === 0) return attempts as Attempt[];
 
   // Each script's start and end as the runner in the container reports them: the live line
@@ -236,7 +234,7 @@ async function attemptsInImage(
   const agentAt = (k: number) => todo[batch[k]!]!.agent.agent;
   const reportedEnd = new Set<number>();
   try {
-    const runs = await runBatchInImage(
+    const { runs, missing } = await runBatchInImage(
       ready.engine,
       batch.map((i) => {
         const p = todo[i]!;
@@ -263,17 +261,20 @@ async function attemptsInImage(
         },
       },
     );
-    for (const [k, i] of batch.entries())
-      attempts[i] = attemptFromRun("image", runs[k]!, settings.timeoutMs, githubContext(todo[i]!, "image", settings));
+    // Every record that arrived counts; the agents without one failed in the image, for the
+    // reason the container gives (it ran out of time, the engine stopped answering).
+    for (const [k, i] of batch.entries()) {
+      const run = runs[k];
+      attempts[i] = run
+        ? attemptFromRun("image", run, settings.timeoutMs, githubContext(todo[i]!, "image", settings))
+        : attemptNotRun("image", missing?.message ?? "no result", elapsed());
+    }
   } catch (error) {
     settings.signal?.throwIfAborted();
+    // An engine that stopped answering before any agent ended is no agent's failure: as one
+    // that never answered, it ends a run that has only the image (exit 3).
+    if (error instanceof EngineUnreachableError && !settings.order.includes("host")) throw error;
     const message = (error as Error).message;
-    // An engine that stopped answering mid-run is no agent's failure: as one that never
-    // answered, it ends a run that has only the image (exit 3), or it is said once.
-    if (error instanceof EngineUnreachableError) {
-      if (!settings.order.includes("host")) throw error;
-      if (!settings.compare) warnHostInstead(settings, error);
-    }
     for (const i of batch) attempts[i] = attemptNotRun("image", message, elapsed());
   }
   // Those the container never reported as ended (it failed, or timed out) end now.
@@ -306,7 +307,7 @@ async function readyImage(client: DockerClient | undefined, settings: CheckSetti
  * The indices of the agents whose folders go into the container. A folder too big to copy is
  * not sent: that agent's image attempt fails here, and it is checked elsewhere, said once.
  */
-function agentsToCopy(todo: Pending[], attempts: Array<Attempt | undefined>, settings: CheckSettings): number[] {
+function agentsToCopy(todo: Pending[], attempts: Array<Attempt | undefined>): number[] {
   const batch: number[] = [];
   todo.forEach((p, i) => {
     // Scanned with the paths when the command knew the image would be tried; else now
@@ -318,15 +319,41 @@ function agentsToCopy(todo: Pending[], attempts: Array<Attempt | undefined>, set
     }
     const why = `its folder ${neutralise(p.agent.dir)} holds more than ${COPY_LIMIT_BYTES / 1024 / 1024} MiB, the most copied into the check container`;
     attempts[i] = attemptNotRun("image", why, 0);
-    if (settings.order.includes("host") && !settings.compare)
-      warn(settings, `${p.agent.agent}: ${why}; it is checked on the host`);
   });
   return batch;
 }
 
-/** Why the image attempt gave way to the host, said once per run, not once per agent. */
-function warnHostInstead(settings: CheckSettings, error: unknown): void {
-  warn(settings, `${(error as Error).message.replace(/\.$/, "")}; version checks run on the host instead`);
+const PLACE_WORDS: Record<CheckPlace, string> = { image: "in the image", host: "on the host" };
+
+/**
+ * Why agents that failed in one place are tried in the next, said once per run before they
+ * are: a cause the whole place had (no engine, no image, a network that does not exist) as it
+ * is; else each agent's own. (The table's ERROR column and --json's attempts say it for each.)
+ */
+function warnFallback(settings: CheckSettings, pending: Pending[], todo: Pending[], place: CheckPlace): void {
+  if (settings.compare) return;
+  const failed = todo.flatMap((p) => {
+    const last = p.attempts.at(-1);
+    return last && !last.ok ? [{ agent: p.agent.agent, attempt: last }] : [];
+  });
+  if (failed.length === 0) return;
+  const from = failed[0]!.attempt.source;
+  const cause = (attempt: Attempt) => (attempt.error ?? "failed").replace(/\s+/g, " ").replace(/\.$/, "");
+  // The place failed as a whole: every agent it was asked for, with the same words, before any script ran.
+  const tried = pending.flatMap((p) => p.attempts.filter((a) => a.source === from));
+  const first = failed[0]!.attempt;
+  const whole = tried.every((a) => !a.ok && a.exitCode === null && !a.timedOut && a.error === first.error);
+  if (whole) {
+    warn(settings, `${cause(first)}; version checks run ${PLACE_WORDS[place]} instead`);
+  } else if (failed.length === 1) {
+    warn(settings, `${failed[0]!.agent}: ${cause(first)}; it is checked ${PLACE_WORDS[place]}`);
+  } else {
+    const each = failed.map((f) => `${f.agent}: ${clip(cause(f.attempt), 120)}`).join("; ");
+    warn(
+      settings,
+      `${failed.length} agents failed ${PLACE_WORDS[from]}, so they are checked ${PLACE_WORDS[place]}: ${each}`,
+    );
+  }
 }
 
 function finish(p: Pending, fresh: boolean, settings: CheckSettings): Answer {

@@ -6,12 +6,18 @@
 // - the runner (runner.sh, a bash file embedded as text: its values come from here as
 //   arguments, RUNNER_SETTINGS) starts as root with only SETUID, SETGID and SETPCAP, and
 //   starts each script through setpriv as uid/gid AGENT_ID_BASE+n with no capabilities at all
-//   (bounding set empty), in its own HOME and TMPDIR, under its own timeout;
+//   (bounding set empty), in its own HOME and TMPDIR (tmpfs mounts of its own, size-limited),
+//   under its own process and memory limits, with a deadline kept by a root process it cannot
+//   signal; what it started is killed when it ends;
+// - no agent can write to the root file system: /tmp and /var/tmp are size-limited tmpfs
+//   mounts, cleared of each agent's files when it ends (see runner.sh);
 // - each script's output goes to files the runner opened in a root-only folder before it
 //   dropped its privileges; the results travel on the container's stdout, which no script
 //   can write to: a start line when a script starts, its framed record as soon as it has
 //   ended, written by the runner's main shell alone (records never interleave);
-// - no-new-privileges, pid and memory limits, and never the Docker socket.
+// - no-new-privileges, container-wide pid and memory limits above the agents' own, and never
+//   the Docker socket;
+// - every record that arrived is kept, whatever happens to the container or the engine later.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
 import { type RunContainerResult, type RunPhases, runContainer } from "../workloads/run-container.ts";
@@ -34,8 +40,18 @@ import RUNNER from "./runner.sh" with { type: "text" };
 /** The runner, as the container gets it (`bash -c RUNNER`): the bytes of runner.sh. */
 export { RUNNER };
 
-const PIDS_PER_SLOT = 96; // node and npm start about a dozen threads; pids count threads
-const MEMORY_PER_SLOT = 512 * 1024 * 1024;
+const MIB = 1024 * 1024;
+/** Processes (threads count) of one agent's user: node and npm start about a dozen threads. */
+const PIDS_PER_AGENT = 96;
+/** Memory one process of an agent may take (data and private mappings; node reserves more address space than it uses). */
+const MEMORY_PER_PROCESS = 512 * MIB;
+/** The OOM killer's choice when the container runs out of memory: an agent's process, never the runner. */
+const AGENT_OOM_SCORE_ADJ = 900;
+/** Each agent's HOME and TMPDIR: a tmpfs each (memory, counted in the container's limit). */
+const AGENT_TMPFS_BYTES = 128 * MIB;
+/** /tmp, shared by the agents running at once (for each) and /var/tmp. */
+const SHARED_TMP_PER_SLOT_BYTES = 64 * MIB;
+const VAR_TMP_BYTES = 16 * MIB;
 const KILL_GRACE_SECONDS = 2;
 const RESULT_PREFIX = "AICAGE-RESULT";
 const STARTED_PREFIX = "AICAGE-STARTED";
@@ -54,8 +70,11 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 const NPM_RETRY_ENV = ["NPM_CONFIG_FETCH_RETRY_MINTIMEOUT=1000", "NPM_CONFIG_FETCH_RETRY_MAXTIMEOUT=2000"];
 
-/** Capabilities the runner keeps: change to an agent's user (SETUID, SETGID) and empty its bounding set (SETPCAP). */
-const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP"];
+/**
+ * Capabilities the runner keeps: change to an agent's user (SETUID, SETGID), empty its bounding
+ * set (SETPCAP), and signal its processes at its deadline (KILL; with SETUID it could already).
+ */
+const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL"];
 
 /**
  * What the runner (runner.sh) reads before the scripts, in its order: the facts whose home is
@@ -71,6 +90,9 @@ export const RUNNER_SETTINGS = {
   prepare: PREPARE_SCRIPT,
   ca_variables: CA_VARIABLES.join(" "),
   variables: VARIABLES_ROOT,
+  nproc: PIDS_PER_AGENT,
+  data_kib: MEMORY_PER_PROCESS / 1024,
+  oom_score_adj: AGENT_OOM_SCORE_ADJ,
 } as const;
 
 /**
@@ -131,6 +153,39 @@ export interface BatchOptions {
   report?: (event: BatchEvent) => void;
 }
 
+/** Bytes a results tmpfs of one agent holds: both streams' first cap+1 bytes, with room to spare. */
+const resultsTmpfsBytes = (cap: number) => 2 * (cap + 1) + MIB;
+
+const kib = (bytes: number) => `${Math.ceil(bytes / 1024)}k`;
+
+/**
+ * The container's tmpfs mounts: per agent its HOME, TMPDIR (its own, size-limited) and its
+ * results folder (root's: an output flood fills only its own); /tmp and /var/tmp for all.
+ */
+function checkTmpfs(count: number, slots: number, cap: number): Record<string, string> {
+  const mounts: Record<string, string> = {
+    "/tmp": `size=${kib(SHARED_TMP_PER_SLOT_BYTES * slots)},mode=1777,nosuid,nodev`,
+    "/var/tmp": `size=${kib(VAR_TMP_BYTES)},mode=1777,nosuid,nodev`,
+  };
+  for (let n = 0; n < count; n++) {
+    const id = AGENT_ID_BASE + n;
+    const own = `size=${kib(AGENT_TMPFS_BYTES)},mode=0700,uid=${id},gid=${id},nosuid,nodev`;
+    mounts[`${CHECK_ROOT}/home/${n}`] = own;
+    mounts[`${CHECK_ROOT}/tmp/${n}`] = own;
+    mounts[`${CHECK_ROOT}/results/${n}`] = `size=${kib(resultsTmpfsBytes(cap))},mode=0700,nosuid,nodev,noexec`;
+  }
+  return mounts;
+}
+
+/**
+ * The container's memory: per slot, an agent's processes and its full tmpfs mounts; then the
+ * shared /tmp, /var/tmp and /dev/shm. One agent's hog is killed first (its OOM score).
+ */
+function checkMemoryBytes(slots: number, cap: number): number {
+  const perSlot = MEMORY_PER_PROCESS + 2 * AGENT_TMPFS_BYTES + resultsTmpfsBytes(cap);
+  return slots * (perSlot + SHARED_TMP_PER_SLOT_BYTES) + VAR_TMP_BYTES + 64 * MIB;
+}
+
 /** The container that runs a batch: what it is allowed, and what it is not. */
 function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
@@ -153,7 +208,7 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
     // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
     // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
     Entrypoint: ["/usr/bin/tini", "--"],
-    // The runner is root only to hand each script a user of its own; it keeps three capabilities.
+    // The runner is root only to hand each script a user of its own; it keeps four capabilities.
     User: "0:0",
     Env: [...NPM_RETRY_ENV, ...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
     WorkingDir: "/",
@@ -163,28 +218,43 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
       CapDrop: ["ALL"],
       CapAdd: RUNNER_CAPABILITIES,
       SecurityOpt: ["no-new-privileges"],
-      PidsLimit: PIDS_PER_SLOT * slots + 32,
-      Memory: MEMORY_PER_SLOT * slots,
+      PidsLimit: PIDS_PER_AGENT * slots + 32,
+      Memory: checkMemoryBytes(slots, options.maxOutputBytes),
+      Tmpfs: checkTmpfs(scripts.length, slots, options.maxOutputBytes),
     },
   };
 }
 
-/** Runs every script; answers one ScriptRun per script, in order. Throws if the container cannot run. */
+/**
+ * What a batch answered: one run per script, in order, where its record arrived; and why the
+ * others have none (the container ran out of time or ended early, the engine stopped answering).
+ */
+export interface BatchOutcome {
+  runs: Array<ScriptRun | undefined>;
+  missing?: Error;
+}
+
+/**
+ * Runs every script. Each record is kept as it arrives, whatever happens to the container or
+ * the engine afterwards. Throws only when no record arrived and the container could not run
+ * (or the run was interrupted).
+ */
 export async function runBatchInImage(
   client: DockerClient,
   scripts: BatchScript[],
   options: BatchOptions,
-): Promise<ScriptRun[]> {
+): Promise<BatchOutcome> {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   const waves = Math.ceil(scripts.length / slots);
   const recordBytes = 2 * 4 * Math.ceil((options.maxOutputBytes + 1) / 3) + 256;
+  const containerSeconds = waves * (limitSeconds + KILL_GRACE_SECONDS) + 15;
 
-  // Each script's start and end as the runner reports them, for a live display; the results
-  // below are read from the whole output once the container has ended.
+  // Each script's start and end as the runner reports them: for a live display, and the
+  // records themselves, kept as they come.
   const lines = createLineSplitter();
   const started = new Set<number>();
-  const finished = new Set<number>();
+  const runs = new Array<ScriptRun | undefined>(scripts.length);
   const follow = (line: string) => {
     if (line.startsWith(`${STARTED_PREFIX} `)) {
       const digits = line.slice(STARTED_PREFIX.length + 1);
@@ -194,55 +264,52 @@ export async function runBatchInImage(
       options.report?.({ kind: "started", index });
     } else {
       const record = parseRecord(line, scripts.length, limitSeconds, options.maxOutputBytes);
-      if (!record || finished.has(record.index)) return;
-      finished.add(record.index);
+      // The first record of a script counts; the runner prints exactly one.
+      if (!record || runs[record.index]) return;
+      runs[record.index] = record.run;
       options.report?.({ kind: "finished", index: record.index, run: record.run });
     }
   };
 
-  const result: RunContainerResult = await runContainer(client, checkContainerSpec(scripts, options), {
-    copyIn: [
-      {
-        path: "/",
-        archive: () =>
-          checkFilesArchive(
-            scripts.map((s) => s.folder),
-            options.shared ?? [],
-            options.variables ?? [],
-          ),
+  let result: RunContainerResult;
+  try {
+    result = await runContainer(client, checkContainerSpec(scripts, options), {
+      copyIn: [
+        {
+          path: "/",
+          archive: () =>
+            checkFilesArchive(
+              scripts.map((s) => s.folder),
+              options.shared ?? [],
+              options.variables ?? [],
+            ),
+        },
+      ],
+      // Each wave may take the per-script limit plus the kill grace; the container a bit more.
+      timeoutMs: Math.min(MAX_TIMER_MS, containerSeconds * 1000),
+      // Each script's record and its start line, and room for the runner's own words.
+      maxOutputBytes: scripts.length * (recordBytes + 32) + 65_536,
+      signal: options.signal,
+      onOutput: (stream, data) => {
+        if (stream === "stdout") for (const line of lines.push(data)) follow(line);
       },
-    ],
-    // Each wave may take the per-script limit plus the kill grace; the container a bit more.
-    timeoutMs: Math.min(MAX_TIMER_MS, waves * (limitSeconds + KILL_GRACE_SECONDS) * 1000 + 15_000),
-    // Each script's record and its start line, and room for the runner's own words.
-    maxOutputBytes: scripts.length * (recordBytes + 32) + 65_536,
-    signal: options.signal,
-    onOutput: (stream, data) => {
-      if (stream === "stdout" && options.report) for (const line of lines.push(data)) follow(line);
-    },
-    // The engine removes the finished container (as `docker run --rm`); the results do not
-    // wait for it. One that did not run to its end is removed before this returns.
-    autoRemove: true,
-  });
+      // The engine removes the finished container (as `docker run --rm`); the results do not
+      // wait for it. One that did not run to its end is removed before this returns.
+      autoRemove: true,
+    });
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    if (!runs.some(Boolean)) throw error;
+    return { runs, missing: error as Error };
+  }
   options.report?.({ kind: "phases", phases: result.phases });
-  if (result.timedOut) throw new Error("the version-check container did not finish in time");
-  const runs = parseRecords(result.stdout, scripts.length, limitSeconds, options.maxOutputBytes);
+  for (const line of lines.end()) follow(line);
+  if (!runs.includes(undefined)) return { runs };
   // includes, unlike indexOf, sees the holes a script without a record leaves.
-  if (runs.includes(undefined)) {
-    const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
-    throw new Error(`the version-check container ended without results: ${why}`);
-  }
-  return runs as ScriptRun[];
-}
-
-function parseRecords(stdout: string, count: number, limitSeconds: number, cap: number): Array<ScriptRun | undefined> {
-  const runs = new Array<ScriptRun | undefined>(count);
-  for (const line of stdout.split("\n")) {
-    const record = parseRecord(line, count, limitSeconds, cap);
-    // The first record of a script counts; the runner prints exactly one.
-    if (record && !runs[record.index]) runs[record.index] = record.run;
-  }
-  return runs;
+  if (result.timedOut)
+    return { runs, missing: new Error(`the version-check container ran out of time (${containerSeconds}s)`) };
+  const why = neutralise(result.stderr.trim().split("\n").pop() || `container exit code ${result.exitCode}`);
+  return { runs, missing: new Error(`the version-check container ended without this agent's result: ${why}`) };
 }
 
 /** One line of the runner's output read as a result record; undefined for any other line. */

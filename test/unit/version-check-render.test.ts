@@ -56,7 +56,11 @@ describe("version-check table", () => {
         .find((r) => r.startsWith(`${agent} `))!
         .split(/ {2,}/)
         .at(-1);
-    expect(rows.find((r) => r.startsWith("claude "))).toMatch(/claude +2\.0\.14 +host +40ms$/);
+    // Answered on the host: the ERROR cell still says why the image did not answer.
+    expect(rows.find((r) => r.startsWith("claude "))).toMatch(
+      /^claude +2\.0\.14 +host +40ms +image: the version-check image/,
+    );
+    expect(error("claude")).toBe(`image: ${shortCause(imageDown)}`);
     expect(error("codex")).toBe("host: exit 6: curl: (6) Could not resolve host: registry.npmjs.org");
     expect(error("slow")).toBe("image: timed out after 30s");
     expect(error("quiet")).toBe("host: no output: warning: nothing to say");

@@ -34,7 +34,10 @@ export function shortCause(attempt: Attempt): string {
   return clip(error.replace(/\s+/g, " ").split(/; |\. (?=[A-Z])/)[0]!);
 }
 
-/** The ERROR cell: where the check ended up failing and why, in one short cause. */
+/**
+ * The ERROR cell: where the check ended up failing and why, in one short cause; for an answer
+ * from a later place, why the earlier one did not answer (no fallback goes unseen).
+ */
 function errorText(result: CheckResult): string {
   const failed = result.attempts.filter((a) => !a.ok);
   const last = failed.at(-1);
@@ -43,7 +46,7 @@ function errorText(result: CheckResult): string {
     const { image, host } = result.compare;
     return [`image ${image ?? "-"} vs host ${host ?? "-"}`, cause].filter(Boolean).join("; ");
   }
-  if (result.ok && !result.stale) return "";
+  if (result.ok && !result.stale) return cause;
   return result.stale ? `stale, every attempt failed (${cause})` : cause;
 }
 
