@@ -49,7 +49,8 @@ export async function createContainer(client: DockerClient, spec: ContainerSpec,
   const created = await client.request<{ Id: string; Warnings?: string[] }>("POST", "/containers/create", {
     query: { name },
     body: spec,
-    operation: `create container from ${spec.Image}`,
+    // An image ID in 12 characters, as the docker CLI shows it: the engine's words come after it.
+    operation: `create container from ${spec.Image.replace(/^sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "$1")}`,
   });
   return created.Id;
 }

@@ -72,9 +72,10 @@ const NPM_RETRY_ENV = ["NPM_CONFIG_FETCH_RETRY_MINTIMEOUT=1000", "NPM_CONFIG_FET
 
 /**
  * Capabilities the runner keeps: change to an agent's user (SETUID, SETGID), empty its bounding
- * set (SETPCAP), and signal its processes at its deadline (KILL; with SETUID it could already).
+ * set (SETPCAP), hand it its tmpfs folders (CHOWN) and signal its processes at its deadline
+ * (KILL). With SETUID it could do the last two already; no agent keeps any.
  */
-const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL"];
+const RUNNER_CAPABILITIES = ["CHOWN", "SETUID", "SETGID", "SETPCAP", "KILL"];
 
 /**
  * What the runner (runner.sh) reads before the scripts, in its order: the facts whose home is
@@ -153,8 +154,13 @@ export interface BatchOptions {
   report?: (event: BatchEvent) => void;
 }
 
-/** Bytes a results tmpfs of one agent holds: both streams' first cap+1 bytes, with room to spare. */
-const resultsTmpfsBytes = (cap: number) => 2 * (cap + 1) + MIB;
+/**
+ * Bytes a results tmpfs of one agent holds, both streams together: far more than the cap, so
+ * that a script writing megabytes goes on as it would on the host (only the first cap+1 bytes
+ * of each are read), while one writing without end fails to write there and nowhere else.
+ */
+const RESULTS_TMPFS_BYTES = 64 * MIB;
+const resultsTmpfsBytes = (cap: number) => Math.max(RESULTS_TMPFS_BYTES, 2 * (cap + 1) + MIB);
 
 const kib = (bytes: number) => `${Math.ceil(bytes / 1024)}k`;
 
@@ -168,8 +174,8 @@ function checkTmpfs(count: number, slots: number, cap: number): Record<string, s
     "/var/tmp": `size=${kib(VAR_TMP_BYTES)},mode=1777,nosuid,nodev`,
   };
   for (let n = 0; n < count; n++) {
-    const id = AGENT_ID_BASE + n;
-    const own = `size=${kib(AGENT_TMPFS_BYTES)},mode=0700,uid=${id},gid=${id},nosuid,nodev`;
+    // Root's until the runner hands them to the agent (Podman 4 knows no uid= option).
+    const own = `size=${kib(AGENT_TMPFS_BYTES)},mode=0700,nosuid,nodev`;
     mounts[`${CHECK_ROOT}/home/${n}`] = own;
     mounts[`${CHECK_ROOT}/tmp/${n}`] = own;
     mounts[`${CHECK_ROOT}/results/${n}`] = `size=${kib(resultsTmpfsBytes(cap))},mode=0700,nosuid,nodev,noexec`;
@@ -208,7 +214,7 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
     // The image's own init (tini) reaps orphans and forwards signals: an engine's init binary
     // (HostConfig.Init) may be missing (Podman without catatonit answers HTTP 500).
     Entrypoint: ["/usr/bin/tini", "--"],
-    // The runner is root only to hand each script a user of its own; it keeps four capabilities.
+    // The runner is root only to hand each script a user of its own; it keeps five capabilities.
     User: "0:0",
     Env: [...NPM_RETRY_ENV, ...options.env, "AICAGE_VERSION_CHECK_PLACE=image"],
     WorkingDir: "/",

@@ -73,7 +73,7 @@ describe("one agent keeps only its own answer at stake", () => {
     const root = tempDir("aicage-containment-");
     const honestDirs = [1, 2, 3].map((n) => agent(root, `honest${n}`, honest(`${n}.0.0`)));
     const hostileDirs = Object.entries(HOSTILE).map(([name, script]) => agent(root, name, script));
-    const timeout = 30;
+    const timeout = 15;
     const started = performance.now();
     const run = await runCli([
       "version-check",

@@ -295,8 +295,8 @@ describe("the check container, as a script sees it", () => {
       changed: "0",
       home: "1",
     });
-    // The container: every capability dropped but KILL, SETGID, SETUID and SETPCAP (bits 5-8), no-new-privileges.
-    expect([seen.c_capbnd, seen.c_nnp]).toEqual(["00000000000001e0", "1"]);
+    // The container: every capability dropped but CHOWN, KILL, SETGID, SETUID and SETPCAP (bits 0, 5-8), no-new-privileges.
+    expect([seen.c_capbnd, seen.c_nnp]).toEqual(["00000000000001e1", "1"]);
     expect(Number(seen.uid)).toBeGreaterThanOrEqual(10100);
     // No init asked of the engine (Podman without catatonit has none): the image brings tini.
     expect(seen.init).toBe("tini");

@@ -70,6 +70,16 @@ describe("version-check table", () => {
     for (const row of rows) expect(row.length).toBeLessThan(140);
   });
 
+  test("an engine call that failed: the engine's words, not the call (recorded on Docker 20.10 and Podman 4.3)", () => {
+    const docker = "start container 73ad97c9e2e9 failed: network no-such-net-aicage not found (HTTP 404)";
+    const podman =
+      "create container from 81158b631f80 failed: container create: unable to find network with name or ID no-such-net-aicage: network not found (HTTP 500)";
+    expect(shortCause(attemptNotRun("image", docker, 1))).toBe("network no-such-net-aicage not found (HTTP 404)");
+    expect(shortCause(attemptNotRun("image", podman, 1))).toStartWith(
+      "container create: unable to find network with name or ID no-such-net-aicage",
+    );
+  });
+
   test("a failure to run at all: its first clause, cut short", () => {
     const cause = shortCause(imageDown);
     expect(cause.length).toBeLessThanOrEqual(80);

@@ -30,8 +30,10 @@ export function shortCause(attempt: Attempt): string {
   if (exited) return clip(exited[2] ? `exit ${exited[1]}: ${lastLine(exited[2])}` : `exit ${exited[1]}`);
   const silent = /^no output(?:: ([\s\S]*))?$/.exec(error);
   if (silent) return clip(silent[1] ? `no output: ${lastLine(silent[1])}` : "no output");
-  // Not run at all (no engine, no image, no bash): the first clause says which.
-  return clip(error.replace(/\s+/g, " ").split(/; |\. (?=[A-Z])/)[0]!);
+  // Not run at all (no engine, no image, no bash): the first clause says which; of an engine
+  // call that failed ("start container 01f0… failed: network x not found"), the engine's words.
+  const clause = error.replace(/\s+/g, " ").split(/; |\. (?=[A-Z])/)[0]!;
+  return clip(/^(?:create container from|start container) \S+ failed: (.+)$/.exec(clause)?.[1] ?? clause);
 }
 
 /**
