@@ -273,9 +273,77 @@ describe("npm settings", () => {
   });
 
   test("values that need quoting survive the round trip (ini quoting as npm reads it)", () => {
-    const root = host({ "/home/dev/.npmrc": 'registry="https://mirror.example/npm/?tenant=a;b#c"\n' });
+    const root = host({ "/home/dev/.npmrc": 'registry="https://mirror.example/npm/tenant=a;b#c"\n' });
     const result = setup(root);
-    expect(fileText(result, NPMRC)).toBe('registry="https://mirror.example/npm/?tenant=a;b#c"\n');
+    expect(fileText(result, NPMRC)).toBe('registry="https://mirror.example/npm/tenant=a;b#c"\n');
+  });
+});
+
+describe("credentials in every form npm and pip read (issue 23)", () => {
+  const fixture = (name: string) => readFileSync(join(CERTS, name), "utf8");
+  const NPM_SECRETS = [
+    "npm-array-Secret1",
+    "npm-scope-Secret2",
+    "npm-proxy-Secret3",
+    "npm-query-Secret4",
+    "npm-query-Secret5",
+  ];
+  const PIP_SECRETS = ["pip-proxy-Secret6", "pip-query-Secret7", "pip-query-Secret8", "pip-query-Secret9"];
+  const ENV_SECRETS = ["env-proxy-Secret10", "env-query-Secret11", "env-array-Secret12"];
+  const recordedHost = () =>
+    host({
+      "/home/dev/.npmrc": fixture("secret-forms.npmrc"),
+      "/home/dev/.config/pip/pip.conf": fixture("secret-forms.pip.conf"),
+    });
+  const env = {
+    NPM_CONFIG_PROXY: `ci:${ENV_SECRETS[0]}@proxy.ci.example:8080`,
+    PIP_EXTRA_INDEX_URL: `https://ci.example/simple/ https://ci.example/private/?key=${ENV_SECRETS[1]}`,
+  };
+
+  test("array items, proxies without a scheme and query strings are withheld whole; nothing of them anywhere", () => {
+    const result = setup(recordedHost(), env);
+    expect(fileText(result, NPMRC)).toBe("strict-ssl=true\n");
+    expect(fileText(result, PIPCONF)).toBe(
+      "[global]\ntrusted-host = pypi.corp.example\nextra-index-url = https://ci.example/simple/\n",
+    );
+    expect(result.withheld.map((w) => `${w.name} ← ${w.source}`).sort()).toEqual(
+      [
+        "npm registry ← /home/dev/.npmrc",
+        "npm @corp:registry ← /home/dev/.npmrc",
+        "npm @team:registry ← /home/dev/.npmrc",
+        "npm https-proxy ← /home/dev/.npmrc",
+        "npm proxy ← $NPM_CONFIG_PROXY",
+        "pip global.proxy ← /home/dev/.config/pip/pip.conf",
+        "pip global.index-url ← /home/dev/.config/pip/pip.conf",
+        "pip :env:.extra-index-url (1 of 2) ← $PIP_EXTRA_INDEX_URL",
+      ].sort(),
+    );
+    expect(result.shown.map((s) => s.name)).not.toContain("npm registry");
+    const all = everything(result);
+    for (const secret of [...NPM_SECRETS, ...PIP_SECRETS, ...ENV_SECRETS]) expect(all).not.toContain(secret);
+  });
+
+  test("an npm array is a credential when any one item is, in a file or a variable", () => {
+    const root = host({
+      "/home/dev/.npmrc": "registry[]=https://a.example/\nregistry[]=https://b.example/\n",
+    });
+    expect(fileText(setup(root), NPMRC)).toBe("registry=https://a.example/,https://b.example/\n");
+    layOut(root, { "/home/dev/.npmrc": `registry[]=https://a.example/\nregistry[]=u:${ENV_SECRETS[2]}@b.example\n` });
+    expect(everything(setup(root))).not.toContain(ENV_SECRETS[2]);
+  });
+
+  test("with --forward-registry-credentials they go as written, in files only their owner reads", () => {
+    const result = setup(recordedHost(), env, true);
+    expect(result.withheld).toEqual([]);
+    const npmrc = fileText(result, NPMRC)!;
+    const pipConf = fileText(result, PIPCONF)!;
+    for (const secret of ["npm-array-Secret1", "npm-proxy-Secret3", ENV_SECRETS[0]!]) expect(npmrc).toContain(secret);
+    for (const secret of ["pip-proxy-Secret6", "pip-query-Secret7", ENV_SECRETS[1]!]) expect(pipConf).toContain(secret);
+    // find-links is never forwarded (a host's local wheels, mostly): its token neither.
+    expect(pipConf).not.toContain("pip-query-Secret9");
+    for (const path of [NPMRC, PIPCONF]) expect(result.files.find((f) => f.path === path)!.mode).toBe(0o600);
+    const report = JSON.stringify([result.shown, result.withheld, result.notices, result.env]);
+    for (const secret of [...NPM_SECRETS, ...PIP_SECRETS, ...ENV_SECRETS]) expect(report).not.toContain(secret);
   });
 });
 
@@ -492,6 +560,29 @@ describe("CA certificates", () => {
     expect(result.notices).toEqual([
       "$SSL_CERT_FILE: /etc/corp/a-folder.pem not read (not a regular file)",
       "$CURL_CA_BUNDLE: /etc/corp/empty.pem holds no PEM certificate",
+    ]);
+  });
+
+  test("a file skipped is never listed as forwarded, however often it is named (issue 23: CA /dev/zero)", () => {
+    const root = host({ "/etc/corp/ok.pem": TEAM, "/etc/corp/certs/README": "not a certificate\n" });
+    Bun.spawnSync(["mkfifo", join(root, "/etc/corp/fifo")]);
+    const result = setup(root, {
+      SSL_CERT_FILE: "/etc/corp/fifo",
+      NODE_EXTRA_CA_CERTS: "/etc/corp/fifo",
+      CURL_CA_BUNDLE: "/etc/corp/certs/README",
+      GIT_SSL_CAINFO: "/etc/corp/certs/README",
+      REQUESTS_CA_BUNDLE: "/etc/corp/ok.pem",
+      SSL_CERT_DIR: "/etc/corp/certs",
+    });
+    expect(result.shown.filter((s) => s.name.startsWith("CA "))).toEqual([
+      { name: "CA /etc/corp/ok.pem (1 certificate)", source: "$REQUESTS_CA_BUNDLE" },
+    ]);
+    expect(result.notices).toEqual([
+      "$SSL_CERT_FILE: /etc/corp/fifo not read (not a regular file)",
+      "$NODE_EXTRA_CA_CERTS: /etc/corp/fifo not read (not a regular file)",
+      "$CURL_CA_BUNDLE: /etc/corp/certs/README holds no PEM certificate",
+      "$GIT_SSL_CAINFO: /etc/corp/certs/README holds no PEM certificate",
+      "$SSL_CERT_DIR: /etc/corp/certs holds no PEM certificate",
     ]);
   });
 
