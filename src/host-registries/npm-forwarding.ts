@@ -62,6 +62,7 @@ export function npmrcForContainer(
       continue;
     }
     hasCredentials ||= isCredential;
+    if (isCredential) findings.credentialValues.push(...values);
     lines.push(npmrcLine(key, values.join(",")));
     findings.shown.push({ name, source: setting.source });
   }

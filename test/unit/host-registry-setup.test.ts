@@ -288,62 +288,84 @@ describe("credentials in every form npm and pip read (issue 23)", () => {
     "npm-query-Secret4",
     "npm-query-Secret5",
   ];
-  const PIP_SECRETS = ["pip-proxy-Secret6", "pip-query-Secret7", "pip-query-Secret8", "pip-query-Secret9"];
-  const ENV_SECRETS = ["env-proxy-Secret10", "env-query-Secret11", "env-array-Secret12"];
+  const PIP_SECRETS = ["pip-proxy-Secret6", "pip-query-Secret7", "pip-query-Secret8"];
+  /** find-links is never forwarded (local wheels, mostly): its token neither. */
+  const FIND_LINKS_SECRET = "pip-query-Secret9";
+  const ENV_SECRETS = ["env-proxy-Secret10", "env-proxy-Secret11", "env-query-Secret12", "env-array-Secret13"];
+  const SECRETS = [...NPM_SECRETS, ...PIP_SECRETS, FIND_LINKS_SECRET, ...ENV_SECRETS];
   const recordedHost = () =>
     host({
       "/home/dev/.npmrc": fixture("secret-forms.npmrc"),
       "/home/dev/.config/pip/pip.conf": fixture("secret-forms.pip.conf"),
     });
-  const env = {
-    NPM_CONFIG_PROXY: `ci:${ENV_SECRETS[0]}@proxy.ci.example:8080`,
-    PIP_EXTRA_INDEX_URL: `https://ci.example/simple/ https://ci.example/private/?key=${ENV_SECRETS[1]}`,
+  /** The same forms in variables, as npm and pip read them, on a host without files. */
+  const ENV = {
+    NPM_CONFIG_HTTPS_PROXY: `ci:${ENV_SECRETS[0]}@proxy.ci.example:8080`,
+    PIP_PROXY: `ci:${ENV_SECRETS[1]}@proxy.ci.example:8080`,
+    PIP_EXTRA_INDEX_URL: `https://ci.example/simple/ https://ci.example/private/?key=${ENV_SECRETS[2]}`,
   };
+  const named = (result: HostRegistrySetup) => result.withheld.map((w) => `${w.name} ← ${w.source}`).sort();
 
-  test("array items, proxies without a scheme and query strings are withheld whole; nothing of them anywhere", () => {
-    const result = setup(recordedHost(), env);
+  test("in files: array items, proxies without a scheme and query strings are withheld whole; nothing of them anywhere", () => {
+    const result = setup(recordedHost());
     expect(fileText(result, NPMRC)).toBe("strict-ssl=true\n");
     expect(fileText(result, PIPCONF)).toBe(
-      "[global]\ntrusted-host = pypi.corp.example\nextra-index-url = https://ci.example/simple/\n",
+      "[global]\nextra-index-url = https://public.corp.example/simple/\ntrusted-host = pypi.corp.example\n",
     );
-    expect(result.withheld.map((w) => `${w.name} ← ${w.source}`).sort()).toEqual(
+    expect(named(result)).toEqual(
       [
         "npm registry ← /home/dev/.npmrc",
         "npm @corp:registry ← /home/dev/.npmrc",
         "npm @team:registry ← /home/dev/.npmrc",
         "npm https-proxy ← /home/dev/.npmrc",
-        "npm proxy ← $NPM_CONFIG_PROXY",
+        "npm proxy ← /home/dev/.npmrc",
         "pip global.proxy ← /home/dev/.config/pip/pip.conf",
         "pip global.index-url ← /home/dev/.config/pip/pip.conf",
-        "pip :env:.extra-index-url (1 of 2) ← $PIP_EXTRA_INDEX_URL",
+        "pip global.extra-index-url (1 of 2) ← /home/dev/.config/pip/pip.conf",
       ].sort(),
     );
-    expect(result.shown.map((s) => s.name)).not.toContain("npm registry");
     const all = everything(result);
-    for (const secret of [...NPM_SECRETS, ...PIP_SECRETS, ...ENV_SECRETS]) expect(all).not.toContain(secret);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
   });
 
-  test("an npm array is a credential when any one item is, in a file or a variable", () => {
-    const root = host({
-      "/home/dev/.npmrc": "registry[]=https://a.example/\nregistry[]=https://b.example/\n",
-    });
+  test("in variables: the same forms are withheld", () => {
+    const result = setup(host(), ENV);
+    expect(fileText(result, NPMRC)).toBeNull();
+    expect(fileText(result, PIPCONF)).toBe("[global]\nextra-index-url = https://ci.example/simple/\n");
+    expect(named(result)).toEqual([
+      "npm https-proxy ← $NPM_CONFIG_HTTPS_PROXY",
+      "pip :env:.extra-index-url (1 of 2) ← $PIP_EXTRA_INDEX_URL",
+      "pip :env:.proxy ← $PIP_PROXY",
+    ]);
+    const all = everything(result);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
+  });
+
+  test("an npm array is a credential when any one item is", () => {
+    const root = host({ "/home/dev/.npmrc": "registry[]=https://a.example/\nregistry[]=https://b.example/\n" });
     expect(fileText(setup(root), NPMRC)).toBe("registry=https://a.example/,https://b.example/\n");
-    layOut(root, { "/home/dev/.npmrc": `registry[]=https://a.example/\nregistry[]=u:${ENV_SECRETS[2]}@b.example\n` });
-    expect(everything(setup(root))).not.toContain(ENV_SECRETS[2]);
+    layOut(root, { "/home/dev/.npmrc": `registry[]=https://a.example/\nregistry[]=u:${ENV_SECRETS[3]}@b.example\n` });
+    expect(everything(setup(root))).not.toContain(ENV_SECRETS[3]);
   });
 
-  test("with --forward-registry-credentials they go as written, in files only their owner reads", () => {
-    const result = setup(recordedHost(), env, true);
-    expect(result.withheld).toEqual([]);
-    const npmrc = fileText(result, NPMRC)!;
-    const pipConf = fileText(result, PIPCONF)!;
-    for (const secret of ["npm-array-Secret1", "npm-proxy-Secret3", ENV_SECRETS[0]!]) expect(npmrc).toContain(secret);
-    for (const secret of ["pip-proxy-Secret6", "pip-query-Secret7", ENV_SECRETS[1]!]) expect(pipConf).toContain(secret);
-    // find-links is never forwarded (a host's local wheels, mostly): its token neither.
-    expect(pipConf).not.toContain("pip-query-Secret9");
-    for (const path of [NPMRC, PIPCONF]) expect(result.files.find((f) => f.path === path)!.mode).toBe(0o600);
-    const report = JSON.stringify([result.shown, result.withheld, result.notices, result.env]);
-    for (const secret of [...NPM_SECRETS, ...PIP_SECRETS, ...ENV_SECRETS]) expect(report).not.toContain(secret);
+  test("with --forward-registry-credentials they go as written, in files only their owner reads, each value known alone", () => {
+    for (const [result, expected] of [
+      [setup(recordedHost(), {}, true), [...NPM_SECRETS, ...PIP_SECRETS]],
+      [setup(host(), ENV, true), ENV_SECRETS.slice(0, 3)],
+    ] as const) {
+      expect(result.withheld).toEqual([]);
+      const files = `${fileText(result, NPMRC)}${fileText(result, PIPCONF)}`;
+      for (const secret of expected) expect(files).toContain(secret);
+      expect(files).not.toContain(FIND_LINKS_SECRET);
+      for (const file of result.files.filter((f) => [NPMRC, PIPCONF].includes(f.path))) expect(file.mode).toBe(0o600);
+      // For a build to hide: each value forwarded as a credential, an array's items one by one.
+      for (const secret of expected) expect(result.credentialValues.some((value) => value.includes(secret))).toBe(true);
+      const report = JSON.stringify([result.shown, result.withheld, result.notices, result.env]);
+      for (const secret of SECRETS) expect(report).not.toContain(secret);
+    }
+    expect(setup(recordedHost(), {}, true).credentialValues).toContain(
+      "https://builder:npm-array-Secret1@npm.corp.example/",
+    );
   });
 });
 
@@ -609,6 +631,7 @@ describe("CA certificates", () => {
       shown: [],
       withheld: [],
       notices: [],
+      credentialValues: [],
     });
   });
 });
