@@ -63,7 +63,8 @@ class CaCollector {
   private readonly pems: string[] = [];
   private readonly contributions: CaCollection["contributions"] = [];
   private readonly notices: string[] = [];
-  private readonly visitedPaths = new Set<string>();
+  /** Each file read, by real path: null when it gave certificates, else why it was skipped. */
+  private readonly visited = new Map<string, { skipped: string | null }>();
   private readBytes = 0;
   private pemBytes = 0;
 
@@ -101,20 +102,39 @@ class CaCollector {
       );
     }
     let added = 0;
+    let read = 0;
     for (const name of names.slice(0, MAX_FOLDER_ENTRIES)) {
       if (this.full) break;
       // Folders hold other things too (CRLs, keys, READMEs): skip what is not PEM quietly.
-      added += this.readFile(join(source.value, name), source.origin, true) ?? 0;
+      const taken = this.readFile(join(source.value, name), source.origin, true);
+      if (taken !== null) read++;
+      added += taken ?? 0;
     }
-    this.contributions.push({ origin: source.origin, path: source.value, added });
+    // A folder none of whose files held a certificate gave nothing: it is skipped, not forwarded.
+    if (read === 0) this.notices.push(`${source.origin}: ${source.value} holds no PEM certificate`);
+    else this.contributions.push({ origin: source.origin, path: source.value, added });
   }
 
-  /** Reads one file's certificates; answers how many were new, or null when it was skipped. */
+  /**
+   * Reads one file's certificates; answers how many were new, or null when it was skipped. A
+   * file named twice is read once, and the second naming has the first one's outcome: a file
+   * skipped once (a device, no certificate in it) is skipped again, never listed as forwarded.
+   */
   private readFile(path: string, origin: string, quietIfNotPem: boolean): number | null {
     const real = this.files.realpath(path) ?? path;
-    if (this.visitedPaths.has(real)) return 0;
-    this.visitedPaths.add(real);
+    const earlier = this.visited.get(real);
+    if (earlier !== undefined) {
+      if (earlier.skipped === null) return 0;
+      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} ${earlier.skipped}`);
+      return null;
+    }
+    const skipped = (why: string) => {
+      this.visited.set(real, { skipped: why });
+      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} ${why}`);
+      return null;
+    };
     if (this.readBytes >= MAX_READ_BYTES) {
+      // Not remembered: the bound is this run's, not the file's.
       this.notices.push(`${origin}: ${path} not read (over ${MAX_READ_BYTES / 1024 / 1024} MiB of CA files read)`);
       return null;
     }
@@ -122,18 +142,16 @@ class CaCollector {
     try {
       file = this.files.read(path, Math.min(MAX_FILE_BYTES, MAX_READ_BYTES - this.readBytes));
     } catch (error) {
-      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} not read (${readFailure(error)})`);
-      return null;
+      return skipped(`not read (${readFailure(error)})`);
     }
-    if (!file) {
-      if (!quietIfNotPem) this.notices.push(`${origin}: ${path} does not exist`);
-      return null;
-    }
+    if (!file) return skipped("does not exist");
     this.readBytes += file.bytes.length;
-    if (file.truncated) this.notices.push(`${origin}: only the first ${file.bytes.length} bytes of ${path} read`);
     const text = new TextDecoder("utf-8", { fatal: false }).decode(file.bytes);
     const { added, found } = this.take(text);
-    if (found === 0 && !quietIfNotPem) this.notices.push(`${origin}: ${path} holds no PEM certificate`);
+    const first = `the first ${file.bytes.length} bytes`;
+    if (found === 0) return skipped(`holds no PEM certificate${file.truncated ? ` in ${first}` : ""}`);
+    if (file.truncated) this.notices.push(`${origin}: only ${first} of ${path} read`);
+    this.visited.set(real, { skipped: null });
     return added;
   }
 

@@ -17,4 +17,6 @@ export interface Findings {
   notices: string[];
   /** CA files, folders and inline PEM the settings name */
   caSources: CaSource[];
+  /** the values of the credentials forwarded (only with the opt-in), each item alone: to hide, never to print */
+  credentialValues: string[];
 }

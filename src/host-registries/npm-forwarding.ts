@@ -5,7 +5,7 @@
 import type { Findings } from "./findings.ts";
 import { type NpmSetting, type NpmSettings, npmPath } from "./npm-settings.ts";
 import { npmrcLine } from "./npmrc-format.ts";
-import { urlHasCredentials } from "./url-credentials.ts";
+import { anyHasCredentials } from "./url-credentials.ts";
 
 const NPM_PLAIN = ["strict-ssl", "noproxy"];
 const NPM_URLS = ["registry", "proxy", "https-proxy"];
@@ -15,15 +15,10 @@ const NPM_CREDENTIAL = /^(?:\/\/[^\s]*:)?(?:_authtoken|-authtoken|_auth|_passwor
 /** mTLS client certificate settings: paths to host files, never forwarded. */
 const NPM_CLIENT_CERT = /^(?:\/\/[^\s]*:)?(?:certfile|keyfile)$/i;
 
-/** A setting value as text, or null when it is unset/empty/null. */
-function settingText(value: NpmSetting["value"]): string | null {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) {
-    const parts = value.filter((v): v is string | boolean => v !== null).map(String);
-    return parts.length ? parts.join(",") : null;
-  }
-  const out = String(value);
-  return out === "" ? null : out;
+/** A setting's values as text: one, or each item of a `key[]` array; empty when unset/empty/null. */
+function settingTexts(value: NpmSetting["value"]): string[] {
+  const items = Array.isArray(value) ? value : [value];
+  return items.filter((v): v is string | boolean => v !== null && v !== undefined && v !== "").map(String);
 }
 
 /** npm's `ca` may be written with "\n" for each line break. */
@@ -56,17 +51,19 @@ export function npmrcForContainer(
   let hasCredentials = false;
   for (const key of new Set(ordered)) {
     const setting = npm.settings.get(key);
-    const value = setting && settingText(setting.value);
-    if (!setting || value === null || value === undefined) continue;
+    const values = setting ? settingTexts(setting.value) : [];
+    if (!setting || values.length === 0) continue;
     const name = `npm ${key}`;
     const isUrl = NPM_URLS.includes(key) || SCOPED_REGISTRY.test(key);
-    const isCredential = NPM_CREDENTIAL.test(key) || (isUrl && urlHasCredentials(value));
+    // Each item of an array on its own: `registry[]=https://a/` then `registry[]=https://u:p@b/`.
+    const isCredential = NPM_CREDENTIAL.test(key) || (isUrl && anyHasCredentials(values));
     if (isCredential && !forward) {
       findings.withheld.push({ name, source: setting.source });
       continue;
     }
     hasCredentials ||= isCredential;
-    lines.push(npmrcLine(key, value));
+    if (isCredential) findings.credentialValues.push(...values);
+    lines.push(npmrcLine(key, values.join(",")));
     findings.shown.push({ name, source: setting.source });
   }
   for (const key of keys.filter((k) => NPM_CLIENT_CERT.test(k)).sort()) {

@@ -68,7 +68,10 @@ export function pipConfForContainer(
         else if (isHostPath(item)) local++;
         else if (urlHasCredentials(item) && !forward) hidden++;
         else {
-          hasCredentials ||= urlHasCredentials(item);
+          if (urlHasCredentials(item)) {
+            hasCredentials = true;
+            findings.credentialValues.push(item);
+          }
           kept.push(item);
         }
       }

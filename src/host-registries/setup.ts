@@ -49,6 +49,8 @@ export interface HostRegistrySetup {
   withheld: SettingOrigin[];
   /** things skipped and why (unreadable files, host paths, size limits): safe to print */
   notices: string[];
+  /** the credential values forwarded (only with forwardCredentials), each alone: to hide wherever text is shown; never printed */
+  credentialValues: string[];
 }
 
 export interface HostRegistryOptions {
@@ -117,7 +119,7 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
   const files = options.files ?? realHostFiles;
   const forward = options.forwardCredentials === true;
   const paths = containerPaths(options.containerHome);
-  const findings: Findings = { shown: [], withheld: [], notices: [], caSources: [] };
+  const findings: Findings = { shown: [], withheld: [], notices: [], caSources: [], credentialValues: [] };
   const out: ContainerFile[] = [];
 
   const npmSettings = readNpmSettings({ env, home, cwd, files });
@@ -161,8 +163,8 @@ export function hostRegistrySetup(options: HostRegistryOptions): HostRegistrySet
   };
 }
 
-function report({ shown, withheld, notices }: Findings) {
-  return { shown, withheld, notices };
+function report({ shown, withheld, notices, credentialValues }: Findings) {
+  return { shown, withheld, notices, credentialValues };
 }
 
 /** One line per CA file or folder, however many settings name it. */

@@ -30,6 +30,8 @@ export interface BuildHostSetup {
   stageArgs: Record<string, string>;
   /** names and sources of what is forwarded, withheld, skipped: safe to print */
   report: Pick<HostRegistrySetup, "shown" | "withheld" | "notices">;
+  /** the credential values in the files that go as secrets: to hide in all a build shows */
+  credentialValues: string[];
 }
 
 export function buildHostSetup(options: {
@@ -65,7 +67,12 @@ export function buildHostSetup(options: {
   const pipConf = where(paths.pipConf);
   if (npmrc) stageArgs.NPM_CONFIG_USERCONFIG = npmrc;
   if (pipConf) stageArgs.PIP_CONFIG_FILE = pipConf;
-  return { files, stageArgs, report: { shown: setup.shown, withheld: setup.withheld, notices: setup.notices } };
+  return {
+    files,
+    stageArgs,
+    report: { shown: setup.shown, withheld: setup.withheld, notices: setup.notices },
+    credentialValues: setup.credentialValues,
+  };
 }
 
 /** Every RUN mounts the set-up's image, and each file with credentials as a secret; every stage points the tools at them. */
@@ -91,17 +98,21 @@ export function hostSetupSecrets(setup: BuildHostSetup): Array<{ id: string; nam
     }));
 }
 
-/** The credential values in the files that hold them (what follows `=` on such a line), to hide in all a build shows. */
+/**
+ * The credential values in the files that hold them, to hide in all a build shows: each value
+ * the host's set-up forwarded as a credential (a token, a URL with a user or a query, each item
+ * of a list alone), and what follows `=` on a credential line of the files, as written there.
+ */
 export function hostSetupSecretTexts(setup: BuildHostSetup): string[] {
   const credential = /(?:_authToken|_auth|_password|password|token)\s*=\s*(.+)$|:\/\/([^/@\s]+)@/i;
-  return setup.files
+  const written = setup.files
     .filter((file) => file.credentials)
     .flatMap((file) => new TextDecoder().decode(file.content).split(/\r?\n/))
     .flatMap((line) => {
       const match = credential.exec(line);
       return match ? [(match[1] ?? match[2] ?? "").trim()] : [];
-    })
-    .filter((value) => value.length > 0);
+    });
+  return [...setup.credentialValues, ...written].filter((value) => value.length > 0);
 }
 
 /** What a build would get, one line each: names and sources, never a value. */

@@ -52,12 +52,18 @@ export function secretValues(buildArgs: Record<string, string>, proxyArgs: Recor
   return [...new Set(values)].filter((value) => value.length >= MIN_LENGTH);
 }
 
-/** Replaces each value, as written and as it appears inside a JSON or Go quoted string, with HIDDEN. */
+/**
+ * Replaces each value, as written and as it appears inside a JSON or Go quoted string, with
+ * HIDDEN; a value of several lines (a key read with `$(cat key)`) line by line too: builders
+ * print a step named with it, and a step's output that echoes it, one line at a time.
+ */
 export function createRedactor(values: string[]): (text: string) => string {
   const forms = new Set<string>();
   for (const value of values) {
-    forms.add(value);
-    forms.add(JSON.stringify(value).slice(1, -1));
+    for (const form of [value, ...value.split(/\r?\n|\r/).map((line) => line.trim())]) {
+      forms.add(form);
+      forms.add(JSON.stringify(form).slice(1, -1));
+    }
   }
   // Longest first: a value that holds another is hidden whole.
   const ordered = [...forms].filter((form) => form.length >= MIN_LENGTH).sort((a, b) => b.length - a.length);

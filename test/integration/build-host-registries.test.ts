@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { utilImageNames } from "../../src/util-images/catalog.ts";
-import { ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
+import { BASE_IMAGE, ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
@@ -224,5 +224,76 @@ describe(`registry credentials in build steps, only when asked (${ENGINE})`, () 
     } finally {
       guarded.stop();
     }
+  }, 300_000);
+});
+
+/**
+ * Issue 23: the credential forms the filters missed (an npm `key[]` array, proxies without a
+ * scheme, a token in a query string) reach no RUN step without --forward-registry-credentials;
+ * with it (--via builder) they do, and the step's output that prints them shows none of them.
+ * The step counts the lines of its environment and of the set-up's files that hold the marker.
+ */
+describe(`credentials in every form, in build steps (issue 23) (${ENGINE})`, () => {
+  const MARKER = `forms-Secret-${RUN}`;
+  const formsHome = tempDir("aicage-build-home-forms-");
+  writeFileSync(
+    join(formsHome, ".npmrc"),
+    [
+      "registry[]=https://registry.npmjs.org/",
+      `registry[]=https://builder:${MARKER}-1@npm.corp.example/`,
+      `@corp:registry[]=https://builder:${MARKER}-2@npm.corp.example/corp/`,
+      `https-proxy=bob:${MARKER}-3@proxy.corp.example:3128`,
+      `@team:registry=https://npm.team.example/?token=${MARKER}-4`,
+      "",
+    ].join("\n"),
+  );
+  mkdirSync(join(formsHome, ".config/pip"), { recursive: true });
+  writeFileSync(
+    join(formsHome, ".config/pip/pip.conf"),
+    `[global]\nproxy = bob:${MARKER}-5@proxy.corp.example:3128\nindex-url = https://pypi.corp.example/simple/?token=${MARKER}-6\n`,
+  );
+  const env = {
+    HOME: formsHome,
+    NPM_CONFIG_USERCONFIG: join(formsHome, ".npmrc"),
+    PIP_CONFIG_FILE: join(formsHome, ".config/pip/pip.conf"),
+    PIP_EXTRA_INDEX_URL: `https://pypi.corp.example/extra/?key=${MARKER}-7`,
+  };
+  /** Prints what the step got (no CA file), then how many lines hold the marker (written in two pieces: the step's name shows it), and fails. */
+  const context = () => {
+    const dir = join(tempDir("aicage-build-forms-"), "context");
+    mkdirSync(dir);
+    const [head, tail] = [MARKER.slice(0, 8), MARKER.slice(8)];
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      [
+        "ARG FROM_IMAGE",
+        "FROM ${FROM_IMAGE}",
+        `RUN { env; find /run/aicage-host-setup /run/aicage-host-secrets -type f ! -name '*.pem' -exec cat {} +; } > /tmp/seen 2>/dev/null; cat /tmp/seen; echo "found $(grep -c '${head}''${tail}' /tmp/seen)"; exit 7`,
+        "",
+      ].join("\n"),
+    );
+    return dir;
+  };
+  const build = (extra: string[]) =>
+    runCli(
+      [
+        ...["build", context(), "-t", `aicage-util-test/forms:${RUN}`, "--via", "builder", "--network", "none"],
+        ...["--build-arg", `FROM_IMAGE=${BASE_IMAGE}`, "--progress", "plain", "--no-cache", ...extra],
+      ],
+      { env, dropEnv: npmRunVariables },
+    );
+  const found = (stderr: string) => Number(/found (\d+)/.exec(stderr)?.[1]);
+
+  test("without the opt-in no step gets them; with it the step gets them and its output shows none", async () => {
+    const withheld = await build([]);
+    expect(withheld.exitCode).toBe(1);
+    expect(found(withheld.stderr)).toBe(0);
+    const asked = await build(["--forward-registry-credentials", "--json"]);
+    expect(asked.exitCode).toBe(1);
+    const log = readFileSync(JSON.parse(asked.stdout).error.logFile, "utf8");
+    // npm: registry, @corp:registry, https-proxy, @team:registry; pip: proxy, index-url, extra-index-url.
+    if (!PODMAN) expect(Number(/found (\d+)/.exec(log)?.[1])).toBeGreaterThanOrEqual(7);
+    for (const text of [withheld.stdout, withheld.stderr, asked.stdout, asked.stderr, log])
+      expect(text).not.toContain(MARKER);
   }, 300_000);
 });

@@ -117,3 +117,38 @@ describe(`--secret (${ENGINE})`, () => {
     expect(blocked.stderr).toStartWith("[error] --secret id=f: cannot read");
   });
 });
+
+/** A build argument read with `$(cat key)`: its lines reach step names, output and errors one by one. */
+describe(`a build argument of several lines (issue 23) (${ENGINE})`, () => {
+  const lines = [`-----BEGIN TEST KEY-----`, `${MARKER}-arg-one`, `${MARKER}-arg-two`, `-----END TEST KEY-----`];
+  const value = lines.join("\n");
+  // The step echoes the value and fails: BuildKit names the step with the value expanded, on several lines.
+  const failing = () => {
+    const context = join(tempDir("aicage-secret-arg-"), "context");
+    mkdirSync(context);
+    writeFileSync(
+      join(context, "Dockerfile"),
+      'ARG FROM_IMAGE\nFROM ${FROM_IMAGE}\nARG DEPLOY_KEY\nRUN echo "$DEPLOY_KEY" && echo "key said" && exit 7\n',
+    );
+    return context;
+  };
+  for (const way of ["api", "builder"] as const) {
+    test(`--via ${way}: no line of it in stdout, stderr, --json or the log`, async () => {
+      const tag = `aicage-util-test/secret-arg-${way}:${RUN}`;
+      const base = ["build", failing(), "-t", tag, "--build-arg", `FROM_IMAGE=${BASE_IMAGE}`];
+      const common = [...base, "--build-arg", `DEPLOY_KEY=${value}`, "--network", "none", "--via", way, "--no-cache"];
+      const plain = await runCli([...common, "--progress", "plain"]);
+      const json = await runCli([...common, "--json"]);
+      for (const run of [plain, json]) expect(run.exitCode).toBe(1);
+      const error = JSON.parse(json.stdout).error;
+      expect(error.message).toContain("(exit code 7)");
+      const logs = [/build log: (\S+)/.exec(plain.stderr)![1]!, error.logFile as string].map((f) =>
+        readFileSync(f, "utf8"),
+      );
+      expect(logs[1]).toContain("# build arg: DEPLOY_KEY (value not shown)");
+      expect(logs[1]).toContain("key said");
+      const shown = [plain.stdout, plain.stderr, json.stdout, json.stderr, ...logs].join("\n");
+      for (const line of lines) expect(shown).not.toContain(line);
+    }, 300_000);
+  }
+});

@@ -204,3 +204,95 @@ describe("the host's registry set-up in the image attempt", () => {
     expect(report.shown.map((s: { source: string }) => s.source).join(" ")).toContain(join(home, ".npmrc"));
   }, 300_000);
 });
+
+/**
+ * Issue 23: credentials in the forms the filters missed (an npm `key[]` array, proxies without
+ * a scheme, a token in a query string; in files and in variables) reach no check container and
+ * no output without --forward-registry-credentials. An agent counts, inside the container, the
+ * lines of its environment and of every file it is given that hold the marker.
+ */
+describe("credentials in every form stay home (issue 23)", () => {
+  const MARKER = `forms-Secret-${process.pid}`;
+  const formsHome = () => {
+    const dir = tempDir("aicage-home-forms-");
+    writeFileSync(
+      join(dir, ".npmrc"),
+      [
+        "registry[]=https://registry.npmjs.org/",
+        `registry[]=https://builder:${MARKER}-1@npm.corp.example/`,
+        `@corp:registry[]=https://builder:${MARKER}-2@npm.corp.example/corp/`,
+        `https-proxy=bob:${MARKER}-3@proxy.corp.example:3128`,
+        `@team:registry=https://npm.team.example/?token=${MARKER}-4`,
+        "",
+      ].join("\n"),
+    );
+    mkdirSync(join(dir, ".config/pip"), { recursive: true });
+    writeFileSync(
+      join(dir, ".config/pip/pip.conf"),
+      `[global]\nproxy = bob:${MARKER}-5@proxy.corp.example:3128\nindex-url = https://pypi.corp.example/simple/?token=${MARKER}-6\n`,
+    );
+    return dir;
+  };
+  const counting = () => {
+    const dir = tempDir("aicage-agents-forms-");
+    mkdirSync(join(dir, "count"), { mode: 0o755 });
+    // Counts only: the marker itself is never printed, so a failure shows no secret either.
+    const files = `cat "\${NPM_CONFIG_USERCONFIG:-/dev/null}" "\${PIP_CONFIG_FILE:-/dev/null}"; find /aicage /home /tmp -type f -readable -exec cat {} +`;
+    const body = `found=$({ env; ${files}; } 2>/dev/null | grep -c '${MARKER}' || true)\necho "1.$found"\n`;
+    writeFileSync(join(dir, "count", "version.sh"), `set -uo pipefail\n${body}`, { mode: 0o644 });
+    return dir;
+  };
+  const formsEnv = (home: string, extra: Record<string, string> = {}) => ({
+    ...env(extra),
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, ".config"),
+    HTTPS_PROXY: `bob:${MARKER}-7@proxy.corp.example:3128`,
+    http_proxy: `http://proxy.corp.example:3128/?token=${MARKER}-8`,
+    NO_PROXY: "localhost",
+    PIP_EXTRA_INDEX_URL: `https://pypi.corp.example/extra/?key=${MARKER}-9`,
+  });
+
+  test("no check container gets them, no output or record shows them; --verbose names each as withheld", async () => {
+    const home = formsHome();
+    const state = tempDir("aicage-state-");
+    const args = ["version-check", "--agents", counting(), "--only", "image", "--network", "none", "--timeout", "25"];
+    const runs = [];
+    for (const extra of [["--json"], ["--verbose"]]) {
+      runs.push(
+        await runCli([...args, ...extra], {
+          env: formsEnv(home, { AICAGE_UTIL_STATE_DIR: state }),
+          dropEnv: npmRunVariables,
+        }),
+      );
+    }
+    expect(byAgent(runs[0]!.stdout).count).toMatchObject({ ok: true, source: "image", version: "1.0" });
+    const verbose = runs[1]!.stderr;
+    for (const name of ["npm registry", "npm @corp:registry", "npm https-proxy", "npm @team:registry"])
+      expect(verbose).toContain(`withheld: ${name} ← ${join(home, ".npmrc")}`);
+    for (const name of ["pip global.proxy", "pip global.index-url"]) expect(verbose).toContain(`withheld: ${name} ←`);
+    expect(verbose).toContain("withheld: pip :env:.extra-index-url ← $PIP_EXTRA_INDEX_URL");
+    for (const name of ["HTTPS_PROXY", "http_proxy"])
+      expect(verbose).toContain(`withheld: $${name} holds a user, password or query (--forward-registry-credentials)`);
+    expect(verbose).toMatch(/host variables for each script in the image .*: NO_PROXY/);
+    const doctor = await runCli(["doctor", "--json"], { env: formsEnv(home), dropEnv: npmRunVariables });
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : [readFileSync(join(dir, e.name), "utf8")],
+      );
+    const outputs = [...runs.flatMap((r) => [r.stdout, r.stderr]), doctor.stdout, doctor.stderr, ...walk(state)];
+    for (const output of outputs) expect(output).not.toContain(MARKER);
+  }, 120_000);
+
+  test("--forward-registry-credentials: the container gets every one of them (so the count above can see them)", async () => {
+    const args = ["version-check", "--agents", counting(), "--only", "image", "--network", "none", "--json"];
+    const run = await runCli([...args, "--forward-registry-credentials"], {
+      env: formsEnv(formsHome(), { AICAGE_UTIL_STATE_DIR: tempDir("aicage-state-") }),
+      dropEnv: npmRunVariables,
+    });
+    // npm: registry, @corp:registry, https-proxy, @team:registry; pip: proxy, index-url, extra-index-url;
+    // HTTPS_PROXY and http_proxy, each at least once (the variables are in the environment and the runner's files).
+    const found = Number(byAgent(run.stdout).count.version.split(".")[1]);
+    expect(found).toBeGreaterThanOrEqual(9);
+    expect(run.stdout + run.stderr).not.toContain(MARKER);
+  }, 120_000);
+});

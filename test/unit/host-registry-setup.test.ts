@@ -273,9 +273,99 @@ describe("npm settings", () => {
   });
 
   test("values that need quoting survive the round trip (ini quoting as npm reads it)", () => {
-    const root = host({ "/home/dev/.npmrc": 'registry="https://mirror.example/npm/?tenant=a;b#c"\n' });
+    const root = host({ "/home/dev/.npmrc": 'registry="https://mirror.example/npm/tenant=a;b#c"\n' });
     const result = setup(root);
-    expect(fileText(result, NPMRC)).toBe('registry="https://mirror.example/npm/?tenant=a;b#c"\n');
+    expect(fileText(result, NPMRC)).toBe('registry="https://mirror.example/npm/tenant=a;b#c"\n');
+  });
+});
+
+describe("credentials in every form npm and pip read (issue 23)", () => {
+  const fixture = (name: string) => readFileSync(join(CERTS, name), "utf8");
+  const NPM_SECRETS = [
+    "npm-array-Secret1",
+    "npm-scope-Secret2",
+    "npm-proxy-Secret3",
+    "npm-query-Secret4",
+    "npm-query-Secret5",
+  ];
+  const PIP_SECRETS = ["pip-proxy-Secret6", "pip-query-Secret7", "pip-query-Secret8"];
+  /** find-links is never forwarded (local wheels, mostly): its token neither. */
+  const FIND_LINKS_SECRET = "pip-query-Secret9";
+  const ENV_SECRETS = ["env-proxy-Secret10", "env-proxy-Secret11", "env-query-Secret12", "env-array-Secret13"];
+  const SECRETS = [...NPM_SECRETS, ...PIP_SECRETS, FIND_LINKS_SECRET, ...ENV_SECRETS];
+  const recordedHost = () =>
+    host({
+      "/home/dev/.npmrc": fixture("secret-forms.npmrc"),
+      "/home/dev/.config/pip/pip.conf": fixture("secret-forms.pip.conf"),
+    });
+  /** The same forms in variables, as npm and pip read them, on a host without files. */
+  const ENV = {
+    NPM_CONFIG_HTTPS_PROXY: `ci:${ENV_SECRETS[0]}@proxy.ci.example:8080`,
+    PIP_PROXY: `ci:${ENV_SECRETS[1]}@proxy.ci.example:8080`,
+    PIP_EXTRA_INDEX_URL: `https://ci.example/simple/ https://ci.example/private/?key=${ENV_SECRETS[2]}`,
+  };
+  const named = (result: HostRegistrySetup) => result.withheld.map((w) => `${w.name} ← ${w.source}`).sort();
+
+  test("in files: array items, proxies without a scheme and query strings are withheld whole; nothing of them anywhere", () => {
+    const result = setup(recordedHost());
+    expect(fileText(result, NPMRC)).toBe("strict-ssl=true\n");
+    expect(fileText(result, PIPCONF)).toBe(
+      "[global]\nextra-index-url = https://public.corp.example/simple/\ntrusted-host = pypi.corp.example\n",
+    );
+    expect(named(result)).toEqual(
+      [
+        "npm registry ← /home/dev/.npmrc",
+        "npm @corp:registry ← /home/dev/.npmrc",
+        "npm @team:registry ← /home/dev/.npmrc",
+        "npm https-proxy ← /home/dev/.npmrc",
+        "npm proxy ← /home/dev/.npmrc",
+        "pip global.proxy ← /home/dev/.config/pip/pip.conf",
+        "pip global.index-url ← /home/dev/.config/pip/pip.conf",
+        "pip global.extra-index-url (1 of 2) ← /home/dev/.config/pip/pip.conf",
+      ].sort(),
+    );
+    const all = everything(result);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
+  });
+
+  test("in variables: the same forms are withheld", () => {
+    const result = setup(host(), ENV);
+    expect(fileText(result, NPMRC)).toBeNull();
+    expect(fileText(result, PIPCONF)).toBe("[global]\nextra-index-url = https://ci.example/simple/\n");
+    expect(named(result)).toEqual([
+      "npm https-proxy ← $NPM_CONFIG_HTTPS_PROXY",
+      "pip :env:.extra-index-url (1 of 2) ← $PIP_EXTRA_INDEX_URL",
+      "pip :env:.proxy ← $PIP_PROXY",
+    ]);
+    const all = everything(result);
+    for (const secret of SECRETS) expect(all).not.toContain(secret);
+  });
+
+  test("an npm array is a credential when any one item is", () => {
+    const root = host({ "/home/dev/.npmrc": "registry[]=https://a.example/\nregistry[]=https://b.example/\n" });
+    expect(fileText(setup(root), NPMRC)).toBe("registry=https://a.example/,https://b.example/\n");
+    layOut(root, { "/home/dev/.npmrc": `registry[]=https://a.example/\nregistry[]=u:${ENV_SECRETS[3]}@b.example\n` });
+    expect(everything(setup(root))).not.toContain(ENV_SECRETS[3]);
+  });
+
+  test("with --forward-registry-credentials they go as written, in files only their owner reads, each value known alone", () => {
+    for (const [result, expected] of [
+      [setup(recordedHost(), {}, true), [...NPM_SECRETS, ...PIP_SECRETS]],
+      [setup(host(), ENV, true), ENV_SECRETS.slice(0, 3)],
+    ] as const) {
+      expect(result.withheld).toEqual([]);
+      const files = `${fileText(result, NPMRC)}${fileText(result, PIPCONF)}`;
+      for (const secret of expected) expect(files).toContain(secret);
+      expect(files).not.toContain(FIND_LINKS_SECRET);
+      for (const file of result.files.filter((f) => [NPMRC, PIPCONF].includes(f.path))) expect(file.mode).toBe(0o600);
+      // For a build to hide: each value forwarded as a credential, an array's items one by one.
+      for (const secret of expected) expect(result.credentialValues.some((value) => value.includes(secret))).toBe(true);
+      const report = JSON.stringify([result.shown, result.withheld, result.notices, result.env]);
+      for (const secret of SECRETS) expect(report).not.toContain(secret);
+    }
+    expect(setup(recordedHost(), {}, true).credentialValues).toContain(
+      "https://builder:npm-array-Secret1@npm.corp.example/",
+    );
   });
 });
 
@@ -495,6 +585,29 @@ describe("CA certificates", () => {
     ]);
   });
 
+  test("a file skipped is never listed as forwarded, however often it is named (issue 23: CA /dev/zero)", () => {
+    const root = host({ "/etc/corp/ok.pem": TEAM, "/etc/corp/certs/README": "not a certificate\n" });
+    Bun.spawnSync(["mkfifo", join(root, "/etc/corp/fifo")]);
+    const result = setup(root, {
+      SSL_CERT_FILE: "/etc/corp/fifo",
+      NODE_EXTRA_CA_CERTS: "/etc/corp/fifo",
+      CURL_CA_BUNDLE: "/etc/corp/certs/README",
+      GIT_SSL_CAINFO: "/etc/corp/certs/README",
+      REQUESTS_CA_BUNDLE: "/etc/corp/ok.pem",
+      SSL_CERT_DIR: "/etc/corp/certs",
+    });
+    expect(result.shown.filter((s) => s.name.startsWith("CA "))).toEqual([
+      { name: "CA /etc/corp/ok.pem (1 certificate)", source: "$REQUESTS_CA_BUNDLE" },
+    ]);
+    expect(result.notices).toEqual([
+      "$SSL_CERT_FILE: /etc/corp/fifo not read (not a regular file)",
+      "$NODE_EXTRA_CA_CERTS: /etc/corp/fifo not read (not a regular file)",
+      "$CURL_CA_BUNDLE: /etc/corp/certs/README holds no PEM certificate",
+      "$GIT_SSL_CAINFO: /etc/corp/certs/README holds no PEM certificate",
+      "$SSL_CERT_DIR: /etc/corp/certs holds no PEM certificate",
+    ]);
+  });
+
   test("the CA text handed on is bounded", () => {
     // Made-up PEM blocks (valid base64, not real certificates): only their size matters here.
     const block = (n: number) =>
@@ -518,6 +631,7 @@ describe("CA certificates", () => {
       shown: [],
       withheld: [],
       notices: [],
+      credentialValues: [],
     });
   });
 });

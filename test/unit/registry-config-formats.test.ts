@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { npmEnvReplace, npmrcLine, parseNpmrc } from "../../src/host-registries/npmrc-format.ts";
 import { PipConfigError, parsePipConfig, pipConfigText } from "../../src/host-registries/pip-config-format.ts";
+import { urlHasCredentials } from "../../src/host-registries/url-credentials.ts";
 
 const object = (map: Map<string, unknown>) => Object.fromEntries(map);
 
@@ -130,5 +131,34 @@ describe("pip config format", () => {
       "trusted-host": "\nm.example\nn.example",
     });
     expect(object(parsed.get("install")!)).toEqual({ "extra-index-url": "https://x.example/simple/" });
+  });
+});
+
+describe("a credential inside a registry, index or proxy value (issue 23)", () => {
+  test("a user or password before the host, with or without a scheme, and any query string count", () => {
+    for (const value of [
+      "https://u:p@mirror.example/simple/",
+      "https://token@mirror.example/",
+      "bob:secret@proxy.example:3128",
+      "bob@proxy.example",
+      "http:bob:secret@proxy.example:3128",
+      "https://mirror.example/simple/?token=abc",
+      "mirror.example/simple?key=abc",
+      "  https://mirror.example/?a=b  ",
+    ])
+      expect({ value, credential: urlHasCredentials(value) }).toEqual({ value, credential: true });
+  });
+
+  test("hosts, ports, paths with an @ after the host, fragments and an empty query do not", () => {
+    for (const value of [
+      "https://registry.npmjs.org/",
+      "http://proxy.example:3128",
+      "proxy.example:3128",
+      "https://npm.pkg.github.com/@myorg",
+      "https://mirror.example/simple/#frag?not-a-query",
+      "https://mirror.example/simple/?",
+      "[::1]:3128",
+    ])
+      expect({ value, credential: urlHasCredentials(value) }).toEqual({ value, credential: false });
   });
 });

@@ -62,3 +62,24 @@ describe("values that may be secrets", () => {
     });
   });
 });
+
+describe("a value of several lines (issue 23: a key read with $(cat key))", () => {
+  const key =
+    '-----BEGIN TEST KEY-----\r\nMIIEvQIBADANBgkq"hkiG9w0\n  line-three-of-it  \nab\n-----END TEST KEY-----\n';
+  const redact = createRedactor(secretValues({ DEPLOY_KEY: key }, {}));
+
+  test("each line is hidden wherever it shows alone: a step name cut at a line break, an echoed line, a quoted error", () => {
+    expect(redact('#6 [2/2] RUN echo "-----BEGIN TEST KEY-----')).toBe('#6 [2/2] RUN echo "***');
+    expect(redact('MIIEvQIBADANBgkq"hkiG9w0')).toBe("***");
+    expect(redact("#6 0.067   line-three-of-it")).toBe("#6 0.067   ***");
+    expect(redact('-----END TEST KEY-----" && exit 7')).toBe("*** && exit 7".replace("***", '***"'));
+    expect(redact('process "/bin/sh -c echo \\"MIIEvQIBADANBgkq\\"hkiG9w0\\"" failed')).toBe(
+      'process "/bin/sh -c echo \\"***\\"" failed',
+    );
+  });
+
+  test("the value whole is still hidden whole; lines shorter than 4 characters are not hidden", () => {
+    expect(redact(`got ${key} end`)).toBe("got *** end");
+    expect(redact("ab cd")).toBe("ab cd");
+  });
+});

@@ -106,6 +106,23 @@ describe("the host's GitHub tokens", () => {
     expect(named.githubTokensWithheld).toEqual(["GITHUB_TOKEN"]);
   });
 
+  test("a proxy variable holding a user, password or query stays home unless asked for (issue 23)", () => {
+    const proxies = {
+      HTTPS_PROXY: "bob:pw-Secret@proxy:3128",
+      http_proxy: "http://proxy:3128/?token=q-Secret",
+      ALL_PROXY: "http://proxy:3128",
+      NO_PROXY: "localhost,user@odd.example",
+    };
+    const kept = forwardedEnv([], { env: proxies });
+    expect(kept.variables.map((v) => v.name).sort()).toEqual(["ALL_PROXY", "NO_PROXY"]);
+    expect(kept.proxyCredentialsWithheld.sort()).toEqual(["HTTPS_PROXY", "http_proxy"]);
+    const asked = forwardedEnv([], { env: proxies, proxyCredentials: true });
+    expect(asked.variables.map((v) => v.name).sort()).toEqual(["ALL_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy"]);
+    expect(asked.proxyCredentialsWithheld).toEqual([]);
+    const named = forwardedEnv(["HTTPS_PROXY"], { env: proxies });
+    expect(named.proxyCredentialsWithheld).toEqual(["http_proxy"]);
+  });
+
   test("the flag wins over AICAGE_UTIL_GITHUB_TOKEN", () => {
     expect(githubTokenChoice({}, {})).toBe(true);
     expect(githubTokenChoice({}, { AICAGE_UTIL_GITHUB_TOKEN: "0" })).toBe(false);

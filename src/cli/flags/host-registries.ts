@@ -22,12 +22,19 @@ export const hostRegistryArgs = {
 const on = (value: string | undefined) => value !== undefined && /^(1|true|yes|on)$/i.test(value);
 const off = (value: string | undefined) => value !== undefined && /^(0|false|no|off)$/i.test(value);
 
+/** Whether credentials may go at all (a proxy variable's too, with the registry set-up off). */
+export function credentialsOptIn(
+  args: { "forward-registry-credentials"?: boolean },
+  env: Record<string, string | undefined> = process.env,
+): boolean {
+  return Boolean(args["forward-registry-credentials"]) || on(env.AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS);
+}
+
 /** Flags win over the environment. */
 export function hostRegistryChoice(
   args: { "host-registries"?: boolean; "forward-registry-credentials"?: boolean },
   env: Record<string, string | undefined> = process.env,
 ): { forward: boolean; credentials: boolean } {
   const forward = args["host-registries"] === false ? false : !off(env.AICAGE_UTIL_HOST_REGISTRIES);
-  const credentials = Boolean(args["forward-registry-credentials"]) || on(env.AICAGE_UTIL_FORWARD_REGISTRY_CREDENTIALS);
-  return { forward, credentials: forward && credentials };
+  return { forward, credentials: forward && credentialsOptIn(args, env) };
 }

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { integerOption, repeatedValues } from "../../cli/args.ts";
 import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts";
-import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
+import { credentialsOptIn, hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 import { registryLines } from "../../cli/registry-lines.ts";
 import { interruptSignal } from "../../cli/interrupt.ts";
 import { checkAgents } from "../../version-check/check.ts";
@@ -96,7 +96,10 @@ export default defineCommand({
     const timeoutSeconds = integerOption(args.timeout, "--timeout", 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS;
     const jobs = integerOption(args.jobs, "--jobs", 1) ?? DEFAULT_JOBS;
     const cacheTtlSeconds = integerOption(args["cache-ttl"], "--cache-ttl", 0);
-    const env = forwardedEnv(repeatedValues(rawArgs, "env"), { githubTokens: githubTokenChoice(args) });
+    const env = forwardedEnv(repeatedValues(rawArgs, "env"), {
+      githubTokens: githubTokenChoice(args),
+      proxyCredentials: credentialsOptIn(args),
+    });
     // With no host to fall back to, a missing (or hung) engine ends the command here: exit 3, one line.
     const { agents, client, registry } = await prepareCheck({
       order,
@@ -114,6 +117,8 @@ export default defineCommand({
       );
       if (env.githubTokensWithheld.length > 0)
         logger.info(`withheld from the image (--no-github-token): ${env.githubTokensWithheld.join(", ")}`);
+      for (const name of env.proxyCredentialsWithheld)
+        logger.info(`withheld: $${name} holds a user, password or query (--forward-registry-credentials)`);
     }
 
     const progress = createReporter({ mode: args.progress, json, verbose: Boolean(args.verbose) });
