@@ -20,6 +20,7 @@
 // - every record that arrived is kept, whatever happens to the container or the engine later.
 // One container for twenty agents costs about as much as for one (scripts/bench-version-check).
 import type { DockerClient } from "../docker/client.ts";
+import { isPodman } from "../workloads/engine-kind.ts";
 import { type RunContainerResult, type RunPhases, runContainer } from "../workloads/run-container.ts";
 import { PURPOSE_LABEL, managedLabels } from "../core/labels.ts";
 import { createLineSplitter } from "../lib/lines.ts";
@@ -168,14 +169,17 @@ const kib = (bytes: number) => `${Math.ceil(bytes / 1024)}k`;
  * The container's tmpfs mounts: per agent its HOME, TMPDIR (its own, size-limited) and its
  * results folder (root's: an output flood fills only its own); /tmp and /var/tmp for all.
  */
-function checkTmpfs(count: number, slots: number, cap: number): Record<string, string> {
+function checkTmpfs(count: number, slots: number, cap: number, ownerOption: boolean): Record<string, string> {
   const mounts: Record<string, string> = {
     "/tmp": `size=${kib(SHARED_TMP_PER_SLOT_BYTES * slots)},mode=1777,nosuid,nodev`,
     "/var/tmp": `size=${kib(VAR_TMP_BYTES)},mode=1777,nosuid,nodev`,
   };
   for (let n = 0; n < count; n++) {
-    // Root's until the runner hands them to the agent (Podman 4 knows no uid= option).
-    const own = `size=${kib(AGENT_TMPFS_BYTES)},mode=0700,nosuid,nodev`;
+    // The agent's from the start where the engine knows tmpfs' uid= option (Docker); else
+    // root's until the runner hands them over (Podman 4 refuses the option; a chown each).
+    const id = AGENT_ID_BASE + n;
+    const owner = ownerOption ? `,uid=${id},gid=${id}` : "";
+    const own = `size=${kib(AGENT_TMPFS_BYTES)},mode=0700${owner},nosuid,nodev`;
     mounts[`${CHECK_ROOT}/home/${n}`] = own;
     mounts[`${CHECK_ROOT}/tmp/${n}`] = own;
     mounts[`${CHECK_ROOT}/results/${n}`] = `size=${kib(resultsTmpfsBytes(cap))},mode=0700,nosuid,nodev,noexec`;
@@ -193,7 +197,7 @@ function checkMemoryBytes(slots: number, cap: number): number {
 }
 
 /** The container that runs a batch: what it is allowed, and what it is not. */
-function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
+function checkContainerSpec(scripts: BatchScript[], options: BatchOptions, podman: boolean) {
   const slots = Math.max(1, Math.min(options.jobs, scripts.length));
   const limitSeconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   return {
@@ -226,7 +230,7 @@ function checkContainerSpec(scripts: BatchScript[], options: BatchOptions) {
       SecurityOpt: ["no-new-privileges"],
       PidsLimit: PIDS_PER_AGENT * slots + 32,
       Memory: checkMemoryBytes(slots, options.maxOutputBytes),
-      Tmpfs: checkTmpfs(scripts.length, slots, options.maxOutputBytes),
+      Tmpfs: checkTmpfs(scripts.length, slots, options.maxOutputBytes, !podman),
     },
   };
 }
@@ -279,7 +283,8 @@ export async function runBatchInImage(
 
   let result: RunContainerResult;
   try {
-    result = await runContainer(client, checkContainerSpec(scripts, options), {
+    const spec = checkContainerSpec(scripts, options, await isPodman(client));
+    result = await runContainer(client, spec, {
       copyIn: [
         {
           path: "/",

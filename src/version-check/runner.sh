@@ -164,8 +164,9 @@ run_one() {
     "NPM_CONFIG_CACHE=$home/.npm" "PIP_CACHE_DIR=$home/.cache/pip" -- \
     setpriv --reuid=$id --regid=$id --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs "$@"
   start=${EPOCHREALTIME/./}
-  # Its tmpfs folders are root's until now (an engine may not know tmpfs' uid= option).
-  if chown "$id:$id" "$home" "$tmp" 2>"$out/err" && cd "$dir" 2>"$out/err"; then
+  # Its tmpfs folders are root's until now where the engine knows no tmpfs uid= option (-O:
+  # owned by this shell's user, root).
+  if { ! [ -O "$home" ] || chown "$id:$id" "$home" "$tmp" 2>"$out/err"; } && cd "$dir" 2>"$out/err"; then
     launch "$@" >"$out/out" 2>"$out/err" </dev/null &
     await_agent $! $id
     rc=$?
