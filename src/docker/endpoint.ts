@@ -2,12 +2,13 @@
 // The order follows the docker CLI: an explicit host, then the active context, then the usual
 // socket locations of Docker Engine, rootless Docker, Docker Desktop, Colima, OrbStack and Podman.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EndpointError } from "./errors.ts";
-import { hasControls, quoted } from "../lib/safe-text.ts";
+import { escapeControls, hasControls, quoted } from "../lib/safe-text.ts";
+import { RefusedEngineFileError, readEngineFile } from "./engine-files.ts";
 import { type SshTarget, parseSshUrl, sshDisplay } from "./ssh/ssh-target.ts";
 
 export interface EndpointInputs {
@@ -148,27 +149,32 @@ function contextEndpoint(env: Record<string, string | undefined>, home: string):
   let name = setting(env, "DOCKER_CONTEXT");
   let how = "DOCKER_CONTEXT";
   if (!name) {
+    const configPath = join(configDir, "config.json");
+    let config: any;
     try {
-      const config = JSON.parse(readFileSync(join(configDir, "config.json"), "utf8"));
-      name = typeof config.currentContext === "string" ? config.currentContext : undefined;
-      how = "current context";
-    } catch {
-      return undefined; // no config or unreadable config: the docker CLI also falls through
+      config = JSON.parse(engineFile(configPath, "the docker config") ?? "{}");
+    } catch (error) {
+      if (error instanceof EndpointError) throw error;
+      return undefined; // unreadable or not JSON: the docker CLI also falls through (with a warning)
     }
+    name = typeof config?.currentContext === "string" ? config.currentContext : undefined;
+    how = "current context";
   }
   if (!name || name === "default") return undefined;
 
   const id = createHash("sha256").update(name).digest("hex");
   const metaPath = join(configDir, "contexts", "meta", id, "meta.json");
+  const notFound = `${how} ${quoted(name, 80)} not found (${metaPath}); run 'docker context ls' or unset it`;
   let meta: any;
   try {
-    meta = JSON.parse(readFileSync(metaPath, "utf8"));
-  } catch {
-    throw new EndpointError(`${how} '${name}' not found (${metaPath}); run 'docker context ls' or unset it`);
+    meta = JSON.parse(engineFile(metaPath, `the context ${quoted(name, 80)}`) ?? "");
+  } catch (error) {
+    if (error instanceof EndpointError) throw error;
+    throw new EndpointError(notFound);
   }
   const docker = meta?.Endpoints?.docker;
   if (typeof docker?.Host !== "string") {
-    throw new EndpointError(`${how} '${name}' has no docker endpoint in ${metaPath}`);
+    throw new EndpointError(`${how} ${quoted(name, 80)} has no docker endpoint in ${metaPath}`);
   }
   const tlsDir = join(configDir, "contexts", "tls", id, "docker");
   const tls = existsSync(tlsDir)
@@ -181,6 +187,21 @@ function contextEndpoint(env: Record<string, string | undefined>, home: string):
     : undefined;
   // The context's own TLS files, never DOCKER_TLS_* of the environment.
   return parseHost(docker.Host, `context ${name} (${how})`, { DOCKER_SSH_NO_MUX: env.DOCKER_SSH_NO_MUX }, tls);
+}
+
+/**
+ * A settings file's text, undefined when missing. One that is no regular file or too large is
+ * refused (EndpointError: exit 2) rather than read: a FIFO would hang the read for good.
+ */
+function engineFile(path: string, what: string): string | undefined {
+  try {
+    return readEngineFile(path);
+  } catch (error) {
+    if (!(error instanceof RefusedEngineFileError)) throw error;
+    throw new EndpointError(
+      `cannot read ${what}: ${escapeControls(error.message)}; make it a regular file, or set DOCKER_HOST`,
+    );
+  }
 }
 
 function defaultSockets(env: Record<string, string | undefined>, home: string) {
