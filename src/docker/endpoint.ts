@@ -9,7 +9,7 @@ import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EndpointError } from "./errors.ts";
 import { escapeControls, hasControls, quoted } from "../lib/safe-text.ts";
 import { RefusedEngineFileError, readEngineFile } from "./engine-files.ts";
-import { type SshTarget, parseSshUrl, sshDisplay } from "./ssh/ssh-target.ts";
+import { type SshTarget, parseSshUrl, shownAddress, sshDisplay } from "./ssh/ssh-target.ts";
 
 export interface EndpointInputs {
   /** an endpoint chosen explicitly (a command-line flag), winning over everything else */
@@ -55,7 +55,7 @@ export function parseHost(
   contextTls?: DockerEndpoint["tls"],
   home: string = homedir(),
 ): DockerEndpoint {
-  const shown = quoted(value, 120);
+  const shown = shownAddress(value);
   // A newline would split the message (and a log line) in two; no host or path holds one.
   if (hasControls(value))
     throw new EndpointError(`${source}: the Docker host ${shown} holds a control character; remove it`);

@@ -98,7 +98,7 @@ describe("resolveEndpoint", () => {
       resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex,
     ).toBe(false);
     expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow(
-      "host setting: 'ssh://me:pw@box' holds a password",
+      "host setting: 'ssh://me:***@box' holds a password",
     );
   });
 
