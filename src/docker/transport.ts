@@ -3,6 +3,7 @@
 // lives here: how fetch reaches a unix socket and how it presents client certificates.
 import { runtime } from "std-env";
 import { readEngineFile } from "./engine-files.ts";
+import { checkTlsTexts } from "./tls-files.ts";
 
 export type RuntimeName = "bun" | "deno" | "node" | "other";
 
@@ -39,6 +40,7 @@ export function tlsFetchOptions(files: TlsFiles): Record<string, unknown> {
   const ca = read(files.ca);
   const cert = read(files.cert);
   const key = read(files.key);
+  checkTlsTexts({ ca, cert, key }, files);
   if (runtimeName === "deno") {
     const deno = (globalThis as any).Deno;
     return { client: deno.createHttpClient({ caCerts: ca ? [ca] : undefined, cert, key }) };
