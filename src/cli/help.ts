@@ -54,7 +54,7 @@ function renderHelp(spec: CommandSpec, style: Style): string {
   }
   const options: Array<[string, string]> = spec.flags.map((f) => [flagLabel(f), flagText(f)]);
   options.push(["-h, --help", "Show this help"]);
-  if (spec.path.length === 1) options.push(["-v, --version", "Print the version"]);
+  if (spec.path.length === 1) options.push(["-v, --version", "Print the version (with --json as JSON)"]);
   lines.push("", style.bold("Options:"), ...columns(options, style));
   if (spec.subcommands.length) {
     lines.push("", style.bold("Commands:"));

@@ -8,7 +8,8 @@ import { ExitCode } from "./exit-codes.ts";
 import { reportError } from "./report-error.ts";
 import { quoted } from "../lib/safe-text.ts";
 import { showHelp } from "./help.ts";
-import { answered, logger, printLastJson, writeStdout } from "./output.ts";
+import { answered, logger, printJson, printLastJson, writeStdout } from "./output.ts";
+import { toolRevision, toolVersion } from "../core/tool-info.ts";
 
 type AnyCommand = CommandDef<any>;
 
@@ -57,6 +58,12 @@ export function streamsJson(rawArgs: string[]): boolean {
   return rawArgs.some((arg, i) => arg === "--progress=json" || (arg === "--progress" && rawArgs[i + 1] === "json"));
 }
 
+/** `--version` or `-v`, alone or with `--json` (then as the object of schemas/version.schema.json). */
+function isVersionRequest(rawArgs: string[]): boolean {
+  const rest = rawArgs.filter((arg) => arg !== "--json");
+  return rest.length === 1 && rawArgs.length - rest.length <= 1 && (rest[0] === "--version" || rest[0] === "-v");
+}
+
 export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: string): Promise<never> {
   const json = rawArgs.includes("--json") || streamsJson(rawArgs);
   let code: number = ExitCode.ok;
@@ -65,8 +72,9 @@ export async function runCli(root: AnyCommand, rawArgs: string[], versionLine: s
     const command = chain[chain.length - 1]!;
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
       await showHelp(chain, names);
-    } else if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
-      writeStdout(`${versionLine}\n`);
+    } else if (isVersionRequest(rawArgs)) {
+      if (json) printJson({ name: "aicage-util", version: toolVersion, revision: toolRevision });
+      else writeStdout(`${versionLine}\n`);
     } else if (chain.length === 1 || (!command.run && command.subCommands)) {
       // A command that only groups others (or none at all): an unknown or a missing one.
       const name = ["aicage-util", ...names].join(" ");

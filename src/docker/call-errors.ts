@@ -6,6 +6,7 @@ import { quoted, withoutEscapes } from "../lib/safe-text.ts";
 import { oneLine } from "../lib/text.ts";
 import { sshEngineError } from "./ssh/ssh-errors.ts";
 import type { SshFailure } from "./ssh/ssh-failure.ts";
+import { explainTlsFailure } from "./tls-failure.ts";
 
 /**
  * Maps a network-level failure (no HTTP answer at all) of `request` to a typed error. Over
@@ -29,6 +30,8 @@ export function connectionError(
   if (code === "EACCES" || code === "EPERM" || /permission denied|os error 13\b/i.test(text)) {
     return new EnginePermissionError(endpoint);
   }
+  const tls = explainTlsFailure(code, text, endpoint, request);
+  if (tls) return new EngineUnreachableError(endpoint, tls.reason, tls.fix);
   if (
     /malformed_http|invalid http|parse error|invalid status line|invalid header|http\/0\.9/i.test(`${code} ${text}`)
   ) {

@@ -4,6 +4,7 @@
 import { type FetchOptions, ofetch } from "ofetch";
 import { agreedApiVersion } from "./api-version.ts";
 import { connectionError, describeBody, engineMessage } from "./call-errors.ts";
+import { isPlainRequestToTlsServer, plainRequestToTlsServer } from "./tls-failure.ts";
 import { Deadline } from "./deadline.ts";
 import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EngineConnection } from "./engine-connection.ts";
@@ -302,6 +303,10 @@ export class DockerClient {
       const text = await response.text().catch(() => "");
       deadline.stop();
       if (deadline.reason) throw deadline.reason;
+      if (isPlainRequestToTlsServer(response.status, text)) {
+        const tls = plainRequestToTlsServer();
+        throw new EngineUnreachableError(this.endpoint, tls.reason, tls.fix);
+      }
       throw apiErrorFor(response.status, engineMessage(text, response), options.operation ?? `${method} ${path}`);
     }
     return { response, request, deadline, controller };

@@ -1,8 +1,9 @@
 // The one place that knows which JavaScript runtime runs us. Everything that differs
 // between Bun (the compiled binary, the tests) and Deno (`deno run -A src/cli.ts`)
 // lives here: how fetch reaches a unix socket and how it presents client certificates.
-import { readFileSync } from "node:fs";
 import { runtime } from "std-env";
+import { readEngineFile } from "./engine-files.ts";
+import { checkTlsTexts } from "./tls-files.ts";
 
 export type RuntimeName = "bun" | "deno" | "node" | "other";
 
@@ -29,10 +30,17 @@ export function unixSocketFetchOptions(socketPath: string): Record<string, unkno
 
 /** Extra `fetch` init options that present client certificates to a TLS endpoint. */
 export function tlsFetchOptions(files: TlsFiles): Record<string, unknown> {
-  const read = (path?: string) => (path ? readFileSync(path, "utf8") : undefined);
+  // Bounded, regular files only: a FIFO named ca.pem would block for good. A missing file is an error here.
+  const read = (path?: string) => {
+    if (!path) return undefined;
+    const text = readEngineFile(path);
+    if (text === undefined) throw new Error(`${path} does not exist`);
+    return text;
+  };
   const ca = read(files.ca);
   const cert = read(files.cert);
   const key = read(files.key);
+  checkTlsTexts({ ca, cert, key }, files);
   if (runtimeName === "deno") {
     const deno = (globalThis as any).Deno;
     return { client: deno.createHttpClient({ caCerts: ca ? [ca] : undefined, cert, key }) };

@@ -81,14 +81,82 @@ export function makeCertificates(): string {
   return dir;
 }
 
-export function startTlsProxy(certDir: string, engine: { hostname: string; port: number }) {
+/**
+ * What a test needs to get TLS wrong on purpose, in `dir` beside makeCertificates' files: a
+ * second CA ("other"), a server certificate it signed (other-server-*.pem), a server
+ * certificate of the right CA made out for another name (elsewhere-*.pem), and a client
+ * certificate of the other CA (other-client-*.pem).
+ */
+export function makeWrongCertificates(dir: string): void {
+  const key = (name: string) =>
+    openssl(dir, [
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      `${name}-key.pem`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${name}`,
+    ]);
+  const sign = (name: string, ca: string, ext: string) => {
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${ca}.pem`,
+      "-CAkey",
+      `${ca}-key.pem`,
+      "-CAcreateserial",
+      "-out",
+      `${name}-cert.pem`,
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.ext`,
+    ]);
+  };
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "other-key.pem",
+    "-out",
+    "other.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=aicage-test-other-ca",
+  ]);
+  key("other-server");
+  sign("other-server", "other", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+  key("elsewhere");
+  sign("elsewhere", "ca", "subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n");
+  key("other-client");
+  sign("other-client", "other", "extendedKeyUsage=clientAuth\n");
+}
+
+/** The TLS front; `presented` names the certificate and key it presents (of makeCertificates by default). */
+export function startTlsProxy(
+  certDir: string,
+  engine: { hostname: string; port: number },
+  presented = { cert: "server-cert.pem", key: "server-key.pem" },
+) {
   const read = (name: string) => readFileSync(join(certDir, name), "utf8");
   const server = Bun.listen<RelayLink>({
     hostname: "127.0.0.1",
     port: 0,
     tls: {
-      cert: read("server-cert.pem"),
-      key: read("server-key.pem"),
+      cert: read(presented.cert),
+      key: read(presented.key),
       ca: read("ca.pem"),
       requestCert: true,
       rejectUnauthorized: true,

@@ -43,8 +43,23 @@ describe("schemas", () => {
       node.subcommands.forEach(walk);
     };
     walk(tree);
-    // progress-event: the lines of --progress json before its last (json-progress.test.ts).
-    expect(schemaNames()).toEqual([...withJson, "error", "progress-event"].sort());
+    // progress-event: the lines of --progress json before its last (json-progress.test.ts);
+    // version: `--version --json`, an option of the root and no command.
+    expect(schemaNames()).toEqual([...withJson, "error", "progress-event", "version"].sort());
+  });
+
+  test("--version --json (and -v, the flags in any order): the version as an object, exit 0", async () => {
+    for (const args of [
+      ["--version", "--json"],
+      ["--json", "-v"],
+    ]) {
+      const run = await runCli(args);
+      expect([run.exitCode, run.stderr]).toEqual([0, ""]);
+      const value = JSON.parse(run.stdout);
+      validateJson("version", value);
+      expect(value).toEqual({ schemaVersion: 1, name: "aicage-util", version: expect.any(String), revision: "dev" });
+      expect((await runCli(["--version"])).stdout).toBe(`aicage-util ${value.version} (${value.revision})\n`);
+    }
   });
 
   test("the schemas refuse what the contract does not allow", () => {

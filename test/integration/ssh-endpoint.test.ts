@@ -3,7 +3,17 @@
 // test checks that no ssh process, no session on the far side and no private folder is left.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -395,6 +405,39 @@ describe("ssh failures: one line naming cause and fix, exit 3", () => {
     });
     await expectNothingLeft();
   });
+});
+
+describe("ssh addresses refused before ssh runs (issue 23): exit 2, one line, no password shown", () => {
+  // An ssh first on the PATH that leaves a mark: a refused address must never reach it.
+  const fakeBin = folder("aicage-fake-ssh-");
+  const mark = join(fakeBin, "ssh-ran");
+  writeFileSync(join(fakeBin, "ssh"), `#!/bin/sh\necho "$@" >> '${mark}'\nexit 255\n`, { mode: 0o755 });
+  const cases: Array<[string, string]> = [
+    ["ssh://h$(id)ost", "the host 'h$(id)ost' is neither a host name nor an IP address"],
+    ["ssh://a;id;b@host", "the user name 'a;id;b' is not a login name"],
+    ["ssh://me:s3cretpw@box", "'ssh://me:***@box' holds a password; use a key or an ssh agent instead"],
+    ["ssh://box:0", "port 0 is not between 1 and 65535"],
+    [`ssh://${"a".repeat(100_000)}`, "is neither a host name nor an IP address"],
+  ];
+  for (const [value, message] of cases) {
+    test(`${value.slice(0, 50)} (--json too)`, async () => {
+      for (const args of [
+        ["images", "ls"],
+        ["doctor", "--json"],
+      ]) {
+        const env = { TMPDIR: tempRoot, DOCKER_HOST: value, PATH: `${fakeBin}:${process.env.PATH}` };
+        const run = await runCli(args, { env });
+        expect(run.exitCode).toBe(2);
+        expect(run.stderr.trim().split("\n")).toHaveLength(1);
+        expect(run.stderr).toStartWith("[error] DOCKER_HOST: ");
+        expect(run.stderr).toContain(message);
+        expect(run.stderr.length).toBeLessThan(400);
+        expect(`${run.stdout}${run.stderr}`).not.toContain("s3cretpw");
+        if (args.includes("--json")) expect(JSON.parse(run.stdout).error).toMatchObject({ kind: "usage", exitCode: 2 });
+      }
+      expect(existsSync(mark)).toBe(false);
+    });
+  }
 });
 
 describe("Ctrl-C over ssh (SIGINT to the CLI's whole process group)", () => {

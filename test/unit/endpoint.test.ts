@@ -47,6 +47,38 @@ describe("resolveEndpoint", () => {
     expect(endpoint.tls).toEqual({ ca: "/certs/ca.pem", cert: "/certs/cert.pem", key: "/certs/key.pem", verify: true });
   });
 
+  test("empty DOCKER_CERT_PATH, DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG are unset, as for the docker CLI", () => {
+    // An empty DOCKER_CERT_PATH once meant ./ca.pem: the folder one stands in chose whom to trust.
+    const tls = resolveEndpoint({
+      env: { DOCKER_HOST: "tcp://box:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "", DOCKER_CONFIG: "" },
+      home: "/home/me",
+      exists: none,
+    }).tls;
+    expect(tls).toEqual({
+      ca: "/home/me/.docker/ca.pem",
+      cert: "/home/me/.docker/cert.pem",
+      key: "/home/me/.docker/key.pem",
+      verify: true,
+    });
+    const home = homeWithContext("colima", "unix:///colima.sock");
+    const env = { DOCKER_HOST: "", DOCKER_CONTEXT: "", DOCKER_CONFIG: "" };
+    expect(resolveEndpoint({ env, home, exists: none })).toMatchObject({
+      socketPath: "/colima.sock",
+      source: "context colima (current context)",
+    });
+  });
+
+  test("the TLS files default to DOCKER_CONFIG's folder; any DOCKER_TLS_VERIFY but empty verifies, as for the docker CLI", () => {
+    const env = { DOCKER_HOST: "tcp://box", DOCKER_CONFIG: "/etc/me-docker" };
+    const tls = (extra: Record<string, string>) =>
+      resolveEndpoint({ env: { ...env, ...extra }, home: "/home/me", exists: none }).tls;
+    expect(tls({ DOCKER_TLS_VERIFY: "1" })).toMatchObject({ ca: "/etc/me-docker/ca.pem", verify: true });
+    expect(tls({ DOCKER_TLS_VERIFY: "0" })).toMatchObject({ ca: "/etc/me-docker/ca.pem", verify: true });
+    expect(tls({ DOCKER_TLS_VERIFY: "" })).toBeUndefined();
+    expect(tls({ DOCKER_TLS: "1" })).toMatchObject({ ca: "/etc/me-docker/ca.pem", verify: false });
+    expect(tls({ DOCKER_TLS: "" })).toBeUndefined();
+  });
+
   test("an unsupported scheme is a clear error", () => {
     expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(EndpointError);
     expect(() => resolveEndpoint({ host: "fd://3", exists: none })).toThrow(
@@ -66,7 +98,7 @@ describe("resolveEndpoint", () => {
       resolveEndpoint({ env: { DOCKER_HOST: "ssh://box", DOCKER_SSH_NO_MUX: "1" }, exists: none }).ssh?.multiplex,
     ).toBe(false);
     expect(() => resolveEndpoint({ host: "ssh://me:pw@box", exists: none })).toThrow(
-      "host setting: 'ssh://me:pw@box' holds a password",
+      "host setting: 'ssh://me:***@box' holds a password",
     );
   });
 

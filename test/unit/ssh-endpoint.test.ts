@@ -41,8 +41,76 @@ describe("ssh:// addresses", () => {
     expect(() => parseSshUrl("ssh://me:secret@box")).toThrow("holds a password; use a key or an ssh agent instead");
     expect(() => parseSshUrl("ssh://box?x=1")).toThrow("may not have a query or fragment");
     expect(() => parseSshUrl("ssh://")).toThrow(/not a valid ssh:\/\/ address|names no host/);
-    expect(() => parseSshUrl("ssh://-oProxyCommand=x")).toThrow("invalid user or host name");
-    expect(() => parseSshUrl("ssh://-oProxyCommand=x@box")).toThrow("invalid user or host name");
+    expect(() => parseSshUrl("ssh://-oProxyCommand=x")).toThrow(
+      "'ssh://-oProxyCommand=x': the host '-oProxyCommand=x' is neither a host name nor an IP address",
+    );
+    expect(() => parseSshUrl("ssh://-oProxyCommand=x@box")).toThrow(
+      "the user name '-oProxyCommand=x' is not a login name (letters, digits, '.', '_', '-', '@')",
+    );
+  });
+
+  test("a host or user name with shell characters is refused before ssh sees it (a ProxyCommand's %h would run it)", () => {
+    for (const value of [
+      "ssh://h$(cmd)ost",
+      "ssh://h`cmd`ost",
+      "ssh://a;cmd;b@host",
+      "ssh://me@h&x",
+      "ssh://h%20x",
+      "ssh://h'x",
+    ]) {
+      expect(() => parseSshUrl(value)).toThrow(/is neither a host name nor an IP address|is not a login name/);
+    }
+    expect(() => parseSshUrl("ssh://a;cmd;b@host")).toThrow("the user name 'a;cmd;b' is not a login name");
+    expect(() => parseSshUrl("ssh://h$(cmd)ost")).toThrow(
+      "the host 'h$(cmd)ost' is neither a host name nor an IP address",
+    );
+    // What a real login looks like passes: a domain login, a ~/.ssh/config alias, addresses.
+    expect(parseSshUrl("ssh://me%40corp.example@build_box.lan:2222")).toMatchObject({
+      user: "me@corp.example",
+      host: "build_box.lan",
+      port: 2222,
+    });
+    expect(parseSshUrl("ssh://10.0.0.5").host).toBe("10.0.0.5");
+    expect(parseSshUrl("ssh://[fd00::5]:22").host).toBe("fd00::5");
+    expect(parseSshUrl("ssh://Box.Example.").host).toBe("Box.Example.");
+  });
+
+  test("a password is refused without being shown", () => {
+    expect(() => parseSshUrl("ssh://me:s3cret@box")).toThrow(
+      "'ssh://me:***@box' holds a password; use a key or an ssh agent instead",
+    );
+    const error = (() => {
+      try {
+        parseSshUrl("ssh://me:s3cret@h$(x)ost:0");
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).not.toContain("s3cret");
+  });
+
+  test("port 0 and ports above 65535 are refused, not taken for ssh's default", () => {
+    expect(() => parseSshUrl("ssh://box:0")).toThrow("'ssh://box:0': port 0 is not between 1 and 65535");
+    expect(() => parseSshUrl("ssh://me@box:65536/x")).toThrow("port 65536 is not between 1 and 65535");
+    expect(() => parseSshUrl("ssh://[::1]:0")).toThrow("port 0 is not between 1 and 65535");
+    expect(parseSshUrl("ssh://box:022").port).toBe(22);
+  });
+
+  test("a name of 100,000 characters is refused in a message of bounded length", () => {
+    for (const value of [
+      `ssh://${"a".repeat(100_000)}`,
+      `ssh://${"a".repeat(100_000)}@box`,
+      `ssh://box/${"s".repeat(100_000)}`,
+    ]) {
+      let message = "";
+      try {
+        parseSshUrl(value);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/…/);
+      expect(message.length).toBeLessThan(300);
+    }
   });
 
   test("display is the normalised address", () => {
