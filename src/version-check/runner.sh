@@ -92,6 +92,8 @@ chmod o-w /run/lock /var/lock 2>/dev/null
 signal_user() {
   local uid=$1 signal=$2 p key value rest zombie found=1
   for p in /proc/[0-9]*; do
+    # Root's own (the runner, tini) need no reading: a /proc folder belongs to its process's user.
+    [ -O "$p" ] && continue
     zombie=0
     {
       while read -r key value rest; do
