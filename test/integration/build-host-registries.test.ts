@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { utilImageNames } from "../../src/util-images/catalog.ts";
 import { BASE_IMAGE, ENGINE, PODMAN, REPO_ROOT, runCli, tempDir, testClient } from "../helpers/engine.ts";
 import { type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+import { writeSecretFormsHome } from "../helpers/secret-forms.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
@@ -236,22 +237,7 @@ describe(`registry credentials in build steps, only when asked (${ENGINE})`, () 
 describe(`credentials in every form, in build steps (issue 23) (${ENGINE})`, () => {
   const MARKER = `forms-Secret-${RUN}`;
   const formsHome = tempDir("aicage-build-home-forms-");
-  writeFileSync(
-    join(formsHome, ".npmrc"),
-    [
-      "registry[]=https://registry.npmjs.org/",
-      `registry[]=https://builder:${MARKER}-1@npm.corp.example/`,
-      `@corp:registry[]=https://builder:${MARKER}-2@npm.corp.example/corp/`,
-      `https-proxy=bob:${MARKER}-3@proxy.corp.example:3128`,
-      `@team:registry=https://npm.team.example/?token=${MARKER}-4`,
-      "",
-    ].join("\n"),
-  );
-  mkdirSync(join(formsHome, ".config/pip"), { recursive: true });
-  writeFileSync(
-    join(formsHome, ".config/pip/pip.conf"),
-    `[global]\nproxy = bob:${MARKER}-5@proxy.corp.example:3128\nindex-url = https://pypi.corp.example/simple/?token=${MARKER}-6\n`,
-  );
+  writeSecretFormsHome(formsHome, MARKER);
   const env = {
     HOME: formsHome,
     NPM_CONFIG_USERCONFIG: join(formsHome, ".npmrc"),

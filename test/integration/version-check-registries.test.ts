@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir } from "../helpers/engine.ts";
 import { LOOPBACK_PACKAGES, type LoopbackRegistry, startLoopbackRegistry } from "../helpers/loopback-registry.ts";
+import { writeSecretFormsHome } from "../helpers/secret-forms.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
 const TOKEN = "cli-T0ken-never-printed";
@@ -215,22 +216,7 @@ describe("credentials in every form stay home (issue 23)", () => {
   const MARKER = `forms-Secret-${process.pid}`;
   const formsHome = () => {
     const dir = tempDir("aicage-home-forms-");
-    writeFileSync(
-      join(dir, ".npmrc"),
-      [
-        "registry[]=https://registry.npmjs.org/",
-        `registry[]=https://builder:${MARKER}-1@npm.corp.example/`,
-        `@corp:registry[]=https://builder:${MARKER}-2@npm.corp.example/corp/`,
-        `https-proxy=bob:${MARKER}-3@proxy.corp.example:3128`,
-        `@team:registry=https://npm.team.example/?token=${MARKER}-4`,
-        "",
-      ].join("\n"),
-    );
-    mkdirSync(join(dir, ".config/pip"), { recursive: true });
-    writeFileSync(
-      join(dir, ".config/pip/pip.conf"),
-      `[global]\nproxy = bob:${MARKER}-5@proxy.corp.example:3128\nindex-url = https://pypi.corp.example/simple/?token=${MARKER}-6\n`,
-    );
+    writeSecretFormsHome(dir, MARKER);
     return dir;
   };
   const counting = () => {
