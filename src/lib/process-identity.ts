@@ -38,8 +38,7 @@ export function ownerState(owner: ProcessOwner): OwnerState {
     if (stat.state === "Z" || stat.state === "X") return "gone";
     return owner.start !== "" && stat.start !== owner.start ? "gone" : "alive";
   }
-  // No /proc entry: gone where /proc exists; elsewhere (macOS) only a signal can ask.
-  if (thisProcess().start !== "") return "gone";
+  // No /proc entry (macOS; or another user's process behind hidepid): a signal asks.
   return processExists(owner.pid) ? "alive" : "gone";
 }
 

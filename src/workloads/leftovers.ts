@@ -25,7 +25,7 @@ export interface LeftoverSweep {
 }
 
 /** How long the list calls may take: the sweep must not hold up the run it is part of. */
-const LIST_TIMEOUT_MS = 3_000;
+const LIST_TIMEOUT_MS = 2_000;
 /** How long the whole sweep is waited for; removals still under way go on without a witness. */
 const SWEEP_DEADLINE_MS = 8_000;
 /** Another machine's container is removed only this long after its own deadline: its owner may only be slow. */

@@ -21,6 +21,7 @@ import {
   watchCheckContainers,
 } from "../helpers/engine.ts";
 import { trackJob } from "../helpers/jobs.ts";
+import { startEngineProxy } from "../helpers/engine-proxy.ts";
 import { type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
@@ -259,4 +260,37 @@ describe("over ssh", () => {
     // The killed run's ssh ended with it (its pipes closed): no process of it stays.
     expect(await settle(() => sshd.leftovers())).toEqual([]);
   }, 120_000);
+});
+
+describe("an engine that does not answer the sweep's list calls", () => {
+  test("version-check and doctor answer anyway, a moment later at most, with no word of leftovers", async () => {
+    const agent = quickAgent();
+    const check = ["version-check", "--only", "image", "--network", "none", "--cache-ttl", "0", agent];
+    const timed = async (args: string[], env: Record<string, string>) => {
+      const started = performance.now();
+      const run = await runCli(args, { env });
+      return { ...run, seconds: (performance.now() - started) / 1000 };
+    };
+    const proxy = await startEngineProxy();
+    const listing = (r: { method: string; target: string }) => r.method === "GET" && r.target.includes("owner-pid");
+    try {
+      const usual = await timed(check, { DOCKER_HOST: proxy.host });
+      expect(usual.exitCode).toBe(0);
+      proxy.hold = listing;
+      const held = await timed(check, { DOCKER_HOST: proxy.host });
+      expect(held.exitCode).toBe(0);
+      expect(held.stdout).toContain("1.2.3");
+      expect(leftoverLines(held.stderr)).toEqual([]);
+      // The list calls were made, and held: their 2 s deadline is all they cost.
+      expect(proxy.requests.filter(listing).length).toBeGreaterThanOrEqual(4);
+      expect(held.seconds).toBeLessThan(usual.seconds + 2.5);
+
+      const doctor = await timed(["doctor", "--json"], { DOCKER_HOST: proxy.host });
+      expect(doctor.exitCode).toBe(0);
+      expect(JSON.parse(doctor.stdout).leftovers).toEqual({ containers: [], images: [], tempFolders: [] });
+      expect(doctor.seconds).toBeLessThan(4);
+    } finally {
+      proxy.stop();
+    }
+  }, 60_000);
 });
