@@ -54,37 +54,38 @@ export async function sweepLeftovers(client: DockerClient | undefined, tempRoot?
   return { ...sweep, containers: [...sweep.containers], images: [...sweep.images] };
 }
 
+/** Containers and images, each kind on its own: one the engine cannot list leaves the other's sweep whole. */
 async function sweepEngine(client: DockerClient, sweep: LeftoverSweep): Promise<void> {
-  const labels = { [MANAGED_LABEL]: "true", [OWNER_PID_LABEL]: true } as const;
-  try {
-    const [containers, images] = await Promise.all([
-      listContainers(client, { labels, all: true, timeoutMs: LIST_TIMEOUT_MS }),
-      listImages(client, { labels, timeoutMs: LIST_TIMEOUT_MS }),
-    ]);
-    await Promise.all([
-      ...containers.filter(isLeftover).map(async (container) => {
-        if (await removed(() => removeContainer(client, container.Id)))
-          sweep.containers.push({
-            id: container.Id,
-            name: (container.Names[0] ?? "").replace(/^\//, ""),
-            purpose: container.Labels?.[PURPOSE_LABEL] ?? null,
-          });
+  const outcomes = await Promise.allSettled([sweepContainers(client, sweep), sweepImages(client, sweep)]);
+  const failed = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failed) sweep.engineError = String((failed.reason as Error)?.message ?? failed.reason);
+}
+
+const OWNED = { [MANAGED_LABEL]: "true", [OWNER_PID_LABEL]: true } as const;
+
+async function sweepContainers(client: DockerClient, sweep: LeftoverSweep): Promise<void> {
+  const containers = await listContainers(client, { labels: OWNED, all: true, timeoutMs: LIST_TIMEOUT_MS });
+  await Promise.all(
+    containers
+      .filter((container) => isLeftover(container))
+      .map(async (container) => {
+        if (!(await removed(() => removeContainer(client, container.Id)))) return;
+        const name = (container.Names[0] ?? "").replace(/^\//, "");
+        sweep.containers.push({ id: container.Id, name, purpose: container.Labels?.[PURPOSE_LABEL] ?? null });
       }),
-      ...images.flatMap((image) => {
-        // Untagged ones are a builder's layer cache (buildah keeps one per label step), no leftover.
-        const tag = (image.RepoTags ?? []).find((t) => t !== "<none>:<none>");
-        if (!tag || !isLeftover({ Labels: image.Labels ?? {} })) return [];
-        return [
-          (async () => {
-            if (await removed(() => removeImage(client, image.Id, { force: true })))
-              sweep.images.push({ id: image.Id, tag });
-          })(),
-        ];
-      }),
-    ]);
-  } catch (error) {
-    sweep.engineError = error instanceof Error ? error.message : String(error);
-  }
+  );
+}
+
+async function sweepImages(client: DockerClient, sweep: LeftoverSweep): Promise<void> {
+  const images = await listImages(client, { labels: OWNED, timeoutMs: LIST_TIMEOUT_MS });
+  await Promise.all(
+    images.map(async (image) => {
+      // Untagged ones are a builder's layer cache (buildah keeps one per label step), no leftover.
+      const tag = (image.RepoTags ?? []).find((t) => t !== "<none>:<none>");
+      if (!tag || !isLeftover({ Labels: image.Labels ?? {} })) return;
+      if (await removed(() => removeImage(client, image.Id, { force: true }))) sweep.images.push({ id: image.Id, tag });
+    }),
+  );
 }
 
 /** Whether a thing of ours was left by a killed run: its owner ended here, or it is another machine's and long past its deadline. */
