@@ -6,9 +6,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { listContainers } from "../../src/docker/containers.ts";
+import { createContainer, listContainers, removeContainer } from "../../src/docker/containers.ts";
 import { findImage, listImages } from "../../src/docker/images.ts";
-import { MANAGED_LABEL } from "../../src/core/labels.ts";
+import {
+  MANAGED_LABEL,
+  OWNER_MACHINE_LABEL,
+  OWNER_PID_LABEL,
+  managedLabels,
+  ownerLabels,
+} from "../../src/core/labels.ts";
 import {
   BASE_IMAGE,
   CLI_TEST_ENV,
@@ -214,6 +220,35 @@ describe("what a killed run left, the next run removes", () => {
     expect(await live.job.interrupt()).toBe(130);
     expect(await hostSetupImagesOf(live.job.pid)).toEqual([]);
   }, 180_000);
+});
+
+describe("another machine's containers on a shared engine", () => {
+  test("stay, whatever their pid, until six hours past their own deadline", async () => {
+    const made: string[] = [];
+    const make = async (name: string, deadline: Date) => {
+      const labels = {
+        ...managedLabels(ownerLabels(deadline)),
+        // Another machine's process, of a pid that on this one is long gone (or never was).
+        [OWNER_MACHINE_LABEL]: "another-boot-id/pid:[4026531836]",
+        [OWNER_PID_LABEL]: "999999",
+      };
+      const id = await createContainer(client, { Image: BASE_IMAGE, Cmd: ["true"], Labels: labels }, name);
+      made.push(id);
+      return id;
+    };
+    try {
+      const hour = 3_600_000;
+      const recent = await make(`x-aicage-other-machine-${RUN}-1`, new Date(Date.now() - 5 * hour));
+      const old = await make(`x-aicage-other-machine-${RUN}-2`, new Date(Date.now() - 7 * hour));
+      const doctor = await runCli(["doctor", "--json"]);
+      expect(doctor.exitCode).toBe(0);
+      expect(JSON.parse(doctor.stdout).leftovers.containers.map((c: { id: string }) => c.id)).toEqual([old]);
+      expect(await containerExists(recent)).toBe(true);
+      expect(await containerExists(old)).toBe(false);
+    } finally {
+      for (const id of made) await removeContainer(client, id);
+    }
+  });
 });
 
 describe("over ssh", () => {
