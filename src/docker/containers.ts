@@ -166,10 +166,11 @@ export async function removeContainer(client: DockerClient, id: string): Promise
 
 export function listContainers(
   client: DockerClient,
-  options: { labels?: Record<string, string | true>; all?: boolean } = {},
+  options: { labels?: Record<string, string | true>; all?: boolean; timeoutMs?: number } = {},
 ): Promise<ContainerSummary[]> {
   return client.request<ContainerSummary[]>("GET", "/containers/json", {
     query: { all: options.all ?? true, filters: options.labels ? labelFilters(options.labels) : undefined },
     operation: "list containers",
+    timeoutMs: options.timeoutMs,
   });
 }

@@ -42,11 +42,12 @@ export async function findImage(client: DockerClient, ref: string): Promise<Imag
 
 export function listImages(
   client: DockerClient,
-  options: { labels?: Record<string, string | true>; all?: boolean } = {},
+  options: { labels?: Record<string, string | true>; all?: boolean; timeoutMs?: number } = {},
 ): Promise<ImageSummary[]> {
   return client.request<ImageSummary[]>("GET", "/images/json", {
     query: { all: options.all, filters: options.labels ? labelFilters(options.labels) : undefined },
     operation: "list images",
+    timeoutMs: options.timeoutMs,
   });
 }
 

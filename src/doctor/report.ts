@@ -1,5 +1,6 @@
 // What `aicage-util doctor` finds out: which engine, how it was found, whether it
-// answers, what it is, and whether the util images are there. Never throws for an
+// answers, what it is, and whether the util images are there; on the way, it removes what
+// killed runs left (workloads/leftovers.ts) and says what. Never throws for an
 // engine problem: the report says what went wrong instead.
 import { toolRevision, toolVersion } from "../core/tool-info.ts";
 import type { DockerClient } from "../docker/client.ts";
@@ -7,6 +8,7 @@ import { EnginePermissionError, EngineUnreachableError } from "../docker/errors.
 import { runtimeName } from "../docker/transport.ts";
 import { identifyEngine } from "../workloads/engine-kind.ts";
 import { seesLocalFilesByAddress } from "../workloads/local-files.ts";
+import { type LeftoverSweep, sweepLeftovers } from "../workloads/leftovers.ts";
 import type { SettingOrigin } from "../host-registries/findings.ts";
 import { hostRegistrySetup } from "../host-registries/setup.ts";
 import { UTIL_IMAGE_KINDS } from "../util-images/catalog.ts";
@@ -45,6 +47,8 @@ export interface DoctorReport {
     /** what a build's RUN steps get: the same settings, no credentials, the host's own CA bundle too */
     buildSteps: SettingOrigin[];
   } | null;
+  /** what killed runs had left and this run removed (workloads/leftovers.ts) */
+  leftovers: Omit<LeftoverSweep, "engineError">;
 }
 
 /** The report, and what the engine failed with (for the exit code and the line the CLI ends with). */
@@ -58,33 +62,19 @@ export async function gatherDoctorReport(
   client: DockerClient,
   registries: { forward: boolean; credentials: boolean } = { forward: true, credentials: false },
 ): Promise<DoctorOutcome> {
-  const report: DoctorReport = {
-    tool: {
-      version: toolVersion,
-      revision: toolRevision,
-      runtime: runtimeName,
-      platform: `${process.platform}/${process.arch}`,
-    },
-    endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
-    engine: {
-      reachable: false,
-      error: null,
-      product: null,
-      version: null,
-      apiVersion: null,
-      usedApiVersion: null,
-      os: null,
-      arch: null,
-      operatingSystem: null,
-      kernel: null,
-      storageDriver: null,
-      rootless: null,
-      apiBuilder: null,
-      buildWays: null,
-    },
-    images: [],
-    hostRegistries: null,
-  };
+  // Beside the engine's questions; never touches a live run's containers.
+  const sweeping = sweepLeftovers(client);
+  const outcome = await engineReport(client, registries);
+  const { engineError: _, ...leftovers } = await sweeping;
+  outcome.report.leftovers = leftovers;
+  return outcome;
+}
+
+async function engineReport(
+  client: DockerClient,
+  registries: { forward: boolean; credentials: boolean },
+): Promise<DoctorOutcome> {
+  const report = emptyReport(client);
   if (registries.forward) {
     const setup = hostRegistrySetup({ env: process.env, forwardCredentials: registries.credentials });
     report.hostRegistries = {
@@ -133,6 +123,38 @@ export async function gatherDoctorReport(
     return { report: withEndpointUsed(report, client), engineFailure: error };
   }
   return { report: withEndpointUsed(report, client) };
+}
+
+/** The report before anything was asked: the tool and the endpoint, the rest unknown. */
+function emptyReport(client: DockerClient): DoctorReport {
+  return {
+    tool: {
+      version: toolVersion,
+      revision: toolRevision,
+      runtime: runtimeName,
+      platform: `${process.platform}/${process.arch}`,
+    },
+    endpoint: { kind: client.endpoint.kind, address: client.endpoint.display, source: client.endpoint.source },
+    engine: {
+      reachable: false,
+      error: null,
+      product: null,
+      version: null,
+      apiVersion: null,
+      usedApiVersion: null,
+      os: null,
+      arch: null,
+      operatingSystem: null,
+      kernel: null,
+      storageDriver: null,
+      rootless: null,
+      apiBuilder: null,
+      buildWays: null,
+    },
+    images: [],
+    hostRegistries: null,
+    leftovers: { containers: [], images: [], tempFolders: [] },
+  };
 }
 
 /** Discovery may have moved on to another socket than the first one found. */

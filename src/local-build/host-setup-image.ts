@@ -3,9 +3,10 @@
 // type=bind,from=IMAGE`). BuildKit, buildah and buildx's docker driver all take a local image
 // there; the user's image gets none of its files. It lives while the build does: removed after,
 // on failure and on Ctrl-C too. Its builder also says whether the user's build can mount at
-// all: the classic builder cannot.
+// all: the classic builder cannot. It names its owner (core/labels.ts): what a killed build
+// left, the next run removes (workloads/leftovers.ts).
 import { randomBytes } from "node:crypto";
-import { managedLabels } from "../core/labels.ts";
+import { managedLabels, ownerLabels } from "../core/labels.ts";
 import type { DockerClient } from "../docker/client.ts";
 import { NotFoundError } from "../docker/errors.ts";
 import { removeImage } from "../docker/images.ts";
@@ -48,7 +49,7 @@ export async function buildHostSetupImage(
     const { builder } = await buildThroughApi(
       client,
       () => context,
-      { tags: [ref], labels: managedLabels() },
+      { tags: [ref], labels: managedLabels(ownerLabels()) },
       { signal },
     );
     return {

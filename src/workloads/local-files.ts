@@ -10,7 +10,7 @@ import type { DockerClient } from "../docker/client.ts";
 import { createContainer, removeContainer, statContainerPath } from "../docker/containers.ts";
 import type { DockerEndpoint } from "../docker/docker-endpoint.ts";
 import { DockerApiError } from "../docker/errors.ts";
-import { managedLabels } from "../core/labels.ts";
+import { managedLabels, ownerLabels } from "../core/labels.ts";
 import { onShutdown } from "../lib/shutdown.ts";
 
 /** What the address alone says: "yes", "no", or "ask" the engine (TCP to loopback). */
@@ -34,7 +34,7 @@ export async function engineSeesFolders(client: DockerClient, image: string, fol
       Image: image,
       Cmd: ["true"],
       Entrypoint: null,
-      Labels: managedLabels(),
+      Labels: managedLabels(ownerLabels()),
       HostConfig: {
         NetworkMode: "none",
         Mounts: folders.map((folder, i) => ({

@@ -24,6 +24,7 @@ import { shortId } from "../docker/ids.ts";
 import { NotMultiplexedError, demultiplex } from "../docker/streams/multiplex.ts";
 import { CappedOutput } from "../lib/capped-output.ts";
 import { isPodman } from "./engine-kind.ts";
+import { ownerLabels } from "../core/labels.ts";
 
 export interface CopyIn {
   /** folder in the container the archive is extracted into */
@@ -96,6 +97,9 @@ export async function runContainer(
   const engineRemoves = options.autoRemove === true && !(await isPodman(client));
   signal?.throwIfAborted();
   if (engineRemoves) spec = { ...spec, HostConfig: { ...spec.HostConfig, AutoRemove: true } };
+  // Its owner: should this process be killed, the next run removes the container (leftovers.ts).
+  const deadline = options.timeoutMs === undefined ? undefined : new Date(Date.now() + options.timeoutMs);
+  spec = { ...spec, Labels: { ...spec.Labels, ...ownerLabels(deadline) } };
   const stop = new RunStop(signal);
   const container = new OurContainer(client, spec, engineRemoves);
   const output = new RunOutput(options);

@@ -1,8 +1,8 @@
 // A byte-for-byte proxy on a temporary unix socket in front of the real engine's socket. It
 // lets a test see what the tool really sends (method and path of every request, when the
 // first connection came), cut every connection at a moment it chooses (an engine that goes
-// away mid-build) or freeze them (an engine that hangs mid-run). What answers is the real
-// engine: nothing is faked.
+// away mid-build), freeze them (an engine that hangs mid-run) or hold one call (an engine
+// that hangs on it). What answers is the real engine: nothing is faked.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,11 +28,15 @@ export interface EngineProxy {
   freeze(): void;
   /** called with each request as it is seen */
   onRequest?: (request: SeenRequest) => void;
+  /** a request for which it answers true never gets its answer (nor does its connection again): an engine that hangs on one call */
+  hold?: (request: SeenRequest) => boolean;
   stop(): void;
 }
 
 interface Link {
   upstream?: Relay;
+  /** a held request went over it: nothing comes back any more */
+  held?: boolean;
   queued: Uint8Array[];
   parser: RequestParser;
   client: { end(): void };
@@ -109,6 +113,7 @@ export async function startEngineProxy(
     const request = { method, target, at: performance.now() - started };
     proxy.requests.push(request);
     proxy.onRequest?.(request);
+    return request;
   };
 
   const server = Bun.listen<Link>({
@@ -116,14 +121,22 @@ export async function startEngineProxy(
     socket: {
       async open(client) {
         firstConnection ??= performance.now() - started;
-        const link: Link = { queued: [], parser: createRequestParser(seen), client, toClient: relayTo(client) };
+        const link: Link = {
+          queued: [],
+          parser: createRequestParser((method, target) => {
+            const request = seen(method, target);
+            if (proxy.hold?.(request)) link.held = true;
+          }),
+          client,
+          toClient: relayTo(client),
+        };
         client.data = link;
         links.add(link);
         if (frozen) return;
         const upstream = await Bun.connect({
           unix: engineSocket,
           socket: {
-            data: (_s, chunk) => void (frozen || link.toClient.write(chunk)),
+            data: (_s, chunk) => void (frozen || link.held || link.toClient.write(chunk)),
             drain: () => link.upstream?.drain(),
             close: () => void client.end(),
             error: () => void client.end(),

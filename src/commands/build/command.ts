@@ -10,6 +10,7 @@ import { engineChoice } from "../../cli/flags/common.ts";
 import { utilImageCommandArgs, utilImageOptions } from "../../cli/flags/util-images.ts";
 import { createReporter, progressArg } from "../../cli/reporter.ts";
 import { interruptSignal } from "../../cli/interrupt.ts";
+import { clearLeftovers } from "../../cli/leftovers.ts";
 import { hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 import { buildHostSetup, hostSetupLines } from "../../local-build/host-setup.ts";
 
@@ -80,17 +81,21 @@ export default defineCommand({
     }
     const client = openEngine(engineChoice(args));
     const progress = createReporter({ mode: args.progress, json, utilImagePrefix: "[builder image]" });
+    // What killed runs left goes beside the build (it never touches a live run's containers).
+    const leftovers = clearLeftovers(client, progress.report);
     try {
       const result = await runBuild(client, request, {
         builderImage: utilImageOptions("builder", args),
         report: progress.report,
         signal: interruptSignal(),
       });
+      await leftovers;
       progress.done();
       if (json) return printJson(result);
       logger.success(buildSuccessLine(result));
       printResult(result.imageId);
     } catch (error) {
+      await leftovers;
       progress.done();
       // Plain output has just shown these lines; a status line or --json has not.
       if (error instanceof BuildFailedError && !progress.linesShown) process.stderr.write(formatBuildTail(error.tail));

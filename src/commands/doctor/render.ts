@@ -1,5 +1,6 @@
 // The human form of the doctor report: label, value, one line each.
 import { registryLines } from "../../cli/registry-lines.ts";
+import { leftoverWords } from "../../cli/leftovers.ts";
 import { shortId } from "../../docker/ids.ts";
 import type { DoctorReport } from "../../doctor/report.ts";
 
@@ -44,6 +45,8 @@ export function formatDoctorReport(report: DoctorReport): string {
   lines.push(...registryLines(report.hostRegistries));
   for (const item of report.hostRegistries?.buildSteps ?? [])
     lines.push(["builds get", `${item.name} ← ${item.source}`]);
+  const removed = leftoverWords(report.leftovers);
+  if (removed) lines.push(["leftovers", `removed ${removed} left by killed runs`]);
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
 }

@@ -4,6 +4,7 @@ import { jsonOutput, logger, printJson, printResult } from "../../cli/output.ts"
 import { credentialsOptIn, hostRegistryArgs, hostRegistryChoice } from "../../cli/flags/host-registries.ts";
 import { registryLines } from "../../cli/registry-lines.ts";
 import { interruptSignal } from "../../cli/interrupt.ts";
+import { clearLeftovers } from "../../cli/leftovers.ts";
 import { checkAgents } from "../../version-check/check.ts";
 import { forwardedEnv } from "../../version-check/forwarded-env.ts";
 import { formatResults, resultsJson } from "./render.ts";
@@ -122,6 +123,8 @@ export default defineCommand({
     }
 
     const progress = createReporter({ mode: args.progress, json, verbose: Boolean(args.verbose) });
+    // What killed runs left goes beside the checks (it never touches a live run's containers).
+    const leftovers = client ? clearLeftovers(client, progress.report) : undefined;
     const results = await checkAgents(client, agents, {
       order,
       // Ctrl-C or SIGTERM: whatever runs stops and nothing new starts.
@@ -139,6 +142,7 @@ export default defineCommand({
       imageOptions: utilImageOptions("version-check", args),
       report: progress.report,
     });
+    await leftovers;
     progress.done();
 
     if (json) printJson(resultsJson(results));

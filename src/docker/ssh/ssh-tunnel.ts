@@ -5,7 +5,8 @@
 // hijacked connections alike. The first ssh becomes the control master of a
 // multiplexed connection (socket in the same folder), later ones open a session on it
 // instead of paying a new handshake, and one session is kept started ahead for the next
-// connection. close() ends every ssh and removes the folder.
+// connection. close() ends every ssh and removes the folder; a folder a killed process left,
+// the next run removes (tunnel-folder.ts).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { type Server, type Socket, createServer } from "node:net";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SshExit, type SshFailure, explainSshFailure } from "./ssh-failure.ts";
 import { type SshTarget, sshArguments } from "./ssh-target.ts";
+import { TUNNEL_FOLDER_PREFIX, socketFolderRoot, writeTunnelOwner } from "./tunnel-folder.ts";
 
 export interface SshTunnelOptions {
   /** The ssh program and any leading arguments; default `ssh` from the PATH. */
@@ -104,7 +106,9 @@ export class SshTunnel {
 
   private async listen(): Promise<string> {
     // mkdtemp makes the folder 0700: only this user reaches the socket and the ssh master.
-    this.folder = mkdtempSync(join(socketFolderRoot(this.options.tempRoot ?? tmpdir()), "docker-ssh-"));
+    this.folder = mkdtempSync(join(socketFolderRoot(this.options.tempRoot ?? tmpdir()), TUNNEL_FOLDER_PREFIX));
+    // Who made it: should this process be killed, the next run removes it (tunnel-folder.ts).
+    writeTunnelOwner(this.folder);
     const path = join(this.folder, "engine.sock");
     const server = createServer({ allowHalfOpen: true }, (socket) => this.bridge(socket));
     this.server = server;
@@ -236,14 +240,6 @@ export class SshTunnel {
       }
     }
   }
-}
-
-/**
- * A unix socket path holds about 100 bytes (104 on macOS), and ssh binds its control
- * socket at "mux" plus 17 characters first: a long temp folder (macOS) falls back to /tmp.
- */
-function socketFolderRoot(root: string): string {
-  return join(root, "docker-ssh-XXXXXX", "mux").length + 17 <= 100 ? root : "/tmp";
 }
 
 function exited(child: ChildProcess): Promise<void> {
