@@ -62,6 +62,26 @@ export class NotAnEngineError extends EngineUnreachableError {
   }
 }
 
+/**
+ * An answer that is not a stream came larger than the client takes (an endless body, or an
+ * engine flooding it): it is cut off there, so no answer can exhaust this process's memory.
+ */
+export class EngineAnswerTooLargeError extends EngineUnreachableError {
+  override name = "EngineAnswerTooLargeError";
+  constructor(
+    endpoint: DockerEndpoint,
+    /** the request, e.g. "GET /v1.41/version" */
+    readonly request: string,
+    readonly maxBytes: number,
+  ) {
+    super(endpoint, `the answer to ${request} is larger than ${mebibytes(maxBytes)}, more than a Docker engine sends`);
+  }
+}
+
+function mebibytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}
+
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }

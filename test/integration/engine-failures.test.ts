@@ -244,6 +244,53 @@ describe("the real engine hangs while a check container runs", () => {
   }, 90_000);
 });
 
+describe("an answer that never ends (issue 23): cut at 16 MiB, not read into memory", () => {
+  /** The CLI run, with the most memory it held (bytes). */
+  async function measured(args: string[], env: Record<string, string>) {
+    const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...CLI_TEST_ENV, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const started = performance.now();
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    return { exitCode, stdout, seconds, lines: stderr.trim().split("\n"), maxRss: proc.resourceUsage()!.maxRSS };
+  }
+  const tooLarge = (socket: string) =>
+    `Docker engine unreachable at ${socket} (DOCKER_HOST): the answer to GET /version is larger than 16 MiB, more than a Docker engine sends`;
+  // The deadline (2 s here) would end the read too, after gigabytes: the memory shows which ended it.
+  const MAX_RSS = 256 * 1024 * 1024;
+
+  test("doctor: the report, then one line naming the call and the cap; exit 3, memory bounded", async () => {
+    const engine = start("endless");
+    const run = await measured(["doctor"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.lines).toEqual([`[error] ${tooLarge(engine.socketPath)}. ${fix}`]);
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(10);
+    expect(run.maxRss).toBeLessThan(MAX_RSS);
+  });
+
+  test("version-check --only image: exit 3, one line; without --only: the host answers after one warning", async () => {
+    const engine = start("endless");
+    const only = await measured(["version-check", agent(), "--only", "image"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(only.lines).toEqual([`[error] ${tooLarge(engine.socketPath)}. ${fix}`]);
+    expect(only.exitCode).toBe(3);
+    expect(only.maxRss).toBeLessThan(MAX_RSS);
+    const either = await measured(["version-check", agent(), "--json"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(either.lines).toEqual([`[warn] ${tooLarge(engine.socketPath)}; version checks run on the host instead`]);
+    expect(either.exitCode).toBe(0);
+    expect(JSON.parse(either.stdout).results[0]).toMatchObject({ ok: true, version: "4.5.6", source: "host" });
+    expect(either.maxRss).toBeLessThan(MAX_RSS);
+  });
+});
+
 describe("AICAGE_UTIL_DEBUG=1", () => {
   test("adds the stack trace after the one line, each of its lines made safe; without it, the line alone", async () => {
     const args = ["images", "ls"];
