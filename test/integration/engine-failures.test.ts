@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
-import { EngineTimeoutError } from "../../src/docker/errors.ts";
+import { DockerStreamError, EngineTimeoutError } from "../../src/docker/errors.ts";
 import { pullImage } from "../../src/docker/images.ts";
 import {
   CLI_TEST_ENV,
@@ -245,6 +245,21 @@ describe("the real engine hangs while a check container runs", () => {
 });
 
 describe("an answer that never ends (issue 23): cut at 16 MiB, not read into memory", () => {
+  test("a progress stream whose line never ends: the pull fails once the line passes 16 MiB", async () => {
+    const engine = start("endless");
+    // The API version given: negotiating would end at the endless GET /version.
+    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }), {
+      apiVersion: "1.41",
+    });
+    const started = performance.now();
+    const error = await pullImage(client, "aicage-util-test/never:1", { idleTimeoutMs: 5_000 }).catch((e) => e);
+    expect(error).toBeInstanceOf(DockerStreamError);
+    expect(error.message).toBe(
+      "pull aicage-util-test/never:1 failed: the engine sent a progress line longer than 16 MiB",
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   /** The CLI run, with the most memory it held (bytes). */
   async function measured(args: string[], env: Record<string, string>) {
     const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], {
