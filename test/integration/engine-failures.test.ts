@@ -372,13 +372,14 @@ describe("something other than an engine on the socket", () => {
 });
 
 describe("the same source under Deno", () => {
-  test("hung, an HTML page, cut short, not HTTP: the same one line, exit 3", async () => {
+  test("hung, an HTML page, cut short, not HTTP, endless: the same one line, exit 3", async () => {
     const reasons: Record<string, string> = {
       wedged:
         "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
       html: "what answers there is not a Docker engine (an HTML page to GET /version)",
       cut: "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
       garbage: "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)",
+      endless: "the answer to GET /version is larger than 16 MiB, more than a Docker engine sends",
     };
     for (const [kind, reason] of Object.entries(reasons)) {
       const engine = start(kind as FakeEngineKind);
