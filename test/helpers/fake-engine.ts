@@ -9,11 +9,12 @@
 //   stalls   answers /_ping, and for anything else starts a streamed answer, then goes quiet
 //   endless  answers every call, /_ping too, with a body that never ends (without Api-Version:
 //            the client then asks GET /version, whose body it must read)
+//   trickle  answers /_ping, and anything else with a body of a byte every 100 ms that never ends
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type FakeEngineKind = "wedged" | "silent" | "html" | "cut" | "garbage" | "stalls" | "endless";
+export type FakeEngineKind = "wedged" | "silent" | "html" | "cut" | "garbage" | "stalls" | "endless" | "trickle";
 
 export interface FakeEngine {
   host: string;
@@ -43,7 +44,7 @@ export function startFakeEngine(kind: FakeEngineKind): FakeEngine {
   const dir = mkdtempSync(join(tmpdir(), `aicage-fake-${kind}-`));
   const socketPath = join(dir, "docker.sock");
   const requests: string[] = [];
-  const server = Bun.listen<{ pending: string; endless?: boolean; unsent?: string }>({
+  const server = Bun.listen<FakeSocket["data"]>({
     unix: socketPath,
     socket: {
       open(socket) {
@@ -52,6 +53,9 @@ export function startFakeEngine(kind: FakeEngineKind): FakeEngine {
       // An endless answer goes on whenever the client has taken what was sent.
       drain(socket) {
         if (socket.data.endless) pump(socket);
+      },
+      close(socket) {
+        clearInterval(socket.data.trickle);
       },
       data(socket, chunk) {
         // Request heads only: the fakes never read far enough for a body to matter.
@@ -91,7 +95,7 @@ export function startFakeEngine(kind: FakeEngineKind): FakeEngine {
 interface FakeSocket {
   write(data: string): number;
   end(): void;
-  data: { endless?: boolean; unsent?: string };
+  data: { pending: string; endless?: boolean; unsent?: string; trickle?: ReturnType<typeof setInterval> };
 }
 
 /** Writes chunks of an endless body until the socket's buffer is full (drain calls again). */
@@ -121,6 +125,13 @@ function answer(kind: FakeEngineKind, socket: FakeSocket, line: string): void {
       socket.data.endless = true;
       socket.write(ENDLESS_HEAD);
       pump(socket);
+      return;
+    case "trickle":
+      if (isPing) socket.write(PING);
+      else if (!socket.data.trickle) {
+        socket.write(ENDLESS_HEAD);
+        socket.data.trickle = setInterval(() => socket.write("1\r\n \r\n"), 100);
+      }
       return;
     case "html":
       socket.write(HTML);

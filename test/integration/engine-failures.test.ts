@@ -306,6 +306,18 @@ describe("an answer that never ends (issue 23): cut at 16 MiB, not read into mem
   });
 });
 
+describe("an answer whose body comes a byte at a time and never ends", () => {
+  test("the call's deadline covers its body, not only its head: images ls ends after 2 s, exit 3, one line", async () => {
+    const engine = start("trickle");
+    const run = await timed(["images", "ls"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(8);
+    expect(run.lines).toEqual([
+      `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it). ${fix}`,
+    ]);
+  });
+});
+
 describe("AICAGE_UTIL_DEBUG=1", () => {
   test("adds the stack trace after the one line, each of its lines made safe; without it, the line alone", async () => {
     const args = ["images", "ls"];
