@@ -2,6 +2,7 @@
 // and, where the fix lies in the engine or its settings, the fix. Callers map the classes to
 // their own words and exit codes.
 import type { DockerEndpoint } from "./docker-endpoint.ts";
+import { sizeInWords } from "../lib/text.ts";
 
 export class DockerError extends Error {
   override name = "DockerError";
@@ -74,12 +75,11 @@ export class EngineAnswerTooLargeError extends EngineUnreachableError {
     readonly request: string,
     readonly maxBytes: number,
   ) {
-    super(endpoint, `the answer to ${request} is larger than ${mebibytes(maxBytes)}, more than a Docker engine sends`);
+    super(
+      endpoint,
+      `the answer to ${request} is larger than ${sizeInWords(maxBytes)}, more than a Docker engine sends`,
+    );
   }
-}
-
-function mebibytes(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 function seconds(ms: number): string {

@@ -24,13 +24,6 @@ export class FileTooLargeError extends Error {
   }
 }
 
-/** A size in words: "16 MiB" when it is a whole number of MiB (or KiB), else bytes. */
-export function sizeInWords(bytes: number): string {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
-}
-
 /** What a file is, in words, from its stat mode. */
 export function fileKindName(stats: {
   isFile(): boolean;

@@ -4,6 +4,7 @@
 // is given up too, before it fills the disk.
 import type { FileHandle } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { sizeInWords } from "../lib/text.ts";
 
 const CONNECT_MS = 30_000;
 const STALL_MS = 60_000;
@@ -84,10 +85,6 @@ function reasonFor(code: string | undefined, message: string): string {
   return `${code && !words.includes(code) ? `${code}: ` : ""}${words}`.trim() || "no answer";
 }
 
-function mebibytes(bytes: number): string {
-  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
-}
-
 /** Where a URL redirects to, without following it; undefined when it answers without a redirect. */
 export async function redirectTarget(url: string, signal?: AbortSignal): Promise<string | undefined> {
   const { response, stop } = await request(url, { redirect: "manual", method: "GET" }, signal);
@@ -144,7 +141,7 @@ export async function downloadInto(
     const length = response.headers.get("content-length");
     const expected = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
     const tooLarge = () =>
-      new DownloadError(`${url} is larger than ${mebibytes(maxBytes)}, more than a release binary`);
+      new DownloadError(`${url} is larger than ${sizeInWords(maxBytes)}, more than a release binary`);
     if (expected !== undefined && expected > maxBytes) throw tooLarge();
     try {
       for await (const chunk of response.body ?? []) {

@@ -1,6 +1,7 @@
 // The Engine streams pull, push and build progress as one JSON object per line.
 // Lines arrive split across chunks at any byte: lib/lines.ts carries the tail over.
 import { LineTooLongError, readLines } from "../../lib/lines.ts";
+import { sizeInWords } from "../../lib/text.ts";
 import { DockerStreamError } from "../errors.ts";
 
 /**
@@ -53,7 +54,7 @@ async function* guarded(lines: AsyncGenerator<string>, operation: string): Async
     if (error instanceof LineTooLongError)
       throw new DockerStreamError(
         operation,
-        `the engine sent a progress line longer than ${MAX_PROGRESS_LINE / (1024 * 1024)} MiB`,
+        `the engine sent a progress line longer than ${sizeInWords(MAX_PROGRESS_LINE)}`,
       );
     throw error;
   }

@@ -3,7 +3,8 @@ import path from "node:path";
 import ignore, { type Ignore } from "@balena/dockerignore";
 import { UsageError } from "../../core/errors.ts";
 import { nameFromBytes } from "../../lib/raw-names.ts";
-import { FileTooLargeError, NotRegularFileError, readRegularFileAsync, sizeInWords } from "../../lib/regular-file.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFileAsync } from "../../lib/regular-file.ts";
+import { sizeInWords } from "../../lib/text.ts";
 
 /** The largest ignore file read (docs/builds.md). */
 const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
