@@ -10,6 +10,7 @@ import type { DockerEndpoint } from "./docker-endpoint.ts";
 import { EngineConnection } from "./engine-connection.ts";
 import {
   DockerApiError,
+  EngineAnswerTooLargeError,
   EnginePermissionError,
   EngineTimeoutError,
   EngineUnreachableError,
@@ -19,6 +20,7 @@ import {
 } from "./errors.ts";
 import { type Query, engineQuery } from "./query.ts";
 import type { SshTunnelOptions } from "./ssh/ssh-tunnel.ts";
+import { readCappedBody } from "../lib/capped-body.ts";
 import { withoutEscapes } from "../lib/safe-text.ts";
 import { watchedStream } from "../lib/watched-stream.ts";
 
@@ -26,6 +28,11 @@ import { watchedStream } from "../lib/watched-stream.ts";
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** How long /_ping may take by default: the first call of every command, and the cheapest. */
 const DEFAULT_PING_TIMEOUT_MS = 5_000;
+/**
+ * The largest answer that is not a stream (version, info, an inspect, a list, an error) the
+ * client reads by default: far more than an engine sends, far less than a machine's memory.
+ */
+export const DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export interface ClientOptions {
   /** Use this API version instead of negotiating one. */
@@ -34,6 +41,8 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** The longest /_ping may take, in ms (default 5 s, never more than requestTimeoutMs). */
   pingTimeoutMs?: number;
+  /** The largest answer that is not a stream, in bytes (default 16 MiB); a larger one is an EngineAnswerTooLargeError. */
+  maxAnswerBytes?: number;
   /**
    * Sees every request that may change the engine (not GET, under a deadline; a stream until
    * its answer's head): a program that exits on a signal can wait for them and undo what they made.
@@ -79,6 +88,7 @@ export class DockerClient {
   private fixedApiVersion?: string;
   private readonly requestDeadlineMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly maxAnswerBytes: number;
   private readonly onChangingRequest?: (request: Promise<unknown>) => void;
 
   constructor(endpoint: DockerEndpoint, options: ClientOptions = {}) {
@@ -86,6 +96,7 @@ export class DockerClient {
     this.fixedApiVersion = options.apiVersion;
     this.requestDeadlineMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.onChangingRequest = options.onChangingRequest;
+    this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     this.pingTimeoutMs = Math.min(options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS, this.requestTimeoutMs);
   }
 
@@ -236,10 +247,10 @@ export class DockerClient {
     const call = await this.send(method, path, options, versioned);
     let text: string;
     try {
-      text = await call.response.text();
+      text = await this.answerText(call.response, call.request);
     } catch (error) {
       if (call.deadline.reason) throw call.deadline.reason;
-      if (options.signal?.aborted) throw error;
+      if (options.signal?.aborted || error instanceof EngineAnswerTooLargeError) throw error;
       throw this.brokeOff(call);
     } finally {
       call.deadline.stop();
@@ -251,6 +262,13 @@ export class DockerClient {
     } catch {
       throw new NotAnEngineError(this.endpoint, `${describeBody(text, call.response)} to ${call.request}`);
     }
+  }
+
+  /** A whole answer's body as text, read under the deadline of its call, at most maxAnswerBytes of it. */
+  private async answerText(response: Response, request: string): Promise<string> {
+    const bytes = await readCappedBody(response.body, this.maxAnswerBytes);
+    if (!bytes) throw new EngineAnswerTooLargeError(this.endpoint, request, this.maxAnswerBytes);
+    return new TextDecoder().decode(bytes);
   }
 
   /** An answer whose body stopped coming because the connection closed. */
@@ -300,9 +318,12 @@ export class DockerClient {
       throw connectionError(error, this.endpoint, request, this.connection.lastSshFailure());
     }
     if (response.status >= 400) {
-      const text = await response.text().catch(() => "");
+      const text = await this.answerText(response, request).catch((error) =>
+        error instanceof EngineAnswerTooLargeError ? error : "",
+      );
       deadline.stop();
       if (deadline.reason) throw deadline.reason;
+      if (text instanceof EngineAnswerTooLargeError) throw text;
       if (isPlainRequestToTlsServer(response.status, text)) {
         const tls = plainRequestToTlsServer();
         throw new EngineUnreachableError(this.endpoint, tls.reason, tls.fix);

@@ -2,6 +2,7 @@
 // and, where the fix lies in the engine or its settings, the fix. Callers map the classes to
 // their own words and exit codes.
 import type { DockerEndpoint } from "./docker-endpoint.ts";
+import { sizeInWords } from "../lib/text.ts";
 
 export class DockerError extends Error {
   override name = "DockerError";
@@ -59,6 +60,25 @@ export class NotAnEngineError extends EngineUnreachableError {
   override name = "NotAnEngineError";
   constructor(endpoint: DockerEndpoint, what: string) {
     super(endpoint, `what answers there is not a Docker engine (${what})`);
+  }
+}
+
+/**
+ * An answer that is not a stream came larger than the client takes (an endless body, or an
+ * engine flooding it): it is cut off there, so no answer can exhaust this process's memory.
+ */
+export class EngineAnswerTooLargeError extends EngineUnreachableError {
+  override name = "EngineAnswerTooLargeError";
+  constructor(
+    endpoint: DockerEndpoint,
+    /** the request, e.g. "GET /v1.41/version" */
+    readonly request: string,
+    readonly maxBytes: number,
+  ) {
+    super(
+      endpoint,
+      `the answer to ${request} is larger than ${sizeInWords(maxBytes)}, more than a Docker engine sends`,
+    );
   }
 }
 

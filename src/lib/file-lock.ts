@@ -2,20 +2,14 @@
 // owner's pid, host and start time. Waiters poll. A lock whose owner is gone (same host, no
 // such pid), or that is older than the stale limit, is broken: a crashed or killed owner never
 // blocks the next run. The file is removed on release and on Ctrl-C.
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
+import { readRegularFile } from "./regular-file.ts";
 import { onShutdown } from "./shutdown.ts";
+
+/** An owner is a line of JSON: more, or a FIFO or a device in its place, is read as no owner (broken when stale). */
+const MAX_OWNER_BYTES = 4096;
 
 export interface LockOwner {
   pid: number;
@@ -90,7 +84,7 @@ function tryCreate(file: string, me: LockOwner): boolean {
 
 function readOwner(file: string): LockOwner | undefined {
   try {
-    const owner = JSON.parse(readFileSync(file, "utf8"));
+    const owner = JSON.parse(new TextDecoder().decode(readRegularFile(file, MAX_OWNER_BYTES)));
     return typeof owner?.pid === "number" && typeof owner?.host === "string" ? owner : undefined;
   } catch {
     return undefined;

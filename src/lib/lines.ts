@@ -8,9 +8,23 @@ export interface LineSplitter {
   end(): string[];
 }
 
-export function createLineSplitter(): LineSplitter {
+/** A line longer than the splitter was told to take: the stream is not what it claims to be. */
+export class LineTooLongError extends Error {
+  override name = "LineTooLongError";
+  constructor(readonly maxLength: number) {
+    super(`a line longer than ${maxLength} characters`);
+  }
+}
+
+/** `maxLineLength`: a line (or what is pending of one) longer than this throws LineTooLongError; default none. */
+export function createLineSplitter(maxLineLength = Number.POSITIVE_INFINITY): LineSplitter {
   const decoder = new TextDecoder();
   let pending = "";
+  const checked = (lines: string[]): string[] => {
+    if (pending.length > maxLineLength || lines.some((line) => line.length > maxLineLength))
+      throw new LineTooLongError(maxLineLength);
+    return lines;
+  };
   const take = (): string[] => {
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
@@ -22,7 +36,7 @@ export function createLineSplitter(): LineSplitter {
       pending += text;
       // What is pending holds no newline before this chunk: only the chunk is searched, so a
       // line of megabytes arriving in small pieces is not searched again with every piece.
-      return text.includes("\n") ? take() : [];
+      return checked(text.includes("\n") ? take() : []);
     },
     end() {
       pending += decoder.decode();
@@ -33,9 +47,9 @@ export function createLineSplitter(): LineSplitter {
   };
 }
 
-/** The lines of a whole stream, as they arrive. */
-export async function* readLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const splitter = createLineSplitter();
+/** The lines of a whole stream, as they arrive; see createLineSplitter for `maxLineLength`. */
+export async function* readLines(body: AsyncIterable<Uint8Array>, maxLineLength?: number): AsyncGenerator<string> {
+  const splitter = createLineSplitter(maxLineLength);
   for await (const chunk of body) yield* splitter.push(chunk);
   yield* splitter.end();
 }

@@ -1,14 +1,26 @@
 // Reading a file the user named without trusting what it is: a FIFO would block the read
 // (and the open) forever, a device may never end. Only regular files are read.
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 
-class NotRegularFileError extends Error {
+export class NotRegularFileError extends Error {
   override name = "NotRegularFileError";
   constructor(
     readonly path: string,
     readonly kind: string,
   ) {
     super(`${path}: not a regular file (${kind})`);
+  }
+}
+
+/** A regular file larger than its reader takes. */
+export class FileTooLargeError extends Error {
+  override name = "FileTooLargeError";
+  constructor(
+    readonly path: string,
+    readonly maxBytes: number,
+  ) {
+    super(`${path}: larger than ${maxBytes} bytes`);
   }
 }
 
@@ -42,7 +54,7 @@ export function readRegularFile(path: string, maxBytes: number): Uint8Array {
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new NotRegularFileError(path, fileKindName(stats));
-    if (stats.size > maxBytes) throw new Error(`${path}: larger than ${maxBytes} bytes`);
+    if (stats.size > maxBytes) throw new FileTooLargeError(path, maxBytes);
     const buffer = new Uint8Array(stats.size);
     let offset = 0;
     while (offset < buffer.length) {
@@ -54,6 +66,50 @@ export function readRegularFile(path: string, maxBytes: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * readRegularFile for async code, with the same checks: the bytes of a regular file of at most
+ * `maxBytes`; NotRegularFileError or FileTooLargeError otherwise.
+ */
+export async function readRegularFileAsync(path: string, maxBytes: number): Promise<Uint8Array> {
+  const file = await openRegularFile(path);
+  try {
+    const { size } = await file.stat();
+    if (size > maxBytes) throw new FileTooLargeError(path, maxBytes);
+    const buffer = new Uint8Array(size);
+    let offset = 0;
+    while (offset < buffer.length) {
+      const { bytesRead } = await file.read(buffer, offset, buffer.length - offset, offset);
+      if (bytesRead === 0) break; // got shorter since the stat
+      offset += bytesRead;
+    }
+    return buffer.subarray(0, offset);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Opens a regular file for reading without blocking (a FIFO swapped in would wait for a
+ * writer); anything else is closed again and a NotRegularFileError. `noFollow`: a symlink put
+ * in its place fails too (ELOOP).
+ */
+export async function openRegularFile(
+  path: string | Buffer,
+  options: { noFollow?: boolean } = {},
+): Promise<FileHandle> {
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK | (options.noFollow ? constants.O_NOFOLLOW : 0);
+  const file = await open(path, flags);
+  const stats = await file.stat().catch(async (error: unknown) => {
+    await file.close();
+    throw error;
+  });
+  if (!stats.isFile()) {
+    await file.close();
+    throw new NotRegularFileError(String(path), fileKindName(stats));
+  }
+  return file;
 }
 
 /** Whether this process may read the file (permissions, not existence alone). */

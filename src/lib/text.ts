@@ -19,3 +19,10 @@ export function clip(text: string, max: number, options: ClipOptions = {}): stri
   const kept = text.slice(0, Math.max(0, max - mark.length));
   return `${options.trimEnd ? kept.trimEnd() : kept}${mark}`;
 }
+
+/** A size in words: "16 MiB" when it is a whole number of MiB (or KiB), else bytes. */
+export function sizeInWords(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}

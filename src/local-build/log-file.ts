@@ -1,8 +1,10 @@
 // The whole log of one build, written line by line as it happens (so it is complete up to
 // the moment of a crash or Ctrl-C), with the last lines kept in memory for the error report.
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { UsageError } from "../core/errors.ts";
 import { stateDir } from "../core/state-dir.ts";
+import { fileKindName } from "../lib/regular-file.ts";
 import { escapeControls, withoutEscapes } from "../lib/safe-text.ts";
 
 /** Lines shown again when a build fails. */
@@ -33,17 +35,19 @@ export function defaultLogPath(
 
 /**
  * Opens the log. A default path never overwrites an earlier log (two builds of one tag in
- * the same millisecond get "-2"); a path the user chose is overwritten. A new file is the
- * user's alone (0600): a build's output may show what a step printed of its secrets. A file
- * that exists keeps its mode, as with a shell's `>`.
+ * the same millisecond get "-2"), and its folder is made; a path the user chose is
+ * overwritten, in a folder that must exist (a typo must not leave folders behind), and must be
+ * a regular file: a FIFO would block every write (and its open) with nobody reading. A new file
+ * is the user's alone (0600): a build's output may show what a step printed of its secrets. A
+ * file that exists keeps its mode, as with a shell's `>`.
  */
 export function openBuildLog(file: string, options: { exclusive: boolean }): BuildLog {
-  mkdirSync(path.dirname(file), { recursive: true });
+  if (options.exclusive) mkdirSync(path.dirname(file), { recursive: true });
   let chosen = file;
   let fd: number | undefined;
   for (let attempt = 2; fd === undefined; attempt++) {
     try {
-      fd = openSync(chosen, options.exclusive ? "wx" : "w", 0o600);
+      fd = openLogFile(chosen, options.exclusive);
     } catch (error) {
       if (!options.exclusive || (error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 100) throw error;
       chosen = `${file.replace(/\.log$/, "")}-${attempt}.log`;
@@ -76,4 +80,44 @@ export function openBuildLog(file: string, options: { exclusive: boolean }): Bui
       closeSync(descriptor);
     },
   };
+}
+
+/** Opens (creates or truncates) a regular file for writing without ever blocking; anything else is a UsageError. */
+function openLogFile(file: string, exclusive: boolean): number {
+  // O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader, deaf to signals.
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_TRUNC |
+    constants.O_NONBLOCK |
+    (exclusive ? constants.O_EXCL : 0);
+  let fd: number;
+  try {
+    fd = openSync(file, flags, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT")
+      throw new UsageError(`build log ${file}: the folder ${path.dirname(file)} does not exist; create it first`);
+    // A FIFO without a reader refuses a non-blocking open for writing; a device may too.
+    if (code === "ENXIO") throw notRegular(file, kindOf(file));
+    throw error;
+  }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw notRegular(file, fileKindName(stats));
+  }
+  return fd;
+}
+
+function kindOf(file: string): string {
+  try {
+    return fileKindName(statSync(file));
+  } catch {
+    return "an unknown kind of file";
+  }
+}
+
+function notRegular(file: string, kind: string): UsageError {
+  return new UsageError(`build log ${file} is ${kind}, not a regular file; choose a file for --log-file`);
 }

@@ -2,7 +2,6 @@
 // --if-changed finds it built already, pick the way to build (the builder image, or the
 // Engine API when that image cannot be had), run it with a log file, and report.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BASE_IMAGES_LABEL, CONTEXT_HASH_LABEL } from "../core/labels.ts";
 import { UsageError } from "../core/errors.ts";
@@ -23,7 +22,7 @@ import type { EnsureOptions } from "../util-images/ensure.ts";
 import type { BuildSettings } from "./build-settings.ts";
 import { type BuildWay, type WayChoice, chooseBuildWay } from "./build-way.ts";
 import { UtilImageBuildError } from "../util-images/build-util-image.ts";
-import { scanBuildContext } from "./context/scan.ts";
+import { readDockerfile, scanBuildContext } from "./context/scan.ts";
 import { tarBuildContext } from "./context/tar.ts";
 import { buildFailedError } from "./failure-report.ts";
 import { createRedactor, redactEvent, secretValues } from "./secret-values.ts";
@@ -218,7 +217,7 @@ async function readInputs(
     // An unchanged file is read once per build (to send it), not twice (to hash it first).
     digestCache: digestCachePath(request.contextDir, env),
   });
-  const dockerfile = new Uint8Array(await readFile(request.dockerfile));
+  const dockerfile = await readDockerfile(request.dockerfile);
   const baseImages = await baseImageIds(client, dockerfile, request.buildArgs);
   // The two ways may see different files in `COPY .` (see BuildContext.folderContextHash): the
   // hash is the way's, so --if-changed never takes one way's image for the other's.

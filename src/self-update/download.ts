@@ -1,8 +1,10 @@
 // HTTP downloads for `upgrade`, with deadlines: an answer must start within CONNECT_MS and
 // bytes keep coming (no gap over STALL_MS), or the download is given up. A body that ends
-// before its Content-Length is an error, not a short file.
+// before its Content-Length is an error, not a short file; one larger than the caller's cap
+// is given up too, before it fills the disk.
 import type { FileHandle } from "node:fs/promises";
 import { createHash } from "node:crypto";
+import { sizeInWords } from "../lib/text.ts";
 
 const CONNECT_MS = 30_000;
 const STALL_MS = 60_000;
@@ -60,7 +62,27 @@ function failure(url: string, error: unknown, signal: AbortSignal): Error {
   if (signal.aborted && signal.reason instanceof Error) return signal.reason;
   if (error instanceof DownloadError) return error;
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-  return new DownloadError(`cannot download ${url}: ${cause ? `${cause} ` : ""}${(error as Error).message}`.trim());
+  return new DownloadError(`cannot download ${url}: ${reasonFor(cause, (error as Error).message)}`);
+}
+
+/** The runtime's codes in words; the runtime's own advice ("pass `verbose: true` …") is for its developers, not ours. */
+const REASONS: Record<string, string> = {
+  TooManyRedirects: "it redirects too many times (a redirect loop); check AICAGE_UTIL_DOWNLOAD_URL or try again later",
+  ECONNREFUSED: "connection refused",
+  ConnectionRefused: "connection refused",
+  ENOTFOUND: "the host name does not resolve",
+  ECONNRESET: "the connection was reset",
+  ConnectionClosed: "the connection closed",
+  ETIMEDOUT: "the connection timed out",
+};
+
+function reasonFor(code: string | undefined, message: string): string {
+  if (code && REASONS[code]) return REASONS[code];
+  const words = String(message)
+    .split("\n")[0]!
+    .replace(/\s*For more information, pass `verbose: true`.*$/, "")
+    .replace(/^[A-Za-z]+: /, "");
+  return `${code && !words.includes(code) ? `${code}: ` : ""}${words}`.trim() || "no answer";
 }
 
 /** Where a URL redirects to, without following it; undefined when it answers without a redirect. */
@@ -100,10 +122,15 @@ export async function downloadText(url: string, signal?: AbortSignal, max = 1024
   }
 }
 
-/** Streams a file into `file` (already open), hashing it on the way; answers its SHA-256 and size. */
+/**
+ * Streams a file of at most `maxBytes` into `file` (already open), hashing it on the way;
+ * answers its SHA-256 and size. A larger one is refused by its Content-Length, or once more
+ * than `maxBytes` came.
+ */
 export async function downloadInto(
   url: string,
   file: FileHandle,
+  maxBytes: number,
   signal?: AbortSignal,
 ): Promise<{ sha256: string; bytes: number }> {
   const { response, feed, stop, controller } = await request(url, { redirect: "follow" }, signal);
@@ -113,17 +140,22 @@ export async function downloadInto(
     if (!response.ok) throw new DownloadError(`${url} answered HTTP ${response.status}`, response.status);
     const length = response.headers.get("content-length");
     const expected = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+    const tooLarge = () =>
+      new DownloadError(`${url} is larger than ${sizeInWords(maxBytes)}, more than a release binary`);
+    if (expected !== undefined && expected > maxBytes) throw tooLarge();
     try {
       for await (const chunk of response.body ?? []) {
         feed();
+        if (bytes + chunk.length > maxBytes) throw tooLarge();
         hash.update(chunk);
         bytes += chunk.length;
         await file.write(chunk);
       }
     } catch (error) {
-      if (controller.signal.aborted) throw error;
+      if (controller.signal.aborted || error instanceof DownloadError) throw error;
+      const code = (error as { code?: string }).code;
       throw new DownloadError(
-        `the download of ${url} broke off after ${bytes}${expected ? ` of ${expected}` : ""} bytes (${(error as Error).message})`,
+        `the download of ${url} broke off after ${bytes}${expected ? ` of ${expected}` : ""} bytes (${reasonFor(code, (error as Error).message)})`,
       );
     }
     if (expected !== undefined && bytes !== expected) {

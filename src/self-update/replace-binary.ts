@@ -5,8 +5,15 @@
 import { spawn } from "node:child_process";
 import { type FileHandle, chmod, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { CappedOutput } from "../lib/capped-output.ts";
+import { onExit, onShutdown } from "../lib/shutdown.ts";
 
+/** How long the new binary's --version may take before it is asked to stop (SIGTERM). */
 const VERSION_RUN_MS = 30_000;
+/** How long it then has before it is killed (SIGKILL), with whatever it started. */
+const KILL_GRACE_MS = 3_000;
+/** What is kept of its output: a version line is short. */
+const VERSION_OUTPUT_BYTES = 64 * 1024;
 
 export class CannotWriteError extends Error {
   override name = "CannotWriteError";
@@ -63,20 +70,57 @@ export async function stageNextTo(target: string): Promise<StagedBinary> {
   };
 }
 
-/** Runs `binary --version`; answers its output, or throws with what went wrong. */
+/**
+ * Runs `binary --version` in a process group of its own; answers its output, or throws with
+ * what went wrong. Past its deadline the group gets SIGTERM, then SIGKILL after a grace; on a
+ * signal or any exit of this process it is killed at once: it never outlives the tool.
+ */
 function runVersion(binary: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, ["--version"], { stdio: ["ignore", "pipe", "pipe"], timeout: VERSION_RUN_MS });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("error", (error) => reject(new Error(`the new binary does not start on this machine: ${error.message}`)));
+    const child = spawn(binary, ["--version"], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const output = new CappedOutput(VERSION_OUTPUT_BYTES);
+    child.stdout.on("data", (d: Buffer) => output.push(d));
+    child.stderr.on("data", (d: Buffer) => output.push(d));
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const kill = () => signalGroup("SIGKILL");
+    const stopCleanup = onShutdown(kill);
+    const stopExit = onExit(kill);
+    let timedOut = false;
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      signalGroup("SIGTERM");
+      grace = setTimeout(kill, KILL_GRACE_MS);
+    }, VERSION_RUN_MS);
+    const settle = () => {
+      clearTimeout(deadline);
+      clearTimeout(grace);
+      stopCleanup();
+      stopExit();
+    };
+    // What it started may hold its output open after it ended: it goes with it.
+    child.on("exit", kill);
+    child.on("error", (error) => {
+      settle();
+      reject(new Error(`the new binary does not start on this machine: ${error.message}`));
+    });
     child.on("close", (code, signal) => {
-      if (code === 0) resolve(output);
+      settle();
+      const text = output.text();
+      const last = text.trim() ? `: ${text.trim().split("\n").pop()}` : "";
+      if (timedOut)
+        reject(new Error(`the new binary's --version did not end within ${VERSION_RUN_MS / 1000}s and was killed`));
+      else if (code === 0) resolve(text);
       else
         reject(
           new Error(
-            `the new binary does not run on this machine: --version ${signal ? `was killed (${signal})` : `exited ${code}`}${output.trim() ? `: ${output.trim().split("\n").pop()}` : ""}`,
+            `the new binary does not run on this machine: --version ${signal ? `was killed (${signal})` : `exited ${code}`}${last}`,
           ),
         );
     });

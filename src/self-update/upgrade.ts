@@ -43,6 +43,12 @@ export interface UpgradeResult {
   sha256: string | null;
 }
 
+/**
+ * The largest release binary `upgrade` downloads (README, Upgrade): a release is
+ * about 100 MiB; a server sending more would otherwise fill the disk.
+ */
+export const MAX_BINARY_BYTES = 256 * 1024 * 1024;
+
 /** A download, checksum or run of the new binary that failed; the old binary stays. */
 class UpgradeError extends Error {
   override name = "UpgradeError";
@@ -93,7 +99,7 @@ export async function upgrade(request: UpgradeRequest = {}): Promise<UpgradeResu
   try {
     const expected = await verifiedDigest({ base, available, asset, release, request });
     request.onStep?.(`downloading ${asset} (${available})`);
-    const got = await downloadInto(assetUrl(base, available, asset), staged.file, request.signal);
+    const got = await downloadInto(assetUrl(base, available, asset), staged.file, MAX_BINARY_BYTES, request.signal);
     if (got.sha256 !== expected) {
       throw new UpgradeError(
         `checksum mismatch for ${asset} (expected ${expected}, got ${got.sha256}); the download is corrupt or was tampered with, nothing was changed`,

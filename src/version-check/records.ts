@@ -1,7 +1,8 @@
 // The last good version of each agent, one small JSON file per script in the state
 // dir. Used as the offline fallback and, with --cache-ttl, to skip a fresh check.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { readRegularFile } from "../lib/regular-file.ts";
 import { join } from "node:path";
 import { stateDir } from "../core/state-dir.ts";
 import type { CheckPlace } from "./order.ts";
@@ -28,9 +29,14 @@ function recordPath(script: string, agent: string): string {
   return join(recordsDir(), `${safe}-${id}.json`);
 }
 
+/** The largest record file read (docs/version-checks.md). */
+const MAX_RECORD_BYTES = 64 * 1024;
+
 export function readRecord(script: string, agent: string): VersionRecord | undefined {
   try {
-    const record = JSON.parse(readFileSync(recordPath(script, agent), "utf8")) as VersionRecord;
+    // A record is a few hundred bytes; a FIFO or a device put there is read as no record.
+    const bytes = readRegularFile(recordPath(script, agent), MAX_RECORD_BYTES);
+    const record = JSON.parse(new TextDecoder().decode(bytes)) as VersionRecord;
     if (typeof record.version !== "string") return undefined;
     // Records of older versions of this tool took any output: answer only what is a version now.
     const answer = versionFromOutput(record.version);

@@ -4,7 +4,7 @@
 // failing at once.
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { inspectImage } from "../../src/docker/images.ts";
@@ -373,3 +373,27 @@ function readIfThere(file: string): string {
     return "";
   }
 }
+
+describe("--log-file that is not a file to write (issue 23)", () => {
+  const tiny = join(REPO_ROOT, "test", "fixtures", "builds", "tiny");
+  test("a FIFO nobody reads and a folder that does not exist: exit 2 at once, one line each, nothing created", async () => {
+    const dir = tempDir("aicage-log-file-");
+    const fifo = join(dir, "log.fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const missing = join(dir, "nonexistent", "dir");
+    const cases = [
+      [fifo, `[error] build log ${fifo} is a FIFO, not a regular file; choose a file for --log-file`],
+      [
+        join(missing, "x.log"),
+        `[error] build log ${join(missing, "x.log")}: the folder ${missing} does not exist; create it first`,
+      ],
+    ] as const;
+    for (const [file, line] of cases) {
+      const started = performance.now();
+      const run = await runCli(["build", tiny, "-t", tag("log-file"), "--via", "api", "--log-file", file]);
+      expect({ exitCode: run.exitCode, stderr: run.stderr }).toEqual({ exitCode: 2, stderr: `${line}\n` });
+      expect(performance.now() - started).toBeLessThan(15_000);
+    }
+    expect(existsSync(join(dir, "nonexistent"))).toBe(false);
+  }, 40_000);
+});

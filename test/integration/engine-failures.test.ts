@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DockerClient } from "../../src/docker/client.ts";
 import { resolveEndpoint } from "../../src/docker/endpoint.ts";
-import { EngineTimeoutError } from "../../src/docker/errors.ts";
+import { DockerStreamError, EngineTimeoutError } from "../../src/docker/errors.ts";
 import { pullImage } from "../../src/docker/images.ts";
 import {
   CLI_TEST_ENV,
@@ -244,6 +244,80 @@ describe("the real engine hangs while a check container runs", () => {
   }, 90_000);
 });
 
+describe("an answer that never ends (issue 23): cut at 16 MiB, not read into memory", () => {
+  test("a progress stream whose line never ends: the pull fails once the line passes 16 MiB", async () => {
+    const engine = start("endless");
+    // The API version given: negotiating would end at the endless GET /version.
+    const client = new DockerClient(resolveEndpoint({ host: engine.host, hostSource: "--host" }), {
+      apiVersion: "1.41",
+    });
+    const started = performance.now();
+    const error = await pullImage(client, "aicage-util-test/never:1", { idleTimeoutMs: 5_000 }).catch((e) => e);
+    expect(error).toBeInstanceOf(DockerStreamError);
+    expect(error.message).toBe(
+      "pull aicage-util-test/never:1 failed: the engine sent a progress line longer than 16 MiB",
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  /** The CLI run, with the most memory it held (bytes). */
+  async function measured(args: string[], env: Record<string, string>) {
+    const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...CLI_TEST_ENV, ...env },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const started = performance.now();
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    return { exitCode, stdout, seconds, lines: stderr.trim().split("\n"), maxRss: proc.resourceUsage()!.maxRSS };
+  }
+  const tooLarge = (socket: string) =>
+    `Docker engine unreachable at ${socket} (DOCKER_HOST): the answer to GET /version is larger than 16 MiB, more than a Docker engine sends`;
+  // The deadline (2 s here) would end the read too, after gigabytes: the memory shows which ended it.
+  const MAX_RSS = 256 * 1024 * 1024;
+
+  test("doctor: the report, then one line naming the call and the cap; exit 3, memory bounded", async () => {
+    const engine = start("endless");
+    const run = await measured(["doctor"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.lines).toEqual([`[error] ${tooLarge(engine.socketPath)}. ${fix}`]);
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(10);
+    expect(run.maxRss).toBeLessThan(MAX_RSS);
+  });
+
+  test("version-check --only image: exit 3, one line; without --only: the host answers after one warning", async () => {
+    const engine = start("endless");
+    const only = await measured(["version-check", agent(), "--only", "image"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(only.lines).toEqual([`[error] ${tooLarge(engine.socketPath)}. ${fix}`]);
+    expect(only.exitCode).toBe(3);
+    expect(only.maxRss).toBeLessThan(MAX_RSS);
+    const either = await measured(["version-check", agent(), "--json"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(either.lines).toEqual([`[warn] ${tooLarge(engine.socketPath)}; version checks run on the host instead`]);
+    expect(either.exitCode).toBe(0);
+    expect(JSON.parse(either.stdout).results[0]).toMatchObject({ ok: true, version: "4.5.6", source: "host" });
+    expect(either.maxRss).toBeLessThan(MAX_RSS);
+  });
+});
+
+describe("an answer whose body comes a byte at a time and never ends", () => {
+  test("the call's deadline covers its body, not only its head: images ls ends after 2 s, exit 3, one line", async () => {
+    const engine = start("trickle");
+    const run = await timed(["images", "ls"], { ...SHORT, DOCKER_HOST: engine.host });
+    expect(run.exitCode).toBe(3);
+    expect(run.seconds).toBeLessThan(8);
+    expect(run.lines).toEqual([
+      `[error] Docker engine unreachable at ${engine.socketPath} (DOCKER_HOST): no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it). ${fix}`,
+    ]);
+  });
+});
+
 describe("AICAGE_UTIL_DEBUG=1", () => {
   test("adds the stack trace after the one line, each of its lines made safe; without it, the line alone", async () => {
     const args = ["images", "ls"];
@@ -310,13 +384,14 @@ describe("something other than an engine on the socket", () => {
 });
 
 describe("the same source under Deno", () => {
-  test("hung, an HTML page, cut short, not HTTP: the same one line, exit 3", async () => {
+  test("hung, an HTML page, cut short, not HTTP, endless: the same one line, exit 3", async () => {
     const reasons: Record<string, string> = {
       wedged:
         "no answer within 2s to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json; the engine may be hung (restart it)",
       html: "what answers there is not a Docker engine (an HTML page to GET /version)",
       cut: "the connection closed in the middle of the answer to GET /v1.41/images/ghcr.io/aicage/aicage-image-util:version-check-0.1.0/json",
       garbage: "what answers there is not a Docker engine (an answer that is not HTTP to GET /_ping)",
+      endless: "the answer to GET /version is larger than 16 MiB, more than a Docker engine sends",
     };
     for (const [kind, reason] of Object.entries(reasons)) {
       const engine = start(kind as FakeEngineKind);

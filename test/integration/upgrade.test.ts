@@ -6,7 +6,17 @@
 // signed with a throwaway key made here (release.ts --generate-key); the release key is compiled
 // into both binaries. A second throwaway key stands for anyone else's.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, cpSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  cpSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+} from "node:fs";
 import { createHash, createPrivateKey } from "node:crypto";
 import { join } from "node:path";
 import { assetName, hostTarget } from "../../src/self-update/release-targets.ts";
@@ -32,7 +42,11 @@ type Mode =
   | "nosig"
   | "foreign"
   | "forged"
-  | "replayed";
+  | "replayed"
+  | "huge"
+  | "declared"
+  | "loop"
+  | "stubborn";
 const work = tempDir("aicage-upgrade-");
 const releaseDir = join(work, "release");
 const oldBinary = join(work, "old", ASSET);
@@ -72,6 +86,13 @@ function fileSha256(file: string): string {
 /** A "binary" that runs but is not aicage-util 1.0.0: its --version fails. */
 const BROKEN = "#!/bin/sh\necho 'cannot execute: wrong architecture' >&2\nexit 126\n";
 
+/** Where the stubborn binary's --version writes its pid and its child's. */
+const stubbornPids = join(work, "stubborn", "pids");
+/** A "binary" whose --version ignores SIGTERM (and Ctrl-C), and starts a child that does too. */
+const STUBBORN = `#!/bin/sh\ntrap '' TERM INT HUP\nsleep 1000 &\necho "$$ $!" > '${stubbornPids}'\nwait\n`;
+/** More than the 256 MiB cap of a release binary, sent without a Content-Length. */
+const HUGE_MIB = 300;
+
 /** SHA256SUMS text signed by a key's files, as release.ts signs it (the trusted comment names the release). */
 function signedBy(key: { secret: string; public: string }, sums: string, version = NEW): string {
   const publicKey = parsePublicKey(readFileSync(key.public, "utf8"));
@@ -89,6 +110,7 @@ function servedSums(mode: string, sums: string): string {
       .filter((l) => !l.endsWith(`  ${ASSET}`))
       .join("\n");
   if (mode === "broken") return `${sha256(BROKEN)}  ${ASSET}\n`;
+  if (mode === "stubborn") return `${sha256(STUBBORN)}  ${ASSET}\n`;
   if (mode === "replayed") return readFileSync(join(work, "old", "SHA256SUMS"), "utf8");
   return sums;
 }
@@ -99,7 +121,8 @@ async function serveSignature(mode: string, file: string): Promise<Response> {
   if (mode === "foreign") return new Response(signedBy(otherKey, sums));
   // The old release's own signature, served for the new one: signed, but for v0.9.0.
   if (mode === "replayed") return new Response(Bun.file(join(work, "old", "SHA256SUMS.minisig")));
-  if (mode === "nosum" || mode === "broken") return new Response(signedBy(releaseKey, servedSums(mode, sums)));
+  if (mode === "nosum" || mode === "broken" || mode === "stubborn")
+    return new Response(signedBy(releaseKey, servedSums(mode, sums)));
   // "badsum", "forged": the release's signature, over other bytes than those served.
   return new Response(Bun.file(file));
 }
@@ -127,7 +150,22 @@ async function serve(req: Request): Promise<Response> {
     return new Response(body);
   }
   if (mode === "broken") return new Response(BROKEN);
-  if (mode === "cut" || mode === "stall") {
+  if (mode === "stubborn") return new Response(STUBBORN);
+  if (mode === "loop") return new Response(null, { status: 302, headers: { location: url.pathname } });
+  if (mode === "huge") {
+    // Streamed, so without a Content-Length: only counting the bytes can stop it.
+    let sent = 0;
+    const mib = new Uint8Array(1 << 20);
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          if (sent++ < HUGE_MIB) controller.enqueue(mib);
+          else controller.close();
+        },
+      }),
+    );
+  }
+  if (mode === "cut" || mode === "stall" || mode === "declared") {
     // Like GitHub, the asset is a redirect to another server, which breaks off (or stalls) mid-body.
     return new Response(null, {
       status: 302,
@@ -183,7 +221,9 @@ beforeAll(() => {
     port: 0,
     socket: {
       data(socket, request) {
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${newSize}\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        // "declared" says 10 GiB are coming.
+        const size = Buffer.from(request).toString("latin1").includes(" /declared/") ? 10 * 1024 ** 3 : newSize;
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\nContent-Type: application/octet-stream\r\n\r\n`);
         socket.write(newHead);
         // "stall" keeps the connection open without sending more, until the client goes.
         if (!Buffer.from(request).toString("latin1").includes(" /stall/")) socket.end();
@@ -341,6 +381,12 @@ describe("upgrade", () => {
     ["nosum", `SHA256SUMS of release v${NEW} lists no ${ASSET}; refusing to upgrade`],
     ["cut", "broke off after"],
     ["broken", "the new binary does not run on this machine"],
+    ["huge", `/${ASSET} is larger than 256 MiB, more than a release binary`],
+    ["declared", `/${ASSET} is larger than 256 MiB, more than a release binary`],
+    [
+      "loop",
+      `/${ASSET}: it redirects too many times (a redirect loop); check AICAGE_UTIL_DOWNLOAD_URL or try again later; nothing was changed`,
+    ],
   ];
   for (const [mode, words] of refusals) {
     test(`${mode}: exit 1, one line, the old binary stays and nothing is left behind`, async () => {
@@ -351,6 +397,8 @@ describe("upgrade", () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain(words);
       expect(errors[0]).toContain("nothing was changed");
+      // The runtime's words for its own developers are no part of the line.
+      expect(errors[0]).not.toMatch(/verbose|TooManyRedirects|fetch\(\)/);
       expectUntouched(dir, bin);
       expect((await versionOf(bin)).startsWith(`aicage-util ${OLD} `)).toBe(true);
     });
@@ -396,4 +444,65 @@ describe("upgrade", () => {
     expect(hitsFor(id)).toEqual(["latest"]);
     expectUntouched(dir, bin);
   });
+
+  /** The stubborn --version's pids, once it wrote them. */
+  async function stubbornStarted(): Promise<number[]> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const text = await Bun.file(stubbornPids)
+        .text()
+        .catch(() => "");
+      if (text.trim()) return text.trim().split(" ").map(Number);
+      await Bun.sleep(50);
+    }
+    throw new Error("the stubborn --version did not start");
+  }
+  /** Running, not a zombie (this machine's init may be slow to reap the orphans). */
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  /** The pids still running a second after (a SIGKILL sent is not yet a process gone). */
+  const survivors = async (pids: number[]) => {
+    for (let i = 0; i < 20 && pids.some(alive); i++) await Bun.sleep(50);
+    return pids.filter(alive);
+  };
+
+  test("a new binary whose --version ignores SIGTERM: killed with what it started after 30 s and a grace; exit 1, one line", async () => {
+    rmSync(join(work, "stubborn"), { recursive: true, force: true });
+    mkdirSync(join(work, "stubborn"));
+    const { dir, bin } = installOld();
+    const started = performance.now();
+    const { exitCode, stderr } = await run(bin, ["upgrade"], site("stubborn").url);
+    const seconds = (performance.now() - started) / 1000;
+    expect(exitCode).toBe(1);
+    expect(stderr.split("\n").filter((l) => l.startsWith("[error]"))).toEqual([
+      "[error] the new binary's --version did not end within 30s and was killed; nothing was changed",
+    ]);
+    expect(seconds).toBeLessThan(45);
+    expect(await survivors(await stubbornStarted())).toEqual([]);
+    expectUntouched(dir, bin);
+  }, 60_000);
+
+  test("Ctrl-C while the new binary's --version runs: it is killed with what it started, exit 130, nothing left", async () => {
+    rmSync(join(work, "stubborn"), { recursive: true, force: true });
+    mkdirSync(join(work, "stubborn"));
+    const { dir, bin } = installOld();
+    const proc = Bun.spawn([bin, "upgrade"], {
+      cwd: work,
+      env: { ...process.env, AICAGE_UTIL_DOWNLOAD_URL: site("stubborn").url, NO_COLOR: "1" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const pids = await stubbornStarted();
+    expect(pids.filter(alive)).toEqual(pids);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+    expect(await survivors(pids)).toEqual([]);
+    expectUntouched(dir, bin);
+  }, 60_000);
 });

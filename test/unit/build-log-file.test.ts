@@ -1,7 +1,19 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UsageError } from "../../src/core/errors.ts";
 import { TAIL_LINES, defaultLogPath, openBuildLog } from "../../src/local-build/log-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "aicage-build-log-"));
@@ -70,5 +82,47 @@ describe("build log file", () => {
       "# label: a=1\\n# via: forged\\r\\x1b[2J\ngreen and  bell\\x07\n  # via: forged by the build's own output\n",
     );
     expect(log.tail()).toEqual(["green and  bell\\x07", "  # via: forged by the build's own output"]);
+  });
+
+  test("a chosen path in a folder that does not exist: refused, naming the folder, nothing created (issue 23)", () => {
+    const missing = join(dir, "nonexistent", "dir");
+    const error = (() => {
+      try {
+        openBuildLog(join(missing, "x.log"), { exclusive: false });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      `build log ${join(missing, "x.log")}: the folder ${missing} does not exist; create it first`,
+    );
+    expect(existsSync(join(dir, "nonexistent"))).toBe(false);
+  });
+
+  test("a FIFO, with or without a reader, and a device: refused at once, never opened for a write that blocks (issue 23)", () => {
+    const fifo = join(dir, "log.fifo");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const refused = (file: string) => {
+      try {
+        openBuildLog(file, { exclusive: false }).close();
+        return "opened";
+      } catch (e) {
+        return e instanceof UsageError ? e.message : String(e);
+      }
+    };
+    // No reader: a blocking open would wait for ever (this test would hang).
+    expect(refused(fifo)).toBe(`build log ${fifo} is a FIFO, not a regular file; choose a file for --log-file`);
+    // With a reader (this process, read-write: such an open never blocks on Linux) the open
+    // succeeds: what it is refuses it.
+    const reader = openSync(fifo, "r+");
+    try {
+      expect(refused(fifo)).toBe(`build log ${fifo} is a FIFO, not a regular file; choose a file for --log-file`);
+    } finally {
+      closeSync(reader);
+    }
+    expect(refused("/dev/null")).toBe(
+      "build log /dev/null is a character device, not a regular file; choose a file for --log-file",
+    );
   });
 });

@@ -1,7 +1,14 @@
 // The Engine streams pull, push and build progress as one JSON object per line.
 // Lines arrive split across chunks at any byte: lib/lines.ts carries the tail over.
-import { readLines } from "../../lib/lines.ts";
+import { LineTooLongError, readLines } from "../../lib/lines.ts";
+import { sizeInWords } from "../../lib/text.ts";
 import { DockerStreamError } from "../errors.ts";
+
+/**
+ * The longest progress line taken, in characters: one JSON message of an engine is far shorter
+ * (build output comes in many messages); an endless one would fill memory.
+ */
+export const MAX_PROGRESS_LINE = 16 * 1024 * 1024;
 
 export interface ProgressMessage {
   id?: string;
@@ -23,7 +30,8 @@ export async function* readProgress(
   body: ReadableStream<Uint8Array>,
   operation: string,
 ): AsyncGenerator<ProgressMessage> {
-  for await (const line of readLines(body)) {
+  const lines = readLines(body, MAX_PROGRESS_LINE);
+  for await (const line of guarded(lines, operation)) {
     if (!line.trim()) continue;
     let message: ProgressMessage;
     try {
@@ -35,5 +43,19 @@ export async function* readProgress(
       throw new DockerStreamError(operation, (message.errorDetail?.message ?? message.error ?? "").trim());
     }
     yield message;
+  }
+}
+
+/** The lines, with a line that is too long said as the stream's failure. */
+async function* guarded(lines: AsyncGenerator<string>, operation: string): AsyncGenerator<string> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (error instanceof LineTooLongError)
+      throw new DockerStreamError(
+        operation,
+        `the engine sent a progress line longer than ${sizeInWords(MAX_PROGRESS_LINE)}`,
+      );
+    throw error;
   }
 }

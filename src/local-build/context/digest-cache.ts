@@ -6,11 +6,14 @@
 // a remembered digest is only used for a file that was not written since. A file changed in the
 // last two seconds is never remembered: some file systems keep coarse times, and a second write
 // within the same tick would look unchanged (git's "racy" files).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { readRegularFile } from "../../lib/regular-file.ts";
 
 /** How recent a change keeps a file's digest from being remembered. */
 const RACY_MS = 2_000;
+/** The largest cache read (about 200 bytes a file: a context of 300,000 files); a larger one is ignored. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** What identifies one version of a file without reading it. */
 export interface FileStamp {
@@ -38,7 +41,7 @@ export function openDigestCache(file: string, options: { now?: number } = {}): D
   const now = options.now ?? Date.now();
   let known: Record<string, [string, string]> = {};
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Stored;
+    const parsed = JSON.parse(new TextDecoder().decode(readRegularFile(file, MAX_CACHE_BYTES))) as Stored;
     if (parsed?.v === 1 && parsed.files && typeof parsed.files === "object") known = parsed.files;
   } catch {
     // none yet, or unreadable: every file is read

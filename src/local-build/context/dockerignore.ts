@@ -1,8 +1,13 @@
 // .dockerignore as the docker CLI and BuildKit apply it: which paths of the context are sent.
 import path from "node:path";
-import { readFile } from "node:fs/promises";
 import ignore, { type Ignore } from "@balena/dockerignore";
+import { UsageError } from "../../core/errors.ts";
 import { nameFromBytes } from "../../lib/raw-names.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFileAsync } from "../../lib/regular-file.ts";
+import { sizeInWords } from "../../lib/text.ts";
+
+/** The largest ignore file read (docs/builds.md). */
+const MAX_IGNORE_FILE_BYTES = 4 * 1024 * 1024;
 
 export interface IgnoreRules {
   matcher: Ignore;
@@ -23,7 +28,7 @@ export async function loadIgnoreRules(dir: string, dockerfile: string): Promise<
   // Docker matches case-sensitively; the library defaults to case-insensitive.
   const matcher = ignore({ ignorecase: false });
   for (const candidate of candidates) {
-    const bytes = await readFile(path.join(dir, candidate)).catch(() => undefined);
+    const bytes = await readIgnoreFile(path.join(dir, candidate));
     if (bytes === undefined) continue;
     // Decoded like the names it is matched against: a pattern's bytes that are not UTF-8 match the same bytes in a name.
     const text = nameFromBytes(bytes);
@@ -32,6 +37,19 @@ export async function loadIgnoreRules(dir: string, dockerfile: string): Promise<
     return { matcher, exceptions: exceptionPatterns(lines), alwaysSent, file: candidate };
   }
   return { matcher, exceptions: [], alwaysSent };
+}
+
+/** An ignore file's bytes; undefined when there is none (or it cannot be read, as the docker CLI skips it). */
+async function readIgnoreFile(file: string): Promise<Uint8Array | undefined> {
+  try {
+    return await readRegularFileAsync(file, MAX_IGNORE_FILE_BYTES);
+  } catch (error) {
+    // A FIFO would block the read, a device never end: said, not skipped (what to send depends on it).
+    if (error instanceof NotRegularFileError) throw new UsageError(`${file} is ${error.kind}, not a regular file`);
+    if (error instanceof FileTooLargeError)
+      throw new UsageError(`${file} is larger than ${sizeInWords(MAX_IGNORE_FILE_BYTES)}`);
+    return undefined;
+  }
 }
 
 function exceptionPatterns(lines: string[]): string[] {

@@ -1,5 +1,5 @@
 // Reads a context file in chunks of exactly the size the scan found, for the hash and the tar.
-import { open } from "node:fs/promises";
+import { openRegularFile } from "../../lib/regular-file.ts";
 import { fsPathIn } from "../../lib/raw-names.ts";
 import { escapeControls } from "../../lib/safe-text.ts";
 import type { ContextEntry } from "./context-entry.ts";
@@ -14,7 +14,8 @@ export async function* readChunks(
   entry: ContextEntry,
   nextBuffer: () => Uint8Array,
 ): AsyncGenerator<Uint8Array> {
-  const file = await open(fsPathIn(root, entry.path), "r").catch((error: unknown) => {
+  // Not a plain open: a FIFO or a symlink put in the file's place since the scan would block or lead elsewhere.
+  const file = await openRegularFile(fsPathIn(root, entry.path), { noFollow: true }).catch((error: unknown) => {
     throw changedWhilePacking(entry, error);
   });
   try {

@@ -2,10 +2,13 @@
 // directory, filter it by .dockerignore the way the docker CLI does, and hash what is sent.
 // Step two, streaming those entries as a tar, is tar.ts.
 import { createHash } from "node:crypto";
-import { lstat, readFile, readdir, readlink, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { UsageError } from "../../core/errors.ts";
 import path from "node:path";
 import { isInside } from "../../lib/paths.ts";
 import { fsPathIn, nameFromBytes } from "../../lib/raw-names.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFileAsync } from "../../lib/regular-file.ts";
+import { sizeInWords } from "../../lib/text.ts";
 import { type IgnoreRules, isSent, isSentOnlyForEngine, loadIgnoreRules, mayReincludeInside } from "./dockerignore.ts";
 import type { ContextEntry } from "./context-entry.ts";
 import { type DigestCache, type FileStamp, openDigestCache } from "./digest-cache.ts";
@@ -107,7 +110,7 @@ async function dockerfileOutside(dir: string, dockerfile: string): Promise<Conte
   if (absolute === dir || isInside(dir, absolute)) return undefined;
   const info = await stat(absolute).catch(() => undefined);
   if (!info?.isFile()) throw new Error(`Dockerfile not found: ${absolute}`);
-  const content = new Uint8Array(await readFile(absolute));
+  const content = await readDockerfile(absolute);
   // Named by content, not at random, so the context hash stays the same from build to build.
   const name = `.dockerfile.${createHash("sha256").update(content).digest("hex").slice(0, 12)}`;
   return {
@@ -119,6 +122,22 @@ async function dockerfileOutside(dir: string, dockerfile: string): Promise<Conte
     content,
     onlyForEngine: true,
   };
+}
+
+/** The largest Dockerfile read (docs/builds.md): it is read whole, to hash it and find its base images. */
+export const MAX_DOCKERFILE_BYTES = 16 * 1024 * 1024;
+
+/** A Dockerfile's bytes: a regular file of at most MAX_DOCKERFILE_BYTES, read without blocking on a FIFO. */
+export async function readDockerfile(file: string): Promise<Uint8Array> {
+  try {
+    return await readRegularFileAsync(file, MAX_DOCKERFILE_BYTES);
+  } catch (error) {
+    if (error instanceof NotRegularFileError)
+      throw new UsageError(`Dockerfile ${file} is ${error.kind}, not a regular file`);
+    if (error instanceof FileTooLargeError)
+      throw new UsageError(`Dockerfile ${file} is larger than ${sizeInWords(MAX_DOCKERFILE_BYTES)}`);
+    throw error;
+  }
 }
 
 async function walk(root: string, relDir: string, rules: IgnoreRules, out: ContextEntry[]): Promise<void> {
