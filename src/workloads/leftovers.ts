@@ -61,13 +61,16 @@ async function sweepEngine(client: DockerClient, sweep: LeftoverSweep): Promise<
   if (failed) sweep.engineError = String((failed.reason as Error)?.message ?? failed.reason);
 }
 
-const OWNED = { [MANAGED_LABEL]: "true", [OWNER_PID_LABEL]: true } as const;
+// One label filter: Podman 4 answers none to two of them (a key alone and a key=value); the
+// managed label is checked here instead.
+const OWNED = { [OWNER_PID_LABEL]: true } as const;
+const managed = (labels: Record<string, string> | null | undefined) => labels?.[MANAGED_LABEL] === "true";
 
 async function sweepContainers(client: DockerClient, sweep: LeftoverSweep): Promise<void> {
   const containers = await listContainers(client, { labels: OWNED, all: true, timeoutMs: LIST_TIMEOUT_MS });
   await Promise.all(
     containers
-      .filter((container) => isLeftover(container))
+      .filter((container) => managed(container.Labels) && isLeftover(container))
       .map(async (container) => {
         if (!(await removed(() => removeContainer(client, container.Id)))) return;
         const name = (container.Names[0] ?? "").replace(/^\//, "");
@@ -82,7 +85,7 @@ async function sweepImages(client: DockerClient, sweep: LeftoverSweep): Promise<
     images.map(async (image) => {
       // Untagged ones are a builder's layer cache (buildah keeps one per label step), no leftover.
       const tag = (image.RepoTags ?? []).find((t) => t !== "<none>:<none>");
-      if (!tag || !isLeftover({ Labels: image.Labels ?? {} })) return;
+      if (!tag || !managed(image.Labels) || !isLeftover({ Labels: image.Labels ?? {} })) return;
       if (await removed(() => removeImage(client, image.Id, { force: true }))) sweep.images.push({ id: image.Id, tag });
     }),
   );

@@ -95,21 +95,25 @@ async function containerExists(id: string): Promise<boolean> {
 }
 
 /** Containers, running or not, that mount a folder whose path holds `marker` (a builder's context). */
-async function containersMounting(marker: string): Promise<string[]> {
-  const list = await client.request<Array<{ Id: string; Mounts?: Array<{ Source?: string }> }>>(
-    "GET",
-    "/containers/json",
-    { query: { all: true } },
-  );
-  return list.filter((c) => c.Mounts?.some((m) => m.Source?.includes(marker))).map((c) => c.Id);
+/** The containers the CLI process `pid` made (its owner label; Podman lists no bind-mount sources to tell them by). */
+async function containersOwnedBy(pid: number): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${OWNER_PID_LABEL}=${pid}`] });
+  const list = await client.request<Array<{ Id: string }>>("GET", "/containers/json", {
+    query: { all: true, filters },
+  });
+  return list.map((c) => c.Id);
 }
 
 /** The host set-up images of the build run by process `pid` (tagged aicage-util-host-setup:PID-…). */
+/** A tag as written: Podman names a local image localhost/NAME, or docker.io/library/NAME when built through its Docker API. */
+const shortTag = (tag: string) => tag.replace(/^(localhost|docker\.io\/library)\//, "");
+
 async function hostSetupImagesOf(pid: number): Promise<string[]> {
   const images = await listImages(client, { labels: { [MANAGED_LABEL]: "true" } });
   return images
     .flatMap((image) => image.RepoTags ?? [])
-    .filter((tag) => tag.replace(/^localhost\//, "").startsWith(`${HOST_SETUP_REPOSITORY}:${pid}-`));
+    .map(shortTag)
+    .filter((tag) => tag.startsWith(`${HOST_SETUP_REPOSITORY}:${pid}-`));
 }
 
 /** A check that hangs in its container, started and running: the live run that must survive. */
@@ -170,11 +174,11 @@ describe("what a killed run left, the next run removes", () => {
 
   test("kill -9 mid-build via builder: doctor removes its builder container and its host set-up image, and --json names them; a live build goes on", async () => {
     const live = await slowBuild("builder", `aicage-util-test/live-builder:${RUN}`, `live-builder-${RUN}`);
-    const [liveBuilder] = await containersMounting(live.context);
+    const [liveBuilder] = await containersOwnedBy(live.job.pid);
     expect(liveBuilder).toBeDefined();
     const tag = `aicage-util-test/killed-builder:${RUN}`;
     const killed = await slowBuild("builder", tag, `killed-builder-${RUN}`);
-    const [builder] = await containersMounting(killed.context);
+    const [builder] = await containersOwnedBy(killed.job.pid);
     expect(builder).toBeDefined();
     const setupImages = await hostSetupImagesOf(killed.job.pid);
     await killed.job.kill();
@@ -184,7 +188,7 @@ describe("what a killed run left, the next run removes", () => {
     expect(doctor.exitCode).toBe(0);
     const { leftovers } = JSON.parse(doctor.stdout);
     expect(leftovers.containers.map((c: { id: string }) => c.id)).toEqual([builder]);
-    expect(leftovers.images.map((i: { tag: string }) => i.tag.replace(/^localhost\//, ""))).toEqual(setupImages);
+    expect(leftovers.images.map((i: { tag: string }) => shortTag(i.tag))).toEqual(setupImages);
     expect(leftovers.tempFolders).toEqual([]);
     expect(await settled(async () => ((await containerExists(builder!)) ? [builder!] : []))).toEqual([]);
     expect(await hostSetupImagesOf(killed.job.pid)).toEqual([]);
@@ -198,7 +202,7 @@ describe("what a killed run left, the next run removes", () => {
     const again = await runCli(["doctor"]);
     expect(again.stdout).not.toContain("killed run");
     expect(await live.job.interrupt()).toBe(130);
-    expect(await containersMounting(live.context)).toEqual([]);
+    expect(await containersOwnedBy(live.job.pid)).toEqual([]);
   }, 180_000);
 
   test("kill -9 mid-build through the API: the next build removes the host set-up image it left, and says so once; a live build's stays", async () => {
