@@ -5,6 +5,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
+import { processExists } from "./process-identity.ts";
 import { readRegularFile } from "./regular-file.ts";
 import { onShutdown } from "./shutdown.ts";
 
@@ -105,16 +106,6 @@ function isStale(file: string, owner: LockOwner | undefined, staleMs: number): b
   if (!owner) return ageMs > UNREADABLE_GRACE_MS;
   if (ageMs > staleMs) return true;
   return owner.host === hostname() && !processExists(owner.pid);
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is another user's.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

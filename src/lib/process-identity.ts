@@ -65,7 +65,8 @@ function thisMachine(): string {
   }
 }
 
-function processExists(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0), also when it is another user's. */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

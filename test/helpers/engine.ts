@@ -220,9 +220,15 @@ export function startCliJob(argv: string[], env: Record<string, string>) {
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return {
+    pid: child.pid!,
     stderr: () => stderr,
     exited,
     interrupt: () => process.kill(-child.pid!, "SIGINT"),
+    /** kill -9 of the CLI alone: what it started (ssh, in groups of their own) is not told. */
+    kill: async () => {
+      process.kill(child.pid!, "SIGKILL");
+      await exited;
+    },
   };
 }
 

@@ -3,7 +3,6 @@
 // next run removes exactly those, says so in one line, and leaves a live run's things alone
 // (a run going on at the same time, on the same engine).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createContainer, listContainers, removeContainer } from "../../src/docker/containers.ts";
@@ -17,16 +16,15 @@ import {
 } from "../../src/core/labels.ts";
 import {
   BASE_IMAGE,
-  CLI_TEST_ENV,
   BUN,
   REPO_ROOT,
   runCli,
   settled,
   tempDir,
   testClient,
+  startCliJob,
   watchCheckContainers,
 } from "../helpers/engine.ts";
-import { trackJob } from "../helpers/jobs.ts";
 import { startEngineProxy } from "../helpers/engine-proxy.ts";
 import { type Sshd, settle, startSshd } from "../helpers/sshd.ts";
 import { engineSuite } from "../helpers/suite.ts";
@@ -40,30 +38,13 @@ const HOST_SETUP_REPOSITORY = "aicage-util-host-setup";
 
 /** A CLI run in a process group of its own (as a shell's job), to be killed or interrupted. */
 function startCli(args: string[], env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(BUN, [`${REPO_ROOT}/src/cli.ts`, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...CLI_TEST_ENV, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  trackJob(child);
-  let stderr = "";
-  child.stdout!.resume();
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const job = startCliJob([BUN, `${REPO_ROOT}/src/cli.ts`, ...args], env);
   return {
-    pid: child.pid!,
-    stderr: () => stderr,
-    exited,
-    /** kill -9 of the CLI alone: what it started (ssh, in groups of their own) is not told. */
-    kill: async () => {
-      process.kill(child.pid!, "SIGKILL");
-      await exited;
-    },
-    /** Ctrl-C at a terminal: the whole group. */
+    ...job,
+    /** Ctrl-C at a terminal (the whole group); answers the exit code. */
     interrupt: async () => {
-      process.kill(-child.pid!, "SIGINT");
-      return exited;
+      job.interrupt();
+      return job.exited;
     },
   };
 }
