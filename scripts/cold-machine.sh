@@ -66,7 +66,12 @@ find /var/lib/apt/lists -mindepth 1 -maxdepth 1 -type f -name '*_*' -delete 2>/d
 for path in "${LEFTOVER_PATHS[@]}"; do
   [[ -e $path ]] || continue
   unmount_below "$path"
-  rm -rf "$path"
+  # A folder that is itself a mount point (a disk of its own for /var/lib/docker) stays: emptied.
+  if mountpoint -q "$path"; then
+    find "$path" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  else
+    rm -rf "$path"
+  fi
 done
 if getent passwd "$ROOTLESS_USER" >/dev/null; then
   pkill -KILL -u "$ROOTLESS_USER" 2>/dev/null || true

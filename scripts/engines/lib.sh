@@ -46,7 +46,10 @@ apt_install() {
   fi
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  if [[ ! -f $STATE_ROOT/.apt-updated ]] || [[ -n $(find "$STATE_ROOT/.apt-updated" -mmin +360 2>/dev/null) ]]; then
+  # Updated within six hours, and the lists are still there (a purge of them leaves the mark).
+  local lists
+  lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -print -quit 2>/dev/null)
+  if [[ -z $lists || ! -f $STATE_ROOT/.apt-updated ]] || [[ -n $(find "$STATE_ROOT/.apt-updated" -mmin +360 2>/dev/null) ]]; then
     apt-get update -qq >&2 || die "apt-get update failed (its error is above)"
     mkdir -p "$STATE_ROOT" && touch "$STATE_ROOT/.apt-updated"
   fi
