@@ -129,6 +129,9 @@ detached() {
     fd=${fd##*/}
     ((fd > 2)) && eval "exec ${fd}>&-" 2>/dev/null
   done
+  # Nor the caller's folder: Podman's conmon writes a file named "oom" into its working folder
+  # when a container runs out of memory (it landed in the checkout).
+  mkdir -p "$STATE_ROOT" && cd "$STATE_ROOT" || cd /
   exec setsid "$@"
 }
 
