@@ -11,73 +11,49 @@ function openssl(dir: string, args: string[]): void {
   if (run.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr.toString()}`);
 }
 
+/** A self-signed CA: `<name>.pem` and `<name>-key.pem`. */
+function makeCa(dir: string, name: string, subject: string): void {
+  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}-key.pem`, "-out", `${name}.pem`];
+  openssl(dir, [...args, "-days", "2", "-subj", `/CN=${subject}`]);
+}
+
+/** A key and its signing request: `keyFile` and `<name>.csr`. */
+function makeRequest(dir: string, name: string, keyFile: string, subject: string): void {
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    keyFile,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${subject}`,
+  ]);
+}
+
+/** `<name>.csr` signed by CA `ca` with the extensions `ext`, written to `out`. */
+function signRequest(dir: string, name: string, ca: string, ext: string, out: string): void {
+  writeFileSync(join(dir, `${name}.ext`), ext);
+  const args = ["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}-key.pem`, "-CAcreateserial"];
+  openssl(dir, [...args, "-out", out, "-days", "2", "-extfile", `${name}.ext`]);
+}
+
+const SERVER_EXT = "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+const CLIENT_EXT = "extendedKeyUsage=clientAuth\n";
+
 /**
  * CA, server certificate for 127.0.0.1, client certificate: the DOCKER_CERT_PATH layout, in a
  * folder removed when the test process ends (private keys must not stay in the temp folder).
  */
 export function makeCertificates(): string {
   const dir = tempDir("aicage-tls-");
-  const sign = (csr: string, out: string, ext: string) =>
-    openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      csr,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca-key.pem",
-      "-CAcreateserial",
-      "-out",
-      out,
-      "-days",
-      "2",
-      "-extfile",
-      ext,
-    ]);
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca-key.pem",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=aicage-test-ca",
-  ]);
-  openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server-key.pem",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  writeFileSync(join(dir, "server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  sign("server.csr", "server-cert.pem", "server.ext");
-  openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "key.pem",
-    "-out",
-    "client.csr",
-    "-subj",
-    "/CN=aicage-test-client",
-  ]);
-  writeFileSync(join(dir, "client.ext"), "extendedKeyUsage=clientAuth\n");
-  sign("client.csr", "cert.pem", "client.ext");
+  makeCa(dir, "ca", "aicage-test-ca");
+  makeRequest(dir, "server", "server-key.pem", "127.0.0.1");
+  signRequest(dir, "server", "ca", SERVER_EXT, "server-cert.pem");
+  makeRequest(dir, "client", "key.pem", "aicage-test-client");
+  signRequest(dir, "client", "ca", CLIENT_EXT, "cert.pem");
   return dir;
 }
 
@@ -88,60 +64,14 @@ export function makeCertificates(): string {
  * certificate of the other CA (other-client-*.pem).
  */
 export function makeWrongCertificates(dir: string): void {
-  const key = (name: string) =>
-    openssl(dir, [
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${name}-key.pem`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-    ]);
-  const sign = (name: string, ca: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    openssl(dir, [
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${ca}.pem`,
-      "-CAkey",
-      `${ca}-key.pem`,
-      "-CAcreateserial",
-      "-out",
-      `${name}-cert.pem`,
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-    ]);
+  const made = (name: string, ca: string, ext: string) => {
+    makeRequest(dir, name, `${name}-key.pem`, name);
+    signRequest(dir, name, ca, ext, `${name}-cert.pem`);
   };
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "other-key.pem",
-    "-out",
-    "other.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=aicage-test-other-ca",
-  ]);
-  key("other-server");
-  sign("other-server", "other", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  key("elsewhere");
-  sign("elsewhere", "ca", "subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n");
-  key("other-client");
-  sign("other-client", "other", "extendedKeyUsage=clientAuth\n");
+  makeCa(dir, "other", "aicage-test-other-ca");
+  made("other-server", "other", SERVER_EXT);
+  made("elsewhere", "ca", "subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n");
+  made("other-client", "other", CLIENT_EXT);
 }
 
 /** The TLS front; `presented` names the certificate and key it presents (of makeCertificates by default). */
