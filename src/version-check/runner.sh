@@ -51,6 +51,11 @@ if ! command -v setpriv >/dev/null; then
   echo "the image has no setpriv (util-linux), which runs each script as a user of its own" >&2
   exit 125
 fi
+# wait -p (bash 5.1) tells which of an agent and its deadline ended first.
+if ((BASH_VERSINFO[0] < 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] < 1))); then
+  echo "the image's bash is ${BASH_VERSION%%(*}; the check runner needs bash 5.1 or newer" >&2
+  exit 125
+fi
 # Names for the agents' users: some tools look theirs up.
 for ((n = 0; n < count; n++)); do
   printf 'aicage-agent-%d:x:%d:%d::%s:/bin/bash\n' $n $((id_base + n)) $((id_base + n)) "$root/home/$n" >&3
