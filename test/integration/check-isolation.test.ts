@@ -221,12 +221,13 @@ describe("what a script leaves running", () => {
     const leaver = writeAgent(root, "leaver", {
       "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n",
     });
-    // Runs after it (--jobs 1) and counts the processes of any agent's user but its own.
+    // Runs after it (--jobs 1) and counts the live processes of any agent's user but its own
+    // (a killed one that tini has not yet reaped is a zombie: it has ended, and holds nothing).
     const counter = writeAgent(root, "counter", {
       "version.sh": `
 n=0
 for p in /proc/[0-9]*; do
-  uid=$(awk '$1 == "Uid:" { print $2 }' "$p/status" 2>/dev/null)
+  uid=$(awk '$1 == "State:" && $2 == "Z" { exit } $1 == "Uid:" { print $2 }' "$p/status" 2>/dev/null)
   [ -n "$uid" ] && [ "$uid" -ge 10100 ] && [ "$uid" != "$(id -u)" ] && n=$((n + 1))
 done
 echo "others=$n"
@@ -234,7 +235,12 @@ echo "others=$n"
     });
     const tidy = writeAgent(root, "tidy", { "version.sh": "echo 2.0.0\n" });
     const run = await check(["--only", "image", "--jobs", "1", leaver, counter, tidy]);
-    expect(run.results.map((r: any) => r.version)).toEqual(["1.0.0", "others=0", "2.0.0"]);
+    // Each with its first attempt's error: a failure says why.
+    expect(run.results.map((r: any) => [r.version, r.attempts[0].error])).toEqual([
+      ["1.0.0", null],
+      ["others=0", null],
+      ["2.0.0", null],
+    ]);
     expect(run.exitCode).toBe(0);
   }, 60_000);
 });
