@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { findImage, removeImage } from "../../src/docker/images.ts";
+import { findImage } from "../../src/docker/images.ts";
 import {
   BASE_IMAGE,
   BUN,
@@ -493,25 +493,6 @@ describe("GitHub tokens and rate limits (issue 20)", () => {
     );
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
   });
-});
-
-describe("the util image itself", () => {
-  test("missing and not pullable: it is built locally from the embedded Dockerfile, then used", async () => {
-    const repository = `aicage-util-test/fresh-${process.pid}`;
-    try {
-      const run = await check(["--repository", repository, `${EDGE}/multi-line`]);
-      expect(run.results[0]).toMatchObject({ ok: true, source: "image", version: "3.1.4" });
-      expect(run.stderr).toContain(`could not pull ${repository}:version-check-`);
-      expect(run.stderr).toContain("building it locally from the embedded Dockerfile");
-    } finally {
-      const images = await client.request<Array<{ Id: string; RepoTags: string[] | null }>>("GET", "/images/json");
-      for (const image of images) {
-        // Podman answers tags fully qualified (docker.io/aicage-util-test/…).
-        for (const tag of image.RepoTags ?? [])
-          if (tag.replace(/^docker\.io\//, "").startsWith(repository)) await removeImage(client, tag);
-      }
-    }
-  }, 600_000);
 });
 
 describe("usage and interruption", () => {
