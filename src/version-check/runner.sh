@@ -92,23 +92,36 @@ capped() {
 # The world-writable folders of the root file system that are no tmpfs of the container's own
 # (run-in-image.ts mounts /tmp and /var/tmp): closed, so that no agent writes to the engine's disk.
 chmod o-w /run/lock /var/lock 2>/dev/null
+# Reads the user and state of the process whose /proc folder is $1 into status_uid and
+# status_state (the caller's locals); answers whether it could. A process that ends while it
+# is read (one just killed, or another agent's) may open its status and then fail to read it:
+# both are then empty, never the last process's values, and never unset (under set -u that
+# ended the agent's subshell, and its result was lost).
+read_status() {
+  local key='' value='' rest=''
+  status_uid='' status_state=''
+  {
+    while read -r key value rest; do
+      case $key in
+      State:) status_state=$value ;;
+      Uid:)
+        status_uid=$value
+        break
+        ;;
+      esac
+    done
+  } 2>/dev/null <"$1/status"
+  [ -n "$status_uid" ]
+}
 # Sends a signal to every process of user $1 (not a zombie: it has ended, its parent reaps it).
 # Answers whether there was any. Root may signal them (KILL capability); they cannot signal it.
 signal_user() {
-  local uid=$1 signal=$2 p key value rest zombie found=1
+  local uid=$1 signal=$2 p found=1 status_uid='' status_state=''
   for p in /proc/[0-9]*; do
     # Root's own (the runner, tini) need no reading: a /proc folder belongs to its process's user.
     [ -O "$p" ] && continue
-    zombie=0
-    {
-      while read -r key value rest; do
-        case $key in
-        State:) [ "$value" = Z ] && zombie=1 ;;
-        Uid:) break ;;
-        esac
-      done
-    } <"$p/status" 2>/dev/null || continue
-    if [ "$value" = "$uid" ] && [ $zombie = 0 ]; then
+    read_status "$p" || continue
+    if [ "$status_uid" = "$uid" ] && [ "$status_state" != Z ]; then
       kill "-$signal" "${p#/proc/}" 2>/dev/null && found=0
     fi
   done
@@ -140,7 +153,7 @@ launch() {
 # answers its exit code, 124 when the deadline struck. The deadline is a root process (sleep)
 # this shell waits on beside the agent.
 await_agent() {
-  local agent=$1 id=$2 timer ended rc
+  local agent=$1 id=$2 timer ended='' rc
   sleep "$limit" &
   timer=$!
   wait -n -p ended "$agent" "$timer"
@@ -202,7 +215,7 @@ run_one() {
 # printed by cat.
 live=() first=0
 report() {
-  local k rec rest
+  local k rec='' rest=''
   for ((k = first; k < n; k++)); do
     if ! ((live[k])) || [ ! -e "$results/$k.done" ]; then continue; fi
     live[k]=0

@@ -217,9 +217,11 @@ echo "seeker=${"$"}{#GITHUB_TOKEN} gh=${"$"}{#GH_TOKEN} found=$found"
 describe("what a script leaves running", () => {
   test("is killed when the script ends, before the next agent's script starts", async () => {
     const root = tempDir("aicage-leftover-");
-    // Leaves a process of its own user that outlives it (its own session, output elsewhere).
+    // Leaves twenty processes of its own user that outlive it (their own sessions, output
+    // elsewhere). Killed, each is a zombie until tini reaps it: the runner's next look at /proc
+    // may open one's status and find it gone before reading (that once cost this agent its result).
     const leaver = writeAgent(root, "leaver", {
-      "version.sh": "setsid sleep 60 </dev/null >/dev/null 2>&1 &\necho 1.0.0\n",
+      "version.sh": "for i in $(seq 20); do setsid sleep 60 </dev/null >/dev/null 2>&1 & done\necho 1.0.0\n",
     });
     // Runs after it (--jobs 1) and counts the live processes of any agent's user but its own
     // (a killed one that tini has not yet reaped is a zombie: it has ended, and holds nothing).

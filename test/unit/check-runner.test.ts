@@ -3,7 +3,8 @@
 // the shell reads the arguments in the order the TypeScript gives them, and names none of the
 // values itself. (That shellcheck finds nothing wrong with it: test/integration/runner-shellcheck.test.ts.)
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { RUNNER, RUNNER_SETTINGS, runnerArguments } from "../../src/version-check/run-in-image.ts";
 
@@ -46,5 +47,52 @@ describe("the check runner (runner.sh)", () => {
     const telling = values.filter((value) => !/^\d{1,2}$/.test(value));
     expect(telling.length).toBeGreaterThan(10);
     expect(telling.filter((value) => text.includes(value))).toEqual([]);
+  });
+
+  // The status files are real: /proc/PID/status of a sleeping process and of a zombie, read on
+  // this kernel. A folder in their place makes the read fail after the open succeeded, as a
+  // process that ends while it is read does.
+  test("reads a process's user and state from /proc; one that cannot be read leaves both empty under set -u", () => {
+    const start = text.indexOf("\nread_status() {\n");
+    const readStatus = text.slice(start, text.indexOf("\n}\n", start) + 3);
+    const root = mkdtempSync(path.join(tmpdir(), "aicage-proc-"));
+    try {
+      for (const [pid, name] of [
+        ["101", "sleeping"],
+        ["102", "zombie"],
+      ]) {
+        mkdirSync(path.join(root, pid));
+        writeFileSync(
+          path.join(root, pid, "status"),
+          readFileSync(path.join(import.meta.dir, "..", "fixtures", "recorded", `proc-status-${name}.txt`)),
+        );
+      }
+      mkdirSync(path.join(root, "103", "status"), { recursive: true }); // opens, cannot be read
+      mkdirSync(path.join(root, "104")); // gone: no status at all
+      mkdirSync(path.join(root, "105")); // cut short before its user
+      writeFileSync(path.join(root, "105", "status"), "Name:\tsleep\nState:\tS (sleeping)\n");
+      const probe = `set -u\n${readStatus}\nfor p in "$@"; do
+  read_status "$p" && echo "yes [$status_uid] [$status_state]" || echo "no [$status_uid] [$status_state]"
+done\n`;
+      const run = Bun.spawnSync([
+        "bash",
+        "-c",
+        probe,
+        "probe",
+        ...["101", "103", "102", "104", "105"].map((pid) => path.join(root, pid)),
+      ]);
+      expect(run.stderr.toString()).toBe("");
+      expect(run.stdout.toString().split("\n")).toEqual([
+        "yes [65534] [S]",
+        "no [] []",
+        "yes [65534] [Z]",
+        "no [] []",
+        "no [] [S]",
+        "",
+      ]);
+      expect(run.exitCode).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
