@@ -4,18 +4,18 @@
 // does, and would spend a minute each rebuilding the image on a fresh machine.
 import { describe, expect, test } from "bun:test";
 import { removeImage } from "../../src/docker/images.ts";
-import { REPO_ROOT, runCli, testClient } from "../helpers/engine.ts";
+import { REPO_ROOT, plainTags, runCli, testClient } from "../helpers/engine.ts";
 import { engineSuite } from "../helpers/suite.ts";
 
 const client = testClient();
 const suite = engineSuite([], client);
 
-/** Removes every tag of a repository (Podman answers tags fully qualified: docker.io/…). */
+/** Removes every tag of a repository, by the name the engine answers (Podman's is fully qualified). */
 async function removeRepository(repository: string): Promise<void> {
   const images = await client.request<Array<{ RepoTags: string[] | null }>>("GET", "/images/json");
   for (const image of images)
     for (const tag of image.RepoTags ?? [])
-      if (tag.replace(/^docker\.io\//, "").startsWith(`${repository}:`)) await removeImage(client, tag);
+      if (plainTags([tag])[0]!.startsWith(`${repository}:`)) await removeImage(client, tag);
 }
 
 describe("the util image itself", () => {
